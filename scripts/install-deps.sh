@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian package hardbase needs to build, test and benchmark.
+# Idempotent; works as root or through sudo on a fresh Debian 12 machine.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+build_deps=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libcurl4-openssl-dev libssl-dev libarchive-dev zlib1g-dev libdeflate-dev libzstd-dev liblzma-dev
+  librnp-dev libsodium-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev libexpected-dev
+)
+test_deps=(
+  libgtest-dev libgmock-dev clang libclang-rt-14-dev
+  gpg gpg-agent dpkg-dev apt python3-apt xz-utils bc
+)
+
+want=("${build_deps[@]}")
+if [ "${1:-}" = "--test" ]; then want+=("${test_deps[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+# apt-get update always runs first, so a fresh machine's package lists are current.
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+if [ ${#missing[@]} -gt 0 ]; then
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

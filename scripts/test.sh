@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Every test on a fresh Debian 12 machine: install, build, run the unit and end-to-end tests, run
+# them again under AddressSanitizer + UndefinedBehaviorSanitizer, then build the libFuzzer
+# targets with clang and run each briefly on its seed corpus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --test
+
+echo "== build and test (RelWithDebInfo)"
+BUILD_DIR=build scripts/build.sh
+ctest --test-dir build --output-on-failure -j2 --timeout 600
+
+echo "== build and test with ASan + UBSan"
+BUILD_DIR=build-asan scripts/build.sh -DCMAKE_BUILD_TYPE=Debug -DHARDBASE_SANITIZE=ON
+# The dpkg and apt oracles are the same under the sanitizers; skip their long runs there.
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j2 --timeout 900 \
+  -E 'AgreesWithDpkgAndApt|Oracle'
+
+echo "== fuzz targets (clang, libFuzzer), 15 s each"
+BUILD_DIR=build-fuzz CC=clang CXX=clang++ scripts/build.sh -DCMAKE_BUILD_TYPE=Debug \
+  -DHARDBASE_FUZZ=ON -DHARDBASE_TESTS=OFF
+for f in build-fuzz/fuzz/*_fuzz; do
+  name=$(basename "$f")
+  corpus=$(mktemp -d)
+  [ -d "fuzz/corpus/${name%_fuzz}" ] && cp -r "fuzz/corpus/${name%_fuzz}/." "$corpus/"
+  "$f" -max_total_time=15 -rss_limit_mb=2048 "$corpus" 2>&1 | tail -n 1
+  rm -rf "$corpus"
+done
+echo "all tests passed"

@@ -1,0 +1,189 @@
+#include "base/fs.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+namespace hardbase {
+namespace {
+
+Error ErrnoError(std::string_view what, const std::string& path, int err) {
+  return Error{ErrorCode::kIo, std::string(what) + " " + path + ": " + std::strerror(err)};
+}
+
+}  // namespace
+
+Result<std::string> ReadFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Fail(ErrnoError("open", path, errno));
+  std::string out;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return Fail(ErrnoError("read", path, err));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+bool PathExists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+Result<void> WriteFileAtomic(const std::string& path, std::string_view data, int mode) {
+  std::string tmp = path + ".tmp-XXXXXX";
+  std::vector<char> name(tmp.begin(), tmp.end());
+  name.push_back('\0');
+  int fd = ::mkstemp(name.data());
+  if (fd < 0) return Fail(ErrnoError("create temporary file for", path, errno));
+  tmp = name.data();
+  auto fail = [&](std::string_view what) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return Fail(ErrnoError(what, path, err));
+  };
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("write");
+    off += static_cast<size_t>(n);
+  }
+  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) return fail("chmod");
+  if (::fsync(fd) != 0) return fail("fsync");
+  if (::close(fd) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Fail(ErrnoError("close", path, err));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Fail(ErrnoError("rename into place", path, err));
+  }
+  return {};
+}
+
+Result<void> MakeDirs(const std::string& path, int mode) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) return Fail(ErrorCode::kIo, "create directory " + path + ": " + ec.message());
+  (void)mode;
+  return {};
+}
+
+Result<void> RemoveAll(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec) return Fail(ErrorCode::kIo, "remove " + path + ": " + ec.message());
+  return {};
+}
+
+Result<TempDir> TempDir::Create(std::string_view prefix, std::string parent) {
+  if (parent.empty()) {
+    const char* env = std::getenv("TMPDIR");
+    parent = env && *env ? env : "/tmp";
+  }
+  std::string templ = parent + "/" + std::string(prefix) + "XXXXXX";
+  std::vector<char> name(templ.begin(), templ.end());
+  name.push_back('\0');
+  if (::mkdtemp(name.data()) == nullptr) {
+    return Fail(ErrnoError("create temporary directory in", parent, errno));
+  }
+  return TempDir(std::string(name.data()));
+}
+
+TempDir::TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+
+TempDir& TempDir::operator=(TempDir&& other) noexcept {
+  if (this != &other) {
+    if (!path_.empty()) (void)RemoveAll(path_);
+    path_ = std::move(other.path_);
+    other.path_.clear();
+  }
+  return *this;
+}
+
+TempDir::~TempDir() {
+  if (!path_.empty()) (void)RemoveAll(path_);
+}
+
+Result<FileLock> FileLock::Acquire(const std::string& path, Mode mode) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Fail(ErrnoError("open lock", path, errno));
+  int op = mode == Mode::kShared ? LOCK_SH : LOCK_EX;
+  while (::flock(fd, op) != 0) {
+    if (errno == EINTR) continue;
+    int err = errno;
+    ::close(fd);
+    return Fail(ErrnoError("lock", path, err));
+  }
+  return FileLock(fd);
+}
+
+Result<std::optional<FileLock>> FileLock::TryAcquire(const std::string& path, Mode mode) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Fail(ErrnoError("open lock", path, errno));
+  int op = (mode == Mode::kShared ? LOCK_SH : LOCK_EX) | LOCK_NB;
+  while (::flock(fd, op) != 0) {
+    if (errno == EINTR) continue;
+    int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) return std::optional<FileLock>();
+    return Fail(ErrnoError("lock", path, err));
+  }
+  return std::optional<FileLock>(FileLock(fd));
+}
+
+FileLock::FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+
+FileLock& FileLock::operator=(FileLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<int64_t> FileMtime(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Fail(ErrnoError("stat", path, errno));
+  return static_cast<int64_t>(st.st_mtime);
+}
+
+std::string DirName(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  if (pos == std::string::npos) return ".";
+  if (pos == 0) return "/";
+  return path.substr(0, pos);
+}
+
+std::string BaseName(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  return pos == std::string::npos ? path : path.substr(pos + 1);
+}
+
+}  // namespace hardbase

@@ -1,0 +1,31 @@
+// The CLI's shared pieces: global options and how a subcommand plugs into main.
+//
+// Each command lives in its own file: it declares its flags on a CLI11 subcommand and returns a
+// function that runs it. Commands call library functions and print; exit codes come from the
+// ErrorCode of a returned Error, mapped in one place (main.cc).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "base/error.h"
+
+namespace hardbase::cli {
+
+struct GlobalOptions {
+  bool quiet = false;
+  bool verbose = false;
+  std::string cache_dir;  // empty: cache::DefaultCacheDir()
+};
+
+// Runs a parsed command; returns its exit code on success (0, or a documented non-zero status
+// such as "lock would change"), an Error otherwise.
+using CommandRunner = std::function<Result<int>()>;
+
+void AddLockCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
+void AddCacheCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
+void AddFetchCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
+
+}  // namespace hardbase::cli

@@ -1,0 +1,62 @@
+// hardbase: build hardened container images from Debian packages and prove what is in them.
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "base/log.h"
+#include "cli/command.h"
+
+namespace {
+
+constexpr const char* kExitCodes =
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  internal error\n"
+    "  2  usage: bad command line\n"
+    "  3  spec: a spec, lock or other input document is malformed\n"
+    "  4  io: a local file could not be read or written\n"
+    "  5  network: a server could not be reached\n"
+    "  6  not-found: a server or the cache lacks a file\n"
+    "  7  integrity: a signature, hash or size did not match\n"
+    "  8  resolve: dependencies cannot be satisfied\n"
+    "  9  stale: a lock does not match its spec, or re-resolving would change it\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace hardbase;
+  CLI::App app{"hardbase: hardened container images from Debian packages, with proof of what is "
+               "in them"};
+  app.footer(kExitCodes);
+  app.set_version_flag("--version", std::string("hardbase ") + HARDBASE_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags also after the subcommand: hardbase lock --quiet x.yaml
+
+  cli::GlobalOptions global;
+  app.add_flag("-q,--quiet", global.quiet, "Print only warnings and errors (for scripts)");
+  app.add_flag("-v,--verbose", global.verbose, "Print more detail");
+  app.add_option("--cache-dir", global.cache_dir,
+                 "Download cache (default $HARDBASE_CACHE_DIR, $XDG_CACHE_HOME/hardbase or "
+                 "~/.cache/hardbase)");
+
+  cli::CommandRunner runner;
+  cli::AddLockCommand(app, global, runner);
+  cli::AddFetchCommand(app, global, runner);
+  cli::AddCacheCommand(app, global, runner);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : ExitCode(ErrorCode::kUsage);
+  }
+  SetVerbosity(global.quiet ? Verbosity::kQuiet
+                            : global.verbose ? Verbosity::kVerbose : Verbosity::kNormal);
+  Result<int> result = runner();
+  if (!result) {
+    std::fprintf(stderr, "hardbase: error: %s\n", result.error().message.c_str());
+    return ExitCode(result.error().code);
+  }
+  return *result;
+}

@@ -1,0 +1,121 @@
+#include "deb/control.h"
+
+#include <fmt/core.h>
+
+namespace hardbase::deb {
+namespace {
+
+std::string_view TrimSpace(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+}  // namespace
+
+bool FieldNameEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view Stanza::Get(std::string_view name) const {
+  for (const Field& f : fields_) {
+    if (FieldNameEquals(f.name, name)) return f.value;
+  }
+  return {};
+}
+
+bool Stanza::Has(std::string_view name) const {
+  for (const Field& f : fields_) {
+    if (FieldNameEquals(f.name, name)) return true;
+  }
+  return false;
+}
+
+Result<void> ForEachStanza(std::string_view text,
+                           const std::function<Result<void>(const Stanza&)>& visit,
+                           ControlOptions options) {
+  Stanza stanza;
+  size_t line_no = 0;
+  size_t pos = 0;
+  // End of the current field's value in `text`, extended by continuation lines.
+  const char* value_end = nullptr;
+
+  auto flush_value = [&]() {
+    if (value_end && !stanza.mutable_fields().empty()) {
+      Field& f = stanza.mutable_fields().back();
+      if (value_end > f.value.data() + f.value.size()) {
+        f.value = TrimSpace(std::string_view(f.value.data(),
+                                             static_cast<size_t>(value_end - f.value.data())));
+      }
+    }
+    value_end = nullptr;
+  };
+  auto emit = [&]() -> Result<void> {
+    flush_value();
+    if (stanza.fields().empty()) return {};
+    auto r = visit(stanza);
+    stanza.mutable_fields().clear();
+    return r;
+  };
+
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    ++line_no;
+    pos = eol + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+
+    if (TrimSpace(line).empty()) {
+      HB_TRY_VOID(emit());
+      continue;
+    }
+    if (line.front() == '#' && options.allow_comments) continue;
+    if (line.front() == ' ' || line.front() == '\t') {
+      if (stanza.fields().empty()) {
+        return Fail(ErrorCode::kSpec,
+                    fmt::format("line {}: continuation line outside a field", line_no));
+      }
+      value_end = line.data() + line.size();
+      continue;
+    }
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return Fail(ErrorCode::kSpec, fmt::format("line {}: expected 'Field: value'", line_no));
+    }
+    std::string_view name = line.substr(0, colon);
+    for (char c : name) {
+      if (c <= ' ' || c == 127) {
+        return Fail(ErrorCode::kSpec, fmt::format("line {}: invalid field name", line_no));
+      }
+    }
+    flush_value();
+    if (stanza.fields().empty()) stanza.set_line(line_no);
+    std::string_view value = TrimSpace(line.substr(colon + 1));
+    // An empty first line ("Description:\n more") starts the value on the next line.
+    if (value.empty()) value = std::string_view(line.data() + line.size(), 0);
+    stanza.mutable_fields().push_back(Field{name, value});
+    value_end = nullptr;
+  }
+  return emit();
+}
+
+Result<std::vector<Stanza>> ParseControl(std::string_view text, ControlOptions options) {
+  std::vector<Stanza> out;
+  HB_TRY_VOID(ForEachStanza(
+      text,
+      [&](const Stanza& s) -> Result<void> {
+        out.push_back(s);
+        return {};
+      },
+      options));
+  return out;
+}
+
+}  // namespace hardbase::deb

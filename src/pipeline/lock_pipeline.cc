@@ -1,0 +1,145 @@
+#include "pipeline/lock_pipeline.h"
+
+#include <algorithm>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include <fmt/core.h>
+
+#include "deb/package_index.h"
+#include "deb/resolver.h"
+
+namespace hardbase::pipeline {
+namespace {
+
+std::string Rfc3339(int64_t seconds) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// The resolver names repositories by a small id; here one id is one (suite, component).
+struct RepoRef {
+  size_t suite;
+  std::string component;
+};
+
+Result<spec::ArchLock> LockArch(const spec::ImageSpec& image_spec,
+                                const std::vector<LoadedSuite>& suites, const std::string& arch) {
+  deb::PackageIndex index;
+  std::vector<RepoRef> refs;
+  for (size_t s = 0; s < suites.size(); ++s) {
+    for (const PackagesText& p : suites[s].packages) {
+      if (p.arch != arch) continue;
+      auto id = static_cast<deb::RepositoryId>(refs.size());
+      refs.push_back({s, p.component});
+      index.SetRepositoryLabel(id, suites[s].source.suite + "/" + p.component);
+      HB_TRY_VOID(WithContext(index.AddPackagesFile(p.text, id),
+                              suites[s].source.Label() + ": " + p.component + "/binary-" + arch +
+                                  "/Packages"));
+    }
+  }
+  deb::ResolveRequest request;
+  request.arch = arch;
+  for (const spec::PackageRequest& p : spec::RequestedPackages(image_spec)) {
+    request.packages.push_back(p.ToString());
+  }
+  request.exclude = image_spec.exclude;
+  HB_TRY(deb::Resolution resolution,
+         WithContext(deb::ResolveClosure(index, request), "resolve " + arch));
+
+  spec::ArchLock out;
+  out.arch = arch;
+  for (const deb::SelectedPackage& selected : resolution.packages) {
+    const deb::PackageRecord& r = *selected.record;
+    const RepoRef& ref = refs[r.repository];
+    spec::LockedPackage p;
+    p.name = r.name;
+    p.version = r.version;
+    p.architecture = r.architecture;
+    p.source = r.source;
+    p.source_version = r.source_version;
+    p.repository = {suites[ref.suite].release.origin, suites[ref.suite].source.suite,
+                    ref.component};
+    p.filename = r.filename;
+    p.size = r.size;
+    p.sha256 = r.sha256;
+    std::transform(p.sha256.begin(), p.sha256.end(), p.sha256.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    p.required_by = selected.required_by;
+    out.packages.push_back(std::move(p));
+  }
+  for (const deb::Exclusion& e : resolution.exclusions) {
+    out.excluded.push_back({e.name, e.wanted_by});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<spec::Lock> LockSpec(const spec::ImageSpec& image_spec, net::HttpClient& http,
+                            cache::BlobStore& store, const LockOptions& options) {
+  HB_TRY(std::vector<SuiteSource> sources, SuiteSourcesFor(image_spec, options.apt_root));
+  HB_TRY(std::vector<LoadedSuite> suites,
+         LoadSuites(sources, image_spec.archs, http, store, options.load));
+
+  spec::Lock lock;
+  lock.spec_digest = spec::ResolutionDigest(image_spec);
+  std::set<std::string> fingerprints;
+  for (const LoadedSuite& s : suites) {
+    fingerprints.insert(s.keyring.begin(), s.keyring.end());
+    lock.releases.push_back({s.release.origin, s.source.suite, s.release.codename,
+                             Rfc3339(s.release.date), s.signers});
+    lock.source_date_epoch = std::max(lock.source_date_epoch, s.release.date);
+  }
+  lock.keyring_fingerprints.assign(fingerprints.begin(), fingerprints.end());
+  for (const std::string& arch : image_spec.archs) {
+    HB_TRY(spec::ArchLock arch_lock, LockArch(image_spec, suites, arch));
+    lock.archs.push_back(std::move(arch_lock));
+  }
+  return spec::CanonicalLock(std::move(lock));
+}
+
+std::vector<std::string> DiffLocks(const spec::Lock& before, const spec::Lock& after) {
+  std::vector<std::string> out;
+  if (before.spec_digest != after.spec_digest) {
+    out.push_back(fmt::format("the spec changed (digest {} -> {})", before.spec_digest,
+                              after.spec_digest));
+  }
+  std::set<std::string> archs;
+  for (const auto& a : before.archs) archs.insert(a.arch);
+  for (const auto& a : after.archs) archs.insert(a.arch);
+  auto packages_of = [](const spec::Lock& lock, const std::string& arch) {
+    std::map<std::string, const spec::LockedPackage*> m;
+    for (const auto& a : lock.archs) {
+      if (a.arch != arch) continue;
+      for (const auto& p : a.packages) m[p.name] = &p;
+    }
+    return m;
+  };
+  for (const std::string& arch : archs) {
+    auto old_pkgs = packages_of(before, arch);
+    auto new_pkgs = packages_of(after, arch);
+    for (const auto& [name, p] : old_pkgs) {
+      auto it = new_pkgs.find(name);
+      if (it == new_pkgs.end()) {
+        out.push_back(fmt::format("{}: - {} {}", arch, name, p->version));
+      } else if (p->version != it->second->version) {
+        out.push_back(fmt::format("{}: {} {} -> {}", arch, name, p->version, it->second->version));
+      } else if (p->sha256 != it->second->sha256 || !(p->repository == it->second->repository)) {
+        out.push_back(fmt::format("{}: {} {}: same version, other file or origin", arch, name,
+                                  p->version));
+      }
+    }
+    for (const auto& [name, p] : new_pkgs) {
+      if (!old_pkgs.count(name)) out.push_back(fmt::format("{}: + {} {}", arch, name, p->version));
+    }
+  }
+  return out;
+}
+
+}  // namespace hardbase::pipeline

@@ -1,0 +1,31 @@
+// `hardbase lock`: from a spec to a lock, through verified repositories and the resolver.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "cache/blob_store.h"
+#include "net/http.h"
+#include "pipeline/repositories.h"
+#include "spec/image_spec.h"
+#include "spec/lock.h"
+
+namespace hardbase::pipeline {
+
+struct LockOptions {
+  LoadOptions load;
+  std::string apt_root = "/";  // where the host's apt sources are read
+};
+
+// Resolves every architecture of the spec against its repositories. The result depends only on
+// the spec and the repositories' signed state, never on the clock or the machine: its
+// source_date_epoch is the newest InRelease Date.
+Result<spec::Lock> LockSpec(const spec::ImageSpec& spec, net::HttpClient& http,
+                            cache::BlobStore& store, const LockOptions& options);
+
+// What differs between two locks, one line each: "amd64: openssl 3.0.15-1 -> 3.0.16-1",
+// "amd64: + libfoo 1.2-3", "amd64: - libbar 2.0-1", or a note that the spec digest changed.
+std::vector<std::string> DiffLocks(const spec::Lock& before, const spec::Lock& after);
+
+}  // namespace hardbase::pipeline

@@ -1,0 +1,671 @@
+#include "spec/image_spec.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "base/fs.h"
+#include "base/sha256.h"
+#include "spec/names.h"
+#include "support/process.h"
+
+namespace hardbase::spec {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+ImageSpec MustParse(std::string_view yaml, std::string_view file = "dir/image.yaml") {
+  auto spec = ParseImageSpec(yaml, file);
+  EXPECT_TRUE(spec.has_value()) << (spec ? "" : spec.error().message);
+  return spec ? *spec : ImageSpec{};
+}
+
+// The error message for `yaml`, which must fail with kSpec.
+std::string ParseError(std::string_view yaml) {
+  auto spec = ParseImageSpec(yaml, "image.yaml");
+  if (spec) return "(parsed without error)";
+  EXPECT_EQ(spec.error().code, ErrorCode::kSpec) << spec.error().message;
+  return spec.error().message;
+}
+
+TEST(ImageSpecTest, MinimalSpecGetsDefaults) {
+  ImageSpec spec = MustParse("name: demo\npackages: [base-files]\n");
+  EXPECT_EQ(spec.name, "demo");
+  EXPECT_EQ(spec.source_file, "dir/image.yaml");
+  EXPECT_EQ(spec.base_dir, "dir");
+  EXPECT_TRUE(spec.repositories.empty());
+  auto host = HostArchitecture();
+  ASSERT_TRUE(host.has_value());
+  EXPECT_THAT(spec.archs, ElementsAre(*host));
+  ASSERT_EQ(spec.packages.size(), 1u);
+  EXPECT_EQ(spec.packages[0].name, "base-files");
+  EXPECT_EQ(spec.packages[0].version, "");
+  EXPECT_EQ(spec.packages[0].where, (SourceLocation{2, 12}));
+  EXPECT_TRUE(spec.exclude.empty());
+  EXPECT_TRUE(spec.paths.include.empty());
+  EXPECT_TRUE(spec.paths.exclude.empty());
+  EXPECT_TRUE(spec.files.empty());
+  ASSERT_EQ(spec.accounts.users.size(), 1u);
+  const User& user = spec.accounts.users[0];
+  EXPECT_EQ(user.name, "nonroot");
+  EXPECT_EQ(user.uid, 65532u);
+  EXPECT_EQ(user.gid, 65532u);
+  EXPECT_EQ(user.home, "/home/nonroot");
+  EXPECT_EQ(user.shell, "/usr/sbin/nologin");
+  ASSERT_EQ(spec.accounts.groups.size(), 1u);
+  EXPECT_EQ(spec.accounts.groups[0], (Group{"nonroot", 65532}));
+  EXPECT_EQ(spec.accounts.run_as, "nonroot");
+  EXPECT_TRUE(spec.entrypoint.empty());
+  EXPECT_TRUE(spec.cmd.empty());
+  EXPECT_EQ(spec.env,
+            (std::map<std::string, std::string>{
+                {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}}));
+  EXPECT_EQ(spec.workdir, "/");
+  EXPECT_TRUE(spec.labels.empty());
+  EXPECT_TRUE(spec.annotations.empty());
+  EXPECT_EQ(spec.variant, Variant::kStandard);
+}
+
+constexpr std::string_view kFullSpec = R"(# every key
+name: team/app
+repositories:
+  - url: https://mirror.example/debian
+    suites: [bookworm, bookworm-updates]
+    keyring: keys/archive.gpg
+  - url: file:///srv/repo
+    suites: [local]
+    components: [main, contrib]
+    keyring: /etc/keys/local.gpg
+    architectures: [arm64]
+archs: [amd64, arm64]
+packages:
+  - base-files
+  - libssl3=3.0.15-1~deb12u1
+  - tzdata
+exclude: [perl-base, debconf]
+paths:
+  include: ["/usr/share/doc/*/copyright"]
+  exclude: [/usr/lib/jvm/**/libawt_xawt.so, "/usr/share/[a-z]*"]
+files:
+  - src: build/app
+    dest: /usr/local/bin/app
+    mode: "0755"
+    owner: "65532:65532"
+  - src: ./config
+    dest: /etc/app
+    mode: 0640
+    owner: app
+  - src: ../shared/motd
+    dest: /etc/motd
+accounts:
+  groups:
+    - {name: app, gid: 1000}
+    - {name: extra, gid: 1500}
+  users:
+    - {name: app, uid: 1000, gid: 1000, home: /srv/app, shell: /bin/false}
+    - name: helper
+      uid: 1001
+  run-as: app
+entrypoint: ["/usr/local/bin/app", "--serve"]
+cmd: [--port, "8080"]
+env:
+  LANG: C.UTF-8
+  PORT: 8080
+workdir: /srv/app
+labels:
+  org.opencontainers.image.title: app
+annotations:
+  org.opencontainers.image.source: https://example.invalid/app
+variant: debug
+)";
+
+TEST(ImageSpecTest, FullSpecParsesEveryKey) {
+  ImageSpec spec = MustParse(kFullSpec, "/work/specs/image.yaml");
+  EXPECT_EQ(spec.name, "team/app");
+  EXPECT_EQ(spec.base_dir, "/work/specs");
+  ASSERT_EQ(spec.repositories.size(), 2u);
+  const Repository& r0 = spec.repositories[0];
+  EXPECT_EQ(r0.url, "https://mirror.example/debian");
+  EXPECT_THAT(r0.suites, ElementsAre("bookworm", "bookworm-updates"));
+  EXPECT_THAT(r0.components, ElementsAre("main"));
+  EXPECT_EQ(r0.keyring, "keys/archive.gpg");  // kept as written
+  EXPECT_TRUE(r0.architectures.empty());
+  EXPECT_EQ(r0.where, (SourceLocation{4, 5}));
+  EXPECT_EQ(spec.ResolvePath(r0.keyring), "/work/specs/keys/archive.gpg");
+  const Repository& r1 = spec.repositories[1];
+  EXPECT_THAT(r1.components, ElementsAre("main", "contrib"));
+  EXPECT_EQ(r1.keyring, "/etc/keys/local.gpg");
+  EXPECT_THAT(r1.architectures, ElementsAre("arm64"));
+  EXPECT_THAT(spec.archs, ElementsAre("amd64", "arm64"));
+  ASSERT_EQ(spec.packages.size(), 3u);
+  EXPECT_EQ(spec.packages[1].name, "libssl3");
+  EXPECT_EQ(spec.packages[1].version, "3.0.15-1~deb12u1");
+  EXPECT_EQ(spec.packages[1].ToString(), "libssl3=3.0.15-1~deb12u1");
+  EXPECT_EQ(spec.packages[1].where, (SourceLocation{15, 5}));
+  EXPECT_THAT(spec.exclude, ElementsAre("perl-base", "debconf"));
+  EXPECT_THAT(spec.paths.include, ElementsAre("/usr/share/doc/*/copyright"));
+  EXPECT_THAT(spec.paths.exclude,
+              ElementsAre("/usr/lib/jvm/**/libawt_xawt.so", "/usr/share/[a-z]*"));
+  ASSERT_EQ(spec.files.size(), 3u);
+  EXPECT_EQ(spec.files[0].src, "build/app");
+  EXPECT_EQ(spec.files[0].dest, "/usr/local/bin/app");
+  EXPECT_EQ(spec.files[0].mode, 0755u);
+  EXPECT_EQ(spec.files[0].user, "65532");
+  EXPECT_EQ(spec.files[0].group, "65532");
+  EXPECT_EQ(spec.files[0].where, (SourceLocation{22, 5}));
+  EXPECT_EQ(spec.files[1].mode, 0640u);
+  EXPECT_EQ(spec.files[1].user, "app");
+  EXPECT_EQ(spec.files[1].group, "");  // the user's primary group
+  EXPECT_EQ(spec.ResolvePath(spec.files[1].src), "/work/specs/config");
+  EXPECT_EQ(spec.files[2].mode, std::nullopt);
+  EXPECT_EQ(spec.files[2].user, "0");
+  EXPECT_EQ(spec.files[2].group, "0");
+  EXPECT_EQ(spec.ResolvePath(spec.files[2].src), "/work/shared/motd");
+  EXPECT_THAT(spec.accounts.groups, ElementsAre(Group{"app", 1000}, Group{"extra", 1500}));
+  ASSERT_EQ(spec.accounts.users.size(), 2u);
+  EXPECT_EQ(spec.accounts.users[0], (User{"app", 1000, 1000, "/srv/app", "/bin/false"}));
+  EXPECT_EQ(spec.accounts.users[1],
+            (User{"helper", 1001, 1001, "/home/helper", "/usr/sbin/nologin"}));
+  EXPECT_EQ(spec.accounts.run_as, "app");
+  EXPECT_THAT(spec.entrypoint, ElementsAre("/usr/local/bin/app", "--serve"));
+  EXPECT_THAT(spec.cmd, ElementsAre("--port", "8080"));
+  EXPECT_EQ(spec.env,
+            (std::map<std::string, std::string>{
+                {"LANG", "C.UTF-8"}, {"PATH", std::string(kDefaultPath)}, {"PORT", "8080"}}));
+  EXPECT_EQ(spec.workdir, "/srv/app");
+  EXPECT_EQ(spec.labels.at("org.opencontainers.image.title"), "app");
+  EXPECT_EQ(spec.annotations.at("org.opencontainers.image.source"), "https://example.invalid/app");
+  EXPECT_EQ(spec.variant, Variant::kDebug);
+  EXPECT_EQ(spec.Locate(spec.packages[2].where), "/work/specs/image.yaml:16:5");
+}
+
+TEST(ImageSpecTest, EnvPathCanBeOverridden) {
+  ImageSpec spec = MustParse("name: x\npackages: [aa]\nenv: {PATH: /opt/bin}\n");
+  EXPECT_EQ(spec.env.at("PATH"), "/opt/bin");
+}
+
+TEST(ImageSpecTest, FileModes) {
+  auto mode_of = [](std::string_view mode) {
+    std::string yaml =
+        "name: x\npackages: [aa]\nfiles:\n  - {src: a, dest: /a, mode: " + std::string(mode) +
+        "}\n";
+    return MustParse(yaml).files.at(0).mode;
+  };
+  EXPECT_EQ(mode_of("0644"), 0644u);
+  EXPECT_EQ(mode_of("\"0755\""), 0755u);
+  EXPECT_EQ(mode_of("755"), 0755u);  // read as octal, never decimal
+  EXPECT_EQ(mode_of("0o700"), 0700u);
+  EXPECT_EQ(mode_of("'4755'"), 04755u);
+  EXPECT_EQ(mode_of("0"), 0u);
+}
+
+TEST(ImageSpecTest, FileOwners) {
+  auto owner_of = [](std::string_view owner) {
+    std::string yaml =
+        "name: x\npackages: [aa]\nfiles:\n  - {src: a, dest: /a, owner: " + std::string(owner) +
+        "}\n";
+    const FileEntry& f = MustParse(yaml).files.at(0);
+    return f.user + "|" + f.group;
+  };
+  EXPECT_EQ(owner_of("\"65532:65532\""), "65532|65532");
+  EXPECT_EQ(owner_of("1000"), "1000|1000");
+  EXPECT_EQ(owner_of("nonroot"), "nonroot|");
+  EXPECT_EQ(owner_of("app:staff"), "app|staff");
+  EXPECT_EQ(owner_of("\"0:daemon\""), "0|daemon");
+}
+
+TEST(ImageSpecTest, AccountsDefaultsWhenPartlyGiven) {
+  // Only run-as: the default user stays.
+  ImageSpec a = MustParse("name: x\npackages: [aa]\naccounts: {run-as: root}\n");
+  ASSERT_EQ(a.accounts.users.size(), 1u);
+  EXPECT_EQ(a.accounts.users[0].name, "nonroot");
+  EXPECT_EQ(a.accounts.run_as, "root");
+  // Users without groups: each user with a non-system gid gets its own group; run-as = first.
+  ImageSpec b = MustParse(
+      "name: x\npackages: [aa]\naccounts:\n  users:\n    - {name: web, uid: 2000}\n"
+      "    - {name: svc, uid: 2001, gid: 100}\n");
+  EXPECT_THAT(b.accounts.groups, ElementsAre(Group{"web", 2000}));
+  EXPECT_EQ(b.accounts.run_as, "web");
+  // No users at all: run-as must be explicit.
+  ImageSpec c = MustParse("name: x\npackages: [aa]\naccounts: {users: [], run-as: '65534'}\n");
+  EXPECT_TRUE(c.accounts.users.empty());
+  EXPECT_EQ(c.accounts.run_as, "65534");
+}
+
+TEST(ImageSpecTest, ErrorsCarryFileLineAndColumn) {
+  EXPECT_EQ(ParseError("name: x\npakages: [aa]\n"),
+            "image.yaml:2:1: unknown key 'pakages' (did you mean 'packages'?)");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nentry_point: [a]\n"),
+            "image.yaml:3:1: unknown key 'entry_point' (did you mean 'entrypoint'?)");
+  EXPECT_THAT(
+      ParseError("name: x\npackages: [aa]\nfrobnicate: 1\n"),
+      ::testing::StartsWith("image.yaml:3:1: unknown key 'frobnicate' (expected one of name, "
+                            "repositories, archs,"));
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\naccounts:\n  run_as: root\n"),
+            "image.yaml:4:3: accounts: unknown key 'run_as' (did you mean 'run-as'?)");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nrepositories:\n  - url: http://h/d\n"
+                       "    suite: [bookworm]\n"),
+            "image.yaml:5:5: repositories[0]: unknown key 'suite' (did you mean 'suites'?)");
+}
+
+TEST(ImageSpecTest, WrongTypes) {
+  EXPECT_EQ(ParseError("name: x\npackages: base-files\n"),
+            "image.yaml:2:11: packages: expected a list of strings");
+  EXPECT_EQ(ParseError("name: x\npackages:\n  - aa\n  - [bb]\n"),
+            "image.yaml:4:5: packages[1]: expected a list of strings");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\ncmd: {a: b}\n"),
+            "image.yaml:3:6: cmd: expected a list of strings");
+  EXPECT_EQ(ParseError("name: [x]\npackages: [aa]\n"), "image.yaml:1:7: name: expected a string");
+  EXPECT_EQ(ParseError("name:\npackages: [aa]\n"), "image.yaml:1:1: name: expected a string");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nenv: [A=b]\n"),
+            "image.yaml:3:6: env: expected a map of strings");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nlabels:\n  a: [b]\n"),
+            "image.yaml:4:6: labels: expected a map of strings");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\naccounts:\n  users:\n    - {name: a, uid: -1}\n"),
+            "image.yaml:5:22: accounts.users[0].uid: expected an integer from 0 to 4294967294");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nfiles: {src: a}\n"),
+            "image.yaml:3:8: files: expected a list of {src, dest, mode, owner}");
+  EXPECT_EQ(ParseError("- name: x\n"),
+            "image.yaml:1:1: expected a mapping of spec keys (name, packages, ...)");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\npaths: [/usr]\n"),
+            "image.yaml:3:8: paths: expected a mapping with keys include, exclude");
+}
+
+TEST(ImageSpecTest, PackageErrors) {
+  EXPECT_THAT(ParseError("name: x\npackages:\n  - base-files\n  - Foo\n"),
+              ::testing::StartsWith("image.yaml:4:5: packages[1]: invalid package name 'Foo': "));
+  EXPECT_THAT(ParseError("name: x\npackages: [a]\n"),
+              ::testing::StartsWith("image.yaml:2:12: packages[0]: invalid package name 'a'"));
+  EXPECT_EQ(ParseError("name: x\npackages: [libc6:amd64]\n"),
+            "image.yaml:2:12: packages[0]: invalid package name 'libc6:amd64': architecture "
+            "qualifiers are not supported here; use archs");
+  EXPECT_EQ(ParseError("name: x\npackages: ['libc6 (>= 2.36)']\n"),
+            "image.yaml:2:12: packages[0]: invalid package name 'libc6 (>= 2.36)': pin a version "
+            "with name=version");
+  EXPECT_EQ(ParseError("name: x\npackages: [libc6=latest]\n"),
+            "image.yaml:2:12: packages[0]: invalid version 'latest' in 'libc6=latest': expected a "
+            "Debian version such as 1.2-3 or 1:2.0~rc1-1");
+  EXPECT_EQ(ParseError("name: x\npackages:\n  - tzdata\n  - libc6\n  - tzdata=2024a-0+deb12u1\n"),
+            "image.yaml:5:5: packages[2]: duplicate package 'tzdata' (first at line 3)");
+  EXPECT_EQ(ParseError("name: x\npackages: []\n"),
+            "image.yaml:2:11: packages: the list is empty: name at least one package");
+  EXPECT_EQ(ParseError("name: x\n"), "image.yaml:1:1: missing required key 'packages'");
+  EXPECT_EQ(ParseError("packages: [aa]\n"), "image.yaml:1:1: missing required key 'name'");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa, bb]\nexclude: [cc, bb]\n"),
+            "image.yaml:3:15: exclude[1]: 'bb' is also listed in packages (line 2)");
+  EXPECT_THAT(ParseError("name: x\npackages: [aa]\nexclude: [_x]\n"),
+              ::testing::StartsWith("image.yaml:3:11: exclude[0]: invalid package name '_x'"));
+}
+
+TEST(ImageSpecTest, ArchErrors) {
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\narchs: [x86_64]\n"),
+            "image.yaml:3:9: archs[0]: invalid architecture 'x86_64': Debian calls it amd64");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\narchs: [amd64, arm46]\n"),
+            "image.yaml:3:16: archs[1]: invalid architecture 'arm46' (did you mean 'arm64'?)");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\narchs: [windows]\n"),
+            "image.yaml:3:9: archs[0]: invalid architecture 'windows': expected a Debian "
+            "architecture such as amd64 or arm64");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\narchs:\n  - arm64\n  - arm64\n"),
+            "image.yaml:5:5: archs[1]: duplicate architecture 'arm64' (first at line 4)");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\narchs: []\n"),
+            "image.yaml:3:8: archs: must name at least one architecture");
+}
+
+TEST(ImageSpecTest, RepositoryErrors) {
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nrepositories:\n  - suites: [bookworm]\n"),
+            "image.yaml:4:5: repositories[0]: missing required key 'url'");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nrepositories:\n  - url: http://h/debian\n"),
+            "image.yaml:4:5: repositories[0]: missing required key 'suites'");
+  EXPECT_EQ(
+      ParseError("name: x\npackages: [aa]\nrepositories:\n  - {url: ftp://h/d, suites: [s]}\n"),
+      "image.yaml:4:11: repositories[0].url: expected an http://, https:// or file:/ URL, "
+      "got 'ftp://h/d'");
+  EXPECT_EQ(
+      ParseError("name: x\npackages: [aa]\nrepositories:\n  - {url: http://h/d, suites: []}\n"),
+      "image.yaml:4:31: repositories[0].suites: must name at least one suite");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nrepositories:\n"
+                       "  - {url: http://h/d, suites: [../x]}\n"),
+            "image.yaml:4:32: repositories[0].suites[0]: invalid suite name '../x'");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nrepositories: {url: http://h/d}\n"),
+            "image.yaml:3:15: repositories: expected a list of repositories (url, suites, ...)");
+}
+
+TEST(ImageSpecTest, FileErrors) {
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nfiles:\n  - {src: a, dest: /a, mode: '0799'}\n"),
+            "image.yaml:4:30: files[0].mode: bad mode '0799': expected octal permission bits like "
+            "0644 or 0755");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nfiles:\n  - {src: a, dest: /a, mode: 10000}\n"),
+            "image.yaml:4:30: files[0].mode: bad mode '10000': expected octal permission bits like "
+            "0644 or 0755");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nfiles:\n  - {src: a, dest: /a, mode: rwx}\n"),
+            "image.yaml:4:30: files[0].mode: bad mode 'rwx': expected octal permission bits like "
+            "0644 or 0755");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nfiles:\n  - {src: a, dest: etc/a}\n"),
+            "image.yaml:4:20: files[0].dest: expected an absolute path, got 'etc/a'");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nfiles:\n  - {src: a, dest: /etc/../a}\n"),
+            "image.yaml:4:20: files[0].dest: path '/etc/../a' must not contain '..'");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nfiles:\n  - {dest: /a}\n"),
+            "image.yaml:4:5: files[0]: missing required key 'src'");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nfiles:\n  - {src: a, dest: /a, owner: 'a:b:c'}\n"),
+            "image.yaml:4:31: files[0].owner: bad owner 'a:b:c': expected user:group, each a name "
+            "or a number (e.g. 65532:65532)");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\npaths:\n  exclude: [usr/share/doc]\n"),
+            "image.yaml:4:13: paths.exclude[0]: invalid glob 'usr/share/doc': expected an absolute "
+            "path pattern like /usr/share/doc/** with every '[' closed");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\npaths:\n  include: ['/usr/[ab']\n"),
+            "image.yaml:4:13: paths.include[0]: invalid glob '/usr/[ab': expected an absolute "
+            "path pattern like /usr/share/doc/** with every '[' closed");
+}
+
+TEST(ImageSpecTest, AccountErrors) {
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\naccounts:\n  run-as: nobody\n"),
+            "image.yaml:4:11: accounts.run-as: unknown user 'nobody': expected a user from "
+            "accounts.users, root, or a numeric uid");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\naccounts:\n  users: []\n"),
+            "image.yaml:4:3: accounts: no users are listed, so run-as must say who runs the image");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\naccounts:\n  users:\n    - {name: a, uid: 5}\n"
+                       "    - {name: b, uid: 5}\n"),
+            "image.yaml:6:7: accounts.users[1]: uid 5 repeats accounts.users[0]");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\naccounts:\n  users:\n    - {name: Bad, uid: 5}\n"),
+            "image.yaml:5:14: accounts.users[0].name: invalid user name 'Bad'");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\naccounts:\n  users:\n    - {name: x, uid: 0}\n"),
+            "image.yaml:5:7: accounts.users[0]: user root (uid 0) comes from base-passwd; to run "
+            "as root write run-as: root");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\naccounts:\n  groups:\n    - {name: g}\n"),
+            "image.yaml:5:7: accounts.groups[0]: missing required key 'gid'");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\naccounts:\n  users:\n    - {name: a, uid: 7, "
+                       "home: rel}\n"),
+            "image.yaml:5:31: accounts.users[0].home: expected an absolute path, got 'rel'");
+}
+
+TEST(ImageSpecTest, OtherErrors) {
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nname: y\n"),
+            "image.yaml:3:1: duplicate key 'name' (first at line 1)");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nenv:\n  A: 1\n  A: 2\n"),
+            "image.yaml:5:3: env: duplicate key 'A' (first at line 4)");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nenv: {'A=B': c}\n"),
+            "image.yaml:3:6: env: variable name 'A=B' must not contain '='");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nvariant: release\n"),
+            "image.yaml:3:10: variant: unknown variant 'release': the only variant is debug (leave "
+            "variant out for the standard image)");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nworkdir: app\n"),
+            "image.yaml:3:10: workdir: expected an absolute path, got 'app'");
+  EXPECT_EQ(ParseError("name: My_App\npackages: [aa]\n"),
+            "image.yaml:1:7: name: invalid image name 'My_App': expected lowercase letters and "
+            "digits separated by '.', '_', '-' or '/'");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\n---\nname: y\n"),
+            "image.yaml:4:1: expected one YAML document, found 2");
+  EXPECT_EQ(ParseError(""), "image.yaml: the spec is empty");
+  EXPECT_EQ(ParseError("# nothing\n"), "image.yaml: the spec is empty");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nlabels: {a: \"\xff\"}\n"),
+            "image.yaml:3:14: the spec is not valid UTF-8");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\nlabels: {a: \"\\ud800\"}\n"),
+            "image.yaml:3:20: invalid YAML: invalid unicode: 55296");
+}
+
+TEST(ImageSpecTest, YamlSyntaxErrorsHavePositions) {
+  EXPECT_EQ(ParseError("name: x\npackages: [aa, bb\n"),
+            "image.yaml:3:1: invalid YAML: end of sequence flow not found");
+  EXPECT_EQ(ParseError("name: x\npackages:\n  - aa\n - bb\n"),
+            "image.yaml:4:2: invalid YAML: end of map not found");
+  EXPECT_EQ(ParseError("name: x\n\tpackages: [aa]\n"),
+            "image.yaml:2:1: invalid YAML: illegal tab when looking for indentation");
+  EXPECT_EQ(ParseError("name: x: y\npackages: [aa]\n"),
+            "image.yaml:1:8: invalid YAML: illegal map value");
+  EXPECT_EQ(ParseError("name: *nothing\n"),
+            "image.yaml:1:7: invalid YAML: the referenced anchor is not defined");
+}
+
+TEST(ImageSpecTest, DeepNestingIsAnErrorNotACrash) {
+  std::string deep = "name: x\npackages: " + std::string(100000, '[');
+  EXPECT_THAT(ParseError(deep), HasSubstr("invalid YAML"));
+}
+
+TEST(ImageSpecTest, LoadImageSpecReadsFileAndSetsBaseDir) {
+  auto dir = TempDir::Create("spec-test-");
+  ASSERT_TRUE(dir.has_value());
+  std::string path = dir->path() + "/image.yaml";
+  ASSERT_TRUE(WriteFileAtomic(path, "name: x\npackages: [aa]\nfiles: [{src: app, dest: /app}]\n"));
+  auto spec = LoadImageSpec(path);
+  ASSERT_TRUE(spec.has_value()) << spec.error().message;
+  EXPECT_EQ(spec->base_dir, dir->path());
+  EXPECT_EQ(spec->ResolvePath(spec->files[0].src), dir->path() + "/app");
+
+  auto missing = LoadImageSpec(dir->path() + "/nope.yaml");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ErrorCode::kIo);
+  EXPECT_THAT(missing.error().message, HasSubstr("nope.yaml"));
+
+  ASSERT_TRUE(WriteFileAtomic(path, "name: x\n"));
+  auto bad = LoadImageSpec(path);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message, path + ":1:1: missing required key 'packages'");
+}
+
+TEST(ImageSpecTest, ResolveRelativePath) {
+  EXPECT_EQ(ResolveRelativePath("/a/b", "c/d"), "/a/b/c/d");
+  EXPECT_EQ(ResolveRelativePath("/a/b", "./c/../d"), "/a/b/d");
+  EXPECT_EQ(ResolveRelativePath("/a/b", "../c"), "/a/c");
+  EXPECT_EQ(ResolveRelativePath("/a/b", "/etc/x"), "/etc/x");
+  EXPECT_EQ(ResolveRelativePath("", "keys/k.gpg"), "keys/k.gpg");
+  EXPECT_EQ(ResolveRelativePath(".", "./keys/k.gpg"), "keys/k.gpg");
+  EXPECT_EQ(ResolveRelativePath("examples/java17", "app.jar"), "examples/java17/app.jar");
+}
+
+TEST(ImageSpecTest, RequestedPackagesAddsBusyboxForDebug) {
+  ImageSpec plain = MustParse("name: x\npackages: [aa]\n");
+  EXPECT_EQ(RequestedPackages(plain).size(), 1u);
+  ImageSpec debug = MustParse("name: x\npackages: [aa]\nvariant: debug\n");
+  auto req = RequestedPackages(debug);
+  ASSERT_EQ(req.size(), 2u);
+  EXPECT_EQ(req[1].name, "busybox");
+  ImageSpec named = MustParse("name: x\npackages: [aa, busybox]\nvariant: debug\n");
+  EXPECT_EQ(RequestedPackages(named).size(), 2u);
+}
+
+// --- Resolution digest ---
+
+std::string DigestOf(std::string_view yaml) { return ResolutionDigest(MustParse(yaml)); }
+
+TEST(ResolutionDigestTest, MatchesTheDocumentedCanonicalJson) {
+  ImageSpec spec = MustParse(
+      "name: x\narchs: [arm64, amd64]\npackages: [zz, aa=1.0-1]\nexclude: [qq, pp, qq]\n"
+      "repositories:\n  - {url: 'http://h/d', suites: [s1, s0], keyring: k.gpg}\n");
+  const std::string canonical =
+      R"({"archs":["amd64","arm64"],"digest_version":1,"exclude":["pp","qq"],)"
+      R"("packages":["aa=1.0-1","zz"],"repositories":[{"architectures":[],"components":["main"],)"
+      R"("keyring":"k.gpg","suites":["s1","s0"],"url":"http://h/d"}],"variant":"standard"})";
+  // Independent hash: sha256sum over the canonical text.
+  auto out = testing::RunProcess({"sha256sum"}, {}, canonical);
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_EQ(ResolutionDigest(spec), "sha256:" + out.out.substr(0, 64));
+}
+
+TEST(ResolutionDigestTest, StableAcrossKeyOrderAndListOrder) {
+  std::string a = DigestOf("name: x\narchs: [amd64]\npackages: [aa, bb]\nexclude: [cc]\n");
+  EXPECT_EQ(a, DigestOf("exclude: [cc]\npackages: [bb, aa]\narchs: [amd64]\nname: x\n"));
+  EXPECT_EQ(a, DigestOf("packages:\n  - bb\n  - aa\narchs: [amd64]\nexclude: [cc, cc]\nname: x\n"));
+  EXPECT_THAT(a, ::testing::MatchesRegex("sha256:[0-9a-f]{64}"));
+  // Pinned golden value: changing it invalidates every lock users have, so it must be deliberate.
+  EXPECT_EQ(DigestOf("name: x\narchs: [amd64]\npackages: [base-files]\n"),
+            "sha256:dab59bed19543a3568a8a1a4ce0774f5b87bfe66a87c0b98b3b0db22c27fa7c1");
+}
+
+TEST(ResolutionDigestTest, OnlyResolutionInputsChangeIt) {
+  const std::string base = "name: x\narchs: [amd64]\npackages: [aa, bb]\n";
+  std::string d = DigestOf(base);
+  // Image-shaping keys do not change it.
+  EXPECT_EQ(d, DigestOf(base + "cmd: [run]\n"));
+  EXPECT_EQ(d, DigestOf(base + "entrypoint: [/bin/x]\nworkdir: /srv\n"));
+  EXPECT_EQ(d, DigestOf(base + "labels: {a: b}\nannotations: {c: d}\nenv: {X: y}\n"));
+  EXPECT_EQ(d,
+            DigestOf(base + "files: [{src: a, dest: /a}]\npaths: {exclude: [/usr/share/doc]}\n"));
+  EXPECT_EQ(d, DigestOf(base + "accounts: {run-as: root}\n"));
+  EXPECT_EQ(d, DigestOf("name: other\narchs: [amd64]\npackages: [aa, bb]\n"));
+  // Resolution inputs do.
+  std::set<std::string> digests = {
+      d,
+      DigestOf("name: x\narchs: [amd64]\npackages: [aa, bb, cc]\n"),
+      DigestOf("name: x\narchs: [amd64]\npackages: [aa, bb=1.0]\n"),
+      DigestOf("name: x\narchs: [arm64]\npackages: [aa, bb]\n"),
+      DigestOf("name: x\narchs: [amd64, arm64]\npackages: [aa, bb]\n"),
+      DigestOf(base + "exclude: [cc]\n"),
+      DigestOf(base + "variant: debug\n"),
+      DigestOf(base + "repositories: [{url: 'http://h/d', suites: [s]}]\n"),
+      DigestOf(base +
+               "repositories: [{url: 'http://h/d', suites: [s], components: [main, non-free]}]\n"),
+      DigestOf(base + "repositories: [{url: 'http://h/d', suites: [s], keyring: k.gpg}]\n"),
+  };
+  EXPECT_EQ(digests.size(), 10u);
+}
+
+// --- Names ---
+
+TEST(NamesTest, HostArchitectureMatchesDpkg) {
+  auto dpkg = testing::RunProcess({"dpkg", "--print-architecture"});
+  ASSERT_EQ(dpkg.exit_code, 0) << dpkg.err;
+  auto host = HostArchitecture();
+  ASSERT_TRUE(host.has_value()) << host.error().message;
+  EXPECT_EQ(*host + "\n", dpkg.out);
+}
+
+TEST(NamesTest, MachineNames) {
+  EXPECT_EQ(DebianArchitectureForMachine("x86_64"), "amd64");
+  EXPECT_EQ(DebianArchitectureForMachine("aarch64"), "arm64");
+  EXPECT_EQ(DebianArchitectureForMachine("armv7l"), "armhf");
+  EXPECT_EQ(DebianArchitectureForMachine("armv6l"), "armel");
+  EXPECT_EQ(DebianArchitectureForMachine("i686"), "i386");
+  EXPECT_EQ(DebianArchitectureForMachine("ppc64le"), "ppc64el");
+  EXPECT_EQ(DebianArchitectureForMachine("s390x"), "s390x");
+  EXPECT_EQ(DebianArchitectureForMachine("riscv64"), "riscv64");
+  EXPECT_EQ(DebianArchitectureForMachine("loongarch64"), "loong64");
+  EXPECT_EQ(DebianArchitectureForMachine("z80"), std::nullopt);
+  for (std::string_view m : {"x86_64", "aarch64", "armv7l", "ppc64le", "mips64", "parisc"}) {
+    EXPECT_TRUE(IsKnownArchitecture(*DebianArchitectureForMachine(m))) << m;
+  }
+}
+
+TEST(NamesTest, KnownArchitecturesAreDpkgs) {
+  auto known = KnownArchitectures();
+  EXPECT_TRUE(std::is_sorted(known.begin(), known.end()));
+  auto dpkg = testing::RunProcess({"dpkg-architecture", "-L"});
+  ASSERT_EQ(dpkg.exit_code, 0) << dpkg.err;
+  std::set<std::string> linux_archs;
+  std::istringstream lines(dpkg.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line.find('-') == std::string::npos) linux_archs.insert(line);
+  }
+  std::set<std::string> ours(known.begin(), known.end());
+  EXPECT_EQ(ours, linux_archs);
+  EXPECT_FALSE(IsKnownArchitecture("all"));
+  EXPECT_FALSE(IsKnownArchitecture(""));
+}
+
+// Random strings over the characters that matter, judged by dpkg itself.
+std::vector<std::string> RandomStrings(std::string_view alphabet, size_t count, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < count; ++i) {
+    size_t len = 1 + rng() % 8;
+    std::string s;
+    for (size_t k = 0; k < len; ++k) s += alphabet[rng() % alphabet.size()];
+    out.push_back(s);
+  }
+  return out;
+}
+
+TEST(NamesTest, VersionSyntaxAgreesWithDpkg) {
+  std::vector<std::string> cases = {"1.0",          "1.0-1",
+                                    "a1.0",         "1:2.0-1",
+                                    ":1.0",         "1.0-",
+                                    "1 0",          "1_0",
+                                    "1.0-1-2",      "1:2:3",
+                                    "1.0-a~b",      "0",
+                                    "1:",           "x:1",
+                                    "1.0-1:2",      "3.0.15-1~deb12u1",
+                                    "2:1.02.185-2", "1.0+dfsg~rc1-0.1"};
+  auto random = RandomStrings("0123456789a:-.~+_", 250, 42);
+  cases.insert(cases.end(), random.begin(), random.end());
+  for (const std::string& v : cases) {
+    auto dpkg = testing::RunProcess({"dpkg", "--validate-version", "--", v});
+    EXPECT_EQ(IsValidVersion(v), dpkg.exit_code == 0) << "'" << v << "': dpkg says " << dpkg.err;
+  }
+}
+
+TEST(NamesTest, PackageNamesFollowPolicyAndDpkgAcceptsThem) {
+  EXPECT_TRUE(IsValidPackageName("libstdc++6"));
+  EXPECT_TRUE(IsValidPackageName("openjdk-17-jre-headless"));
+  EXPECT_TRUE(IsValidPackageName("0ad"));
+  EXPECT_FALSE(IsValidPackageName("a"));
+  EXPECT_FALSE(IsValidPackageName("Abc"));  // dpkg allows capitals; policy does not
+  EXPECT_FALSE(IsValidPackageName("a_b"));  // likewise '_'
+  EXPECT_FALSE(IsValidPackageName("-ab"));
+  EXPECT_FALSE(IsValidPackageName("+ab"));
+  EXPECT_FALSE(IsValidPackageName("ab:any"));
+  // Policy names are a subset of what dpkg accepts.
+  for (const std::string& n : RandomStrings("ab0+-._:A", 250, 7)) {
+    if (!IsValidPackageName(n)) continue;
+    auto dpkg = testing::RunProcess({"dpkg", "--validate-pkgname", "--", n});
+    EXPECT_EQ(dpkg.exit_code, 0) << "'" << n << "': " << dpkg.err;
+  }
+}
+
+TEST(NamesTest, ClosestMatch) {
+  constexpr std::string_view keys[] = {"name", "packages", "exclude", "entrypoint", "run-as"};
+  EXPECT_EQ(ClosestMatch("pakages", keys), "packages");
+  EXPECT_EQ(ClosestMatch("entrypiont", keys), "entrypoint");
+  EXPECT_EQ(ClosestMatch("run_as", keys), "run-as");
+  EXPECT_EQ(ClosestMatch("Name", keys), "name");
+  EXPECT_EQ(ClosestMatch("xyz", keys), "");
+  EXPECT_EQ(ClosestMatch("completely-different", keys), "");
+}
+
+// --- Examples ---
+
+TEST(ExamplesTest, EveryExampleParses) {
+  namespace fs = std::filesystem;
+  const fs::path examples = fs::path(HARDBASE_SOURCE_DIR) / "examples";
+  std::map<std::string, ImageSpec> specs;
+  for (const auto& entry : fs::directory_iterator(examples)) {
+    fs::path file = entry.path() / "image.yaml";
+    if (!fs::exists(file)) continue;
+    auto spec = LoadImageSpec(file.string());
+    ASSERT_TRUE(spec.has_value()) << spec.error().message;
+    EXPECT_TRUE(spec->repositories.empty()) << file << ": examples use the host's apt sources";
+    EXPECT_EQ(spec->name, entry.path().filename().string());
+    specs.emplace(spec->name, *spec);
+  }
+  ASSERT_EQ(specs.size(), 5u);
+  auto names = [](const ImageSpec& s) {
+    std::set<std::string> out;
+    for (const auto& p : s.packages) out.insert(p.name);
+    return out;
+  };
+  const std::set<std::string> static_set = {"base-files", "ca-certificates", "tzdata", "netbase"};
+  std::set<std::string> cc_set = static_set;
+  cc_set.insert({"libc6", "libgcc-s1", "libstdc++6", "libssl3"});
+  auto plus = [](std::set<std::string> s, std::string extra) {
+    s.insert(std::move(extra));
+    return s;
+  };
+  EXPECT_EQ(names(specs.at("static")), static_set);
+  EXPECT_EQ(names(specs.at("cc")), cc_set);
+  EXPECT_EQ(names(specs.at("java17")), plus(cc_set, "openjdk-17-jre-headless"));
+  EXPECT_EQ(names(specs.at("python3")), plus(cc_set, "python3"));
+  EXPECT_EQ(names(specs.at("nodejs")), plus(cc_set, "nodejs"));
+  EXPECT_THAT(specs.at("java17").entrypoint, ElementsAre("/usr/bin/java"));
+  EXPECT_THAT(specs.at("python3").entrypoint, ElementsAre("/usr/bin/python3"));
+  EXPECT_THAT(specs.at("nodejs").entrypoint, ElementsAre("/usr/bin/node"));
+  for (const auto& [name, spec] : specs) {
+    EXPECT_EQ(spec.accounts.run_as, "nonroot") << name;
+  }
+}
+
+}  // namespace
+}  // namespace hardbase::spec

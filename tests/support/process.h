@@ -1,0 +1,25 @@
+// Running other programs from tests: the hardbase binary under test and independent oracles
+// (dpkg, apt-get, gpg). Captures stdout and stderr separately.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace hardbase::testing {
+
+struct ProcessResult {
+  int exit_code = -1;  // 128 + signal number when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] (looked up in PATH) with the given extra environment variables and optional stdin.
+ProcessResult RunProcess(const std::vector<std::string>& argv,
+                         const std::map<std::string, std::string>& env = {},
+                         const std::string& stdin_data = "");
+
+// Path of the hardbase binary under test ($HARDBASE_BIN, set by ctest).
+std::string HardbaseBinary();
+
+}  // namespace hardbase::testing
