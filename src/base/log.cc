@@ -1,5 +1,6 @@
 #include "base/log.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,6 +22,22 @@ void LogLine(Verbosity min_level, const std::string& line) {
   if (static_cast<int>(g_verbosity.load()) < static_cast<int>(min_level)) return;
   std::lock_guard<std::mutex> lock(g_stderr_mu);
   std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+QuietStderr::QuietStderr() : lock_(g_stderr_mu) {
+  std::fflush(stderr);
+  int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (null_fd < 0) return;
+  saved_fd_ = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+  if (saved_fd_ >= 0) ::dup2(null_fd, STDERR_FILENO);
+  ::close(null_fd);
+}
+
+QuietStderr::~QuietStderr() {
+  if (saved_fd_ < 0) return;
+  std::fflush(stderr);
+  ::dup2(saved_fd_, STDERR_FILENO);
+  ::close(saved_fd_);
 }
 
 Progress::Progress(std::string label, uint64_t total, Unit unit)

@@ -35,6 +35,21 @@ void LogWarn(fmt::format_string<Args...> f, Args&&... args) {
   LogLine(Verbosity::kQuiet, "warning: " + fmt::format(f, std::forward<Args>(args)...));
 }
 
+// Sends whatever is written to the stderr file descriptor while this object lives to /dev/null,
+// for libraries that print diagnostics they cannot be told to keep (librnp). hardbase's own log
+// lines wait meanwhile; keep the scope short.
+class QuietStderr {
+ public:
+  QuietStderr();
+  ~QuietStderr();
+  QuietStderr(const QuietStderr&) = delete;
+  QuietStderr& operator=(const QuietStderr&) = delete;
+
+ private:
+  std::unique_lock<std::mutex> lock_;
+  int saved_fd_ = -1;
+};
+
 // Progress of one operation over a known total (bytes or items).
 class Progress {
  public:

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "base/fs.h"
+#include "base/log.h"
 
 namespace hardbase::deb {
 namespace {
@@ -259,7 +260,13 @@ Result<VerifiedText> VerifyClearsigned(const Keyring& keyring, std::string_view 
                 fmt::format("{}: not an OpenPGP clear-signed document: {}", what, RnpError(r)));
   }
   VerifyOp op(raw_op);
-  rnp_result_t executed = rnp_op_verify_execute(op.get());
+  rnp_result_t executed;
+  {
+    // Debian's librnp prints a diagnostic line on stderr for every bad or unknown signature, with
+    // no switch to turn it off; the failure is reported here, once, in one line.
+    QuietStderr quiet;
+    executed = rnp_op_verify_execute(op.get());
+  }
 
   size_t count = 0;
   if (rnp_op_verify_get_signature_count(op.get(), &count) != RNP_SUCCESS) count = 0;

@@ -7,9 +7,11 @@
 // or-group already satisfied by a selected package needs nothing more, otherwise its alternatives
 // are tried in order, each alternative's installable candidates (the real package and the
 // providers of a virtual name) ranked as apt's CompareProviders ranks them, and a candidate whose
-// own Depends cannot be met by any candidate is skipped. Where apt leaves behind packages it
-// pulled in for an alternative it then gave up, the closure does not hold them: only packages
-// reachable from the requested ones through satisfied dependencies are selected.
+// own Depends cannot be met by any candidate is skipped. Packages apt marked for an alternative
+// it then gave up are dropped, as apt's own garbage sweep drops them, with one deliberate
+// difference: apt keeps such leftovers when they are Essential or Protected or a kept package
+// Recommends them; the closure holds only packages the requested ones reach through Depends and
+// Pre-Depends.
 //
 // With one architecture, Multi-Arch matters only for `:any` relations, which only a
 // "Multi-Arch: allowed" package (or a Provides of one) satisfies, as dpkg requires.

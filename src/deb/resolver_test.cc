@@ -4,12 +4,20 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
 #include <map>
+#include <optional>
+#include <sstream>
 #include <string>
+
+#include "base/fs.h"
+#include "support/process.h"
 
 namespace hardbase::deb {
 namespace {
 
+using ::hardbase::testing::RunProcess;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -24,6 +32,88 @@ std::string P(std::string_view name, std::string_view version, std::string_view 
   return s;
 }
 
+// The same repositories handed to real apt (flat file: repositories, an empty dpkg status), as an
+// independent oracle for every hand-written case: `apt-get install --simulate
+// --no-install-recommends` must install what the resolver selects, and fail where it fails.
+class AptOracle {
+ public:
+  static bool Available() {
+    static bool available = RunProcess({"apt-get", "--version"}).exit_code == 0;
+    return available;
+  }
+
+  // Installs `packages` from `repos` (Packages texts, in sources order). Sets `ok` to apt's
+  // success and returns "name=version" of what it would install, sorted.
+  std::vector<std::string> Install(const std::vector<std::string>& repos,
+                                   const std::vector<std::string>& packages, bool* ok,
+                                   std::string* output) {
+    if (!dir_ || repos != repos_) Update(repos);
+    std::vector<std::string> argv = {"apt-get", "install", "--simulate", "--no-install-recommends",
+                                     "-q"};
+    AddOptions(argv);
+    argv.insert(argv.end(), packages.begin(), packages.end());
+    auto r = RunProcess(argv, {{"LC_ALL", "C"}});
+    *ok = r.exit_code == 0;
+    *output = r.out + r.err;
+    std::vector<std::string> out;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+      // "Inst p8 (1 localhost [amd64])"
+      if (line.rfind("Inst ", 0) != 0) continue;
+      std::istringstream words(line.substr(5));
+      std::string name, version;
+      words >> name >> version;
+      out.push_back(name + "=" + version.substr(1));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+ private:
+  void AddOptions(std::vector<std::string>& argv) const {
+    const std::string& d = dir_->path();
+    for (const std::string& o :
+         {"Dir::Etc::SourceList=" + d + "/sources.list", "Dir::Etc::SourceParts=" + d + "/none",
+          "Dir::Etc::PreferencesParts=" + d + "/none", "Dir::Etc::Preferences=" + d + "/none/x",
+          "Dir::State::Lists=" + d + "/lists", "Dir::State::status=" + d + "/status",
+          "Dir::State::extended_states=" + d + "/extended_states",
+          "Dir::Cache::archives=" + d + "/archives", std::string("Dir::Cache::pkgcache="),
+          std::string("Dir::Cache::srcpkgcache="), std::string("Debug::NoLocking=1"),
+          std::string("Acquire::AllowInsecureRepositories=1"),
+          std::string("APT::Architectures=amd64"), std::string("APT::Architecture=amd64")}) {
+      argv.push_back("-o");
+      argv.push_back(o);
+    }
+  }
+
+  void Update(const std::vector<std::string>& repos) {
+    auto dir = TempDir::Create("hardbase-apt");
+    ASSERT_TRUE(dir) << dir.error().message;
+    dir_.emplace(std::move(*dir));
+    repos_ = repos;
+    const std::string& d = dir_->path();
+    for (const char* sub : {"/none", "/lists/partial", "/archives/partial"}) {
+      ASSERT_TRUE(MakeDirs(d + sub));
+    }
+    std::ofstream(d + "/status").flush();
+    std::ofstream sources(d + "/sources.list");
+    for (size_t i = 0; i < repos.size(); ++i) {
+      std::string repo = d + "/repo" + std::to_string(i);
+      ASSERT_TRUE(MakeDirs(repo));
+      std::ofstream(repo + "/Packages") << repos[i];
+      sources << "deb [trusted=yes] file:" << repo << " ./\n";
+    }
+    sources.close();
+    std::vector<std::string> argv = {"apt-get", "update", "-q"};
+    AddOptions(argv);
+    auto r = RunProcess(argv, {{"LC_ALL", "C"}});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+
+  std::optional<TempDir> dir_;
+  std::vector<std::string> repos_;
+};
+
 class ResolverTest : public ::testing::Test {
  protected:
   // Adds a repository; repositories are labelled "bookworm", "bookworm-security", ... in order.
@@ -31,6 +121,7 @@ class ResolverTest : public ::testing::Test {
     static const char* kLabels[] = {"bookworm", "bookworm-security", "extra"};
     RepositoryId id = next_repo_++;
     index_.SetRepositoryLabel(id, kLabels[id]);
+    texts_.push_back(text);
     auto r = index_.AddPackagesFile(std::make_shared<const std::string>(std::move(text)), id);
     ASSERT_TRUE(r) << r.error().message;
   }
@@ -44,30 +135,52 @@ class ResolverTest : public ::testing::Test {
     return ResolveClosure(index_, req);
   }
 
-  // "name=version" of every selected package, sorted by name.
+  // "name=version" of every selected package, sorted by name. Without exclusions (which apt
+  // has no notion of), apt must install exactly the same, plus `apt_also`: packages apt keeps
+  // although nothing in the result needs them.
   std::vector<std::string> Closure(std::vector<std::string> packages,
-                                   std::vector<std::string> exclude = {}) {
-    auto r = Resolve(std::move(packages), std::move(exclude));
+                                   std::vector<std::string> exclude = {},
+                                   std::vector<std::string> apt_also = {}) {
+    auto r = Resolve(packages, exclude);
     EXPECT_TRUE(r) << r.error().message;
     std::vector<std::string> out;
     if (!r) return out;
     for (const SelectedPackage& p : r->packages) {
       out.push_back(fmt::format("{}={}", p.record->name, p.record->version));
     }
+    if (exclude.empty() && AptOracle::Available()) {
+      bool ok = false;
+      std::string output;
+      std::vector<std::string> apt = apt_.Install(texts_, packages, &ok, &output);
+      EXPECT_TRUE(ok) << "apt failed where hardbase resolved:\n" << output;
+      std::vector<std::string> expected = out;
+      expected.insert(expected.end(), apt_also.begin(), apt_also.end());
+      std::sort(expected.begin(), expected.end());
+      EXPECT_EQ(apt, expected) << "apt said:\n" << output;
+    }
     return out;
   }
 
+  // The error message; apt must fail on the same request too.
   std::string ResolveError(std::vector<std::string> packages,
                            std::vector<std::string> exclude = {}) {
-    auto r = Resolve(std::move(packages), std::move(exclude));
+    auto r = Resolve(packages, exclude);
     EXPECT_FALSE(r) << "resolved";
     if (r) return "";
     EXPECT_EQ(r.error().code, ErrorCode::kResolve) << r.error().message;
+    if (exclude.empty() && AptOracle::Available()) {
+      bool ok = true;
+      std::string output;
+      apt_.Install(texts_, packages, &ok, &output);
+      EXPECT_FALSE(ok) << "apt succeeded where hardbase failed:\n" << output;
+    }
     return r.error().message;
   }
 
   PackageIndex index_;
   RepositoryId next_repo_ = 0;
+  std::vector<std::string> texts_;
+  AptOracle apt_;
 };
 
 TEST_F(ResolverTest, FollowsDependsAndPreDependsTransitively) {
@@ -174,10 +287,21 @@ TEST_F(ResolverTest, AlreadySelectedAlternativeSatisfiesTheGroup) {
 
 TEST_F(ResolverTest, DeepFailureFallsBackWithoutLeftovers) {
   // x is tried first: its dependency p is marked, then q's dependency fails, so apt gives x up
-  // and takes y. apt would still install p; hardbase keeps only what the result needs.
+  // and takes y. p stays marked, but apt drops new installs that nothing needs (its garbage
+  // sweep), and hardbase keeps only what the requested packages reach.
   Repo(P("a", "1", "Depends: x | y") + P("x", "1", "Depends: p, q") + P("p", "1") +
        P("q", "1", "Depends: r") + P("r", "1", "Depends: gone") + P("y", "1"));
   EXPECT_THAT(Closure({"a"}), ElementsAre("a=1", "y=1"));
+}
+
+TEST_F(ResolverTest, LeftoversAptKeepsAreDroppedOnPurpose) {
+  // Deliberate difference: apt's garbage sweep never drops a marked package that is Essential or
+  // Protected, nor one that a kept package Recommends. Here p (Essential) and s (recommended by
+  // y) were only marked while apt tried x; the image holds only what the request needs.
+  Repo(P("a", "1", "Depends: x | y") + P("x", "1", "Depends: p, s, q") +
+       P("p", "1", "Essential: yes") + P("s", "1") + P("q", "1", "Depends: r") +
+       P("r", "1", "Depends: gone") + P("y", "1", "Recommends: s"));
+  EXPECT_THAT(Closure({"a"}, {}, {"p=1", "s=1"}), ElementsAre("a=1", "y=1"));
 }
 
 TEST_F(ResolverTest, NoAlternativeInstallable) {

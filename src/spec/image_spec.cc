@@ -1,5 +1,6 @@
 #include "spec/image_spec.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include "base/fs.h"
@@ -805,6 +807,49 @@ class SpecReader {
   std::string file_;
 };
 
+// Records where each document of a YAML stream starts, nothing else.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// A spec is one YAML document. This also guards against a yaml-cpp 0.7 bug: on a token that
+// cannot start a node (a stray ',' as in ", x" or "[a], b") the parser reports an empty document
+// without consuming the token, so YAML::LoadAll loops forever (fixed upstream after 0.8, PR #1319).
+// Here at most three documents are looked at, and a document starting where the previous one
+// started means the parser is stuck on that character.
+Result<void> CheckSingleDocument(const std::string& text, const SpecReader& reader) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts docs;
+  for (int i = 0; i < 3 && parser.HandleNextDocument(docs); ++i) {
+  }
+  for (size_t i = 1; i < docs.starts.size(); ++i) {
+    if (docs.starts[i].pos == docs.starts[i - 1].pos) {
+      auto pos = static_cast<size_t>(docs.starts[i].pos);
+      std::string what = pos < text.size() ? "'" + text.substr(pos, 1) + "'" : "input";
+      return reader.ErrorAt(ToLocation(docs.starts[i]), "", "invalid YAML: unexpected " + what);
+    }
+  }
+  if (docs.starts.size() > 1) {
+    return reader.ErrorAt(ToLocation(docs.starts[1]), "",
+                          "a second YAML document starts here; a spec is one document");
+  }
+  return {};
+}
+
 std::pair<int, int> LineColumnOf(std::string_view text, size_t offset) {
   int line = 1, column = 1;
   for (size_t i = 0; i < offset && i < text.size(); ++i) {
@@ -847,13 +892,10 @@ Result<ImageSpec> ParseImageSpec(std::string_view yaml_text, std::string_view fi
     return reader.ErrorAt({line, column}, "", "the spec is not valid UTF-8");
   }
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml_text));
-    if (docs.empty()) return reader.ErrorAt({}, "", "the spec is empty");
-    if (docs.size() > 1) {
-      return reader.ErrorAt(ToLocation(docs[1].Mark()), "",
-                            "expected one YAML document, found " + std::to_string(docs.size()));
-    }
-    HB_TRY(ImageSpec spec, reader.ReadSpec(docs[0]));
+    const std::string text(yaml_text);
+    HB_TRY_VOID(CheckSingleDocument(text, reader));
+    YAML::Node root = YAML::Load(text);
+    HB_TRY(ImageSpec spec, reader.ReadSpec(root));
     spec.source_file = file;
     spec.base_dir = DirName(file);
     return spec;

@@ -400,9 +400,11 @@ TEST(ImageSpecTest, OtherErrors) {
             "image.yaml:1:7: name: invalid image name 'My_App': expected lowercase letters and "
             "digits separated by '.', '_', '-' or '/'");
   EXPECT_EQ(ParseError("name: x\npackages: [aa]\n---\nname: y\n"),
-            "image.yaml:4:1: expected one YAML document, found 2");
-  EXPECT_EQ(ParseError(""), "image.yaml: the spec is empty");
-  EXPECT_EQ(ParseError("# nothing\n"), "image.yaml: the spec is empty");
+            "image.yaml:3:1: a second YAML document starts here; a spec is one document");
+  EXPECT_EQ(ParseError("name: x\n---\n---\n"),
+            "image.yaml:2:1: a second YAML document starts here; a spec is one document");
+  EXPECT_EQ(ParseError(""), "image.yaml:1:1: the spec is empty");
+  EXPECT_EQ(ParseError("# nothing\n"), "image.yaml:1:1: the spec is empty");
   EXPECT_EQ(ParseError("name: x\npackages: [aa]\nlabels: {a: \"\xff\"}\n"),
             "image.yaml:3:14: the spec is not valid UTF-8");
   EXPECT_EQ(ParseError("name: x\npackages: [aa]\nlabels: {a: \"\\ud800\"}\n"),
@@ -420,6 +422,13 @@ TEST(ImageSpecTest, YamlSyntaxErrorsHavePositions) {
             "image.yaml:1:8: invalid YAML: illegal map value");
   EXPECT_EQ(ParseError("name: *nothing\n"),
             "image.yaml:1:7: invalid YAML: the referenced anchor is not defined");
+}
+
+TEST(ImageSpecTest, StrayFlowIndicatorsAreErrorsNotHangs) {
+  // yaml-cpp 0.7's LoadAll loops forever on these (jbeder/yaml-cpp#1040).
+  EXPECT_EQ(ParseError(", every key\nname: x\n"), "image.yaml:1:1: invalid YAML: unexpected ','");
+  EXPECT_EQ(ParseError(","), "image.yaml:1:1: invalid YAML: unexpected ','");
+  EXPECT_EQ(ParseError("[a], b\n"), "image.yaml:1:4: invalid YAML: unexpected ','");
 }
 
 TEST(ImageSpecTest, DeepNestingIsAnErrorNotACrash) {

@@ -199,6 +199,10 @@ class LockReader {
     for (size_t i = 0; i < packages.size(); ++i) {
       std::string pptr = ptr + "/packages/" + std::to_string(i);
       HB_TRY(LockedPackage p, Package(packages[i], pptr));
+      if (p.architecture != a.arch && p.architecture != "all") {
+        return ErrorAt(pptr + "/architecture",
+                       "'" + p.architecture + "' package in the " + a.arch + " lock");
+      }
       if (!seen.insert(p.name).second) {
         return ErrorAt(pptr + "/name", "package '" + p.name + "' is listed twice");
       }

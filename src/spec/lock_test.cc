@@ -273,6 +273,8 @@ TEST(ParseLockTest, ErrorsNameTheJsonPointer) {
       {"d['archs'][0]['packages'][0]['architecture'] = 'x86_64'",
        "image.lock.json: /archs/0/packages/0/architecture: expected a Debian architecture or "
        "all, got 'x86_64'"},
+      {"d['archs'][0]['packages'][0]['architecture'] = 'arm64'",
+       "image.lock.json: /archs/0/packages/0/architecture: 'arm64' package in the amd64 lock"},
       {"d['archs'][0]['packages'][0]['required_by'] = []",
        "image.lock.json: /archs/0/packages/0/required_by: must not be empty"},
       {"d['archs'][0]['packages'][0]['repository'] = 'bookworm'",

@@ -230,6 +230,17 @@ TEST_F(LockE2ETest, RefusesATruncatedIndex) {
   ExpectCacheIntact();
 }
 
+TEST_F(LockE2ETest, RefusesAMalformedStanza) {
+  PublishOptions o;
+  o.extra_packages_text = "Package: broken\nVersion 1.0\n";
+  Publish("stable", o);
+  auto r = Lock();
+  EXPECT_EQ(r.exit_code, kExitSpec) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("stable"));
+  EXPECT_THAT(r.err, HasSubstr("main/binary-amd64/Packages"));
+  EXPECT_THAT(r.err, HasSubstr("line"));
+}
+
 TEST_F(LockE2ETest, ResumesADroppedDownloadAndRetriesAServerError) {
   server_->InjectStatus("/dists/stable/InRelease", 500, 1);
   server_->InjectTruncation("/dists/stable/main/binary-amd64/Packages.xz", 40, 1);

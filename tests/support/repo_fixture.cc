@@ -309,6 +309,7 @@ Result<void> RepoFixture::Publish(const std::string& suite, const PublishOptions
       if (!packages.empty()) packages += "\n";
       packages += stanza + "\n";
     }
+    if (!options.extra_packages_text.empty()) packages += "\n" + options.extra_packages_text;
     const std::string rel = "main/binary-" + arch + "/Packages";
     const std::string path = dists + "/" + rel;
     HB_TRY_VOID(WriteBytes(path, packages));

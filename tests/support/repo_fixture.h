@@ -67,6 +67,8 @@ struct PublishOptions {
   bool packages_xz_hash_mismatch = false;
   // Packages.xz cut in half after the Release recorded the hash of the whole.
   bool packages_xz_truncated = false;
+  // Raw text appended to every Packages index before it is hashed and signed (malformed stanzas).
+  std::string extra_packages_text;
   std::string origin = "hardbase-test";
   std::string label = "hardbase-test";
   std::string codename;  // default: the suite name
