@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <future>
+
 #include "base/sha256.h"
 
 namespace hardbase::cache {
@@ -108,18 +110,17 @@ TEST_F(BlobStoreTest, PruneRemovesOldBlobsAndWaitsForUsers) {
     ASSERT_EQ(utimensat(AT_FDCWD, (root_ + "/blobs/sha256/" + old_hex).c_str(), times, 0), 0);
     ASSERT_TRUE(WriteFileAtomic(root_ + "/tmp/leftover.part", "x").has_value());
 
-    // While this store is open, prune in another process must wait.
-    pid_t pid = fork();
-    if (pid == 0) {
-      auto stats = BlobStore::Prune(root_, 86400);
-      _exit(stats.has_value() && stats->blobs_removed == 1 && stats->blobs_kept == 1 ? 0 : 1);
-    }
-    usleep(200 * 1000);
-    int status = 0;
-    EXPECT_EQ(waitpid(pid, &status, WNOHANG), 0) << "prune did not wait for the open store";
+    // While this store is open, prune must wait. (A thread, not a forked child: a child would
+    // inherit this store's lock and wait for itself. flock conflicts between open files, so a
+    // thread of the same process waits just as another process would.)
+    auto prune = std::async(std::launch::async, [this] { return BlobStore::Prune(root_, 86400); });
+    EXPECT_EQ(prune.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout)
+        << "prune did not wait for the open store";
     store = Fail(ErrorCode::kInternal, "closed");  // releases the shared lock
-    waitpid(pid, &status, 0);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    auto stats = prune.get();
+    ASSERT_TRUE(stats.has_value()) << stats.error().message;
+    EXPECT_EQ(stats->blobs_removed, 1u);
+    EXPECT_EQ(stats->blobs_kept, 1u);
     EXPECT_FALSE(PathExists(root_ + "/blobs/sha256/" + old_hex));
     EXPECT_TRUE(PathExists(root_ + "/blobs/sha256/" + new_hex));
     EXPECT_FALSE(PathExists(root_ + "/tmp/leftover.part"));

@@ -283,7 +283,8 @@ TEST(ParseLockTest, ErrorsNameTheJsonPointer) {
        "image.lock.json: /archs/0/packages/0/repository/suite: expected a suite name, got ''"},
       {"d['archs'][0]['packages'].append(d['archs'][0]['packages'][0])",
        "image.lock.json: /archs/0/packages/2/name: package 'libc6' is listed twice"},
-      {"d['archs'][1]['arch'] = 'amd64'",
+      {"d['archs'][1]['arch'] = 'amd64'\nfor p in d['archs'][1]['packages']: p['architecture'] = "
+       "'all'",
        "image.lock.json: /archs/1/arch: architecture 'amd64' is listed twice"},
       {"d['archs'][0]['excluded'][0]['name'] = 'libc6'",
        "image.lock.json: /archs/0/excluded/0/name: 'libc6' is both excluded and locked"},
