@@ -25,7 +25,7 @@ void AddCacheCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& 
   prune->add_flag("--json", flags->json, "Print the result as JSON on stdout");
   prune->callback([&runner, flags, &global] {
     runner = [flags, &global]() -> Result<int> {
-      std::string root = global.cache_dir.empty() ? cache::DefaultCacheDir() : global.cache_dir;
+      std::string root = CacheDir(global);
       int64_t max_age = flags->all ? 0 : static_cast<int64_t>(flags->max_age_days) * 86400;
       if (!flags->all && max_age == 0) max_age = 1;
       HB_TRY(cache::PruneStats stats, cache::BlobStore::Prune(root, max_age));
@@ -46,7 +46,7 @@ void AddCacheCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& 
   CLI::App* dir = cache->add_subcommand("dir", "Print the cache directory");
   dir->callback([&runner, &global] {
     runner = [&global]() -> Result<int> {
-      std::printf("%s\n", (global.cache_dir.empty() ? cache::DefaultCacheDir() : global.cache_dir).c_str());
+      std::printf("%s\n", CacheDir(global).c_str());
       return 0;
     };
   });

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "base/error.h"
+#include "cache/blob_store.h"
 
 namespace hardbase::cli {
 
@@ -19,6 +20,10 @@ struct GlobalOptions {
   bool verbose = false;
   std::string cache_dir;  // empty: cache::DefaultCacheDir()
 };
+
+// The cache directory the options select, opened for this process.
+Result<cache::BlobStore> OpenCache(const GlobalOptions& global);
+std::string CacheDir(const GlobalOptions& global);
 
 // Runs a parsed command; returns its exit code on success (0, or a documented non-zero status
 // such as "lock would change"), an Error otherwise.

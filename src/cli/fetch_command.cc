@@ -33,9 +33,7 @@ void AddFetchCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& 
       HB_TRY(spec::Lock lock, spec::LoadLock(lock_path));
       HB_TRY_VOID(spec::CheckLockMatchesSpec(lock, image_spec, lock_path));
       HB_TRY(auto sources, pipeline::SuiteSourcesFor(image_spec, flags->apt_root));
-      HB_TRY(cache::BlobStore store, cache::BlobStore::Open(global.cache_dir.empty()
-                                                                ? cache::DefaultCacheDir()
-                                                                : global.cache_dir));
+      HB_TRY(cache::BlobStore store, OpenCache(global));
       auto http = net::MakeCurlClient();
       HB_TRY(pipeline::FetchStats stats,
              WithContext(pipeline::FetchDebs(lock, sources, *http, store), "fetch " + lock_path));

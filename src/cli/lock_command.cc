@@ -48,9 +48,7 @@ std::string HumanSummary(const spec::Lock& lock) {
 Result<int> RunLock(const LockFlags& flags, const GlobalOptions& global) {
   std::string out_path = flags.output.empty() ? spec::DefaultLockPath(flags.spec_path) : flags.output;
   HB_TRY(spec::ImageSpec image_spec, spec::LoadImageSpec(flags.spec_path));
-  HB_TRY(cache::BlobStore store, cache::BlobStore::Open(global.cache_dir.empty()
-                                                            ? cache::DefaultCacheDir()
-                                                            : global.cache_dir));
+  HB_TRY(cache::BlobStore store, OpenCache(global));
   auto http = net::MakeCurlClient();
   pipeline::LockOptions options;
   options.load.offline = flags.offline;

@@ -83,27 +83,17 @@ Result<VersionParts> ParseVersion(std::string_view version) {
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
   if (v.empty()) return fail("empty");
   if (v.find_first_of(" \t\n") != std::string_view::npos) return fail("contains white space");
-  VersionParts p;
   auto colon = v.find(':');
   if (colon != std::string_view::npos) {
     if (colon == 0) return fail("empty epoch");
-    unsigned long epoch = 0;
     for (size_t k = 0; k < colon; ++k) {
       if (!IsDigit(v[k])) return fail("epoch is not a number");
-      epoch = epoch * 10 + static_cast<unsigned long>(v[k] - '0');
-      if (epoch > 0x7fffffffUL) return fail("epoch is too big");
     }
-    p.epoch = epoch;
-    v.remove_prefix(colon + 1);
+    if (colon > 10) return fail("epoch is too big");
   }
-  auto dash = v.rfind('-');
-  if (dash != std::string_view::npos) {
-    p.upstream = v.substr(0, dash);
-    p.revision = v.substr(dash + 1);
-    if (p.revision.empty()) return fail("empty revision");
-  } else {
-    p.upstream = v;
-  }
+  VersionParts p = SplitLoosely(v);
+  if (p.epoch > 0x7fffffffUL) return fail("epoch is too big");
+  if (v.back() == '-') return fail("empty revision");
   if (p.upstream.empty()) return fail("empty upstream version");
   if (!IsDigit(p.upstream.front())) return fail("upstream version does not start with a digit");
   for (char c : p.upstream) {
