@@ -210,7 +210,7 @@ TEST(ImageSpecTest, FileOwners) {
     std::string yaml =
         "name: x\npackages: [aa]\nfiles:\n  - {src: a, dest: /a, owner: " + std::string(owner) +
         "}\n";
-    const FileEntry& f = MustParse(yaml).files.at(0);
+    FileEntry f = MustParse(yaml).files.at(0);
     return f.user + "|" + f.group;
   };
   EXPECT_EQ(owner_of("\"65532:65532\""), "65532|65532");
