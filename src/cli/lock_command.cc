@@ -55,44 +55,39 @@ Result<int> RunLock(const LockFlags& flags, const GlobalOptions& global) {
   options.apt_root = flags.apt_root;
   HB_TRY(spec::Lock lock, WithContext(pipeline::LockSpec(image_spec, *http, store, options),
                                       "lock " + flags.spec_path));
-  std::string json = spec::LockToJson(lock);
 
-  if (flags.check) {
-    std::vector<std::string> changes;
-    if (!PathExists(out_path)) {
-      changes.push_back(out_path + " does not exist");
-    } else {
-      HB_TRY(std::string existing_text, ReadFile(out_path));
-      auto existing = spec::ParseLock(existing_text, out_path);
-      if (!existing) {
-        changes.push_back(existing.error().message);
-      } else if (existing_text != json) {
-        changes = pipeline::DiffLocks(*existing, lock);
-        if (changes.empty()) changes.push_back("the lock file's formatting differs");
-      }
-    }
-    if (flags.json) {
-      nlohmann::json j = Summary(lock, out_path);
-      j["upToDate"] = changes.empty();
-      j["changes"] = changes;
-      std::printf("%s\n", j.dump(2).c_str());
-    }
-    if (changes.empty()) {
-      LogInfo("{} is up to date: {}", out_path, HumanSummary(lock));
-      return 0;
-    }
-    for (const auto& c : changes) LogInfo("  {}", c);
-    return Fail(ErrorCode::kStale, fmt::format("{} would change ({} difference{}): run hardbase lock {}",
-                                               out_path, changes.size(),
-                                               changes.size() == 1 ? "" : "s", flags.spec_path));
-  }
-
-  HB_TRY_VOID(WriteFileAtomic(out_path, json));
-  if (flags.json) {
-    std::printf("%s\n", Summary(lock, out_path).dump(2).c_str());
+  // What differs from the lock already there. Releases re-signed without any package change (the
+  // security suite is re-signed daily) are no change: the existing lock, with its timestamps,
+  // stays as it is, so nothing downstream rebuilds for nothing.
+  std::vector<std::string> changes;
+  if (!PathExists(out_path)) {
+    changes.push_back(out_path + " does not exist");
   } else {
-    LogInfo("locked {} into {}", HumanSummary(lock), out_path);
+    auto existing = spec::LoadLock(out_path);
+    if (!existing) {
+      changes.push_back(existing.error().message);
+    } else {
+      changes = pipeline::DiffLocks(*existing, lock);
+    }
   }
+  if (flags.json) {
+    nlohmann::json j = Summary(lock, out_path);
+    j["upToDate"] = changes.empty();
+    j["changes"] = changes;
+    std::printf("%s\n", j.dump(2).c_str());
+  }
+  if (changes.empty()) {
+    LogInfo("{} is up to date: {}", out_path, HumanSummary(lock));
+    return 0;
+  }
+  if (flags.check) {
+    for (const auto& c : changes) LogInfo("  {}", c);
+    return Fail(ErrorCode::kStale,
+                fmt::format("{} would change ({} difference{}): run hardbase lock {}", out_path,
+                            changes.size(), changes.size() == 1 ? "" : "s", flags.spec_path));
+  }
+  HB_TRY_VOID(WriteFileAtomic(out_path, spec::LockToJson(lock)));
+  LogInfo("locked {} into {}", HumanSummary(lock), out_path);
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include "deb/package_index.h"
 #include "deb/resolver.h"
@@ -113,30 +114,42 @@ std::vector<std::string> DiffLocks(const spec::Lock& before, const spec::Lock& a
   std::set<std::string> archs;
   for (const auto& a : before.archs) archs.insert(a.arch);
   for (const auto& a : after.archs) archs.insert(a.arch);
-  auto packages_of = [](const spec::Lock& lock, const std::string& arch) {
-    std::map<std::string, const spec::LockedPackage*> m;
+  auto arch_of = [](const spec::Lock& lock, const std::string& arch) -> const spec::ArchLock* {
     for (const auto& a : lock.archs) {
-      if (a.arch != arch) continue;
-      for (const auto& p : a.packages) m[p.name] = &p;
+      if (a.arch == arch) return &a;
     }
-    return m;
+    return nullptr;
   };
   for (const std::string& arch : archs) {
-    auto old_pkgs = packages_of(before, arch);
-    auto new_pkgs = packages_of(after, arch);
+    const spec::ArchLock* old_arch = arch_of(before, arch);
+    const spec::ArchLock* new_arch = arch_of(after, arch);
+    if (!old_arch || !new_arch) {
+      out.push_back(fmt::format("{}: architecture {}", arch, old_arch ? "removed" : "added"));
+      continue;
+    }
+    std::map<std::string, const spec::LockedPackage*> old_pkgs, new_pkgs;
+    for (const auto& p : old_arch->packages) old_pkgs[p.name] = &p;
+    for (const auto& p : new_arch->packages) new_pkgs[p.name] = &p;
     for (const auto& [name, p] : old_pkgs) {
       auto it = new_pkgs.find(name);
       if (it == new_pkgs.end()) {
         out.push_back(fmt::format("{}: - {} {}", arch, name, p->version));
       } else if (p->version != it->second->version) {
         out.push_back(fmt::format("{}: {} {} -> {}", arch, name, p->version, it->second->version));
-      } else if (p->sha256 != it->second->sha256 || !(p->repository == it->second->repository)) {
+      } else if (p->sha256 != it->second->sha256 || p->filename != it->second->filename ||
+                 !(p->repository == it->second->repository)) {
         out.push_back(fmt::format("{}: {} {}: same version, other file or origin", arch, name,
                                   p->version));
+      } else if (p->required_by != it->second->required_by) {
+        out.push_back(fmt::format("{}: {} {}: now required by {}", arch, name, p->version,
+                                  fmt::join(it->second->required_by, ", ")));
       }
     }
     for (const auto& [name, p] : new_pkgs) {
       if (!old_pkgs.count(name)) out.push_back(fmt::format("{}: + {} {}", arch, name, p->version));
+    }
+    if (old_arch->excluded != new_arch->excluded) {
+      out.push_back(fmt::format("{}: exclusions or who wanted them changed", arch));
     }
   }
   return out;

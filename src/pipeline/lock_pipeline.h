@@ -24,8 +24,10 @@ struct LockOptions {
 Result<spec::Lock> LockSpec(const spec::ImageSpec& spec, net::HttpClient& http,
                             cache::BlobStore& store, const LockOptions& options);
 
-// What differs between two locks, one line each: "amd64: openssl 3.0.15-1 -> 3.0.16-1",
-// "amd64: + libfoo 1.2-3", "amd64: - libbar 2.0-1", or a note that the spec digest changed.
+// What differs between two locks in what an image is built from, one line each:
+// "amd64: openssl 3.0.15-1 -> 3.0.16-1", "amd64: + libfoo 1.2-3", "amd64: - libbar 2.0-1", an
+// exclusion's change, a new architecture, or a note that the spec digest changed. Release dates
+// and signatures are not compared: a suite re-signed with the same packages changes nothing.
 std::vector<std::string> DiffLocks(const spec::Lock& before, const spec::Lock& after);
 
 }  // namespace hardbase::pipeline

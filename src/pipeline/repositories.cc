@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <future>
 #include <map>
 
 #include <fmt/core.h>
@@ -146,13 +147,20 @@ Result<std::vector<LoadedSuite>> LoadSuites(const std::vector<SuiteSource>& sour
   std::vector<LoadedSuite> suites;
   std::vector<IndexPlan> plans;
 
-  // 1. InRelease: fetch, verify, parse, check freshness; plan the indexes each one vouches for.
+  // 1. InRelease: fetch all at once, then verify, parse and check freshness one by one, planning
+  //    the indexes each vouches for.
+  std::vector<std::future<Result<std::string>>> fetches;
   for (const SuiteSource& source : sources) {
+    fetches.push_back(std::async(std::launch::async, [&, source] {
+      return FetchInRelease(source, http, store, options.offline,
+                            cache::MetaKey("inrelease", source.uri + " " + source.suite));
+    }));
+  }
+  for (size_t n = 0; n < sources.size(); ++n) {
+    const SuiteSource& source = sources[n];
     std::string label = source.Label();
     std::string meta_key = cache::MetaKey("inrelease", source.uri + " " + source.suite);
-    HB_TRY(std::string inrelease,
-           WithContext(FetchInRelease(source, http, store, options.offline, meta_key),
-                       label + ": InRelease"));
+    HB_TRY(std::string inrelease, WithContext(fetches[n].get(), label + ": InRelease"));
     HB_TRY(const deb::Keyring* keyring, WithContext(keyrings.For(source), label + ": keyring"));
     HB_TRY(deb::VerifiedText verified,
            deb::VerifyClearsigned(*keyring, inrelease, "InRelease of " + label));

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <ctime>
 #include <future>
 
 #include <nlohmann/json.hpp>
@@ -162,6 +163,23 @@ TEST_F(LockE2ETest, CheckReportsANewerPackageAndLeavesTheLockAlone) {
   auto j = nlohmann::json::parse(check.out);
   EXPECT_EQ(j["upToDate"], false);
   EXPECT_EQ(*ReadFile(LockPath()), before);
+}
+
+TEST_F(LockE2ETest, AReleaseResignedWithTheSamePackagesChangesNothing) {
+  ASSERT_EQ(Lock().exit_code, 0);
+  std::string before = *ReadFile(LockPath());
+  PublishOptions later;
+  later.date = static_cast<int64_t>(std::time(nullptr)) + 3600;
+  Publish("stable-security", later);
+  auto check = Lock({"--check"});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  auto relock = Lock();
+  EXPECT_EQ(relock.exit_code, 0) << relock.err;
+  EXPECT_THAT(relock.err, HasSubstr("up to date"));
+  EXPECT_EQ(*ReadFile(LockPath()), before) << "the timestamps of an unchanged lock must stay";
+  // A fresh lock elsewhere does take the new release date.
+  ASSERT_EQ(Lock({"-o", work_->path() + "/fresh.json"}).exit_code, 0);
+  EXPECT_NE(*ReadFile(work_->path() + "/fresh.json"), before);
 }
 
 TEST_F(LockE2ETest, CheckReportsAChangedSpec) {
