@@ -10,6 +10,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "base/log.h"
 #include "base/sha256.h"
 
 namespace hardbase::cache {
@@ -61,49 +62,59 @@ std::string BlobStore::StagingPath(std::string_view sha256) const {
   return root_ + "/tmp/" + std::string(sha256);
 }
 
-Result<std::optional<FileLock>> BlobStore::TryLockBlob(std::string_view sha256) const {
-  HB_TRY_VOID(CheckHex(sha256));
-  return FileLock::TryAcquire(root_ + "/locks/" + std::string(sha256), FileLock::Mode::kExclusive);
-}
-
 Result<FileLock> BlobStore::LockBlob(std::string_view sha256) const {
   HB_TRY_VOID(CheckHex(sha256));
   return FileLock::Acquire(root_ + "/locks/" + std::string(sha256), FileLock::Mode::kExclusive);
 }
 
-Result<std::optional<std::string>> BlobStore::Find(std::string_view sha256) {
+Result<std::optional<std::string>> BlobStore::Verify(std::string_view sha256,
+                                                     std::string* content) {
   HB_TRY_VOID(CheckHex(sha256));
   std::string path = BlobPath(sha256);
-  if (!PathExists(path)) return std::optional<std::string>();
-  auto actual = Sha256File(path);
-  if (!actual) {
-    // Removed by a concurrent prune between the check and the read: simply missing.
-    if (!PathExists(path)) return std::optional<std::string>();
-    return Fail(std::move(actual.error()).Wrap("read cache"));
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return Fail(ErrorCode::kIo, "read cache " + path + ": " + std::strerror(errno));
   }
-  if (*actual != sha256) {
-    ::unlink(path.c_str());
+  Sha256 hasher;
+  std::string data;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return Fail(ErrorCode::kIo, "read cache " + path + ": " + std::strerror(err));
+    }
+    if (n == 0) break;
+    hasher.Update(std::string_view(buf, static_cast<size_t>(n)));
+    if (content) data.append(buf, static_cast<size_t>(n));
+  }
+  if (hasher.HexDigest() != sha256) {
+    struct stat read_st {}, path_st {};
+    if (::fstat(fd, &read_st) == 0 && ::lstat(path.c_str(), &path_st) == 0 &&
+        read_st.st_dev == path_st.st_dev && read_st.st_ino == path_st.st_ino) {
+      ::unlink(path.c_str());
+    }
+    ::close(fd);
     return std::optional<std::string>();
   }
-  ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
-  return std::optional<std::string>(path);
+  ::futimens(fd, nullptr);  // last use, for prune
+  ::close(fd);
+  if (content) *content = std::move(data);
+  return std::optional<std::string>(std::move(path));
+}
+
+Result<std::optional<std::string>> BlobStore::Find(std::string_view sha256) {
+  return Verify(sha256, nullptr);
 }
 
 Result<std::optional<std::string>> BlobStore::Read(std::string_view sha256) {
-  HB_TRY_VOID(CheckHex(sha256));
-  std::string path = BlobPath(sha256);
-  if (!PathExists(path)) return std::optional<std::string>();
-  auto data = ReadFile(path);
-  if (!data) {
-    if (!PathExists(path)) return std::optional<std::string>();  // pruned meanwhile
-    return Fail(std::move(data.error()).Wrap("read cache"));
-  }
-  if (Sha256Hex(*data) != sha256) {
-    ::unlink(path.c_str());
-    return std::optional<std::string>();
-  }
-  ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
-  return std::optional<std::string>(std::move(*data));
+  std::string content;
+  HB_TRY(auto path, Verify(sha256, &content));
+  if (!path) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(content));
 }
 
 Result<std::string> BlobStore::Put(std::string_view data) {
@@ -120,7 +131,7 @@ Result<std::string> BlobStore::Put(std::string_view data) {
 Result<std::string> BlobStore::Adopt(const std::string& path, std::string_view expected_sha256,
                                      std::string_view what) {
   HB_TRY_VOID(CheckHex(expected_sha256));
-  HB_TRY(std::string actual, Sha256File(path));
+  HB_TRY(std::string actual, WithContext(Sha256File(path), what));
   if (actual != expected_sha256) {
     ::unlink(path.c_str());
     return Fail(ErrorCode::kIntegrity, std::string(what) + ": sha256 mismatch: expected " +
@@ -150,16 +161,26 @@ Result<void> BlobStore::WriteMeta(std::string_view key, std::string_view data) c
 
 Result<PruneStats> BlobStore::Prune(const std::string& root, int64_t max_age_seconds) {
   if (!PathExists(root + "/blobs/sha256")) return PruneStats{};
-  HB_TRY(FileLock lock, FileLock::Acquire(root + "/.lock", FileLock::Mode::kExclusive));
+  HB_TRY(auto lock, FileLock::TryAcquire(root + "/.lock", FileLock::Mode::kExclusive));
+  if (!lock) {
+    LogInfo("waiting for other hardbase processes to finish with {}", root);
+    HB_TRY(FileLock waited, FileLock::Acquire(root + "/.lock", FileLock::Mode::kExclusive));
+    lock.emplace(std::move(waited));
+  }
   PruneStats stats;
   int64_t now = static_cast<int64_t>(std::time(nullptr));
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(root + "/blobs/sha256", ec)) {
+  auto fail = [&](const std::string& dir) {
+    return Fail(ErrorCode::kIo, "prune " + dir + ": " + ec.message());
+  };
+  std::string blobs = root + "/blobs/sha256";
+  for (fs::directory_iterator it(blobs, ec), end; !ec && it != end; it.increment(ec)) {
     struct stat st {};
-    if (::lstat(entry.path().c_str(), &st) != 0) continue;
+    if (::lstat(it->path().c_str(), &st) != 0) continue;
     uint64_t size = static_cast<uint64_t>(st.st_size);
-    if (max_age_seconds == 0 || now - st.st_mtime > max_age_seconds) {
-      if (::unlink(entry.path().c_str()) == 0) {
+    bool stray = !IsSha256Hex(it->path().filename().string());  // an interrupted write's temp file
+    if (stray || max_age_seconds == 0 || now - st.st_mtime > max_age_seconds) {
+      if (::unlink(it->path().c_str()) == 0) {
         ++stats.blobs_removed;
         stats.bytes_removed += size;
         continue;
@@ -168,12 +189,15 @@ Result<PruneStats> BlobStore::Prune(const std::string& root, int64_t max_age_sec
     ++stats.blobs_kept;
     stats.bytes_kept += size;
   }
-  if (ec) return Fail(ErrorCode::kIo, "prune " + root + ": " + ec.message());
+  if (ec) return fail(blobs);
   // With the exclusive lock held nobody is downloading: every temporary file is stale.
   for (const char* sub : {"tmp", "locks"}) {
-    for (const auto& entry : fs::directory_iterator(root + "/" + sub, ec)) {
-      fs::remove_all(entry.path(), ec);
+    std::string dir = root + "/" + sub;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      fs::remove_all(it->path(), ec);
+      if (ec) break;
     }
+    if (ec) return fail(dir);
   }
   return stats;
 }

@@ -54,8 +54,8 @@ class BlobStore {
 
   // Where a download of the blob should be written (the HTTP client resumes `path + ".part"`).
   std::string StagingPath(std::string_view sha256) const;
-  // Per-blob exclusive lock for downloading it; empty when another process holds it.
-  Result<std::optional<FileLock>> TryLockBlob(std::string_view sha256) const;
+  // Per-blob exclusive lock, held while downloading it. Never call while holding it from another
+  // BlobStore of the same process: flock would wait for itself.
   Result<FileLock> LockBlob(std::string_view sha256) const;
 
   // Small mutable records addressed by a key of [A-Za-z0-9._-] characters.
@@ -69,6 +69,11 @@ class BlobStore {
  private:
   BlobStore(std::string root, FileLock lock) : root_(std::move(root)), lock_(std::move(lock)) {}
   std::string BlobPath(std::string_view sha256) const;
+  // Reads the blob through one descriptor and checks its hash: the path when intact (with the
+  // content if `content` is given), nullopt when missing. A corrupt blob is removed only if the
+  // path still names the file that was read, so a good copy another process just moved into
+  // place is never deleted.
+  Result<std::optional<std::string>> Verify(std::string_view sha256, std::string* content);
 
   std::string root_;
   FileLock lock_;

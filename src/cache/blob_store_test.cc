@@ -88,8 +88,8 @@ TEST_F(BlobStoreTest, BlobLockExcludesOtherProcesses) {
   auto store = BlobStore::Open(root_);
   ASSERT_TRUE(store.has_value());
   std::string hex = Sha256Hex("x");
-  auto lock = store->TryLockBlob(hex);
-  ASSERT_TRUE(lock.has_value() && lock->has_value());
+  auto lock = store->LockBlob(hex);
+  ASSERT_TRUE(lock.has_value());
   pid_t pid = fork();
   if (pid == 0) {
     auto other = FileLock::TryAcquire(root_ + "/locks/" + hex, FileLock::Mode::kExclusive);

@@ -41,7 +41,7 @@ void AddFetchCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& 
         nlohmann::json j = {{"packages", stats.packages},
                             {"downloaded", stats.downloaded},
                             {"downloadedBytes", stats.downloaded_bytes}};
-        std::printf("%s\n", j.dump(2).c_str());
+        std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       } else {
         LogInfo("{} packages verified in the cache ({} downloaded, {:.1f} MiB)", stats.packages,
                 stats.downloaded, static_cast<double>(stats.downloaded_bytes) / 1048576.0);

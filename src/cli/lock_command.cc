@@ -74,7 +74,7 @@ Result<int> RunLock(const LockFlags& flags, const GlobalOptions& global) {
     nlohmann::json j = Summary(lock, out_path);
     j["upToDate"] = changes.empty();
     j["changes"] = changes;
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   }
   if (changes.empty()) {
     LogInfo("{} is up to date: {}", out_path, HumanSummary(lock));

@@ -53,7 +53,13 @@ int main(int argc, char** argv) {
   }
   SetVerbosity(global.quiet ? Verbosity::kQuiet
                             : global.verbose ? Verbosity::kVerbose : Verbosity::kNormal);
-  Result<int> result = runner();
+  Result<int> result = Fail(ErrorCode::kInternal, "no command ran");
+  try {
+    result = runner();
+  } catch (const std::exception& e) {
+    // Library adapters catch what they know; anything else is a bug, reported in one line.
+    result = Fail(ErrorCode::kInternal, std::string("unexpected exception: ") + e.what());
+  }
   if (!result) {
     std::fprintf(stderr, "hardbase: error: %s\n", result.error().message.c_str());
     return ExitCode(result.error().code);

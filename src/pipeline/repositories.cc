@@ -1,6 +1,7 @@
 #include "pipeline/repositories.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <future>
 #include <map>
@@ -12,6 +13,7 @@
 #include "deb/apt_sources.h"
 #include "deb/decompress.h"
 #include "deb/keyring.h"
+#include "pipeline/blob_fetch.h"
 
 namespace hardbase::pipeline {
 namespace {
@@ -145,6 +147,9 @@ Result<std::vector<LoadedSuite>> LoadSuites(const std::vector<SuiteSource>& sour
   int64_t now = options.now ? options.now : static_cast<int64_t>(std::time(nullptr));
   KeyringCache keyrings;
   std::vector<LoadedSuite> suites;
+  // Verified InRelease files and their dates, recorded for --offline and replay checks only once
+  // every index they vouch for is in the cache.
+  std::vector<std::pair<std::string, std::string>> seen;
   std::vector<IndexPlan> plans;
 
   // 1. InRelease: fetch all at once, then verify, parse and check freshness one by one, planning
@@ -181,7 +186,27 @@ Result<std::vector<LoadedSuite>> LoadSuites(const std::vector<SuiteSource>& sour
     HB_TRY(deb::ReleaseFile release,
            WithContext(deb::ParseRelease(verified.signed_text), "InRelease of " + label));
     HB_TRY_VOID(WithContext(deb::CheckFreshness(release, now), "InRelease of " + label));
-    if (!options.offline) HB_TRY_VOID(store.WriteMeta(meta_key, inrelease));
+    // Signed is not enough: the archive's keys sign every suite. A mirror must not pass off
+    // another suite, nor an older signed state of this one (Debian's main suites carry no
+    // Valid-Until), as what was asked for.
+    if (release.suite != source.suite && release.codename != source.suite) {
+      return Fail(ErrorCode::kIntegrity,
+                  fmt::format("InRelease of {} is for suite {} (codename {})", label,
+                              release.suite, release.codename));
+    }
+    std::string date_key = meta_key + ".date";
+    HB_TRY(auto seen_date, store.ReadMeta(date_key));
+    if (seen_date && release.date < std::atoll(seen_date->c_str())) {
+      return Fail(ErrorCode::kIntegrity,
+                  fmt::format("InRelease of {} is dated {}, older than the {} seen before: a "
+                              "mirror serving an outdated release?",
+                              label, deb::FormatRfc2822Date(release.date),
+                              deb::FormatRfc2822Date(std::atoll(seen_date->c_str()))));
+    }
+    if (!options.offline) {
+      seen.push_back({meta_key, std::move(inrelease)});
+      seen.push_back({date_key, std::to_string(release.date)});
+    }
 
     size_t index = suites.size();
     for (const std::string& arch : archs) {
@@ -238,70 +263,22 @@ Result<std::vector<LoadedSuite>> LoadSuites(const std::vector<SuiteSource>& sour
       return Fail(ErrorCode::kNotFound, fmt::format("{}: {}.xz is not in the cache (--offline)",
                                                     suites[p.suite].source.Label(), p.path));
     }
-    // Per-blob locks in a fixed order: another hardbase process fetching the same index waits,
-    // then finds it in the cache.
-    auto entry_of = [&](size_t i) { return plans[i].xz ? *plans[i].xz : *plans[i].plain; };
-    std::sort(to_download.begin(), to_download.end(),
-              [&](size_t a, size_t b) { return entry_of(a).sha256 < entry_of(b).sha256; });
-    std::vector<FileLock> locks;
-    std::vector<net::DownloadRequest> requests;
-    std::vector<size_t> requested;
-    uint64_t total = 0;
-    std::string previous;  // suites may share an index (same hash): lock and fetch it once
+    std::vector<BlobRequest> blobs;
     for (size_t i : to_download) {
-      deb::ReleaseEntry e = entry_of(i);
-      if (e.sha256 == previous) continue;
-      previous = e.sha256;
-      HB_TRY(FileLock lock, store.LockBlob(e.sha256));
-      locks.push_back(std::move(lock));
-      HB_TRY(auto found, store.Find(e.sha256));
-      if (found) continue;
       const IndexPlan& p = plans[i];
-      const SuiteSource& s = suites[p.suite].source;
+      const LoadedSuite& suite = suites[p.suite];
+      const deb::ReleaseEntry& e = p.xz ? *p.xz : *p.plain;
       std::string file = p.xz ? p.path + ".xz" : p.path;
-      std::string url = suites[p.suite].release.acquire_by_hash
-                            ? DistsUrl(s) + p.component + "/binary-" + p.arch +
-                                  "/by-hash/SHA256/" + e.sha256
-                            : DistsUrl(s) + file;
-      requests.push_back({url, store.StagingPath(e.sha256), e.size});
-      requested.push_back(i);
-      total += e.size;
+      BlobRequest b{e.sha256, e.size, {}, suite.source.Label() + ": " + file};
+      // By hash where the archive offers it: immune to the index changing during the download.
+      if (suite.release.acquire_by_hash) {
+        b.urls.push_back(DistsUrl(suite.source) + p.component + "/binary-" + p.arch +
+                         "/by-hash/SHA256/" + e.sha256);
+      }
+      b.urls.push_back(DistsUrl(suite.source) + file);
+      blobs.push_back(std::move(b));
     }
-    if (!requests.empty()) {
-      Progress progress(fmt::format("fetching {} package indexes", requests.size()), total,
-                        Progress::Unit::kBytes);
-      auto results = http.Download(requests, &progress);
-      // A mirror without by-hash files answers 404 there: fetch those by name instead.
-      std::vector<net::DownloadRequest> retry;
-      std::vector<size_t> retried;
-      for (size_t k = 0; k < results.size(); ++k) {
-        const IndexPlan& p = plans[requested[k]];
-        std::string label = suites[p.suite].source.Label();
-        if (!results[k] && results[k].error().code == ErrorCode::kNotFound &&
-            suites[p.suite].release.acquire_by_hash) {
-          net::DownloadRequest r = requests[k];
-          r.url = DistsUrl(suites[p.suite].source) + (p.xz ? p.path + ".xz" : p.path);
-          retry.push_back(std::move(r));
-          retried.push_back(k);
-          continue;
-        }
-        if (!results[k]) return Fail(std::move(results[k].error()).Wrap(label));
-      }
-      if (!retry.empty()) {
-        auto again = http.Download(retry, &progress);
-        for (size_t k = 0; k < again.size(); ++k) {
-          const IndexPlan& p = plans[requested[retried[k]]];
-          if (!again[k]) return Fail(std::move(again[k].error()).Wrap(suites[p.suite].source.Label()));
-        }
-      }
-      progress.Finish();
-      for (size_t k = 0; k < requests.size(); ++k) {
-        const IndexPlan& p = plans[requested[k]];
-        deb::ReleaseEntry e = entry_of(requested[k]);
-        std::string what = suites[p.suite].source.Label() + ": " + (p.xz ? p.path + ".xz" : p.path);
-        HB_TRY_VOID(store.Adopt(requests[k].dest_path, e.sha256, what));
-      }
-    }
+    HB_TRY_VOID(EnsureBlobs(std::move(blobs), http, store, "fetching package indexes"));
   }
 
   for (size_t i = 0; i < plans.size(); ++i) {
@@ -314,7 +291,9 @@ Result<std::vector<LoadedSuite>> LoadSuites(const std::vector<SuiteSource>& sour
         return Fail(ErrorCode::kIo, fmt::format("{}: {}: vanished from the cache", label, p.path));
       }
       if (p.xz) {
-        HB_TRY(std::string text, deb::Decompress(*raw, label + ": " + p.path + ".xz"));
+        // The listed size of the decompressed index bounds the output; without one, 1 GiB.
+        uint64_t limit = p.plain ? p.plain->size : (uint64_t{1} << 30);
+        HB_TRY(std::string text, deb::Decompress(*raw, label + ": " + p.path + ".xz", limit));
         if (p.plain) {
           if (text.size() != p.plain->size || Sha256Hex(text) != p.plain->sha256) {
             return Fail(ErrorCode::kIntegrity,
@@ -332,6 +311,7 @@ Result<std::vector<LoadedSuite>> LoadSuites(const std::vector<SuiteSource>& sour
     suites[p.suite].packages.push_back(PackagesText{
         p.component, p.arch, std::make_shared<const std::string>(std::move(*texts[i]))});
   }
+  for (const auto& [key, data] : seen) HB_TRY_VOID(store.WriteMeta(key, data));
   return suites;
 }
 

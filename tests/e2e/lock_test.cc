@@ -217,6 +217,25 @@ TEST_F(LockE2ETest, RefusesBadSignaturesAndKeepsTheEarlierLock) {
   ExpectCacheIntact();
 }
 
+TEST_F(LockE2ETest, RefusesAnotherSuitesReleaseAndAReplayedOlderOne) {
+  ASSERT_EQ(Lock().exit_code, 0);
+  std::string dists = repo_->root() + "/dists/";
+  std::string security = *ReadFile(dists + "stable-security/InRelease");
+  ASSERT_TRUE(WriteFileAtomic(dists + "stable-security/InRelease",
+                              *ReadFile(dists + "stable/InRelease")).has_value());
+  auto swapped = Lock();
+  EXPECT_EQ(swapped.exit_code, kExitIntegrity) << swapped.err;
+  EXPECT_THAT(swapped.err, HasSubstr("is for suite stable"));
+
+  ASSERT_TRUE(WriteFileAtomic(dists + "stable-security/InRelease", security).has_value());
+  PublishOptions older;
+  older.date = static_cast<int64_t>(std::time(nullptr)) - 86400;
+  Publish("stable", older);
+  auto replayed = Lock();
+  EXPECT_EQ(replayed.exit_code, kExitIntegrity) << replayed.err;
+  EXPECT_THAT(replayed.err, HasSubstr("older than"));
+}
+
 TEST_F(LockE2ETest, RefusesAnExpiredRelease) {
   PublishOptions o;
   o.expired = true;
