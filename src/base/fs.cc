@@ -20,25 +20,27 @@ Error ErrnoError(std::string_view what, const std::string& path, int err) {
 
 }  // namespace
 
+Result<void> ReadChunks(int fd, const std::string& path,
+                        const std::function<void(std::string_view)>& chunk) {
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Fail(ErrnoError("read", path, errno));
+    if (n == 0) return {};
+    chunk(std::string_view(buf, static_cast<size_t>(n)));
+  }
+}
+
 Result<std::string> ReadFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Fail(ErrnoError("open", path, errno));
   std::string out;
   struct stat st {};
   if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return Fail(ErrnoError("read", path, err));
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
+  auto read = ReadChunks(fd, path, [&](std::string_view c) { out.append(c); });
   ::close(fd);
+  if (!read) return Fail(std::move(read.error()));
   return out;
 }
 

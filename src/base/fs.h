@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,9 @@
 namespace hardbase {
 
 Result<std::string> ReadFile(const std::string& path);
+// Reads an open descriptor to its end, handing each chunk to `chunk`; `path` names it in errors.
+Result<void> ReadChunks(int fd, const std::string& path,
+                        const std::function<void(std::string_view)>& chunk);
 bool PathExists(const std::string& path);
 
 // Writes `data` to a temporary file beside `path`, fsyncs it and renames it over `path`.

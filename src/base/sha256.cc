@@ -6,7 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <vector>
+
+#include "base/fs.h"
 
 namespace hardbase {
 
@@ -49,19 +50,9 @@ Result<std::string> Sha256File(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Fail(ErrorCode::kIo, "open " + path + ": " + std::strerror(errno));
   Sha256 h;
-  std::vector<char> buf(1 << 20);
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return Fail(ErrorCode::kIo, "read " + path + ": " + std::strerror(err));
-    }
-    if (n == 0) break;
-    h.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
-  }
+  auto read = ReadChunks(fd, path, [&](std::string_view c) { h.Update(c); });
   ::close(fd);
+  if (!read) return Fail(std::move(read.error()));
   return h.HexDigest();
 }
 

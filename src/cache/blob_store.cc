@@ -78,18 +78,13 @@ Result<std::optional<std::string>> BlobStore::Verify(std::string_view sha256,
   }
   Sha256 hasher;
   std::string data;
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return Fail(ErrorCode::kIo, "read cache " + path + ": " + std::strerror(err));
-    }
-    if (n == 0) break;
-    hasher.Update(std::string_view(buf, static_cast<size_t>(n)));
-    if (content) data.append(buf, static_cast<size_t>(n));
+  auto read = ReadChunks(fd, path, [&](std::string_view c) {
+    hasher.Update(c);
+    if (content) data.append(c);
+  });
+  if (!read) {
+    ::close(fd);
+    return Fail(std::move(read.error()).Wrap("read cache"));
   }
   if (hasher.HexDigest() != sha256) {
     struct stat read_st {}, path_st {};
