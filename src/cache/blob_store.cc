@@ -78,6 +78,8 @@ Result<std::optional<std::string>> BlobStore::Verify(std::string_view sha256,
   }
   Sha256 hasher;
   std::string data;
+  struct stat st {};
+  if (content && ::fstat(fd, &st) == 0) data.reserve(static_cast<size_t>(st.st_size));
   auto read = ReadChunks(fd, path, [&](std::string_view c) {
     hasher.Update(c);
     if (content) data.append(c);
