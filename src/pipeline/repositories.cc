@@ -154,17 +154,18 @@ Result<std::vector<LoadedSuite>> LoadSuites(const std::vector<SuiteSource>& sour
 
   // 1. InRelease: fetch all at once, then verify, parse and check freshness one by one, planning
   //    the indexes each vouches for.
+  std::vector<std::string> meta_keys;
   std::vector<std::future<Result<std::string>>> fetches;
   for (const SuiteSource& source : sources) {
-    fetches.push_back(std::async(std::launch::async, [&, source] {
-      return FetchInRelease(source, http, store, options.offline,
-                            cache::MetaKey("inrelease", source.uri + " " + source.suite));
+    meta_keys.push_back(cache::MetaKey("inrelease", source.uri + " " + source.suite));
+    fetches.push_back(std::async(std::launch::async, [&, n = meta_keys.size() - 1] {
+      return FetchInRelease(sources[n], http, store, options.offline, meta_keys[n]);
     }));
   }
   for (size_t n = 0; n < sources.size(); ++n) {
     const SuiteSource& source = sources[n];
     std::string label = source.Label();
-    std::string meta_key = cache::MetaKey("inrelease", source.uri + " " + source.suite);
+    const std::string& meta_key = meta_keys[n];
     HB_TRY(std::string inrelease, WithContext(fetches[n].get(), label + ": InRelease"));
     HB_TRY(const deb::Keyring* keyring, WithContext(keyrings.For(source), label + ": keyring"));
     HB_TRY(deb::VerifiedText verified,
@@ -195,13 +196,14 @@ Result<std::vector<LoadedSuite>> LoadSuites(const std::vector<SuiteSource>& sour
                               release.suite, release.codename));
     }
     std::string date_key = meta_key + ".date";
-    HB_TRY(auto seen_date, store.ReadMeta(date_key));
-    if (seen_date && release.date < std::atoll(seen_date->c_str())) {
+    HB_TRY(auto seen_text, store.ReadMeta(date_key));
+    int64_t seen_date = seen_text ? std::atoll(seen_text->c_str()) : 0;
+    if (release.date < seen_date) {
       return Fail(ErrorCode::kIntegrity,
                   fmt::format("InRelease of {} is dated {}, older than the {} seen before: a "
                               "mirror serving an outdated release?",
                               label, deb::FormatRfc2822Date(release.date),
-                              deb::FormatRfc2822Date(std::atoll(seen_date->c_str()))));
+                              deb::FormatRfc2822Date(seen_date)));
     }
     if (!options.offline) {
       seen.push_back({meta_key, std::move(inrelease)});
