@@ -14,10 +14,16 @@ build_deps=(
 test_deps=(
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   gpg gpg-agent dpkg-dev apt python3-apt xz-utils bc
+  umoci skopeo crun bubblewrap zstd libssl-dev openjdk-17-jre-headless passwd busybox-static
 )
+# The benchmarks build the "typical" images they compare against with mmdebstrap.
+bench_deps=(umoci mmdebstrap bc)
 
 want=("${build_deps[@]}")
-if [ "${1:-}" = "--test" ]; then want+=("${test_deps[@]}"); fi
+case "${1:-}" in
+  --test) want+=("${test_deps[@]}") ;;
+  --bench) want+=("${bench_deps[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

@@ -32,5 +32,6 @@ using CommandRunner = std::function<Result<int>()>;
 void AddLockCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 void AddCacheCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 void AddFetchCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
+void AddBuildCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 
 }  // namespace hardbase::cli

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   cli::CommandRunner runner;
   cli::AddLockCommand(app, global, runner);
   cli::AddFetchCommand(app, global, runner);
+  cli::AddBuildCommand(app, global, runner);
   cli::AddCacheCommand(app, global, runner);
 
   try {

@@ -1,0 +1,104 @@
+// `hardbase build SPEC -o OUT [--lock FILE | --locked] [--format F] [--tag T] [--compression C]`
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
+#include "base/log.h"
+#include "cli/command.h"
+#include "pipeline/build_pipeline.h"
+
+namespace hardbase::cli {
+namespace {
+
+struct BuildFlags {
+  pipeline::BuildOptions options;
+  std::string format = "oci";
+  std::string compression = "gzip";
+  bool no_layer_cache = false;
+  bool json = false;
+};
+
+// SOURCE_DATE_EPOCH, when set, overrides the lock's timestamp (reproducible-builds.org).
+Result<std::optional<int64_t>> SourceDateEpoch() {
+  const char* v = std::getenv("SOURCE_DATE_EPOCH");
+  if (!v || !*v) return std::nullopt;
+  char* end = nullptr;
+  long long n = std::strtoll(v, &end, 10);
+  if (*end != '\0' || n < 0) {
+    return Fail(ErrorCode::kUsage,
+                fmt::format("SOURCE_DATE_EPOCH='{}' is not a number of seconds", v));
+  }
+  return n;
+}
+
+Result<int> RunBuild(BuildFlags flags, const GlobalOptions& global) {
+  pipeline::BuildOptions& options = flags.options;
+  HB_TRY(options.format, oci::ParseOutputFormat(flags.format));
+  HB_TRY(options.compression, oci::ParseCompression(flags.compression));
+  HB_TRY(options.source_date_epoch, SourceDateEpoch());
+  options.layer_cache = !flags.no_layer_cache;
+  HB_TRY(cache::BlobStore store, OpenCache(global));
+  auto http = net::MakeCurlClient();
+  HB_TRY(pipeline::BuildResult result, WithContext(pipeline::BuildImage(options, *http, store),
+                                                   "build " + options.spec_path));
+  if (flags.json) {
+    nlohmann::json archs = nlohmann::json::array();
+    for (const auto& a : result.archs) {
+      archs.push_back({{"arch", a.arch},
+                       {"manifest", a.manifest_digest},
+                       {"packages", a.packages},
+                       {"layers", a.layers},
+                       {"compressedBytes", a.compressed_bytes}});
+    }
+    nlohmann::json j = {{"output", options.output},
+                        {"digest", result.digest},
+                        {"archs", archs},
+                        {"layersBuilt", result.layers_built},
+                        {"layersCached", result.layers_cached},
+                        {"leftOut", result.left_out}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  for (const auto& a : result.archs) {
+    LogInfo("{}: {} packages, {} layers, {:.1f} MiB compressed, manifest {}", a.arch, a.packages,
+            a.layers, static_cast<double>(a.compressed_bytes) / 1048576.0, a.manifest_digest);
+  }
+  LogInfo("wrote {} ({} layers built, {} from the cache)", options.output, result.layers_built,
+          result.layers_cached);
+  std::printf("%s\n", result.digest.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void AddBuildCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner) {
+  auto flags = std::make_shared<BuildFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "build", "Build a hardened OCI image from a spec and its lock; prints the image digest");
+  cmd->add_option("SPEC", flags->options.spec_path, "The image spec (YAML)")->required();
+  cmd->add_option("-o,--output", flags->options.output, "Where to write the image")->required();
+  cmd->add_option("--lock", flags->options.lock_path,
+                               "Lock file (default: SPEC with .lock.json)");
+  cmd->add_flag("--locked", flags->options.locked,
+                "Build exactly the lock; fail if it is missing or stale (never re-resolve)");
+  cmd->add_option("--format", flags->format, "oci (a layout directory), oci-archive or docker-archive")
+      ->capture_default_str();
+  cmd->add_option("--tag", flags->options.tag, "Tag of the image in the output")
+      ->capture_default_str();
+  cmd->add_option("--compression", flags->compression, "Layer compression: gzip or zstd")
+      ->capture_default_str();
+  cmd->add_flag("--no-layer-cache", flags->no_layer_cache,
+                "Rebuild every package layer instead of reusing cached ones");
+  cmd->add_flag("--strict", flags->options.strict,
+                "Fail when a `paths:` glob matches nothing (default: warn)");
+  cmd->add_flag("--offline", flags->options.offline,
+                "When the lock must be made: use the release files already in the cache");
+  cmd->add_option("--apt-root", flags->options.apt_root,
+                  "Read the default repositories from this root's etc/apt (default /)");
+  cmd->add_flag("--json", flags->json, "Print the result as JSON on stdout");
+  cmd->callback([&runner, flags, &global] {
+    runner = [flags, &global] { return RunBuild(*flags, global); };
+  });
+}
+
+}  // namespace hardbase::cli

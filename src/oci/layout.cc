@@ -1,0 +1,391 @@
+// WriteImage: the OCI image layout as a directory, an oci-archive or a docker-archive.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
+
+#include "base/fs.h"
+#include "base/sha256.h"
+#include "oci/image.h"
+#include "oci/tar_writer.h"
+
+namespace hardbase::oci {
+namespace {
+
+constexpr std::string_view kOciLayoutFile = "oci-layout";
+constexpr std::string_view kOciLayoutJson = R"({"imageLayoutVersion":"1.0.0"})";
+
+Error ErrnoError(std::string_view what, const std::string& path, int err = errno) {
+  return Error{ErrorCode::kIo, std::string(what) + " " + path + ": " + std::strerror(err)};
+}
+
+// Closes a descriptor when it goes out of scope.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  // Closes now, reporting the error close(2) gives (a late write error on some file systems).
+  Result<void> Close(const std::string& path) {
+    int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) return Fail(ErrnoError("close", path));
+    return {};
+  }
+
+ private:
+  int fd_;
+};
+
+Result<void> WriteAll(int fd, const std::string& path, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Fail(ErrnoError("write", path));
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Result<void> SyncPath(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return Fail(ErrnoError("open", path));
+  if (::fsync(fd.get()) != 0) return Fail(ErrnoError("fsync", path));
+  return {};
+}
+
+// "sha256:<hex>" -> "<hex>", and the blob's path in the layout.
+std::string HexOf(std::string_view digest) {
+  return std::string(digest.substr(std::string_view("sha256:").size()));
+}
+std::string BlobPath(std::string_view digest) { return "blobs/sha256/" + HexOf(digest); }
+
+Error Mismatch(const BlobSource& blob, std::string_view what) {
+  std::string where = blob.path.empty() ? "" : " (" + blob.path + ")";
+  return Error{ErrorCode::kIntegrity,
+               "blob " + blob.descriptor.digest + where + ": " + std::string(what)};
+}
+
+// Copies `in` to `out` at their current offsets: copy_file_range (which may share extents),
+// or read/write where the kernel cannot.
+Result<void> CopyRange(int in, const std::string& in_path, int out, const std::string& out_path,
+                       uint64_t size) {
+  bool kernel_copy = true;
+  std::vector<char> buf;
+  while (size > 0) {
+    ssize_t n = -1;
+    if (kernel_copy) {
+      n = ::copy_file_range(in, nullptr, out, nullptr, size, 0);
+      if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP ||
+                    errno == EPERM)) {
+        kernel_copy = false;
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Fail(ErrnoError("copy to", out_path));
+    } else {
+      buf.resize(1 << 20);
+      n = ::read(in, buf.data(), std::min<uint64_t>(size, buf.size()));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Fail(ErrnoError("read", in_path));
+      HB_TRY_VOID(WriteAll(out, out_path, std::string_view(buf.data(), static_cast<size_t>(n))));
+    }
+    if (n == 0) return Fail(ErrorCode::kIo, "read " + in_path + ": file shrank while copying");
+    size -= static_cast<uint64_t>(n);
+  }
+  return {};
+}
+
+// Writes a blob at the current offset of `out`, checked against its descriptor: bytes are hashed
+// before they are written, a file's copy is read back from `out` and hashed, so what is checked is
+// what the output holds.
+Result<void> WriteBlob(const BlobSource& blob, int out, const std::string& out_path) {
+  const Descriptor& d = blob.descriptor;
+  if (blob.path.empty()) {
+    if (static_cast<int64_t>(blob.bytes.size()) != d.size) {
+      return Fail(Mismatch(blob, "size " + std::to_string(blob.bytes.size()) + ", expected " +
+                                     std::to_string(d.size)));
+    }
+    if (Sha256Hex(blob.bytes) != HexOf(d.digest)) return Fail(Mismatch(blob, "sha256 mismatch"));
+    return WriteAll(out, out_path, blob.bytes);
+  }
+  Fd in(::open(blob.path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st {};
+  if (in.get() < 0 || ::fstat(in.get(), &st) != 0) return Fail(ErrnoError("open", blob.path));
+  if (st.st_size != d.size) {
+    return Fail(Mismatch(
+        blob, "size " + std::to_string(st.st_size) + ", expected " + std::to_string(d.size)));
+  }
+  off_t start = ::lseek(out, 0, SEEK_CUR);
+  if (start < 0) return Fail(ErrnoError("seek", out_path));
+  HB_TRY_VOID(CopyRange(in.get(), blob.path, out, out_path, static_cast<uint64_t>(d.size)));
+
+  Sha256 hash;
+  std::vector<char> buf(1 << 20);
+  for (off_t at = start, end = start + d.size; at < end;) {
+    ssize_t n = ::pread(out, buf.data(), std::min<off_t>(end - at, buf.size()), at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Fail(ErrnoError("read back", out_path, n == 0 ? EIO : errno));
+    hash.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
+    at += n;
+  }
+  if (hash.HexDigest() != HexOf(d.digest)) return Fail(Mismatch(blob, "sha256 mismatch"));
+  return {};
+}
+
+// A file of the layout: a blob, or one of the layout's own documents.
+struct Member {
+  std::string path;  // inside the layout: "blobs/sha256/<hex>", "index.json", ...
+  const BlobSource* blob = nullptr;
+  std::string bytes;  // when `blob` is null
+
+  uint64_t size() const {
+    return blob ? static_cast<uint64_t>(blob->descriptor.size) : bytes.size();
+  }
+  Result<void> WriteTo(int out, const std::string& out_path) const {
+    return blob ? WriteBlob(*blob, out, out_path) : WriteAll(out, out_path, bytes);
+  }
+};
+
+using BlobMap = std::map<std::string, const BlobSource*>;  // by digest
+
+// A manifest's or an index's bytes, checked, and what it refers to.
+struct Document {
+  std::string config;              // a manifest's config digest
+  std::vector<std::string> blobs;  // its layers, or an index's manifests
+};
+
+Result<Document> ReadDocument(const BlobSource& blob, bool index) {
+  std::string bytes = blob.bytes;
+  if (!blob.path.empty()) {
+    HB_TRY(bytes, ReadFile(blob.path));
+  }
+  if ("sha256:" + Sha256Hex(bytes) != blob.descriptor.digest) {
+    return Fail(Mismatch(blob, "sha256 mismatch"));
+  }
+  try {
+    auto json = nlohmann::json::parse(bytes);
+    Document doc;
+    if (!index) doc.config = json.at("config").at("digest").get<std::string>();
+    for (const auto& d : json.at(index ? "manifests" : "layers")) {
+      doc.blobs.push_back(d.at("digest").get<std::string>());
+    }
+    return doc;
+  } catch (const nlohmann::json::exception& e) {
+    return Fail(ErrorCode::kInternal, "blob " + blob.descriptor.digest + ": not an OCI " +
+                                          (index ? "image index: " : "image manifest: ") +
+                                          e.what());
+  }
+}
+
+// Checks that every blob the root refers to, down to the layers, is among the image's blobs.
+Result<void> CheckComplete(const Descriptor& root, const BlobMap& blobs) {
+  std::vector<std::pair<std::string, std::string>> todo = {{root.digest, "index.json"}};
+  std::set<std::string> seen;
+  while (!todo.empty()) {
+    auto [digest, parent] = todo.back();
+    todo.pop_back();
+    if (!seen.insert(digest).second) continue;
+    auto it = blobs.find(digest);
+    if (it == blobs.end()) {
+      return Fail(ErrorCode::kInternal, "blob " + digest + " (referenced by " + parent +
+                                            ") is not among the image's blobs");
+    }
+    std::string_view type = it->second->descriptor.media_type;
+    if (type != kMediaTypeIndex && type != kMediaTypeManifest) continue;
+    HB_TRY(Document doc, ReadDocument(*it->second, type == kMediaTypeIndex));
+    if (!doc.config.empty()) todo.emplace_back(doc.config, digest);
+    for (auto& child : doc.blobs) todo.emplace_back(std::move(child), digest);
+  }
+  return {};
+}
+
+// docker-archive's manifest.json, for the one manifest under `root`.
+Result<std::string> DockerManifest(const ImageOutput& image, const BlobMap& blobs) {
+  const BlobSource* manifest = blobs.at(image.root.digest);
+  if (image.root.media_type == kMediaTypeIndex) {
+    HB_TRY(Document index, ReadDocument(*manifest, true));
+    if (index.blobs.size() != 1) {
+      return Fail(ErrorCode::kUsage, "a docker-archive holds one platform; the image has " +
+                                         std::to_string(index.blobs.size()));
+    }
+    manifest = blobs.at(index.blobs[0]);
+  }
+  if (manifest->descriptor.media_type != kMediaTypeManifest) {
+    return Fail(ErrorCode::kUsage, "a docker-archive holds an image; " +
+                                       manifest->descriptor.digest + " is " +
+                                       manifest->descriptor.media_type);
+  }
+  HB_TRY(Document doc, ReadDocument(*manifest, false));
+  nlohmann::ordered_json entry = {{"Config", BlobPath(doc.config)}};
+  entry["RepoTags"] = nlohmann::ordered_json::array();
+  if (!image.tag.empty()) {
+    // A name without a tag means name:latest, as for `docker tag` and `docker load`.
+    bool tagged = image.tag.find(':', image.tag.rfind('/') + 1) != std::string::npos;
+    entry["RepoTags"].push_back(tagged ? image.tag : image.tag + ":latest");
+  }
+  entry["Layers"] = nlohmann::ordered_json::array();
+  for (const auto& layer : doc.blobs) entry["Layers"].push_back(BlobPath(layer));
+  return nlohmann::ordered_json::array({entry}).dump(
+      -1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+// The files of the layout, sorted as they go into an archive.
+Result<std::vector<Member>> LayoutMembers(const ImageOutput& image, OutputFormat format) {
+  BlobMap blobs;
+  for (const auto& blob : image.blobs) {
+    const std::string& digest = blob.descriptor.digest;
+    if (!digest.starts_with("sha256:") || !IsSha256Hex(HexOf(digest)) || blob.descriptor.size < 0) {
+      return Fail(ErrorCode::kInternal, "blob '" + digest + "': not a sha256 descriptor");
+    }
+    blobs.emplace(digest, &blob);  // the same blob listed twice is written once
+  }
+  HB_TRY_VOID(CheckComplete(image.root, blobs));
+
+  std::vector<Member> members;
+  for (const auto& [digest, blob] : blobs) members.push_back({BlobPath(digest), blob, {}});
+  Descriptor root = image.root;
+  if (!image.tag.empty()) root.annotations[std::string(kAnnotationRefName)] = image.tag;
+  members.push_back({"index.json", nullptr, IndexJson({root})});
+  members.push_back({std::string(kOciLayoutFile), nullptr, std::string(kOciLayoutJson)});
+  if (format == OutputFormat::kDockerArchive) {
+    HB_TRY(std::string manifest, DockerManifest(image, blobs));
+    members.push_back({"manifest.json", nullptr, std::move(manifest)});
+  }
+  std::sort(members.begin(), members.end(),
+            [](const Member& a, const Member& b) { return TarPathLess(a.path, b.path); });
+  return members;
+}
+
+// Creates a directory with mode 0755 whatever the umask.
+Result<void> MakeDir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) != 0 || ::chmod(path.c_str(), 0755) != 0) {
+    return Fail(ErrnoError("create directory", path));
+  }
+  return {};
+}
+
+Result<void> WriteLayoutDir(const std::vector<Member>& members, const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    // Replacing a directory deletes it: only ever an earlier image.
+    std::error_code ec;
+    bool empty = std::filesystem::is_empty(path, ec) && !ec;
+    if (!S_ISDIR(st.st_mode) || (!empty && !PathExists(path + "/" + std::string(kOciLayoutFile)))) {
+      return Fail(ErrorCode::kUsage,
+                  path + " exists and is not an OCI image layout; refusing to replace it");
+    }
+  }
+  HB_TRY(TempDir tmp, TempDir::Create("." + BaseName(path) + ".tmp-", DirName(path)));
+  if (::chmod(tmp.path().c_str(), 0755) != 0) return Fail(ErrnoError("chmod", tmp.path()));
+  HB_TRY_VOID(MakeDir(tmp.path() + "/blobs"));
+  HB_TRY_VOID(MakeDir(tmp.path() + "/blobs/sha256"));
+  for (const auto& member : members) {
+    std::string file = tmp.path() + "/" + member.path;
+    Fd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (fd.get() < 0) return Fail(ErrnoError("create", file));
+    HB_TRY_VOID(member.WriteTo(fd.get(), file));
+    if (::fchmod(fd.get(), 0644) != 0) return Fail(ErrnoError("chmod", file));
+    if (::fsync(fd.get()) != 0) return Fail(ErrnoError("fsync", file));
+    HB_TRY_VOID(fd.Close(file));
+  }
+  for (const char* dir : {"/blobs/sha256", "/blobs", ""}) HB_TRY_VOID(SyncPath(tmp.path() + dir));
+
+  // Into place in one step: a plain rename when nothing is there, else an exchange with the old
+  // directory, which is then removed with the temporary name it now has.
+  if (::renameat2(AT_FDCWD, tmp.path().c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
+    if (errno != EEXIST && errno != ENOTEMPTY) return Fail(ErrnoError("rename into place", path));
+    if (::renameat2(AT_FDCWD, tmp.path().c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) != 0) {
+      return Fail(ErrnoError("exchange into place", path));
+    }
+  }
+  return SyncPath(DirName(path));
+}
+
+Result<void> WriteArchive(const std::vector<Member>& members, const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return Fail(ErrorCode::kUsage, path + " is a directory");
+  }
+  std::string tmp = DirName(path) + "/." + BaseName(path) + ".tmp-XXXXXX";
+  Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+  if (fd.get() < 0) return Fail(ErrnoError("create temporary file beside", path));
+  auto write = [&]() -> Result<void> {
+    std::string headers;
+    auto header = [&](std::string path, LayerEntryType type, uint64_t size) {
+      LayerEntry entry;
+      entry.path = std::move(path);
+      entry.type = type;
+      entry.mode = type == LayerEntryType::kDirectory ? 0755 : 0644;
+      AppendTarHeader(entry, size, &headers);
+    };
+    header("/blobs", LayerEntryType::kDirectory, 0);
+    header("/blobs/sha256", LayerEntryType::kDirectory, 0);
+    for (const auto& member : members) {
+      header("/" + member.path, LayerEntryType::kFile, member.size());
+      HB_TRY_VOID(WriteAll(fd.get(), tmp, headers));
+      HB_TRY_VOID(member.WriteTo(fd.get(), tmp));
+      headers.assign(TarPadding(member.size()), '\0');
+    }
+    headers.append(kTarTrailerSize, '\0');
+    HB_TRY_VOID(WriteAll(fd.get(), tmp, headers));
+    if (::fchmod(fd.get(), 0644) != 0) return Fail(ErrnoError("chmod", tmp));
+    if (::fsync(fd.get()) != 0) return Fail(ErrnoError("fsync", tmp));
+    HB_TRY_VOID(fd.Close(tmp));
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+      return Fail(ErrnoError("rename into place", path));
+    }
+    return SyncPath(DirName(path));
+  };
+  auto written = write();
+  if (!written) ::unlink(tmp.c_str());
+  return written;
+}
+
+std::string_view FormatName(OutputFormat format) {
+  switch (format) {
+    case OutputFormat::kOciLayout:
+      return "oci";
+    case OutputFormat::kOciArchive:
+      return "oci-archive";
+    case OutputFormat::kDockerArchive:
+      return "docker-archive";
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<OutputFormat> ParseOutputFormat(std::string_view name) {
+  for (auto format :
+       {OutputFormat::kOciLayout, OutputFormat::kOciArchive, OutputFormat::kDockerArchive}) {
+    if (FormatName(format) == name) return format;
+  }
+  return Fail(ErrorCode::kUsage, "unknown output format '" + std::string(name) +
+                                     "' (expected oci, oci-archive or docker-archive)");
+}
+
+Result<void> WriteImage(const ImageOutput& image, OutputFormat format, const std::string& path) {
+  std::string context = "write " + std::string(FormatName(format)) + " " + path;
+  std::string out = path;
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  if (out.empty() || out == "/") return Fail(ErrorCode::kUsage, context + ": not a file path");
+  auto members = LayoutMembers(image, format);
+  if (!members) return Fail(std::move(members.error()).Wrap(context));
+  auto written = format == OutputFormat::kOciLayout ? WriteLayoutDir(*members, out)
+                                                    : WriteArchive(*members, out);
+  return WithContext(std::move(written), context);
+}
+
+}  // namespace hardbase::oci

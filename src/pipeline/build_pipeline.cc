@@ -1,0 +1,362 @@
+#include "pipeline/build_pipeline.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/sha256.h"
+#include "image/image_files.h"
+#include "image/package_files.h"
+#include "pipeline/fetch_debs.h"
+#include "pipeline/lock_pipeline.h"
+#include "pipeline/package_layers.h"
+#include "pipeline/repositories.h"
+#include "spec/image_spec.h"
+#include "spec/lock.h"
+
+namespace hardbase::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The lock to build: the lock file as it is with --locked (missing or stale is an error);
+// otherwise that file when it still matches the spec, else a fresh resolution written to it.
+Result<spec::Lock> LockToBuild(const BuildOptions& options, const spec::ImageSpec& spec,
+                               const std::string& lock_path, net::HttpClient& http,
+                               cache::BlobStore& store) {
+  auto existing = spec::LoadLock(lock_path);
+  if (options.locked) {
+    if (!existing && existing.error().code == ErrorCode::kNotFound) {
+      return Fail(ErrorCode::kStale,
+                  fmt::format("--locked: {} does not exist: run hardbase lock {}", lock_path,
+                              options.spec_path));
+    }
+    if (!existing) return Fail(existing.error());
+    HB_TRY_VOID(spec::CheckLockMatchesSpec(*existing, spec, lock_path));
+    return existing;
+  }
+  if (existing && spec::CheckLockMatchesSpec(*existing, spec, lock_path)) return existing;
+  if (!existing && existing.error().code != ErrorCode::kNotFound) return Fail(existing.error());
+  LogInfo("{} {}: resolving", lock_path, existing ? "is stale" : "does not exist");
+  LockOptions lock_options;
+  lock_options.load.offline = options.offline;
+  lock_options.apt_root = options.apt_root;
+  HB_TRY(spec::Lock lock, LockSpec(spec, http, store, lock_options));
+  HB_TRY_VOID(WriteFileAtomic(lock_path, spec::LockToJson(lock)));
+  return lock;
+}
+
+// The spec's `files:` read from disk, directories recursively, at their image paths.
+Result<std::vector<image::LocalFile>> LoadLocalFiles(const spec::ImageSpec& spec) {
+  std::vector<image::LocalFile> out;
+  for (const auto& f : spec.files) {
+    std::string where = spec.Locate(f.where);
+    std::string src = spec.ResolvePath(f.src);
+    auto add = [&](const fs::path& path, const std::string& dest) -> Result<void> {
+      struct stat st;
+      if (lstat(path.c_str(), &st) != 0) {
+        return Fail(ErrorCode::kSpec,
+                    fmt::format("{}: files: source {} does not exist", where, path.string()));
+      }
+      image::LocalFile lf;
+      lf.path = dest;
+      lf.mode = f.mode;
+      lf.user = f.user;
+      lf.group = f.group;
+      lf.where = where;
+      if (S_ISDIR(st.st_mode)) {
+        lf.type = oci::LayerEntryType::kDirectory;
+      } else if (S_ISLNK(st.st_mode)) {
+        lf.type = oci::LayerEntryType::kSymlink;
+        lf.link_target = fs::read_symlink(path).string();
+      } else if (S_ISREG(st.st_mode)) {
+        HB_TRY(std::string content, ReadFile(path.string()));
+        lf.content = std::make_shared<const std::string>(std::move(content));
+        lf.executable = (st.st_mode & S_IXUSR) != 0;
+      } else {
+        return Fail(ErrorCode::kSpec, fmt::format("{}: files: {} is not a file, directory or "
+                                                  "symbolic link", where, path.string()));
+      }
+      out.push_back(std::move(lf));
+      return {};
+    };
+    HB_TRY_VOID(add(src, f.dest));
+    if (!fs::is_directory(fs::symlink_status(src))) continue;
+    std::error_code ec;
+    std::vector<fs::path> below;
+    for (fs::recursive_directory_iterator it(src, ec), end; !ec && it != end; it.increment(ec)) {
+      below.push_back(it->path());
+    }
+    if (ec) return Fail(ErrorCode::kIo, fmt::format("{}: files: read {}: {}", where, src, ec.message()));
+    std::sort(below.begin(), below.end());
+    for (const auto& p : below) {
+      HB_TRY_VOID(add(p, f.dest + "/" + fs::relative(p, src).string()));
+    }
+  }
+  return out;
+}
+
+// Runs task(0..n-1) on up to two threads per core's worth of workers; the first error wins.
+Result<void> RunParallel(size_t n, const std::function<Result<void>(size_t)>& task) {
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::optional<Error> first_error;
+  auto worker = [&] {
+    for (size_t i; (i = next++) < n;) {
+      {
+        std::lock_guard lock(mu);
+        if (first_error) return;
+      }
+      auto r = task(i);
+      if (!r) {
+        std::lock_guard lock(mu);
+        if (!first_error) first_error = r.error();
+      }
+    }
+  };
+  unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads && t < n; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (first_error) return Fail(*first_error);
+  return {};
+}
+
+// Warns (or with --strict fails) about `paths:` globs that matched nothing in any package.
+Result<void> CheckGlobsMatched(const spec::ImageSpec& spec, const image::FilePolicy& policy,
+                               const std::vector<const PackageLayer*>& layers, bool strict) {
+  auto check = [&](const std::vector<image::PathGlob>& globs, std::string_view key,
+                   auto hits_of) -> Result<void> {
+    for (size_t i = 0; i < globs.size(); ++i) {
+      uint64_t hits = 0;
+      for (const auto* l : layers) hits += hits_of(*l)[i];
+      if (hits > 0) continue;
+      std::string msg = fmt::format("{}: paths.{}: '{}' matches no file of any package",
+                                    spec.Locate({}), key, globs[i].pattern());
+      if (strict) return Fail(ErrorCode::kSpec, msg);
+      LogWarn("{}", msg);
+    }
+    return {};
+  };
+  HB_TRY_VOID(check(policy.include, "include",
+                    [](const PackageLayer& l) -> const auto& { return l.include_hits; }));
+  return check(policy.exclude, "exclude",
+               [](const PackageLayer& l) -> const auto& { return l.exclude_hits; });
+}
+
+std::vector<std::string> ConfigEnv(const spec::ImageSpec& spec) {
+  std::map<std::string, std::string> env = spec.env;
+  env.emplace("PATH", std::string(spec::kDefaultPath));
+  std::vector<std::string> out;
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+oci::Descriptor LayerDescriptor(const LayerInfo& l, oci::Compression c) {
+  oci::Descriptor d;
+  d.media_type = std::string(oci::LayerMediaType(c));
+  d.digest = "sha256:" + l.digest;
+  d.size = static_cast<int64_t>(l.size);
+  return d;
+}
+
+}  // namespace
+
+Result<BuildResult> BuildImage(const BuildOptions& options, net::HttpClient& http,
+                               cache::BlobStore& store) {
+  HB_TRY(spec::ImageSpec spec, spec::LoadImageSpec(options.spec_path));
+  std::string lock_path =
+      options.lock_path.empty() ? spec::DefaultLockPath(options.spec_path) : options.lock_path;
+  HB_TRY(spec::Lock lock, LockToBuild(options, spec, lock_path, http, store));
+  HB_TRY(image::FilePolicy policy, WithContext(image::MakeFilePolicy(spec.paths),
+                                               spec.Locate({})));
+  HB_TRY(std::vector<image::LocalFile> local_files, LoadLocalFiles(spec));
+  const int64_t epoch = options.source_date_epoch.value_or(lock.source_date_epoch);
+  PackageLayerSettings settings{&policy, epoch, options.compression};
+  BuildResult result;
+
+  // Every package layer of every arch, by cache key (an arch:all package is shared by archs).
+  struct Wanted {
+    const spec::LockedPackage* package;
+    std::string key;
+  };
+  std::map<std::string, std::vector<Wanted>> per_arch;
+  std::map<std::string, std::optional<PackageLayer>> layers;
+  std::map<std::string, const spec::LockedPackage*> missing;
+  for (const auto& arch : lock.archs) {
+    for (const auto& p : arch.packages) {
+      if (auto why = image::HardeningExclusion(p.name, spec.variant)) {
+        std::string note = fmt::format("{} ({})", p.name, *why);
+        if (std::find(result.left_out.begin(), result.left_out.end(), note) ==
+            result.left_out.end()) {
+          result.left_out.push_back(note);
+        }
+        continue;
+      }
+      std::string key = PackageLayerKey(p, settings);
+      per_arch[arch.arch].push_back({&p, key});
+      if (layers.count(key)) continue;
+      std::optional<PackageLayer> cached;
+      if (options.layer_cache) { HB_TRY(cached, FindPackageLayer(store, key)); }
+      if (!cached) missing.emplace(key, &p);
+      layers.emplace(key, std::move(cached));
+    }
+  }
+  for (const auto& note : result.left_out) LogInfo("hardening: left out {}", note);
+
+  if (!missing.empty()) {
+    spec::Lock needed = lock;
+    for (auto& arch : needed.archs) {
+      std::erase_if(arch.packages, [&](const spec::LockedPackage& p) {
+        return !missing.count(PackageLayerKey(p, settings));
+      });
+    }
+    HB_TRY(auto sources, SuiteSourcesFor(spec, options.apt_root));
+    HB_TRY_VOID(WithContext(FetchDebs(needed, sources, http, store).map([](auto) {}),
+                            "fetch " + lock_path));
+    std::vector<std::pair<std::string, const spec::LockedPackage*>> todo(missing.begin(),
+                                                                         missing.end());
+    // Largest first, so the long ones start early and the workers finish together.
+    std::sort(todo.begin(), todo.end(),
+              [](const auto& a, const auto& b) { return a.second->size > b.second->size; });
+    Progress progress("building layers", todo.size(), Progress::Unit::kItems);
+    std::mutex mu;
+    HB_TRY_VOID(RunParallel(todo.size(), [&](size_t i) -> Result<void> {
+      const auto& [key, package] = todo[i];
+      HB_TRY(PackageLayer built, BuildPackageLayer(store, *package, settings, key));
+      std::lock_guard lock(mu);
+      layers[key] = std::move(built);
+      progress.Advance(1);
+      return {};
+    }));
+    progress.Finish();
+  }
+  result.layers_built = missing.size();
+  result.layers_cached = layers.size() - missing.size();
+
+  std::vector<const PackageLayer*> all_layers;
+  for (const auto& [key, l] : layers) all_layers.push_back(&*l);
+  HB_TRY_VOID(CheckGlobsMatched(spec, policy, all_layers, options.strict));
+
+  oci::ImageOutput output;
+  output.tag = options.tag;
+  std::vector<oci::Descriptor> manifests;
+  std::map<std::string, std::string> annotations = {
+      {std::string(oci::kAnnotationCreated), oci::Rfc3339(epoch)},
+      {"org.opencontainers.image.title", spec.name}};
+  for (const auto& [k, v] : spec.annotations) annotations[k] = v;
+  std::set<std::string> blobs_added;
+  auto add_blob = [&](oci::BlobSource blob) {
+    if (blobs_added.insert(blob.descriptor.digest).second) output.blobs.push_back(std::move(blob));
+  };
+
+  for (const auto& arch_lock : lock.archs) {
+    const std::string& arch = arch_lock.arch;
+    const auto& wanted = per_arch[arch];
+    HB_TRY(oci::Platform platform, oci::PlatformForDebianArch(arch));
+    std::vector<LayerInfo> layer_infos;
+    std::vector<oci::HistoryEntry> history;
+    std::string created = oci::Rfc3339(epoch);
+
+    image::ImageView view;
+    auto skeleton = image::SkeletonEntries(arch);
+    view.Add(skeleton);
+    HB_TRY(std::string skeleton_tar, oci::WriteLayerTar(skeleton));
+    HB_TRY(LayerInfo skeleton_layer, StoreGeneratedLayer(store, skeleton_tar, options.compression));
+    layer_infos.push_back(skeleton_layer);
+    history.push_back({created, "hardbase: merged-/usr skeleton", "", false});
+
+    image::TopLayerInputs top_inputs;
+    top_inputs.spec = &spec;
+    top_inputs.files = local_files;
+    top_inputs.epoch = epoch;
+    std::vector<Wanted> ordered = wanted;
+    std::sort(ordered.begin(), ordered.end(), [](const Wanted& a, const Wanted& b) {
+      return a.package->name < b.package->name;
+    });
+    for (const auto& w : ordered) {
+      const PackageLayer& l = *layers.at(w.key);
+      for (const auto& [path, e] : l.entries) view.Add(path, e);
+      layer_infos.push_back(l.layer);
+      history.push_back({created,
+                         fmt::format("hardbase: {} {} ({})", w.package->name, w.package->version,
+                                     w.package->architecture),
+                         "", false});
+      top_inputs.packages.push_back(w.package->name);
+      top_inputs.facts.push_back(l.facts);
+    }
+
+    HB_TRY(image::TopLayer top, WithContext(image::TopLayerEntries(top_inputs, view),
+                                            "build " + arch));
+    view.Add(top.entries);
+    HB_TRY_VOID(image::CheckStartable(spec, view));
+    HB_TRY(std::string top_tar, oci::WriteLayerTar(std::move(top.entries)));
+    HB_TRY(LayerInfo top_layer, StoreGeneratedLayer(store, top_tar, options.compression));
+    layer_infos.push_back(top_layer);
+    history.push_back(
+        {created, "hardbase: accounts, trust stores, alternatives and the spec's files", "", false});
+
+    oci::ImageConfig config;
+    config.platform = platform;
+    config.created = created;
+    config.user = top.user;
+    config.env = ConfigEnv(spec);
+    config.entrypoint = spec.entrypoint;
+    config.cmd = spec.cmd;
+    config.working_dir = spec.workdir;
+    config.labels = spec.labels;
+    config.history = history;
+    std::vector<oci::Descriptor> layer_descriptors;
+    ArchBuild built{arch, "", wanted.size(), layer_infos.size(), 0};
+    for (const auto& l : layer_infos) {
+      config.diff_ids.push_back("sha256:" + l.diff_id);
+      layer_descriptors.push_back(LayerDescriptor(l, options.compression));
+      HB_TRY(auto path, store.Find(l.digest));
+      if (!path) {
+        return Fail(ErrorCode::kIo, "layer " + l.digest + " vanished from the cache during the build");
+      }
+      add_blob({layer_descriptors.back(), "", *path});
+      built.compressed_bytes += l.size;
+    }
+    oci::Blob config_blob =
+        oci::MakeBlob(std::string(oci::kMediaTypeConfig), oci::ConfigJson(config));
+    built.compressed_bytes += config_blob.bytes.size();
+    oci::Blob manifest = oci::MakeBlob(
+        std::string(oci::kMediaTypeManifest),
+        oci::ManifestJson(config_blob.descriptor, layer_descriptors, annotations));
+    manifest.descriptor.platform = platform;
+    built.manifest_digest = manifest.descriptor.digest;
+    manifests.push_back(manifest.descriptor);
+    add_blob({config_blob.descriptor, std::move(config_blob.bytes), ""});
+    add_blob({manifest.descriptor, std::move(manifest.bytes), ""});
+    result.archs.push_back(std::move(built));
+  }
+
+  if (manifests.size() == 1) {
+    output.root = manifests.front();
+  } else {
+    oci::Blob index =
+        oci::MakeBlob(std::string(oci::kMediaTypeIndex), oci::IndexJson(manifests, annotations));
+    output.root = index.descriptor;
+    add_blob({index.descriptor, std::move(index.bytes), ""});
+  }
+  result.digest = output.root.digest;
+  HB_TRY_VOID(MakeDirs(DirName(fs::absolute(options.output).string())));
+  HB_TRY_VOID(WithContext(oci::WriteImage(output, options.format, options.output),
+                          "write " + options.output));
+  return result;
+}
+
+}  // namespace hardbase::pipeline

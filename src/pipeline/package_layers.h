@@ -1,0 +1,67 @@
+// One layer per package, built once and reused: the layer of a package depends only on the .deb's
+// bytes, the file policy, the clamp time and the compression, so it is cached under a key made of
+// exactly those, and the same package gives byte-identical layers in every image that holds it.
+//
+// A cached layer is the compressed blob in the cache plus a record (cache meta "layer-<key>")
+// holding its digests, the list of its entries without contents (to check the image, e.g. that
+// the entrypoint exists) and the package facts the image-wide steps need, so a rebuild with
+// nothing changed reads no .deb and compresses nothing.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "cache/blob_store.h"
+#include "image/image_files.h"
+#include "image/package_files.h"
+#include "oci/layer.h"
+#include "spec/lock.h"
+
+namespace hardbase::pipeline {
+
+// What the builder needs to know about a finished layer.
+struct LayerInfo {
+  std::string digest;   // sha256 hex of the compressed blob
+  uint64_t size = 0;    // compressed size
+  std::string diff_id;  // sha256 hex of the uncompressed tar
+};
+
+struct PackageLayer {
+  LayerInfo layer;
+  std::vector<std::pair<std::string, image::ViewEntry>> entries;  // path -> what it is
+  image::PackageFacts facts;
+  std::vector<uint64_t> include_hits;
+  std::vector<uint64_t> exclude_hits;
+  uint64_t stripped = 0;
+  uint64_t privileges_cleared = 0;
+};
+
+struct PackageLayerSettings {
+  const image::FilePolicy* policy = nullptr;
+  int64_t clamp_epoch = 0;
+  oci::Compression compression = oci::Compression::kGzip;
+};
+
+// The cache key of a package's layer.
+std::string PackageLayerKey(const spec::LockedPackage& package,
+                            const PackageLayerSettings& settings);
+
+// The cached layer for `key` when its record and blob are both intact in `store`.
+Result<std::optional<PackageLayer>> FindPackageLayer(cache::BlobStore& store,
+                                                     const std::string& key);
+
+// Reads the package's .deb from `store` (it must be there, checked), builds and compresses its
+// layer, and caches the blob and the record under `key`.
+Result<PackageLayer> BuildPackageLayer(cache::BlobStore& store, const spec::LockedPackage& package,
+                                       const PackageLayerSettings& settings,
+                                       const std::string& key);
+
+// Compresses a small generated layer (skeleton, the image's own files), reusing an earlier
+// compression of the same tar (cache meta "compressed-<compression>-<diff_id>").
+Result<LayerInfo> StoreGeneratedLayer(cache::BlobStore& store, const std::string& tar,
+                                      oci::Compression compression);
+
+}  // namespace hardbase::pipeline
