@@ -31,11 +31,16 @@ std::string Sha256::HexDigest() {
   unsigned int len = 0;
   EVP_DigestFinal_ex(state_->ctx, digest, &len);
   EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr);
+  return ToHex(std::string_view(reinterpret_cast<const char*>(digest), len));
+}
+
+std::string ToHex(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(len * 2, '0');
-  for (unsigned int i = 0; i < len; ++i) {
-    out[2 * i] = kHex[digest[i] >> 4];
-    out[2 * i + 1] = kHex[digest[i] & 15];
+  std::string out(bytes.size() * 2, '0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    auto b = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = kHex[b >> 4];
+    out[2 * i + 1] = kHex[b & 15];
   }
   return out;
 }

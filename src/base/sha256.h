@@ -29,6 +29,9 @@ class Sha256 {
 std::string Sha256Hex(std::string_view data);
 Result<std::string> Sha256File(const std::string& path);
 
+// `bytes` as lowercase hex, two digits a byte.
+std::string ToHex(std::string_view bytes);
+
 // True for exactly 64 lowercase hex digits.
 bool IsSha256Hex(std::string_view s);
 

@@ -1,6 +1,5 @@
 // `hardbase build SPEC -o OUT [--lock FILE | --locked] [--format F] [--tag T] [--compression C]`
 #include <cstdlib>
-
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
@@ -39,8 +38,8 @@ Result<int> RunBuild(BuildFlags flags, const GlobalOptions& global) {
   options.layer_cache = !flags.no_layer_cache;
   HB_TRY(cache::BlobStore store, OpenCache(global));
   auto http = net::MakeCurlClient();
-  HB_TRY(pipeline::BuildResult result, WithContext(pipeline::BuildImage(options, *http, store),
-                                                   "build " + options.spec_path));
+  HB_TRY(pipeline::BuildResult result,
+         WithContext(pipeline::BuildImage(options, *http, store), "build " + options.spec_path));
   if (flags.json) {
     nlohmann::json archs = nlohmann::json::array();
     for (const auto& a : result.archs) {
@@ -77,11 +76,11 @@ void AddBuildCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& 
       "build", "Build a hardened OCI image from a spec and its lock; prints the image digest");
   cmd->add_option("SPEC", flags->options.spec_path, "The image spec (YAML)")->required();
   cmd->add_option("-o,--output", flags->options.output, "Where to write the image")->required();
-  cmd->add_option("--lock", flags->options.lock_path,
-                               "Lock file (default: SPEC with .lock.json)");
+  cmd->add_option("--lock", flags->options.lock_path, "Lock file (default: SPEC with .lock.json)");
   cmd->add_flag("--locked", flags->options.locked,
                 "Build exactly the lock; fail if it is missing or stale (never re-resolve)");
-  cmd->add_option("--format", flags->format, "oci (a layout directory), oci-archive or docker-archive")
+  cmd->add_option("--format", flags->format,
+                  "oci (a layout directory), oci-archive or docker-archive")
       ->capture_default_str();
   cmd->add_option("--tag", flags->options.tag, "Tag of the image in the output")
       ->capture_default_str();

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include "base/sha256.h"
+
 namespace hardbase::image {
 namespace {
 
@@ -33,13 +35,7 @@ std::string Md5Hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), digest, &len, EVP_md5(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(len * 2, '0');
-  for (unsigned int i = 0; i < len; ++i) {
-    out[2 * i] = kHex[digest[i] >> 4];
-    out[2 * i + 1] = kHex[digest[i] & 15];
-  }
-  return out;
+  return ToHex(std::string_view(reinterpret_cast<const char*>(digest), len));
 }
 
 }  // namespace

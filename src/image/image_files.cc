@@ -1,10 +1,11 @@
 #include "image/image_files.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "image/alternatives.h"
+#include "image/path_glob.h"
 #include "image/truststore.h"
 
 namespace hardbase::image {
@@ -21,17 +22,6 @@ std::string ParentOf(std::string_view path) {
   return slash == 0 || slash == std::string_view::npos ? "/" : std::string(path.substr(0, slash));
 }
 
-std::vector<std::string_view> Components(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
 
 LayerEntry Entry(std::string path, LayerEntryType type, uint32_t mode, int64_t mtime,
                  uint32_t uid = 0, uint32_t gid = 0) {
@@ -99,8 +89,7 @@ class LayerBuilder {
   std::map<std::string, LayerEntry> entries_;
 };
 
-Result<void> AddTrustStores(const TopLayerInputs& in, LayerBuilder& layer,
-                            const ImageView& view) {
+Result<void> AddTrustStores(const TopLayerInputs& in, LayerBuilder& layer, const ImageView& view) {
   std::vector<CaCertificateFile> files;
   std::string conf;
   for (const auto& f : in.facts) {
@@ -108,8 +97,8 @@ Result<void> AddTrustStores(const TopLayerInputs& in, LayerBuilder& layer,
     if (f.ca_certificates_conf) conf = *f.ca_certificates_conf;
   }
   if (files.empty()) return {};
-  HB_TRY(auto certs, WithContext(ParseCertificates(EnabledCertificates(files, conf)),
-                                 "CA certificates"));
+  HB_TRY(auto certs,
+         WithContext(ParseCertificates(EnabledCertificates(files, conf)), "CA certificates"));
   layer.Put(FileEntry("/etc/ssl/certs/ca-certificates.crt", CaBundle(certs), in.epoch));
   for (const auto& link : CapathLinks(certs)) {
     layer.PutIfAbsent(LinkEntry("/etc/ssl/certs/" + link.name, link.target, in.epoch));
@@ -120,15 +109,16 @@ Result<void> AddTrustStores(const TopLayerInputs& in, LayerBuilder& layer,
     if (e.type == LayerEntryType::kSymlink && e.link_target == kJavaTruststore) java = true;
   }
   if (java) {
-    layer.Put(FileEntry(std::string(kJavaTruststore), JavaKeystore(certs, in.epoch * 1000),
-                        in.epoch));
+    layer.Put(
+        FileEntry(std::string(kJavaTruststore), JavaKeystore(certs, in.epoch * 1000), in.epoch));
   }
   return {};
 }
 
 void AddAlternatives(const TopLayerInputs& in, LayerBuilder& layer, const ImageView& view) {
   std::vector<Alternative> all;
-  for (const auto& f : in.facts) all.insert(all.end(), f.alternatives.begin(), f.alternatives.end());
+  for (const auto& f : in.facts)
+    all.insert(all.end(), f.alternatives.begin(), f.alternatives.end());
   for (const auto& alt : ChooseAlternatives(std::move(all))) {
     if (!view.Resolve(alt.target) || view.Find(alt.link)) continue;
     std::string managed = "/etc/alternatives/" + alt.name;
@@ -151,8 +141,8 @@ Result<void> AddLocalFiles(const TopLayerInputs& in, const AccountDatabase& db,
                : user           ? Result<uint32_t>(user->gid)
                                 : Result<uint32_t>(*uid);
     if (!gid) return Fail(ErrorCode::kSpec, context(gid.error().message));
-    uint32_t mode = f.type == LayerEntryType::kSymlink ? 0777
-                    : f.mode                           ? *f.mode
+    uint32_t mode = f.type == LayerEntryType::kSymlink                       ? 0777
+                    : f.mode                                                 ? *f.mode
                     : (f.type == LayerEntryType::kDirectory || f.executable) ? 0755
                                                                              : 0644;
     LayerEntry e = Entry(f.path, f.type, mode, in.epoch, *uid, *gid);
@@ -169,9 +159,7 @@ void ImageView::Add(const std::vector<oci::LayerEntry>& entries) {
   for (const auto& e : entries) Add(e.path, {e.type, e.mode, e.link_target});
 }
 
-void ImageView::Add(const std::string& path, ViewEntry entry) {
-  entries_[path] = std::move(entry);
-}
+void ImageView::Add(const std::string& path, ViewEntry entry) { entries_[path] = std::move(entry); }
 
 const ViewEntry* ImageView::Find(std::string_view path) const {
   auto it = entries_.find(path);
@@ -180,7 +168,7 @@ const ViewEntry* ImageView::Find(std::string_view path) const {
 
 std::optional<std::pair<std::string, ViewEntry>> ImageView::Resolve(std::string_view path) const {
   std::vector<std::string> pending;  // components still to walk, last one at the back
-  for (auto c : Components(path)) pending.insert(pending.begin(), std::string(c));
+  for (auto c : PathComponents(path)) pending.insert(pending.begin(), std::string(c));
   std::string current;  // "" is the root
   int hops = 0;
   while (!pending.empty()) {
@@ -201,10 +189,11 @@ std::optional<std::pair<std::string, ViewEntry>> ImageView::Resolve(std::string_
     }
     if (++hops > kMaxSymlinkHops) return std::nullopt;
     if (e->link_target.starts_with("/")) current.clear();
-    auto target = Components(e->link_target);
+    auto target = PathComponents(e->link_target);
     for (auto it = target.rbegin(); it != target.rend(); ++it) pending.emplace_back(*it);
   }
-  if (current.empty()) return std::pair{std::string("/"), ViewEntry{LayerEntryType::kDirectory, 0755, ""}};
+  if (current.empty())
+    return std::pair{std::string("/"), ViewEntry{LayerEntryType::kDirectory, 0755, ""}};
   return std::pair{current, *Find(current)};
 }
 
@@ -212,8 +201,8 @@ std::vector<oci::LayerEntry> SkeletonEntries(std::string_view debian_arch) {
   std::vector<LayerEntry> out;
   std::vector<std::string_view> merged = {"bin", "sbin", "lib"};
   if (debian_arch == "amd64") merged.push_back("lib64");
-  for (auto dir : {"/etc", "/home", "/usr", "/var", "/var/lib", "/var/lib/dpkg",
-                   "/var/lib/dpkg/status.d"}) {
+  for (auto dir :
+       {"/etc", "/home", "/usr", "/var", "/var/lib", "/var/lib/dpkg", "/var/lib/dpkg/status.d"}) {
     out.push_back(Entry(dir, LayerEntryType::kDirectory, 0755, 0));
   }
   out.push_back(Entry("/root", LayerEntryType::kDirectory, 0700, 0));
@@ -234,19 +223,19 @@ Result<TopLayer> TopLayerEntries(const TopLayerInputs& in, const ImageView& view
     if (f.passwd_master) passwd_master = *f.passwd_master;
     if (f.group_master) group_master = *f.group_master;
   }
-  HB_TRY(AccountDatabase db, WithContext(SystemAccounts(passwd_master, group_master),
-                                         "base-passwd"));
+  HB_TRY(AccountDatabase db,
+         WithContext(SystemAccounts(passwd_master, group_master), "base-passwd"));
   HB_TRY_VOID(WithContext(AddSpecAccounts(db, spec.accounts), spec.Locate({}) + ": accounts"));
   TopLayer out;
-  HB_TRY(out.user, WithContext(RunAsUser(db, spec.accounts.run_as),
-                               spec.Locate({}) + ": accounts.run-as"));
+  HB_TRY(out.user,
+         WithContext(RunAsUser(db, spec.accounts.run_as), spec.Locate({}) + ": accounts.run-as"));
   layer.Put(FileEntry("/etc/passwd", PasswdText(db), in.epoch));
   layer.Put(FileEntry("/etc/group", GroupText(db), in.epoch));
   layer.PutIfAbsent(FileEntry("/etc/nsswitch.conf", NsswitchConf(), in.epoch));
   for (const auto& user : spec.accounts.users) {
     if (user.home.empty() || user.home == "/") continue;
-    layer.PutIfAbsent(Entry(user.home, LayerEntryType::kDirectory, 0700, in.epoch, user.uid,
-                            user.gid));
+    layer.PutIfAbsent(
+        Entry(user.home, LayerEntryType::kDirectory, 0700, in.epoch, user.uid, user.gid));
   }
 
   HB_TRY_VOID(AddTrustStores(in, layer, view));
@@ -277,14 +266,16 @@ Result<void> CheckStartable(const spec::ImageSpec& spec, const ImageView& view) 
       }
       i = j + 1;
     }
-    return Fail(ErrorCode::kSpec,
-                fmt::format("{}: {} '{}' is not on the image's PATH ({}): the image would not start",
-                            spec.Locate({}), key, program, path));
+    return Fail(
+        ErrorCode::kSpec,
+        fmt::format("{}: {} '{}' is not on the image's PATH ({}): the image would not start",
+                    spec.Locate({}), key, program, path));
   }
   auto found = view.Resolve(program);
   if (!found) {
-    return Fail(ErrorCode::kSpec, fmt::format("{}: {} {} is not in the image: the image would not start",
-                                              spec.Locate({}), key, program));
+    return Fail(ErrorCode::kSpec,
+                fmt::format("{}: {} {} is not in the image: the image would not start",
+                            spec.Locate({}), key, program));
   }
   if (!IsExecutableFile(found->second)) {
     return Fail(ErrorCode::kSpec,

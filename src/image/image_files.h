@@ -51,7 +51,7 @@ std::vector<oci::LayerEntry> SkeletonEntries(std::string_view debian_arch);
 
 // A `files:` entry read from disk (by the build pipeline), at its image path.
 struct LocalFile {
-  std::string path;  // absolute image path
+  std::string path;                                       // absolute image path
   oci::LayerEntryType type = oci::LayerEntryType::kFile;  // kFile, kDirectory or kSymlink
   std::optional<uint32_t> mode;  // the spec's mode, or nullopt for the default
   bool executable = false;       // the source file is executable by its owner

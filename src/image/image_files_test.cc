@@ -8,10 +8,11 @@
 namespace hardbase::image {
 namespace {
 
-using ::testing::HasSubstr;
 using oci::LayerEntryType;
+using ::testing::HasSubstr;
 
-ImageView ViewOf(std::vector<std::tuple<std::string, LayerEntryType, uint32_t, std::string>> items) {
+ImageView ViewOf(
+    std::vector<std::tuple<std::string, LayerEntryType, uint32_t, std::string>> items) {
   ImageView view;
   view.Add(SkeletonEntries("amd64"));
   for (auto& [path, type, mode, link] : items) view.Add(path, {type, mode, link});
@@ -50,7 +51,8 @@ TEST(SkeletonTest, HasTheMergedUsrLinksAndTmp) {
 }
 
 spec::ImageSpec DefaultSpec() {
-  auto spec = spec::ParseImageSpec("name: t\npackages: [base-files]\narchs: [amd64]\n", "image.yaml");
+  auto spec =
+      spec::ParseImageSpec("name: t\npackages: [base-files]\narchs: [amd64]\n", "image.yaml");
   EXPECT_TRUE(spec.has_value());
   return *spec;
 }

@@ -1,12 +1,12 @@
 #include "image/package_files.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <map>
 #include <set>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "base/sha256.h"
 #include "image/dpkg_db.h"
@@ -15,8 +15,8 @@ namespace hardbase::image {
 namespace {
 
 // Top-level directories that merged-/usr turns into symlinks into /usr.
-constexpr std::array<std::string_view, 7> kMergedDirs = {"/bin",   "/sbin",   "/lib",  "/lib32",
-                                                        "/lib64", "/libx32", "/libo32"};
+constexpr std::array<std::string_view, 7> kMergedDirs = {"/bin",   "/sbin",   "/lib",   "/lib32",
+                                                         "/lib64", "/libx32", "/libo32"};
 
 // What the builder strips from every package by default: documentation, man and info pages,
 // locales and packaging-tool data. kDefaultKeep wins over it: the licence of every package stays.
@@ -28,9 +28,9 @@ constexpr std::string_view kDefaultKeep = "/usr/share/doc/*/copyright";
 
 // Shells by their merged-/usr path: never in an image, whichever package ships them.
 constexpr std::array<std::string_view, 12> kShellPaths = {
-    "/usr/bin/sh",   "/usr/bin/bash", "/usr/bin/rbash", "/usr/bin/dash",
-    "/usr/bin/zsh",  "/usr/bin/ksh",  "/usr/bin/ksh93", "/usr/bin/mksh",
-    "/usr/bin/csh",  "/usr/bin/tcsh", "/usr/bin/fish",  "/usr/bin/sash"};
+    "/usr/bin/sh",  "/usr/bin/bash", "/usr/bin/rbash", "/usr/bin/dash",
+    "/usr/bin/zsh", "/usr/bin/ksh",  "/usr/bin/ksh93", "/usr/bin/mksh",
+    "/usr/bin/csh", "/usr/bin/tcsh", "/usr/bin/fish",  "/usr/bin/sash"};
 
 struct Exclusion {
   std::string_view package;
@@ -84,10 +84,14 @@ std::string_view Parent(std::string_view path) {
 
 oci::LayerEntryType ToLayerType(deb::EntryType type) {
   switch (type) {
-    case deb::EntryType::kFile: return oci::LayerEntryType::kFile;
-    case deb::EntryType::kDirectory: return oci::LayerEntryType::kDirectory;
-    case deb::EntryType::kSymlink: return oci::LayerEntryType::kSymlink;
-    case deb::EntryType::kHardlink: return oci::LayerEntryType::kHardlink;
+    case deb::EntryType::kFile:
+      return oci::LayerEntryType::kFile;
+    case deb::EntryType::kDirectory:
+      return oci::LayerEntryType::kDirectory;
+    case deb::EntryType::kSymlink:
+      return oci::LayerEntryType::kSymlink;
+    case deb::EntryType::kHardlink:
+      return oci::LayerEntryType::kHardlink;
   }
   return oci::LayerEntryType::kFile;
 }
@@ -153,9 +157,7 @@ std::string MergedUsrPath(std::string_view path) {
 
 Result<PackageFiles> PackageLayerFiles(const deb::DebContents& deb, std::string_view package,
                                        const FilePolicy& policy, int64_t clamp_epoch) {
-  auto where = [&](std::string_view path) {
-    return fmt::format("package {}: {}", package, path);
-  };
+  auto where = [&](std::string_view path) { return fmt::format("package {}: {}", package, path); };
   PackageFiles out;
   out.include_hits.assign(policy.include.size(), 0);
   out.exclude_hits.assign(policy.exclude.size(), 0);
@@ -179,15 +181,15 @@ Result<PackageFiles> PackageLayerFiles(const deb::DebContents& deb, std::string_
           items[it->second].entry->type == deb::EntryType::kDirectory) {
         continue;
       }
-      return Fail(ErrorCode::kIntegrity,
-                  where(e.path) + ": ships " + path + " twice (once under /usr): cannot merge /usr");
+      return Fail(ErrorCode::kIntegrity, where(e.path) + ": ships " + path +
+                                             " twice (once under /usr): cannot merge /usr");
     }
     bool user_include = MatchAny(policy.include, e.path, path, out.include_hits);
     bool user_exclude = MatchAny(policy.exclude, e.path, path, out.exclude_hits);
     bool stripped = MatchAny(DefaultStrip(), e.path, path, ignored);
     bool doc_link = e.type == deb::EntryType::kSymlink && Parent(path) == "/usr/share/doc";
-    bool keep = user_include || DefaultKeep().Matches(path) || doc_link ||
-                !(user_exclude || stripped);
+    bool keep =
+        user_include || DefaultKeep().Matches(path) || doc_link || !(user_exclude || stripped);
     if (std::find(kShellPaths.begin(), kShellPaths.end(), path) != kShellPaths.end()) keep = false;
     by_path.emplace(path, items.size());
     items.push_back({&e, std::move(path), keep});
@@ -245,8 +247,8 @@ Result<PackageFiles> PackageLayerFiles(const deb::DebContents& deb, std::string_
     if (e.type == deb::EntryType::kFile || e.type == deb::EntryType::kHardlink) {
       std::string_view content = le.content ? std::string_view(*le.content) : std::string_view();
       shipped.push_back({e.path, content});
-      if (item.path.starts_with("/usr/share/ca-certificates/") &&
-          e.type == deb::EntryType::kFile && item.path.ends_with(".crt")) {
+      if (item.path.starts_with("/usr/share/ca-certificates/") && e.type == deb::EntryType::kFile &&
+          item.path.ends_with(".crt")) {
         out.facts.ca_certificates.push_back(
             {item.path.substr(std::string_view("/usr/share/ca-certificates/").size()),
              std::string(content)});

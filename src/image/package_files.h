@@ -4,8 +4,8 @@
 // A package's files go through, in order: the merged-/usr move (files under /bin, /sbin, /lib,
 // /lib64, ... are stored under /usr, as bookworm's bootstrap would have them), the path filter (the
 // spec's `paths:` plus the default strip of documentation, man and info pages and locales, keeping
-// every /usr/share/doc/<pkg>/copyright), and the hardening policy (no shells, no setuid/setgid bits,
-// nothing world-writable but /tmp). The package's scanner-visible records
+// every /usr/share/doc/<pkg>/copyright), and the hardening policy (no shells, no setuid/setgid
+// bits, nothing world-writable but /tmp). The package's scanner-visible records
 // /var/lib/dpkg/status.d/<name> and <name>.md5sums are added, listing exactly what shipped.
 //
 // The result depends on nothing but the package's bytes, the policy and the clamp time, so the
@@ -48,9 +48,9 @@ Result<FilePolicy> MakeFilePolicy(const spec::PathFilter& paths);
 // Facts from a package that the image-wide steps use; kept with a cached layer so a cached build
 // need not read the package again.
 struct PackageFacts {
-  std::vector<CaCertificateFile> ca_certificates;  // /usr/share/ca-certificates/**
+  std::vector<CaCertificateFile> ca_certificates;   // /usr/share/ca-certificates/**
   std::optional<std::string> ca_certificates_conf;  // /etc/ca-certificates.conf
-  std::optional<std::string> passwd_master;        // base-passwd's masters
+  std::optional<std::string> passwd_master;         // base-passwd's masters
   std::optional<std::string> group_master;
   std::vector<Alternative> alternatives;  // from .jinfo files and the postinst
 };
@@ -61,7 +61,7 @@ struct PackageFiles {
   // How often each of the policy's include/exclude globs matched one of this package's paths.
   std::vector<uint64_t> include_hits;
   std::vector<uint64_t> exclude_hits;
-  uint64_t stripped = 0;         // files left out by the path filter or the hardening policy
+  uint64_t stripped = 0;            // files left out by the path filter or the hardening policy
   uint64_t privileges_cleared = 0;  // entries whose setuid/setgid/world-writable bits were cleared
 };
 

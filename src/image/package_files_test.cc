@@ -59,7 +59,8 @@ std::map<std::string, oci::LayerEntry> ByPath(const PackageFiles& files) {
 FilePolicy Policy(spec::PathFilter paths = {}) { return *MakeFilePolicy(paths); }
 
 TEST(MergedUsrPathTest, MovesTopLevelDirectoriesUnderUsr) {
-  EXPECT_EQ(MergedUsrPath("/lib/x86_64-linux-gnu/libc.so.6"), "/usr/lib/x86_64-linux-gnu/libc.so.6");
+  EXPECT_EQ(MergedUsrPath("/lib/x86_64-linux-gnu/libc.so.6"),
+            "/usr/lib/x86_64-linux-gnu/libc.so.6");
   EXPECT_EQ(MergedUsrPath("/lib64/ld-linux-x86-64.so.2"), "/usr/lib64/ld-linux-x86-64.so.2");
   EXPECT_EQ(MergedUsrPath("/bin"), "/usr/bin");
   EXPECT_EQ(MergedUsrPath("/sbin/ldconfig"), "/usr/sbin/ldconfig");
@@ -80,8 +81,8 @@ TEST(HardeningExclusionTest, LeavesOutPackageManagersAndShells) {
 TEST(PackageLayerFilesTest, MergesUsrAndRecordsThePackagesOwnPaths) {
   auto files = PackageLayerFiles(
       Package({Dir("/lib"), Dir("/lib/x86_64-linux-gnu"),
-               File("/lib/x86_64-linux-gnu/libdemo.so.1", "elf", 0644),
-               Dir("/usr"), Dir("/usr/lib"), Link("/usr/lib/libdemo.so", "/lib/x86_64-linux-gnu/libdemo.so.1")}),
+               File("/lib/x86_64-linux-gnu/libdemo.so.1", "elf", 0644), Dir("/usr"),
+               Dir("/usr/lib"), Link("/usr/lib/libdemo.so", "/lib/x86_64-linux-gnu/libdemo.so.1")}),
       "demo", Policy(), 5000);
   ASSERT_TRUE(files.has_value()) << files.error().message;
   auto by_path = ByPath(*files);
@@ -124,8 +125,7 @@ TEST(PackageLayerFilesTest, StripsDocumentationButKeepsEveryCopyright) {
     EXPECT_FALSE(by_path.count(gone)) << gone;
   }
   EXPECT_EQ(files->stripped, 3u);
-  EXPECT_THAT(*by_path["/var/lib/dpkg/status.d/demo.md5sums"].content,
-              Not(HasSubstr("changelog")));
+  EXPECT_THAT(*by_path["/var/lib/dpkg/status.d/demo.md5sums"].content, Not(HasSubstr("changelog")));
 }
 
 TEST(PackageLayerFilesTest, SpecGlobsIncludeAndExcludeAndCountTheirMatches) {
@@ -200,8 +200,7 @@ TEST(PackageLayerFilesTest, CollectsWhatTheImageWideStepsNeed) {
   deb::DebContents deb = Package(
       {Dir("/usr"), Dir("/usr/share"), Dir("/usr/share/ca-certificates"),
        Dir("/usr/share/ca-certificates/mozilla"),
-       File("/usr/share/ca-certificates/mozilla/Root.crt", "PEM"),
-       Dir("/usr/share/base-passwd"),
+       File("/usr/share/ca-certificates/mozilla/Root.crt", "PEM"), Dir("/usr/share/base-passwd"),
        File("/usr/share/base-passwd/passwd.master", "root:*:0:0:root:/root:/bin/sh\n"),
        Dir("/usr/lib"), Dir("/usr/lib/jvm"),
        File("/usr/lib/jvm/.java-1.17.0-openjdk-amd64.jinfo",

@@ -103,8 +103,9 @@ bool MatchComponent(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
-// The non-empty components of an absolute path.
-std::vector<std::string_view> SplitPath(std::string_view path) {
+}  // namespace
+
+std::vector<std::string_view> PathComponents(std::string_view path) {
   std::vector<std::string_view> parts;
   size_t i = 0;
   while (i < path.size()) {
@@ -115,8 +116,6 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
   }
   return parts;
 }
-
-}  // namespace
 
 Result<PathGlob> PathGlob::Compile(std::string_view pattern) {
   auto error = [&](std::string_view what) {
@@ -168,7 +167,7 @@ Result<PathGlob> PathGlob::Compile(std::string_view pattern) {
 // any number of components.
 bool PathGlob::Matches(std::string_view path) const {
   if (path.empty() || path[0] != '/') return false;
-  std::vector<std::string_view> parts = SplitPath(path);
+  std::vector<std::string_view> parts = PathComponents(path);
   std::vector<char> reach(parts.size() + 1, 0), next(parts.size() + 1);
   reach[0] = 1;
   for (const std::string& component : components_) {

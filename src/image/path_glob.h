@@ -16,6 +16,9 @@
 
 namespace hardbase::image {
 
+// The non-empty components of a path: "/usr//lib/" -> {"usr", "lib"}.
+std::vector<std::string_view> PathComponents(std::string_view path);
+
 class PathGlob {
  public:
   // kSpec error for a pattern that is not absolute, has an unterminated '[' class or a trailing

@@ -236,6 +236,15 @@ Result<Compression> ParseCompression(std::string_view name) {
               "unknown compression '" + std::string(name) + "' (expected gzip or zstd)");
 }
 
+std::string CompressionFingerprint(Compression compression) {
+  if (compression == Compression::kGzip) {
+    return "gzip libdeflate " LIBDEFLATE_VERSION_STRING " level " + std::to_string(kGzipLevel) +
+           " chunk " + std::to_string(kChunkSize);
+  }
+  return std::string("zstd ") + ZSTD_versionString() + " level " + std::to_string(kZstdLevel) +
+         " chunk " + std::to_string(kChunkSize);
+}
+
 std::string_view LayerMediaType(Compression compression) {
   return compression == Compression::kGzip ? "application/vnd.oci.image.layer.v1.tar+gzip"
                                            : "application/vnd.oci.image.layer.v1.tar+zstd";

@@ -3,8 +3,8 @@
 // The same entries give the same bytes on every machine, under any umask, time zone or thread
 // count: entries are written sorted bytewise by path (so parents come before children), with
 // numeric uid/gid, empty uname/gname, the entry's own mtime, no atime/ctime, and PAX extended
-// headers only where ustar cannot hold a value (long names or link targets, ids or sizes too large).
-// Compression cuts the tar into fixed-size chunks compressed independently in parallel and
+// headers only where ustar cannot hold a value (long names or link targets, ids or sizes too
+// large). Compression cuts the tar into fixed-size chunks compressed independently in parallel and
 // concatenated as gzip members or zstd frames, which every gzip/zstd reader accepts as one stream;
 // the chunk size and level are fixed, so the output never depends on the number of threads.
 #pragma once
@@ -22,7 +22,8 @@ namespace hardbase::oci {
 enum class LayerEntryType { kFile, kDirectory, kSymlink, kHardlink };
 
 struct LayerEntry {
-  std::string path;  // absolute, normalised ("/usr/bin/foo"); written as "usr/bin/foo" (dirs "usr/")
+  std::string
+      path;  // absolute, normalised ("/usr/bin/foo"); written as "usr/bin/foo" (dirs "usr/")
   LayerEntryType type = LayerEntryType::kFile;
   uint32_t mode = 0;  // permission bits (<= 07777)
   uint32_t uid = 0;
@@ -41,6 +42,10 @@ enum class Compression { kGzip, kZstd };
 // "gzip" / "zstd", and back (kUsage error for anything else).
 std::string_view CompressionName(Compression compression);
 Result<Compression> ParseCompression(std::string_view name);
+
+// Everything that decides the compressed bytes of a layer (codec, library version, level, chunk
+// size), for cache keys: a cached layer is reused only if compressing again would give its bytes.
+std::string CompressionFingerprint(Compression compression);
 
 // OCI media type of a layer: application/vnd.oci.image.layer.v1.tar+gzip or +zstd.
 std::string_view LayerMediaType(Compression compression);

@@ -1,5 +1,6 @@
 #include "pipeline/build_pipeline.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,8 +11,6 @@
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "base/fs.h"
 #include "base/log.h"
@@ -86,7 +85,8 @@ Result<std::vector<image::LocalFile>> LoadLocalFiles(const spec::ImageSpec& spec
         lf.executable = (st.st_mode & S_IXUSR) != 0;
       } else {
         return Fail(ErrorCode::kSpec, fmt::format("{}: files: {} is not a file, directory or "
-                                                  "symbolic link", where, path.string()));
+                                                  "symbolic link",
+                                                  where, path.string()));
       }
       out.push_back(std::move(lf));
       return {};
@@ -98,7 +98,8 @@ Result<std::vector<image::LocalFile>> LoadLocalFiles(const spec::ImageSpec& spec
     for (fs::recursive_directory_iterator it(src, ec), end; !ec && it != end; it.increment(ec)) {
       below.push_back(it->path());
     }
-    if (ec) return Fail(ErrorCode::kIo, fmt::format("{}: files: read {}: {}", where, src, ec.message()));
+    if (ec)
+      return Fail(ErrorCode::kIo, fmt::format("{}: files: read {}: {}", where, src, ec.message()));
     std::sort(below.begin(), below.end());
     for (const auto& p : below) {
       HB_TRY_VOID(add(p, f.dest + "/" + fs::relative(p, src).string()));
@@ -150,10 +151,12 @@ Result<void> CheckGlobsMatched(const spec::ImageSpec& spec, const image::FilePol
     }
     return {};
   };
-  HB_TRY_VOID(check(policy.include, "include",
-                    [](const PackageLayer& l) -> const auto& { return l.include_hits; }));
-  return check(policy.exclude, "exclude",
-               [](const PackageLayer& l) -> const auto& { return l.exclude_hits; });
+  HB_TRY_VOID(check(
+      policy.include, "include",
+      [](const PackageLayer& l) -> const auto& { return l.include_hits; }));
+  return check(
+      policy.exclude, "exclude",
+      [](const PackageLayer& l) -> const auto& { return l.exclude_hits; });
 }
 
 std::vector<std::string> ConfigEnv(const spec::ImageSpec& spec) {
@@ -172,6 +175,67 @@ oci::Descriptor LayerDescriptor(const LayerInfo& l, oci::Compression c) {
   return d;
 }
 
+// A package layer one architecture's image needs.
+struct Wanted {
+  const spec::LockedPackage* package;
+  std::string key;
+};
+
+// One architecture's image, bottom to top: the layers, their history, and the config's user.
+struct ArchLayers {
+  std::vector<LayerInfo> layers;
+  std::vector<oci::HistoryEntry> history;
+  std::string user;
+};
+
+// Stacks the skeleton, the package layers (by package name) and the image's own layer, and checks
+// on the result that the image can start.
+Result<ArchLayers> StackLayers(const spec::ImageSpec& spec, const std::string& arch,
+                               std::vector<Wanted> wanted,
+                               const std::map<std::string, std::optional<PackageLayer>>& layers,
+                               const std::vector<image::LocalFile>& local_files, int64_t epoch,
+                               oci::Compression compression, cache::BlobStore& store) {
+  ArchLayers out;
+  std::string created = oci::Rfc3339(epoch);
+  image::ImageView view;
+  auto skeleton = image::SkeletonEntries(arch);
+  view.Add(skeleton);
+  HB_TRY(std::string skeleton_tar, oci::WriteLayerTar(skeleton));
+  HB_TRY(LayerInfo skeleton_layer, StoreGeneratedLayer(store, skeleton_tar, compression));
+  out.layers.push_back(skeleton_layer);
+  out.history.push_back({created, "hardbase: merged-/usr skeleton", "", false});
+
+  image::TopLayerInputs top_inputs;
+  top_inputs.spec = &spec;
+  top_inputs.files = local_files;
+  top_inputs.epoch = epoch;
+  std::sort(wanted.begin(), wanted.end(),
+            [](const Wanted& a, const Wanted& b) { return a.package->name < b.package->name; });
+  for (const auto& w : wanted) {
+    const PackageLayer& l = *layers.at(w.key);
+    for (const auto& [path, e] : l.entries) view.Add(path, e);
+    out.layers.push_back(l.layer);
+    out.history.push_back({created,
+                           fmt::format("hardbase: {} {} ({})", w.package->name, w.package->version,
+                                       w.package->architecture),
+                           "", false});
+    top_inputs.packages.push_back(w.package->name);
+    top_inputs.facts.push_back(l.facts);
+  }
+
+  HB_TRY(image::TopLayer top,
+         WithContext(image::TopLayerEntries(top_inputs, view), "build " + arch));
+  view.Add(top.entries);
+  HB_TRY_VOID(image::CheckStartable(spec, view));
+  HB_TRY(std::string top_tar, oci::WriteLayerTar(std::move(top.entries)));
+  HB_TRY(LayerInfo top_layer, StoreGeneratedLayer(store, top_tar, compression));
+  out.layers.push_back(top_layer);
+  out.history.push_back(
+      {created, "hardbase: accounts, trust stores, alternatives and the spec's files", "", false});
+  out.user = top.user;
+  return out;
+}
+
 }  // namespace
 
 Result<BuildResult> BuildImage(const BuildOptions& options, net::HttpClient& http,
@@ -180,18 +244,13 @@ Result<BuildResult> BuildImage(const BuildOptions& options, net::HttpClient& htt
   std::string lock_path =
       options.lock_path.empty() ? spec::DefaultLockPath(options.spec_path) : options.lock_path;
   HB_TRY(spec::Lock lock, LockToBuild(options, spec, lock_path, http, store));
-  HB_TRY(image::FilePolicy policy, WithContext(image::MakeFilePolicy(spec.paths),
-                                               spec.Locate({})));
+  HB_TRY(image::FilePolicy policy, WithContext(image::MakeFilePolicy(spec.paths), spec.Locate({})));
   HB_TRY(std::vector<image::LocalFile> local_files, LoadLocalFiles(spec));
   const int64_t epoch = options.source_date_epoch.value_or(lock.source_date_epoch);
   PackageLayerSettings settings{&policy, epoch, options.compression};
   BuildResult result;
 
   // Every package layer of every arch, by cache key (an arch:all package is shared by archs).
-  struct Wanted {
-    const spec::LockedPackage* package;
-    std::string key;
-  };
   std::map<std::string, std::vector<Wanted>> per_arch;
   std::map<std::string, std::optional<PackageLayer>> layers;
   std::map<std::string, const spec::LockedPackage*> missing;
@@ -209,7 +268,9 @@ Result<BuildResult> BuildImage(const BuildOptions& options, net::HttpClient& htt
       per_arch[arch.arch].push_back({&p, key});
       if (layers.count(key)) continue;
       std::optional<PackageLayer> cached;
-      if (options.layer_cache) { HB_TRY(cached, FindPackageLayer(store, key)); }
+      if (options.layer_cache) {
+        HB_TRY(cached, FindPackageLayer(store, key));
+      }
       if (!cached) missing.emplace(key, &p);
       layers.emplace(key, std::move(cached));
     }
@@ -266,66 +327,28 @@ Result<BuildResult> BuildImage(const BuildOptions& options, net::HttpClient& htt
     const std::string& arch = arch_lock.arch;
     const auto& wanted = per_arch[arch];
     HB_TRY(oci::Platform platform, oci::PlatformForDebianArch(arch));
-    std::vector<LayerInfo> layer_infos;
-    std::vector<oci::HistoryEntry> history;
     std::string created = oci::Rfc3339(epoch);
-
-    image::ImageView view;
-    auto skeleton = image::SkeletonEntries(arch);
-    view.Add(skeleton);
-    HB_TRY(std::string skeleton_tar, oci::WriteLayerTar(skeleton));
-    HB_TRY(LayerInfo skeleton_layer, StoreGeneratedLayer(store, skeleton_tar, options.compression));
-    layer_infos.push_back(skeleton_layer);
-    history.push_back({created, "hardbase: merged-/usr skeleton", "", false});
-
-    image::TopLayerInputs top_inputs;
-    top_inputs.spec = &spec;
-    top_inputs.files = local_files;
-    top_inputs.epoch = epoch;
-    std::vector<Wanted> ordered = wanted;
-    std::sort(ordered.begin(), ordered.end(), [](const Wanted& a, const Wanted& b) {
-      return a.package->name < b.package->name;
-    });
-    for (const auto& w : ordered) {
-      const PackageLayer& l = *layers.at(w.key);
-      for (const auto& [path, e] : l.entries) view.Add(path, e);
-      layer_infos.push_back(l.layer);
-      history.push_back({created,
-                         fmt::format("hardbase: {} {} ({})", w.package->name, w.package->version,
-                                     w.package->architecture),
-                         "", false});
-      top_inputs.packages.push_back(w.package->name);
-      top_inputs.facts.push_back(l.facts);
-    }
-
-    HB_TRY(image::TopLayer top, WithContext(image::TopLayerEntries(top_inputs, view),
-                                            "build " + arch));
-    view.Add(top.entries);
-    HB_TRY_VOID(image::CheckStartable(spec, view));
-    HB_TRY(std::string top_tar, oci::WriteLayerTar(std::move(top.entries)));
-    HB_TRY(LayerInfo top_layer, StoreGeneratedLayer(store, top_tar, options.compression));
-    layer_infos.push_back(top_layer);
-    history.push_back(
-        {created, "hardbase: accounts, trust stores, alternatives and the spec's files", "", false});
-
+    HB_TRY(ArchLayers stack,
+           StackLayers(spec, arch, wanted, layers, local_files, epoch, options.compression, store));
     oci::ImageConfig config;
     config.platform = platform;
     config.created = created;
-    config.user = top.user;
+    config.user = stack.user;
     config.env = ConfigEnv(spec);
     config.entrypoint = spec.entrypoint;
     config.cmd = spec.cmd;
     config.working_dir = spec.workdir;
     config.labels = spec.labels;
-    config.history = history;
+    config.history = stack.history;
     std::vector<oci::Descriptor> layer_descriptors;
-    ArchBuild built{arch, "", wanted.size(), layer_infos.size(), 0};
-    for (const auto& l : layer_infos) {
+    ArchBuild built{arch, "", wanted.size(), stack.layers.size(), 0};
+    for (const auto& l : stack.layers) {
       config.diff_ids.push_back("sha256:" + l.diff_id);
       layer_descriptors.push_back(LayerDescriptor(l, options.compression));
       HB_TRY(auto path, store.Find(l.digest));
       if (!path) {
-        return Fail(ErrorCode::kIo, "layer " + l.digest + " vanished from the cache during the build");
+        return Fail(ErrorCode::kIo,
+                    "layer " + l.digest + " vanished from the cache during the build");
       }
       add_blob({layer_descriptors.back(), "", *path});
       built.compressed_bytes += l.size;
@@ -333,9 +356,9 @@ Result<BuildResult> BuildImage(const BuildOptions& options, net::HttpClient& htt
     oci::Blob config_blob =
         oci::MakeBlob(std::string(oci::kMediaTypeConfig), oci::ConfigJson(config));
     built.compressed_bytes += config_blob.bytes.size();
-    oci::Blob manifest = oci::MakeBlob(
-        std::string(oci::kMediaTypeManifest),
-        oci::ManifestJson(config_blob.descriptor, layer_descriptors, annotations));
+    oci::Blob manifest =
+        oci::MakeBlob(std::string(oci::kMediaTypeManifest),
+                      oci::ManifestJson(config_blob.descriptor, layer_descriptors, annotations));
     manifest.descriptor.platform = platform;
     built.manifest_digest = manifest.descriptor.digest;
     manifests.push_back(manifest.descriptor);

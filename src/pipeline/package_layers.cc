@@ -1,8 +1,8 @@
 #include "pipeline/package_layers.h"
 
-#include <filesystem>
-
 #include <fmt/format.h>
+
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "base/sha256.h"
@@ -18,10 +18,14 @@ constexpr std::string_view kLayerFormat = "hardbase-package-layer-1";
 
 char TypeChar(oci::LayerEntryType t) {
   switch (t) {
-    case oci::LayerEntryType::kFile: return 'f';
-    case oci::LayerEntryType::kDirectory: return 'd';
-    case oci::LayerEntryType::kSymlink: return 'l';
-    case oci::LayerEntryType::kHardlink: return 'h';
+    case oci::LayerEntryType::kFile:
+      return 'f';
+    case oci::LayerEntryType::kDirectory:
+      return 'd';
+    case oci::LayerEntryType::kSymlink:
+      return 'l';
+    case oci::LayerEntryType::kHardlink:
+      return 'h';
   }
   return 'f';
 }
@@ -120,7 +124,7 @@ std::string PackageLayerKey(const spec::LockedPackage& package,
                             const PackageLayerSettings& settings) {
   return Sha256Hex(fmt::format("{}\n{}\n{}\n{}\n{}\n{}\n", kLayerFormat, package.name,
                                package.sha256, settings.policy->Digest(), settings.clamp_epoch,
-                               oci::CompressionName(settings.compression)));
+                               oci::CompressionFingerprint(settings.compression)));
 }
 
 Result<std::optional<PackageLayer>> FindPackageLayer(cache::BlobStore& store,
@@ -140,12 +144,13 @@ Result<PackageLayer> BuildPackageLayer(cache::BlobStore& store, const spec::Lock
   std::string what = fmt::format("{} {} ({})", package.name, package.version, package.filename);
   HB_TRY(auto bytes, store.Read(package.sha256));
   if (!bytes) {
-    return Fail(ErrorCode::kNotFound, "package " + what + " is not in the cache: run hardbase fetch");
+    return Fail(ErrorCode::kNotFound,
+                "package " + what + " is not in the cache: run hardbase fetch");
   }
   HB_TRY(deb::DebContents deb, deb::ReadDeb(*bytes, package.filename));
   bytes.reset();
-  HB_TRY(image::PackageFiles files, image::PackageLayerFiles(deb, package.name, *settings.policy,
-                                                             settings.clamp_epoch));
+  HB_TRY(image::PackageFiles files,
+         image::PackageLayerFiles(deb, package.name, *settings.policy, settings.clamp_epoch));
   PackageLayer out;
   out.entries.reserve(files.entries.size());
   for (const auto& e : files.entries) {
@@ -156,8 +161,8 @@ Result<PackageLayer> BuildPackageLayer(cache::BlobStore& store, const spec::Lock
   out.exclude_hits = std::move(files.exclude_hits);
   out.stripped = files.stripped;
   out.privileges_cleared = files.privileges_cleared;
-  HB_TRY(std::string tar, WithContext(oci::WriteLayerTar(std::move(files.entries)),
-                                      "package " + what));
+  HB_TRY(std::string tar,
+         WithContext(oci::WriteLayerTar(std::move(files.entries)), "package " + what));
   deb = {};
   HB_TRY(out.layer, CompressAndStore(store, tar, settings.compression));
   HB_TRY_VOID(store.WriteMeta("layer-" + key, RecordJson(out)));
@@ -167,7 +172,9 @@ Result<PackageLayer> BuildPackageLayer(cache::BlobStore& store, const spec::Lock
 Result<LayerInfo> StoreGeneratedLayer(cache::BlobStore& store, const std::string& tar,
                                       oci::Compression compression) {
   std::string diff_id = Sha256Hex(tar);
-  std::string key = fmt::format("compressed-{}-{}", oci::CompressionName(compression), diff_id);
+  std::string key =
+      fmt::format("compressed-{}-{}",
+                  Sha256Hex(oci::CompressionFingerprint(compression)).substr(0, 16), diff_id);
   HB_TRY(auto record, store.ReadMeta(key));
   if (record) {
     json j = json::parse(*record, nullptr, false);

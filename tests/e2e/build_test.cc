@@ -12,10 +12,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "base/fs.h"
 #include "support/oci_runtime.h"
@@ -25,9 +24,9 @@ namespace hardbase::testing {
 namespace {
 
 namespace fs = std::filesystem;
+using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using nlohmann::json;
 
 constexpr int kExitSpec = 3;
 constexpr int kExitIo = 4;
@@ -88,8 +87,8 @@ class BuildE2ETest : public ::testing::Test {
   std::string Build(const std::string& spec, const std::string& example, const std::string& out,
                     std::vector<std::string> extra = {},
                     const std::map<std::string, std::string>& env = {}) {
-    std::vector<std::string> args = {"build", spec, "--lock", LockFor(example), "-o", out,
-                                     "--tag", "test"};
+    std::vector<std::string> args = {"build", spec, "--lock", LockFor(example),
+                                     "-o",    out,  "--tag",  "test"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = Hardbase(args, env);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -168,8 +167,9 @@ class BuildE2ETest : public ::testing::Test {
     for (const auto& e : fs::directory_iterator(dir)) {
       std::string name = e.path().filename();
       if (name.ends_with(".md5sums")) {
-        auto r = RunProcess({"sh", "-c", "cd '" + image.rootfs + "' && md5sum --quiet -c '" +
-                                             e.path().string() + "'"});
+        auto r = RunProcess(
+            {"sh", "-c",
+             "cd '" + image.rootfs + "' && md5sum --quiet -c '" + e.path().string() + "'"});
         EXPECT_EQ(r.exit_code, 0) << name << ": " << r.out << r.err;
         continue;
       }
@@ -204,7 +204,8 @@ int main(void) {
   FILE* f = fopen("/etc/ssl/certs/ca-certificates.crt", "r");
   printf("static uid=%d gid=%d certs=%s\n", (int)getuid(), (int)getgid(), f ? "yes" : "no");
   return 0;
-})", "hello.c", {"-static"});
+})",
+          "hello.c", {"-static"});
   std::string spec = SpecFrom("static", R"(files:
   - src: prog
     dest: /usr/local/bin/hello
@@ -248,7 +249,8 @@ int main() {
   std::cout << OpenSSL_version(OPENSSL_VERSION) << " uid=" << getuid() << " paths=" << paths
             << std::endl;
   SSL_CTX_free(ctx);
-})", "tls.cc", {"-lssl", "-lcrypto"});
+})",
+          "tls.cc", {"-lssl", "-lcrypto"});
   std::string spec = SpecFrom("cc", R"(files:
   - src: prog
     dest: /usr/local/bin/tls
@@ -271,8 +273,8 @@ TEST_F(BuildE2ETest, Java17RunsAndTrustsTheSystemCertificates) {
   auto version = RunWithCrun(image.bundle, {"/usr/bin/java", "-version"});
   EXPECT_EQ(version.exit_code, 0) << version.err;
   EXPECT_THAT(version.err, HasSubstr("openjdk version \"17."));
-  auto keytool = RunWithCrun(image.bundle, {"keytool", "-list", "-cacerts", "-storepass",
-                                            "changeit"});
+  auto keytool =
+      RunWithCrun(image.bundle, {"keytool", "-list", "-cacerts", "-storepass", "changeit"});
   EXPECT_EQ(keytool.exit_code, 0) << keytool.out << keytool.err;
   size_t trusted = 0;
   for (size_t pos = 0; (pos = keytool.out.find("trustedCertEntry", pos)) != std::string::npos;
@@ -288,8 +290,8 @@ TEST_F(BuildE2ETest, Python3RunsWithSslAndSqlite) {
   std::string out = Work() + "/image";
   Build(ExampleSpec("python3"), "python3", out);
   auto image = Unpack(out);
-  auto run = RunWithCrun(image.bundle, {"python3", "-c",
-                                        "import ssl, sqlite3, json; print(ssl.OPENSSL_VERSION)"});
+  auto run = RunWithCrun(
+      image.bundle, {"python3", "-c", "import ssl, sqlite3, json; print(ssl.OPENSSL_VERSION)"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out, ::testing::StartsWith("OpenSSL 3.0."));
   ExpectHardened(image);
@@ -300,14 +302,13 @@ TEST_F(BuildE2ETest, NodejsRunsWithHttpsAndZlib) {
   std::string out = Work() + "/image";
   Build(ExampleSpec("nodejs"), "nodejs", out);
   auto image = Unpack(out);
-  auto run = RunWithCrun(image.bundle, {"node", "-e",
-                                        "require('https'); require('zlib'); console.log('ok')"});
+  auto run = RunWithCrun(image.bundle,
+                         {"node", "-e", "require('https'); require('zlib'); console.log('ok')"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "ok\n");
   ExpectHardened(image);
   ExpectPackageDatabase(image, LockFor("nodejs"));
 }
-
 
 // The same lock gives the same digest whatever the cache, umask, time zone, directory or thread
 // layout, and with the layer cache bypassed.
@@ -411,9 +412,9 @@ TEST_F(BuildE2ETest, DebugVariantAddsBusyboxAsItsShellAndNothingElse) {
     if (!e.path().string().ends_with(".md5sums")) packages.insert(e.path().filename());
   }
   // busybox and what it depends on (Debian's is linked against libc), nothing else.
-  EXPECT_EQ(packages, (std::set<std::string>{"base-files", "busybox", "ca-certificates",
-                                             "gcc-12-base", "libc6", "libgcc-s1", "netbase",
-                                             "tzdata"}));
+  EXPECT_EQ(packages,
+            (std::set<std::string>{"base-files", "busybox", "ca-certificates", "gcc-12-base",
+                                   "libc6", "libgcc-s1", "netbase", "tzdata"}));
 }
 
 TEST_F(BuildE2ETest, PathsFilterPackageContents) {
@@ -430,13 +431,13 @@ TEST_F(BuildE2ETest, PathsFilterPackageContents) {
   EXPECT_THAT(*md5sums, Not(HasSubstr("zoneinfo/right/")));
   EXPECT_THAT(*md5sums, HasSubstr("usr/share/doc/tzdata/changelog.Debian.gz"));
 
-  std::string unmatched = SpecFrom("static", "paths:\n  exclude: [\"/opt/nothing/**\"]\n",
-                                   "unmatched.yaml");
+  std::string unmatched =
+      SpecFrom("static", "paths:\n  exclude: [\"/opt/nothing/**\"]\n", "unmatched.yaml");
   auto warn = Hardbase({"build", unmatched, "--lock", LockFor("static"), "-o", Work() + "/u"});
   EXPECT_EQ(warn.exit_code, 0) << warn.err;
   EXPECT_THAT(warn.err, HasSubstr("'/opt/nothing/**' matches no file"));
-  auto strict = Hardbase({"build", unmatched, "--lock", LockFor("static"), "-o", Work() + "/s",
-                          "--strict"});
+  auto strict =
+      Hardbase({"build", unmatched, "--lock", LockFor("static"), "-o", Work() + "/s", "--strict"});
   EXPECT_EQ(strict.exit_code, kExitSpec);
   EXPECT_FALSE(fs::exists(Work() + "/s"));
 }
@@ -459,8 +460,8 @@ TEST_F(BuildE2ETest, BadInputIsNamedAndLeavesTheOutputAlone) {
   EXPECT_EQ(entry.exit_code, kExitSpec);
   EXPECT_THAT(entry.err, HasSubstr("entrypoint /usr/bin/java is not in the image"));
 
-  auto user = build(SpecFrom("static", "accounts:\n  users:\n    - {name: nobody, uid: 1000}\n",
-                             "u.yaml"));
+  auto user =
+      build(SpecFrom("static", "accounts:\n  users:\n    - {name: nobody, uid: 1000}\n", "u.yaml"));
   EXPECT_EQ(user.exit_code, kExitSpec);
   EXPECT_THAT(user.err, HasSubstr("nobody"));
 
@@ -468,12 +469,16 @@ TEST_F(BuildE2ETest, BadInputIsNamedAndLeavesTheOutputAlone) {
   EXPECT_EQ(locked.exit_code, kExitStale);
   EXPECT_THAT(locked.err, HasSubstr("does not exist"));
 
-  auto stale = Hardbase({"build", SpecFrom("static", "exclude: [debconf, openssl, mawk, tzdata]\n"
-                                           "packages: [base-files]\n", "s.yaml"),
+  auto stale = Hardbase({"build",
+                         SpecFrom("static",
+                                  "exclude: [debconf, openssl, mawk, tzdata]\n"
+                                  "packages: [base-files]\n",
+                                  "s.yaml"),
                          "--locked", "--lock", LockFor("static"), "-o", out});
   EXPECT_NE(stale.exit_code, 0);
 
-  EXPECT_EQ(ReadFile(out + "/index.json").value_or(""), before) << "failed builds leave the output as it was";
+  EXPECT_EQ(ReadFile(out + "/index.json").value_or(""), before)
+      << "failed builds leave the output as it was";
 }
 
 TEST_F(BuildE2ETest, AKilledBuildLeavesTheOutputAndTheCacheUsable) {
@@ -482,9 +487,9 @@ TEST_F(BuildE2ETest, AKilledBuildLeavesTheOutputAndTheCacheUsable) {
   std::string digest = Build(ExampleSpec("static"), "static", out);
   std::string before = ReadFile(out + "/index.json").value_or("");
   // Kill a cold-layer build of the JRE part-way through.
-  auto killed = RunProcess({"timeout", "-s", "KILL", "1.5", HardbaseBinary(), "--cache-dir",
-                            Cache(), "build", spec, "--lock", LockFor("java17"), "-o", out,
-                            "--no-layer-cache"});
+  auto killed =
+      RunProcess({"timeout", "-s", "KILL", "1.5", HardbaseBinary(), "--cache-dir", Cache(), "build",
+                  spec, "--lock", LockFor("java17"), "-o", out, "--no-layer-cache"});
   EXPECT_EQ(killed.exit_code, 128 + SIGKILL) << killed.err;
   EXPECT_EQ(ReadFile(out + "/index.json").value_or(""), before);
   // The next build completes from the same cache.
