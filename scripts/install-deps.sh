@@ -17,7 +17,7 @@ test_deps=(
   umoci skopeo crun bubblewrap zstd libssl-dev openjdk-17-jre-headless passwd busybox-static
 )
 # The benchmarks build the "typical" images they compare against with mmdebstrap.
-bench_deps=(umoci mmdebstrap bc)
+bench_deps=(umoci mmdebstrap bc zstd python3)
 
 want=("${build_deps[@]}")
 case "${1:-}" in

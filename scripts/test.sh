@@ -18,14 +18,14 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j2 --timeout 900 \
   -E 'AgreesWithDpkgAndApt|Oracle|BuildE2ETest\.(Java17|Python3|Nodejs|MultiArch|AKilled|PackagesGive)'
 
-echo "== fuzz targets (clang, libFuzzer), 15 s each"
+echo "== fuzz targets (clang, libFuzzer), 10 s each"
 BUILD_DIR=build-fuzz CC=clang CXX=clang++ scripts/build.sh -DCMAKE_BUILD_TYPE=Debug \
   -DHARDBASE_FUZZ=ON -DHARDBASE_TESTS=OFF
 for f in build-fuzz/fuzz/*_fuzz; do
   name=$(basename "$f")
   corpus=$(mktemp -d)
   [ -d "fuzz/corpus/${name%_fuzz}" ] && cp -r "fuzz/corpus/${name%_fuzz}/." "$corpus/"
-  "$f" -max_total_time=15 -rss_limit_mb=2048 "$corpus" 2>&1 | tail -n 1
+  "$f" -max_total_time=10 -rss_limit_mb=2048 "$corpus" 2>&1 | tail -n 1
   rm -rf "$corpus"
 done
 echo "all tests passed"
