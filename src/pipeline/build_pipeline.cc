@@ -108,7 +108,8 @@ Result<std::vector<image::LocalFile>> LoadLocalFiles(const spec::ImageSpec& spec
   return out;
 }
 
-// Runs task(0..n-1) on up to two threads per core's worth of workers; the first error wins.
+// Runs task(0..n-1) on one worker per core (at most 4); the first error stops the others from
+// taking new tasks and is returned.
 Result<void> RunParallel(size_t n, const std::function<Result<void>(size_t)>& task) {
   std::atomic<size_t> next{0};
   std::mutex mu;
