@@ -14,7 +14,7 @@ build_deps=(
 test_deps=(
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   gpg gpg-agent dpkg-dev apt python3-apt xz-utils bc
-  umoci skopeo crun bubblewrap zstd libssl-dev openjdk-17-jre-headless passwd busybox-static
+  umoci skopeo crun bubblewrap zstd libssl-dev openjdk-17-jre-headless passwd busybox-static openssl
 )
 # The benchmarks build the "typical" images they compare against with mmdebstrap.
 bench_deps=(umoci mmdebstrap bc zstd python3)
@@ -34,4 +34,14 @@ done
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 if [ ${#missing[@]} -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The interop tests check hardbase's SBOMs, keys and signatures with independent JavaScript
+# verifiers (tests/npm/package.json, versions pinned by its lock). They need Node.js 20.18 or
+# newer, which this kind of machine has; Debian's own nodejs package is older.
+if [ "${1:-}" = "--test" ]; then
+  if ! command -v npm >/dev/null; then
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+  fi
+  (cd "$(dirname "$0")/../tests/npm" && npm ci --no-audit --no-fund --loglevel=error)
 fi

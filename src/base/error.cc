@@ -13,6 +13,8 @@ int ExitCode(ErrorCode code) {
     case ErrorCode::kIntegrity: return 7;
     case ErrorCode::kResolve: return 8;
     case ErrorCode::kStale: return 9;
+    case ErrorCode::kVerification: return 10;
+    case ErrorCode::kAuth: return 11;
   }
   return 1;
 }
@@ -28,6 +30,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kIntegrity: return "integrity";
     case ErrorCode::kResolve: return "resolve";
     case ErrorCode::kStale: return "stale";
+    case ErrorCode::kVerification: return "verification";
+    case ErrorCode::kAuth: return "auth";
   }
   return "internal";
 }

@@ -25,6 +25,8 @@ enum class ErrorCode {
   kIntegrity,  // a signature, hash or size did not match: possible tampering
   kResolve,    // dependencies cannot be satisfied
   kStale,      // a lock no longer matches its spec or the repositories
+  kVerification,  // no valid signature or attestation covers what was to be verified
+  kAuth,          // a password or credential was refused (wrong key password, registry login)
 };
 
 // Process exit code for a category: 0 is success, 1 is kept for "internal".

@@ -1,4 +1,5 @@
-// `hardbase build SPEC -o OUT [--lock FILE | --locked] [--format F] [--tag T] [--compression C]`
+// `hardbase build SPEC -o OUT [--lock FILE | --locked] [--format F] [--tag T] [--compression C]
+//  [--sign-key K]`
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,7 @@ struct BuildFlags {
   std::string compression = "gzip";
   bool no_layer_cache = false;
   bool json = false;
+  std::string sign_key;
 };
 
 // SOURCE_DATE_EPOCH, when set, overrides the lock's timestamp (reproducible-builds.org).
@@ -36,6 +38,11 @@ Result<int> RunBuild(BuildFlags flags, const GlobalOptions& global) {
   HB_TRY(options.compression, oci::ParseCompression(flags.compression));
   HB_TRY(options.source_date_epoch, SourceDateEpoch());
   options.layer_cache = !flags.no_layer_cache;
+  std::optional<sign::PrivateKey> key;
+  if (!flags.sign_key.empty()) {
+    HB_TRY(key, LoadPrivateKey(flags.sign_key));
+    options.sign_key = &*key;
+  }
   HB_TRY(cache::BlobStore store, OpenCache(global));
   auto http = net::MakeCurlClient();
   HB_TRY(pipeline::BuildResult result,
@@ -54,6 +61,7 @@ Result<int> RunBuild(BuildFlags flags, const GlobalOptions& global) {
                         {"archs", archs},
                         {"layersBuilt", result.layers_built},
                         {"layersCached", result.layers_cached},
+                        {"artifacts", result.artifacts},
                         {"leftOut", result.left_out}};
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
@@ -94,6 +102,11 @@ void AddBuildCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& 
                 "When the lock must be made: use the release files already in the cache");
   cmd->add_option("--apt-root", flags->options.apt_root,
                   "Read the default repositories from this root's etc/apt (default /)");
+  cmd->add_option("--sign-key", flags->sign_key,
+                  "Sign the image with this cosign key and attest its SPDX SBOM and SLSA "
+                  "provenance (password from $COSIGN_PASSWORD or the terminal)");
+  cmd->add_option("--reference", flags->options.docker_reference,
+                  "Repository the signatures name (default: the spec's name)");
   cmd->add_flag("--json", flags->json, "Print the result as JSON on stdout");
   cmd->callback([&runner, flags, &global] {
     runner = [flags, &global] { return RunBuild(*flags, global); };

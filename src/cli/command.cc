@@ -1,6 +1,37 @@
 #include "cli/command.h"
 
+#include <fcntl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "base/fs.h"
+
 namespace hardbase::cli {
+namespace {
+
+// One line read from the terminal with echo off.
+Result<std::string> Prompt(int tty, std::string_view question) {
+  if (::write(tty, question.data(), question.size()) < 0) {
+    return Fail(ErrorCode::kIo, "write to the terminal failed");
+  }
+  termios old {};
+  bool restore = ::tcgetattr(tty, &old) == 0;
+  if (restore) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(tty, TCSAFLUSH, &quiet);
+  }
+  std::string line;
+  char c;
+  while (::read(tty, &c, 1) == 1 && c != '\n') line += c;
+  if (restore) ::tcsetattr(tty, TCSAFLUSH, &old);
+  (void)!::write(tty, "\n", 1);
+  return line;
+}
+
+}  // namespace
 
 std::string CacheDir(const GlobalOptions& global) {
   return global.cache_dir.empty() ? cache::DefaultCacheDir() : global.cache_dir;
@@ -8,6 +39,34 @@ std::string CacheDir(const GlobalOptions& global) {
 
 Result<cache::BlobStore> OpenCache(const GlobalOptions& global) {
   return cache::BlobStore::Open(CacheDir(global));
+}
+
+Result<std::string> KeyPassword(bool confirm) {
+  if (const char* env = std::getenv("COSIGN_PASSWORD")) return std::string(env);
+  int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (tty < 0) {
+    return Fail(ErrorCode::kUsage,
+                "no key password: set COSIGN_PASSWORD (there is no terminal to ask on)");
+  }
+  auto first = Prompt(tty, "Enter password for private key: ");
+  Result<std::string> second = first;
+  if (first && confirm) second = Prompt(tty, "Enter password for private key again: ");
+  ::close(tty);
+  HB_TRY(std::string password, first);
+  HB_TRY(std::string again, second);
+  if (password != again) return Fail(ErrorCode::kUsage, "the passwords do not match");
+  return password;
+}
+
+Result<sign::PrivateKey> LoadPrivateKey(const std::string& path) {
+  HB_TRY(std::string pem, ReadFile(path));
+  HB_TRY(std::string password, KeyPassword(false));
+  return sign::DecryptPrivateKey(pem, password, path);
+}
+
+Result<sign::PublicKey> LoadPublicKey(const std::string& path) {
+  HB_TRY(std::string pem, ReadFile(path));
+  return sign::PublicKey::FromPem(pem, path);
 }
 
 }  // namespace hardbase::cli

@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "cache/blob_store.h"
+#include "sign/keys.h"
 
 namespace hardbase::cli {
 
@@ -25,6 +26,14 @@ struct GlobalOptions {
 Result<cache::BlobStore> OpenCache(const GlobalOptions& global);
 std::string CacheDir(const GlobalOptions& global);
 
+// The password of a cosign key: $COSIGN_PASSWORD when set (even empty), else asked on the
+// terminal (twice when `confirm`); kUsage when neither is possible (no terminal in CI).
+Result<std::string> KeyPassword(bool confirm);
+// A cosign private key file, decrypted with KeyPassword (kAuth on a wrong password).
+Result<sign::PrivateKey> LoadPrivateKey(const std::string& path);
+// A PEM public key file.
+Result<sign::PublicKey> LoadPublicKey(const std::string& path);
+
 // Runs a parsed command; returns its exit code on success (0, or a documented non-zero status
 // such as "lock would change"), an Error otherwise.
 using CommandRunner = std::function<Result<int>()>;
@@ -33,5 +42,10 @@ void AddLockCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& r
 void AddCacheCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 void AddFetchCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 void AddBuildCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
+void AddSbomCommand(CLI::App& app, CommandRunner& runner);
+void AddKeygenCommand(CLI::App& app, CommandRunner& runner);
+void AddSignCommand(CLI::App& app, CommandRunner& runner);
+void AddAttestCommand(CLI::App& app, CommandRunner& runner);
+void AddVerifyCommand(CLI::App& app, CommandRunner& runner);
 
 }  // namespace hardbase::cli

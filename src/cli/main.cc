@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "base/log.h"
+#include "base/version.h"
 #include "cli/command.h"
 
 namespace {
@@ -20,7 +21,9 @@ constexpr const char* kExitCodes =
     "  6  not-found: a server or the cache lacks a file\n"
     "  7  integrity: a signature, hash or size did not match\n"
     "  8  resolve: dependencies cannot be satisfied\n"
-    "  9  stale: a lock does not match its spec, or re-resolving would change it\n";
+    "  9  stale: a lock does not match its spec, or re-resolving would change it\n"
+    " 10  verification: no valid signature or attestation covers the image\n"
+    " 11  auth: a password or credential was refused\n";
 
 }  // namespace
 
@@ -29,7 +32,7 @@ int main(int argc, char** argv) {
   CLI::App app{"hardbase: hardened container images from Debian packages, with proof of what is "
                "in them"};
   app.footer(kExitCodes);
-  app.set_version_flag("--version", std::string("hardbase ") + HARDBASE_VERSION);
+  app.set_version_flag("--version", "hardbase " + std::string(HardbaseVersion()));
   app.require_subcommand(1);
   app.fallthrough();  // global flags also after the subcommand: hardbase lock --quiet x.yaml
 
@@ -45,6 +48,11 @@ int main(int argc, char** argv) {
   cli::AddFetchCommand(app, global, runner);
   cli::AddBuildCommand(app, global, runner);
   cli::AddCacheCommand(app, global, runner);
+  cli::AddSbomCommand(app, runner);
+  cli::AddKeygenCommand(app, runner);
+  cli::AddSignCommand(app, runner);
+  cli::AddAttestCommand(app, runner);
+  cli::AddVerifyCommand(app, runner);
 
   try {
     app.parse(argc, argv);

@@ -264,6 +264,10 @@ Result<PackageFiles> PackageLayerFiles(const deb::DebContents& deb, std::string_
     if (item.path == "/etc/ca-certificates.conf") out.facts.ca_certificates_conf = *e.content;
     if (item.path == "/usr/share/base-passwd/passwd.master") out.facts.passwd_master = *e.content;
     if (item.path == "/usr/share/base-passwd/group.master") out.facts.group_master = *e.content;
+    if (item.path == "/usr/lib/os-release") out.facts.os_release = *e.content;
+    if (item.path == fmt::format("/usr/share/doc/{}/copyright", package)) {
+      out.facts.copyright = *e.content;
+    }
     if (IsJinfo(item.path)) {
       HB_TRY(auto alts, WithContext(ParseJinfo(*e.content), where(item.path)));
       out.facts.alternatives.insert(out.facts.alternatives.end(), alts.begin(), alts.end());
@@ -281,6 +285,7 @@ Result<PackageFiles> PackageLayerFiles(const deb::DebContents& deb, std::string_
   }
   HB_TRY(std::string stanza,
          WithContext(StatusStanza(control->second), fmt::format("package {}", package)));
+  out.facts.status = stanza;
   std::string status_dir = "/var/lib/dpkg/status.d/";
   for (auto [name, text] : {std::pair{std::string(package), std::move(stanza)},
                             std::pair{std::string(package) + ".md5sums", Md5sums(shipped)}}) {

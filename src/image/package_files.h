@@ -53,6 +53,11 @@ struct PackageFacts {
   std::optional<std::string> passwd_master;         // base-passwd's masters
   std::optional<std::string> group_master;
   std::vector<Alternative> alternatives;  // from .jinfo files and the postinst
+  // What the SBOM says of the package: its status.d stanza (Maintainer, Depends, Source, ...) and
+  // its /usr/share/doc/<package>/copyright (for the declared licences), when it ships one.
+  std::string status;
+  std::optional<std::string> copyright;
+  std::optional<std::string> os_release;  // /usr/lib/os-release (base-files): the SBOM's distro
 };
 
 struct PackageFiles {

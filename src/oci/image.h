@@ -22,6 +22,9 @@ inline constexpr std::string_view kMediaTypeManifest = "application/vnd.oci.imag
 inline constexpr std::string_view kMediaTypeConfig = "application/vnd.oci.image.config.v1+json";
 inline constexpr std::string_view kAnnotationRefName = "org.opencontainers.image.ref.name";
 inline constexpr std::string_view kAnnotationCreated = "org.opencontainers.image.created";
+// The empty JSON blob "{}": the config of artifact manifests (signatures, SBOMs, attestations).
+inline constexpr std::string_view kMediaTypeEmpty = "application/vnd.oci.empty.v1+json";
+inline constexpr std::string_view kEmptyJson = "{}";
 
 struct Platform {
   std::string architecture;  // Go names: amd64, arm64, arm, 386, ppc64le, s390x, riscv64, ...
@@ -96,13 +99,21 @@ struct BlobSource {
   std::string path;
 };
 
+// Writes one blob to the file `path` atomically (a temporary sibling, fsynced, renamed into
+// place), checked against its descriptor (kIntegrity on a mismatch).
+Result<void> WriteBlobFile(const BlobSource& blob, const std::string& path);
+
 // A whole image to write: every blob it needs (configs, manifests, layers, nested indexes), and
 // the descriptor index.json points at (a manifest for a one-platform image, an image index for
 // several), tagged with `tag` (org.opencontainers.image.ref.name) unless `tag` is empty.
+// `artifacts` are further index.json entries after the root: the manifests of SBOMs, signatures
+// and attestations that travel with the image (OCI referrers, cosign's tags), whose blobs are in
+// `blobs` too.
 struct ImageOutput {
   std::vector<BlobSource> blobs;
   Descriptor root;
   std::string tag;
+  std::vector<Descriptor> artifacts;
 };
 
 enum class OutputFormat { kOciLayout, kOciArchive, kDockerArchive };

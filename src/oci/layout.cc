@@ -252,12 +252,14 @@ Result<std::vector<Member>> LayoutMembers(const ImageOutput& image, OutputFormat
     blobs.emplace(digest, &blob);  // the same blob listed twice is written once
   }
   HB_TRY_VOID(CheckComplete(image.root, blobs));
+  for (const auto& artifact : image.artifacts) HB_TRY_VOID(CheckComplete(artifact, blobs));
 
   std::vector<Member> members;
   for (const auto& [digest, blob] : blobs) members.push_back({BlobPath(digest), blob, {}});
-  Descriptor root = image.root;
-  if (!image.tag.empty()) root.annotations[std::string(kAnnotationRefName)] = image.tag;
-  members.push_back({"index.json", nullptr, IndexJson({root})});
+  std::vector<Descriptor> entries = {image.root};
+  if (!image.tag.empty()) entries[0].annotations[std::string(kAnnotationRefName)] = image.tag;
+  entries.insert(entries.end(), image.artifacts.begin(), image.artifacts.end());
+  members.push_back({"index.json", nullptr, IndexJson(entries)});
   members.push_back({std::string(kOciLayoutFile), nullptr, std::string(kOciLayoutJson)});
   if (format == OutputFormat::kDockerArchive) {
     HB_TRY(std::string manifest, DockerManifest(image, blobs));
@@ -374,6 +376,23 @@ Result<OutputFormat> ParseOutputFormat(std::string_view name) {
   }
   return Fail(ErrorCode::kUsage, "unknown output format '" + std::string(name) +
                                      "' (expected oci, oci-archive or docker-archive)");
+}
+
+Result<void> WriteBlobFile(const BlobSource& blob, const std::string& path) {
+  std::string tmp = DirName(path) + "/." + BaseName(path) + ".tmp-XXXXXX";
+  Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+  if (fd.get() < 0) return Fail(ErrnoError("create temporary file beside", path));
+  auto write = [&]() -> Result<void> {
+    HB_TRY_VOID(WriteBlob(blob, fd.get(), tmp));
+    if (::fchmod(fd.get(), 0644) != 0) return Fail(ErrnoError("chmod", tmp));
+    if (::fsync(fd.get()) != 0) return Fail(ErrnoError("fsync", tmp));
+    HB_TRY_VOID(fd.Close(tmp));
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return Fail(ErrnoError("rename into place", path));
+    return SyncPath(DirName(path));
+  };
+  auto written = write();
+  if (!written) ::unlink(tmp.c_str());
+  return written;
 }
 
 Result<void> WriteImage(const ImageOutput& image, OutputFormat format, const std::string& path) {

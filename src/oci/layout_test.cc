@@ -71,14 +71,14 @@ PlatformImage MakeImage(const Platform& platform, const std::string& greeting,
 }
 
 ImageOutput SinglePlatform(const PlatformImage& image, std::string tag) {
-  return {image.blobs, image.manifest, std::move(tag)};
+  return {image.blobs, image.manifest, std::move(tag), {}};
 }
 
 // Two platforms under one image index.
 ImageOutput MultiPlatform(const PlatformImage& a, const PlatformImage& b, std::string tag,
                           Blob* index_blob = nullptr) {
   Blob index = MakeBlob(std::string(kMediaTypeIndex), IndexJson({a.manifest, b.manifest}));
-  ImageOutput out{a.blobs, index.descriptor, std::move(tag)};
+  ImageOutput out{a.blobs, index.descriptor, std::move(tag), {}};
   out.blobs.insert(out.blobs.end(), b.blobs.begin(), b.blobs.end());
   out.blobs.push_back(Source(index));
   if (index_blob) *index_blob = index;
@@ -279,7 +279,7 @@ TEST_F(LayoutTest, DockerArchiveTagsAndPlatforms) {
 
   // An index holding one manifest is that platform.
   Blob single = MakeBlob(std::string(kMediaTypeIndex), IndexJson({arm64.manifest}));
-  ImageOutput one{arm64.blobs, single.descriptor, "app:arm"};
+  ImageOutput one{arm64.blobs, single.descriptor, "app:arm", {}};
   one.blobs.push_back(Source(single));
   ASSERT_TRUE(WriteImage(one, OutputFormat::kDockerArchive, archive));
   EXPECT_EQ(Skopeo({"inspect", "docker-archive:" + archive})["Architecture"], "arm64");

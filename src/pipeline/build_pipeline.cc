@@ -15,11 +15,15 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/sha256.h"
+#include "base/version.h"
 #include "image/image_files.h"
 #include "image/package_files.h"
+#include "sign/dsse.h"
 #include "pipeline/fetch_debs.h"
 #include "pipeline/lock_pipeline.h"
 #include "pipeline/package_layers.h"
+#include "pipeline/provenance.h"
+#include "pipeline/signatures.h"
 #include "pipeline/repositories.h"
 #include "spec/image_spec.h"
 #include "spec/lock.h"
@@ -237,6 +241,64 @@ Result<ArchLayers> StackLayers(const spec::ImageSpec& spec, const std::string& a
   return out;
 }
 
+// The repository name signatures claim: --reference, else the spec's name.
+std::string DockerReference(const BuildOptions& options, const spec::ImageSpec& spec) {
+  return options.docker_reference.empty() ? spec.name : options.docker_reference;
+}
+
+// One platform's SBOMs as referrers of its manifest; with a key, its signature and the
+// attestations of its SPDX SBOM and SLSA provenance.
+Result<Artifacts> ArchProvenance(const BuildOptions& options, const spec::ImageSpec& spec,
+                                 const spec::Lock& lock, const spec::ArchLock& arch_lock,
+                                 const std::vector<Wanted>& wanted,
+                                 const std::map<std::string, std::optional<PackageLayer>>& layers,
+                                 const oci::Descriptor& manifest, int64_t epoch) {
+  std::vector<InstalledPackage> installed;
+  sbom::Document doc;
+  for (const auto& w : wanted) {
+    const image::PackageFacts& facts = layers.at(w.key)->facts;
+    installed.push_back({facts.status, facts.copyright});
+    if (facts.os_release) doc.distro = DistroFromOsRelease(*facts.os_release);
+  }
+  doc.name = spec.name;
+  doc.image_digest = manifest.digest;
+  doc.architecture = arch_lock.arch;
+  doc.created = oci::Rfc3339(epoch);
+  doc.tool_version = std::string(HardbaseVersion());
+  HB_TRY_VOID(DescribePackages(installed, &arch_lock, doc));
+
+  Artifacts out;
+  std::string spdx = SbomJson(doc, SbomFormat::kSpdx);
+  out.Append(SbomArtifact(manifest, kSpdxMediaType, spdx, doc.created));
+  out.Append(SbomArtifact(manifest, kCycloneDxMediaType, SbomJson(doc, SbomFormat::kCycloneDx),
+                          doc.created));
+  if (!options.sign_key) return out;
+
+  const Attachment attachment{manifest, doc.created, {}};
+  HB_TRY(Artifacts signature,
+         SignatureArtifacts(*options.sign_key, attachment, DockerReference(options, spec)));
+  out.Append(std::move(signature));
+  BuildInputs inputs;
+  inputs.spec_path = options.spec_path;
+  HB_TRY(std::string spec_bytes, ReadFile(options.spec_path));
+  inputs.spec_sha256 = Sha256Hex(spec_bytes);
+  inputs.lock_path = options.lock_path.empty() ? spec::DefaultLockPath(options.spec_path)
+                                               : options.lock_path;
+  inputs.lock_sha256 = Sha256Hex(spec::LockToJson(lock));
+  inputs.arch = arch_lock.arch;
+  inputs.distro = doc.distro;
+  inputs.compression = std::string(oci::CompressionName(options.compression));
+  inputs.source_date_epoch = epoch;
+  inputs.packages = &arch_lock;
+  HB_TRY(Artifacts attestations,
+         AttestationArtifacts(*options.sign_key, attachment,
+                              {{std::string(sign::kPredicateSpdx), spdx},
+                               {std::string(sign::kPredicateSlsaProvenance),
+                                SlsaProvenancePredicate(inputs)}}));
+  out.Append(std::move(attestations));
+  return out;
+}
+
 }  // namespace
 
 Result<BuildResult> BuildImage(const BuildOptions& options, net::HttpClient& http,
@@ -319,6 +381,8 @@ Result<BuildResult> BuildImage(const BuildOptions& options, net::HttpClient& htt
       {std::string(oci::kAnnotationCreated), oci::Rfc3339(epoch)},
       {"org.opencontainers.image.title", spec.name}};
   for (const auto& [k, v] : spec.annotations) annotations[k] = v;
+  const std::string created = oci::Rfc3339(epoch);
+  Artifacts artifacts;
   std::set<std::string> blobs_added;
   auto add_blob = [&](oci::BlobSource blob) {
     if (blobs_added.insert(blob.descriptor.digest).second) output.blobs.push_back(std::move(blob));
@@ -328,7 +392,6 @@ Result<BuildResult> BuildImage(const BuildOptions& options, net::HttpClient& htt
     const std::string& arch = arch_lock.arch;
     const auto& wanted = per_arch[arch];
     HB_TRY(oci::Platform platform, oci::PlatformForDebianArch(arch));
-    std::string created = oci::Rfc3339(epoch);
     HB_TRY(ArchLayers stack,
            StackLayers(spec, arch, wanted, layers, local_files, epoch, options.compression, store));
     oci::ImageConfig config;
@@ -366,6 +429,12 @@ Result<BuildResult> BuildImage(const BuildOptions& options, net::HttpClient& htt
     add_blob({config_blob.descriptor, std::move(config_blob.bytes), ""});
     add_blob({manifest.descriptor, std::move(manifest.bytes), ""});
     result.archs.push_back(std::move(built));
+
+    HB_TRY(Artifacts provenance,
+           WithContext(ArchProvenance(options, spec, lock, arch_lock, wanted, layers,
+                                      manifest.descriptor, epoch),
+                       "provenance of " + arch));
+    artifacts.Append(std::move(provenance));
   }
 
   if (manifests.size() == 1) {
@@ -377,6 +446,14 @@ Result<BuildResult> BuildImage(const BuildOptions& options, net::HttpClient& htt
     add_blob({index.descriptor, std::move(index.bytes), ""});
   }
   result.digest = output.root.digest;
+  if (options.sign_key && manifests.size() > 1) {
+    HB_TRY(Artifacts signature, SignatureArtifacts(*options.sign_key, {output.root, created, {}},
+                                                   DockerReference(options, spec)));
+    artifacts.Append(std::move(signature));
+  }
+  for (auto& blob : artifacts.blobs) add_blob(std::move(blob));
+  output.artifacts = std::move(artifacts.entries);
+  result.artifacts = output.artifacts.size();
   HB_TRY_VOID(MakeDirs(DirName(fs::absolute(options.output).string())));
   HB_TRY_VOID(WithContext(oci::WriteImage(output, options.format, options.output),
                           "write " + options.output));

@@ -2,7 +2,9 @@
 //
 // Per architecture: the skeleton layer, one layer per package (cached, see package_layers.h), and
 // the image's own layer on top (accounts, trust stores, alternatives, `files:`), then the config,
-// the manifest, and for several architectures an image index. Everything is derived from the lock,
+// the manifest, and for several architectures an image index. Each platform's SPDX and CycloneDX
+// SBOMs are stored with it as OCI referrers; with a key, signatures and attestations too
+// (signatures.h). Everything is derived from the lock,
 // the spec and the files it names, with timestamps from the lock (or SOURCE_DATE_EPOCH), so the
 // same inputs give the same digest on any machine.
 #pragma once
@@ -17,6 +19,7 @@
 #include "net/http.h"
 #include "oci/image.h"
 #include "oci/layer.h"
+#include "sign/keys.h"
 
 namespace hardbase::pipeline {
 
@@ -33,6 +36,10 @@ struct BuildOptions {
   bool strict = false;      // a `paths:` glob that matches nothing is an error, not a warning
   std::optional<int64_t> source_date_epoch;  // overrides the lock's timestamp
   std::string apt_root = "/";
+  // With a key: sign every manifest (and the index), and attest each platform's SPDX SBOM and its
+  // SLSA provenance; the signatures name `docker_reference` (default: the tag's repository).
+  const sign::PrivateKey* sign_key = nullptr;
+  std::string docker_reference;
 };
 
 struct ArchBuild {
@@ -49,6 +56,7 @@ struct BuildResult {
   size_t layers_built = 0;
   size_t layers_cached = 0;
   std::vector<std::string> left_out;  // "dpkg (package manager)", per hardening policy
+  size_t artifacts = 0;  // SBOMs, signatures and attestations stored with the image
 };
 
 Result<BuildResult> BuildImage(const BuildOptions& options, net::HttpClient& http,

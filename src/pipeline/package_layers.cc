@@ -14,7 +14,7 @@ namespace {
 using nlohmann::json;
 
 // Bump when anything changes what a package's layer or record holds.
-constexpr std::string_view kLayerFormat = "hardbase-package-layer-1";
+constexpr std::string_view kLayerFormat = "hardbase-package-layer-2";
 
 char TypeChar(oci::LayerEntryType t) {
   switch (t) {
@@ -49,6 +49,9 @@ json FactsToJson(const image::PackageFacts& f) {
   json alts = json::array();
   for (const auto& a : f.alternatives) alts.push_back({a.link, a.name, a.target, a.priority});
   j["alternatives"] = alts;
+  j["status"] = f.status;
+  if (f.copyright) j["copyright"] = *f.copyright;
+  if (f.os_release) j["osRelease"] = *f.os_release;
   return j;
 }
 
@@ -61,6 +64,9 @@ image::PackageFacts FactsFromJson(const json& j) {
   for (const auto& a : j.at("alternatives")) {
     f.alternatives.push_back({a.at(0), a.at(1), a.at(2), a.at(3).get<int64_t>()});
   }
+  f.status = j.at("status").get<std::string>();
+  if (j.contains("copyright")) f.copyright = j.at("copyright").get<std::string>();
+  if (j.contains("osRelease")) f.os_release = j.at("osRelease").get<std::string>();
   return f;
 }
 

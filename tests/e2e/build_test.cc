@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "support/examples.h"
 #include "support/oci_runtime.h"
 #include "support/process.h"
 
@@ -43,35 +44,16 @@ class BuildE2ETest : public ::testing::Test {
     ASSERT_TRUE(MakeDirs(SuiteDir()).has_value());
   }
 
-  static std::string SuiteDir() { return std::string(HARDBASE_BINARY_DIR) + "/e2e-build"; }
+  static std::string SuiteDir() { return ExamplesSuiteDir(); }
   static std::string Cache() { return SuiteDir() + "/cache"; }
   std::string Work() const { return work_->path(); }
-
-  static std::string ExampleSpec(const std::string& example) {
-    return std::string(HARDBASE_SOURCE_DIR) + "/examples/" + example + "/image.yaml";
-  }
 
   static ProcessResult Hardbase(std::vector<std::string> args,
                                 const std::map<std::string, std::string>& env = {},
                                 const std::string& cache = "") {
-    std::vector<std::string> argv = {HardbaseBinary(), "--cache-dir",
-                                     cache.empty() ? Cache() : cache};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunProcess(argv, env);
+    return HardbaseWithCache(std::move(args), env, cache);
   }
-
-  // The lock of an example, resolved again when older than an hour (the mirror moves on).
-  static std::string LockFor(const std::string& example) {
-    std::string path = SuiteDir() + "/" + example + ".lock.json";
-    auto age = fs::exists(path) ? fs::file_time_type::clock::now() - fs::last_write_time(path)
-                                : std::chrono::hours(24);
-    if (age > std::chrono::hours(1)) {
-      auto r = Hardbase({"lock", ExampleSpec(example), "-o", path});
-      EXPECT_EQ(r.exit_code, 0) << r.err;
-      fs::last_write_time(path, fs::file_time_type::clock::now());
-    }
-    return path;
-  }
+  static std::string LockFor(const std::string& example) { return ExampleLock(example); }
 
   // A spec in the work dir: the example's text followed by `extra` YAML.
   std::string SpecFrom(const std::string& example, const std::string& extra,
@@ -384,6 +366,25 @@ TEST_F(BuildE2ETest, MultiArchGivesOneIndexWithAManifestPerArch) {
   auto arm = RunProcess({"skopeo", "copy", "--override-arch", "arm64",
                          "oci:" + Work() + "/multi:test", "oci:" + Work() + "/arm:test"});
   EXPECT_EQ(arm.exit_code, 0) << arm.err;
+
+  // Each platform has its own SBOM; signing covers the index and each platform manifest.
+  auto arm_sbom = Hardbase({"sbom", "oci:" + Work() + "/multi:test", "--platform", "arm64"});
+  ASSERT_EQ(arm_sbom.exit_code, 0) << arm_sbom.err;
+  EXPECT_THAT(arm_sbom.out, HasSubstr("pkg:deb/debian/libc6@"));
+  EXPECT_THAT(arm_sbom.out, HasSubstr("arch=arm64"));
+  EXPECT_THAT(arm_sbom.out, Not(HasSubstr("arch=amd64")));
+  std::map<std::string, std::string> password = {{"COSIGN_PASSWORD", ""}};
+  ASSERT_EQ(Hardbase({"keygen", "--output-key-prefix", Work() + "/k"}, password).exit_code, 0);
+  auto sign = Hardbase({"sign", "oci:" + Work() + "/multi:test", "--key", Work() + "/k.key"},
+                       password);
+  ASSERT_EQ(sign.exit_code, 0) << sign.err;
+  auto verify = Hardbase(
+      {"verify", "oci:" + Work() + "/multi:test", "--key", Work() + "/k.pub", "--json"});
+  ASSERT_EQ(verify.exit_code, 0) << verify.err;
+  auto reports = json::parse(verify.out);
+  ASSERT_EQ(reports.size(), 3u);
+  EXPECT_EQ(reports[0]["digest"], IndexEntry(Work() + "/multi")["digest"]);
+  for (const auto& report : reports) EXPECT_TRUE(report["signed"]) << report.dump();
 }
 
 TEST_F(BuildE2ETest, ArchivesAreReadableBySkopeo) {
@@ -391,10 +392,15 @@ TEST_F(BuildE2ETest, ArchivesAreReadableBySkopeo) {
   for (std::string format : {"oci-archive", "docker-archive"}) {
     std::string out = Work() + "/image." + format + ".tar";
     Build(spec, "static", out, {"--format", format});
-    std::string ref = format + ":" + out;
+    // The tag names the image among the SBOM referrers in index.json (skopeo wants one then).
+    std::string ref = format + ":" + out + (format == "oci-archive" ? ":test" : "");
     auto r = RunProcess({"skopeo", "inspect", ref});
     EXPECT_EQ(r.exit_code, 0) << format << ": " << r.err;
     EXPECT_THAT(r.out, HasSubstr("\"Architecture\": \"amd64\"")) << format;
+    // The SBOMs travel in the archive too.
+    auto sbom = Hardbase({"sbom", ref, "--format", "cyclonedx-json"});
+    EXPECT_EQ(sbom.exit_code, 0) << format << ": " << sbom.err;
+    EXPECT_THAT(sbom.out, HasSubstr("\"bomFormat\""));
   }
 }
 

@@ -1,0 +1,63 @@
+// `hardbase sbom IMAGE --format spdx-json|cyclonedx-json [-o FILE]`: the SBOM of any image.
+#include "base/fs.h"
+#include "cli/command.h"
+#include "oci/image_ref.h"
+#include "pipeline/attach.h"
+#include "spec/lock.h"
+
+namespace hardbase::cli {
+namespace {
+
+struct SbomFlags {
+  std::string image;
+  std::string format = "spdx-json";
+  std::string output;
+  std::string platform;
+  std::string lock;
+  bool regenerate = false;
+};
+
+Result<int> RunSbom(const SbomFlags& flags) {
+  HB_TRY(oci::ImageRef ref, oci::ParseImageRef(flags.image));
+  HB_TRY(pipeline::SbomFormat format, pipeline::ParseSbomFormat(flags.format));
+  std::optional<spec::Lock> lock;
+  if (!flags.lock.empty()) {
+    HB_TRY(lock, spec::LoadLock(flags.lock));
+  }
+  HB_TRY(std::string document,
+         WithContext(pipeline::ImageSbom(ref, format, flags.platform, lock ? &*lock : nullptr,
+                                         flags.regenerate || lock.has_value()),
+                     "sbom " + flags.image));
+  if (flags.output.empty() || flags.output == "-") {
+    std::fwrite(document.data(), 1, document.size(), stdout);
+    if (!document.ends_with('\n')) std::fputc('\n', stdout);
+    return 0;
+  }
+  HB_TRY_VOID(WriteFileAtomic(flags.output, document));
+  return 0;
+}
+
+}  // namespace
+
+void AddSbomCommand(CLI::App& app, CommandRunner& runner) {
+  auto flags = std::make_shared<SbomFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "sbom", "Print the SBOM of an image: the one stored at build time, or one made from its "
+              "dpkg database");
+  cmd->add_option("IMAGE", flags->image,
+                  "oci:DIR[:TAG|@DIGEST], oci-archive:FILE[:TAG] or docker-archive:FILE")
+      ->required();
+  cmd->add_option("--format", flags->format, "spdx-json or cyclonedx-json")->capture_default_str();
+  cmd->add_option("-o,--output", flags->output, "Write to FILE (atomically) instead of stdout");
+  cmd->add_option("--platform", flags->platform,
+                  "Which image of a multi-platform index: amd64, linux/arm64, ... (default: the "
+                  "only one, else the host's)");
+  cmd->add_option("--lock", flags->lock,
+                  "The image's lock: make the SBOM from the image, with each .deb's SHA256 from "
+                  "the lock");
+  cmd->add_flag("--regenerate", flags->regenerate,
+                "Make the SBOM from the image's dpkg database even when one is stored with it");
+  cmd->callback([&runner, flags] { runner = [flags] { return RunSbom(*flags); }; });
+}
+
+}  // namespace hardbase::cli

@@ -1,0 +1,125 @@
+// Reading images back, whoever wrote them (hardbase, umoci, skopeo, `docker save`): where an
+// image's blobs come from, which images a tag or digest names, and the files of an image's
+// filesystem, for `hardbase sbom`, `sign`, `verify` and `scan`.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+#include "base/sha256.h"
+#include "oci/image.h"
+#include "oci/image_ref.h"
+#include "oci/manifest.h"
+
+namespace hardbase::oci {
+
+// A blob's bytes read in pieces, so big layers never sit in memory. When made with a descriptor,
+// reading is checked against it: more bytes than its size fail at once, and the read that reaches
+// the end fails unless size and sha256 match (kIntegrity naming the digest).
+class BlobReader {
+ public:
+  // The file at `path` (kNotFound naming `name` when it does not exist).
+  static Result<std::unique_ptr<BlobReader>> File(const std::string& path, std::string name,
+                                                  std::optional<Descriptor> expect);
+  static std::unique_ptr<BlobReader> Bytes(std::string bytes, std::string name,
+                                           std::optional<Descriptor> expect);
+  ~BlobReader();
+  BlobReader(const BlobReader&) = delete;
+  BlobReader& operator=(const BlobReader&) = delete;
+
+  // Up to `size` bytes into `buf`; 0 at the end (and on every call after it).
+  Result<size_t> Read(char* buf, size_t size);
+  Result<std::string> ReadAll();
+  // What errors call it: the digest, or the path for an unchecked file.
+  const std::string& name() const { return name_; }
+
+ private:
+  BlobReader(int fd, std::string bytes, std::string name, std::optional<Descriptor> expect);
+  Result<void> Check(size_t more);
+
+  int fd_;
+  std::string bytes_;
+  size_t offset_ = 0;
+  std::string name_;
+  std::optional<Descriptor> expect_;
+  Sha256 hash_;
+  uint64_t done_ = 0;
+  bool finished_ = false;  // the end was reached and checked
+};
+
+// Where an image's blobs come from: a layout directory, an archive, later a registry.
+class ImageSource {
+ public:
+  virtual ~ImageSource() = default;
+  const ImageRef& ref() const { return ref_; }
+
+  // The descriptor a tag or digest names: for a layout, the index.json entry with that ref.name,
+  // or the entry / blob with that digest. kNotFound naming the ref when absent.
+  virtual Result<Descriptor> Resolve(std::string_view tag_or_digest) = 0;
+  // The top-level descriptors this source lists (a layout's index.json entries).
+  virtual Result<std::vector<Descriptor>> Entries() = 0;
+  // The descriptor the ImageRef names: its digest, its tag, or when it names neither the only
+  // image among Entries() (referrers -- with a subject or an artifactType -- and cosign tags
+  // "sha256-<hex>[.sig|.att|.sbom]" do not count), else "latest", else kUsage listing the tags.
+  Result<Descriptor> Root();
+
+  // The blob's bytes, checked against the descriptor's size and sha256 (kIntegrity naming the
+  // digest on a mismatch; kNotFound when missing).
+  virtual Result<std::unique_ptr<BlobReader>> OpenBlob(const Descriptor& blob) = 0;
+  Result<std::string> ReadBlob(const Descriptor& blob);
+
+  // Manifests in this source whose `subject` is `subject_digest` (OCI 1.1 referrers), as
+  // descriptors carrying the manifest's artifactType (its config's mediaType when it has none)
+  // and annotations. For a layout: the index.json entries.
+  virtual Result<std::vector<Descriptor>> Referrers(std::string_view subject_digest) = 0;
+
+ protected:
+  explicit ImageSource(ImageRef ref) : ref_(std::move(ref)) {}
+
+ private:
+  ImageRef ref_;
+};
+
+// Opens a layout directory (oci-layout checked); an oci-archive (unpacked into a private
+// temporary directory the source removes; unsafe member names refused); a docker-archive (the
+// OCI layout Docker 25+ and hardbase write into it, else the legacy manifest.json form, for which
+// an OCI manifest is made up: see image_source.cc). Registries: kUsage, not supported yet.
+Result<std::unique_ptr<ImageSource>> OpenImage(const ImageRef& ref);
+
+struct PlatformImage {
+  Descriptor descriptor;
+  Manifest manifest;
+  ImageConfig config;
+};
+
+// The images a root descriptor stands for: itself (a manifest) or each platform manifest of an
+// index (nested indexes followed; attestation and referrer manifests -- platform unknown/unknown,
+// an artifactType, a subject -- skipped).
+Result<std::vector<PlatformImage>> ResolvePlatforms(ImageSource& source, const Descriptor& root);
+
+using PathFilter = std::function<bool(std::string_view path)>;
+
+// The regular files of an image's filesystem whose path `want` selects, with their contents, after
+// applying the layers bottom-up: later layers replace, whiteouts ".wh.<name>" delete (also whole
+// subtrees), ".wh..wh..opq" clears a directory of lower layers' entries; hard links get their
+// target's content; symlinks are not followed. Paths are normalised ("var/lib/dpkg/status").
+// Layers are tar, tar+gzip or tar+zstd, streamed and checked against their descriptors.
+Result<std::map<std::string, std::string>> ReadImageFiles(ImageSource& source,
+                                                          const Manifest& manifest,
+                                                          const PathFilter& want);
+
+// The same over layers opened by `open_layer(i)`, i = 0 (bottom) .. count-1; a layer may be
+// opened twice (to fetch the target of a hard link the filter did not select). The core of
+// ReadImageFiles, apart so it can be fuzzed on bytes.
+using LayerOpener = std::function<Result<std::unique_ptr<BlobReader>>(size_t layer)>;
+Result<std::map<std::string, std::string>> ReadLayerFiles(size_t count,
+                                                          const LayerOpener& open_layer,
+                                                          const PathFilter& want);
+
+}  // namespace hardbase::oci

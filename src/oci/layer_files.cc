@@ -1,0 +1,338 @@
+// ReadImageFiles: an image's filesystem, layer over layer, as overlay and `umoci unpack` make it.
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <cerrno>
+#include <set>
+
+#include "oci/image_source.h"
+
+namespace hardbase::oci {
+namespace {
+
+// What a path is in the filesystem built so far. A regular file's bytes are those of the member
+// `origin` of layer `layer` (itself, or the target of a hard link).
+struct Node {
+  enum class Kind { kFile, kDir, kOther } kind = Kind::kOther;
+  size_t layer = 0;
+  std::string origin;
+};
+
+// A member's path normalised: no leading "/" or "./", no trailing "/"; "" for the root;
+// nullopt when it has "." or ".." components or empty ones.
+std::optional<std::string> Normalise(std::string_view name) {
+  for (;;) {
+    if (name.starts_with("/")) {
+      name.remove_prefix(1);
+    } else if (name.starts_with("./")) {
+      name.remove_prefix(2);
+    } else {
+      break;
+    }
+  }
+  while (name.ends_with("/")) name.remove_suffix(1);
+  if (name == ".") return "";
+  for (size_t start = 0; start < name.size();) {
+    size_t end = std::min(name.find('/', start), name.size());
+    std::string_view part = name.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") return std::nullopt;
+    start = end + 1;
+  }
+  return std::string(name);
+}
+
+std::string Parent(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? "" : std::string(path.substr(0, slash));
+}
+
+struct ArchiveFree {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+// One layer as a tar stream (tar, tar+gzip or tar+zstd: the filter is detected), read through a
+// BlobReader so that what is read is checked against the layer's descriptor.
+class LayerTar {
+ public:
+  explicit LayerTar(BlobReader& reader) : reader_(reader), buf_(1 << 16) {}
+
+  // Calls `member(entry, path)` for each member; then reads the blob to its end, so the check
+  // against its descriptor covers every byte.
+  Result<void> ForEach(
+      const std::function<Result<void>(archive_entry*, const std::string&)>& member) {
+    std::unique_ptr<archive, ArchiveFree> tar(archive_read_new());
+    if (!tar) return Fail(ErrorCode::kInternal, "libarchive: out of memory");
+    archive_read_support_format_tar(tar.get());
+    archive_read_support_filter_gzip(tar.get());
+    archive_read_support_filter_zstd(tar.get());
+    tar_ = tar.get();
+    if (archive_read_open(tar.get(), this, nullptr, &LayerTar::ReadCallback, nullptr) !=
+        ARCHIVE_OK) {
+      return Fail(Failure("open"));
+    }
+    for (;;) {
+      archive_entry* entry = nullptr;
+      int r = archive_read_next_header(tar.get(), &entry);
+      // umoci 0.4.7 `insert` ends its layers after the last member's data, without padding or
+      // end blocks: like umoci and Go's tar reader, take the end of the stream as the end.
+      if (r == ARCHIVE_EOF || (r == ARCHIVE_FATAL && at_end_ && !error_)) break;
+      if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return Fail(Failure("read"));
+      const char* raw = archive_entry_pathname(entry);
+      auto path = Normalise(raw ? raw : "");
+      if (!path) {
+        return Fail(ErrorCode::kSpec, "unsafe member name '" + std::string(raw ? raw : "") + "'");
+      }
+      entry_ = entry;
+      HB_TRY_VOID(member(entry, *path));
+    }
+    for (;;) {
+      HB_TRY(size_t n, reader_.Read(buf_.data(), buf_.size()));
+      if (n == 0) return {};
+    }
+  }
+
+  // The data of the current member. It stops at the member's size rather than at libarchive's
+  // end of data, which also wants the padding after it (see ForEach).
+  Result<std::string> Content() {
+    std::string out;
+    const void* block = nullptr;
+    size_t size = 0;
+    la_int64_t offset = 0;
+    if (archive_entry_sparse_count(entry_) > 0) {
+      return Fail(ErrorCode::kSpec, "sparse files are not supported");
+    }
+    auto total = static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(entry_), 0));
+    while (out.size() < total) {
+      int r = archive_read_data_block(tar_, &block, &size, &offset);
+      if (r == ARCHIVE_EOF) break;
+      if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return Fail(Failure("read data"));
+      if (offset < 0 || static_cast<uint64_t>(offset) != out.size()) {
+        return Fail(ErrorCode::kSpec, "member data out of order");
+      }
+      out.append(static_cast<const char*>(block), size);
+    }
+    if (out.size() != total) return Fail(ErrorCode::kSpec, "member data ends before its size");
+    return out;
+  }
+
+ private:
+  static la_ssize_t ReadCallback(archive* a, void* self_ptr, const void** out) {
+    auto* self = static_cast<LayerTar*>(self_ptr);
+    auto n = self->reader_.Read(self->buf_.data(), self->buf_.size());
+    if (!n) {
+      self->error_ = n.error();
+      archive_set_error(a, EIO, "%s", n.error().message.c_str());
+      return -1;
+    }
+    self->at_end_ = *n == 0;
+    *out = self->buf_.data();
+    return static_cast<la_ssize_t>(*n);
+  }
+
+  // The error of a failed libarchive call: the reader's own (e.g. kIntegrity) when it caused it.
+  Error Failure(std::string_view what) {
+    if (error_) return *error_;
+    const char* why = archive_error_string(tar_);
+    return Error{ErrorCode::kSpec, std::string(what) + ": " + (why ? why : "not a tar")};
+  }
+
+  BlobReader& reader_;
+  std::vector<char> buf_;
+  archive* tar_ = nullptr;
+  archive_entry* entry_ = nullptr;  // the current member
+  bool at_end_ = false;             // the reader has given all its bytes
+  std::optional<Error> error_;
+};
+
+// The filesystem as the layers are applied.
+class Filesystem {
+ public:
+  explicit Filesystem(const PathFilter& want) : want_(want) {}
+
+  // Applies layer `index`: whiteouts and opaque markers act on the lower layers only, whatever
+  // their place in the tar, so they are applied before the layer's own entries.
+  Result<void> Apply(size_t index, BlobReader& reader) {
+    LayerTar tar(reader);
+    std::vector<std::string> deleted, opaque;
+    std::vector<std::pair<std::string, Node>> added;
+    std::map<std::string, Node> local;            // the layer's entries, latest per path
+    std::map<std::string, std::string> contents;  // the layer's wanted files
+    HB_TRY_VOID(tar.ForEach([&](archive_entry* e, const std::string& path) -> Result<void> {
+      if (path.empty()) return {};
+      std::string_view base = std::string_view(path).substr(path.rfind('/') + 1);
+      if (base == ".wh..wh..opq") {
+        opaque.push_back(Parent(path));
+        return {};
+      }
+      if (base.starts_with(".wh..wh.")) return {};  // aufs bookkeeping
+      if (base.starts_with(".wh.")) {
+        std::string dir = Parent(path);
+        deleted.push_back((dir.empty() ? "" : dir + "/") + std::string(base.substr(4)));
+        return {};
+      }
+      Node node;
+      if (const char* link = archive_entry_hardlink(e)) {
+        auto target = Normalise(link);
+        const Node* to = nullptr;
+        if (target) {
+          auto it = local.find(*target);
+          if (it != local.end()) {
+            to = &it->second;
+          } else if (auto lower = tree_.find(*target); lower != tree_.end()) {
+            to = &lower->second;
+          }
+        }
+        if (!to || to->kind != Node::Kind::kFile) {
+          return Fail(ErrorCode::kSpec, "hard link '" + path + "' to '" + link +
+                                            "', which is not a regular file before it");
+        }
+        node = *to;
+        if (want_(path)) {
+          auto in_layer = local.count(*target) ? contents.find(*target) : contents.end();
+          auto lower = files_.find(*target);
+          if (in_layer != contents.end()) {
+            contents[path] = in_layer->second;
+          } else if (!local.count(*target) && lower != files_.end()) {
+            contents[path] = lower->second;
+          } else {
+            contents.erase(path);
+            unresolved_.insert(path);
+          }
+        }
+      } else if (archive_entry_filetype(e) == AE_IFREG) {
+        node = Node{Node::Kind::kFile, index, path};
+        if (want_(path)) {
+          HB_TRY(contents[path], tar.Content());
+        } else {
+          contents.erase(path);
+        }
+      } else {
+        node.kind = archive_entry_filetype(e) == AE_IFDIR ? Node::Kind::kDir : Node::Kind::kOther;
+        contents.erase(path);
+      }
+      local[path] = node;
+      added.emplace_back(path, std::move(node));
+      return {};
+    }));
+
+    for (const auto& dir : opaque) Erase(dir, /*self=*/false);
+    for (const auto& path : deleted) Erase(path, /*self=*/true);
+    for (auto& [path, node] : added) {
+      auto it = tree_.find(path);
+      if (it != tree_.end() && it->second.kind == Node::Kind::kDir &&
+          node.kind != Node::Kind::kDir) {
+        Erase(path, /*self=*/false);
+      }
+      tree_[path] = std::move(node);
+      auto content = contents.find(path);
+      if (content != contents.end()) {
+        files_[path] = content->second;
+      } else {
+        files_.erase(path);
+      }
+    }
+    return {};
+  }
+
+  // Wanted files whose content is in a member the filter did not select (hard links to
+  // unwanted files): member path by layer.
+  std::map<size_t, std::set<std::string>> Missing() const {
+    std::map<size_t, std::set<std::string>> missing;
+    for (const auto& path : unresolved_) {
+      if (const Node* node = MissingNode(path)) missing[node->layer].insert(node->origin);
+    }
+    return missing;
+  }
+
+  // Fills the content of Missing() files from `fetched`, by (layer, member path).
+  Result<std::map<std::string, std::string>> Finish(
+      const std::map<std::pair<size_t, std::string>, std::string>& fetched) {
+    for (const auto& path : unresolved_) {
+      const Node* node = MissingNode(path);
+      if (!node) continue;
+      auto it = fetched.find({node->layer, node->origin});
+      if (it == fetched.end()) {
+        return Fail(ErrorCode::kSpec, "hard link '" + path + "': target '" + node->origin +
+                                          "' not found in layer " + std::to_string(node->layer));
+      }
+      files_[path] = it->second;
+    }
+    return std::move(files_);
+  }
+
+ private:
+  // Removes `path`'s subtree, and `path` itself when `self`.
+  void Erase(const std::string& path, bool self) {
+    if (self) {
+      tree_.erase(path);
+      files_.erase(path);
+    }
+    std::string prefix = path.empty() ? "" : path + "/";
+    for (auto it = tree_.lower_bound(prefix); it != tree_.end() && it->first.starts_with(prefix);) {
+      files_.erase(it->first);
+      it = tree_.erase(it);
+    }
+  }
+
+  const Node* MissingNode(const std::string& path) const {
+    auto it = tree_.find(path);
+    if (it == tree_.end() || it->second.kind != Node::Kind::kFile || files_.count(path)) {
+      return nullptr;
+    }
+    return &it->second;
+  }
+
+  const PathFilter& want_;
+  std::map<std::string, Node> tree_;          // every path of the filesystem
+  std::map<std::string, std::string> files_;  // wanted regular files with their content
+  std::set<std::string> unresolved_;          // wanted hard links whose content was not at hand
+};
+
+}  // namespace
+
+Result<std::map<std::string, std::string>> ReadLayerFiles(size_t count,
+                                                          const LayerOpener& open_layer,
+                                                          const PathFilter& want) {
+  Filesystem fs(want);
+  auto layer_context = [](size_t i) { return "layer " + std::to_string(i); };
+  for (size_t i = 0; i < count; ++i) {
+    HB_TRY(auto reader, open_layer(i));
+    HB_TRY_VOID(WithContext(fs.Apply(i, *reader), layer_context(i)));
+  }
+  std::map<std::pair<size_t, std::string>, std::string> fetched;
+  for (const auto& missing : fs.Missing()) {
+    size_t layer = missing.first;
+    const std::set<std::string>& members = missing.second;  // (clang: no captured bindings)
+    HB_TRY(auto reader, open_layer(layer));
+    LayerTar tar(*reader);
+    auto read = tar.ForEach([&](archive_entry* e, const std::string& path) -> Result<void> {
+      if (members.count(path) && !archive_entry_hardlink(e) &&
+          archive_entry_filetype(e) == AE_IFREG) {
+        HB_TRY(fetched[std::make_pair(layer, path)], tar.Content());
+      }
+      return {};
+    });
+    HB_TRY_VOID(WithContext(std::move(read), layer_context(layer)));
+  }
+  return fs.Finish(fetched);
+}
+
+Result<std::map<std::string, std::string>> ReadImageFiles(ImageSource& source,
+                                                          const Manifest& manifest,
+                                                          const PathFilter& want) {
+  for (const auto& layer : manifest.layers) {
+    if (!IsLayerMediaType(layer.media_type)) {
+      return Fail(ErrorCode::kSpec, "layer " + layer.digest + ": media type '" + layer.media_type +
+                                        "' is not a filesystem layer");
+    }
+  }
+  return ReadLayerFiles(
+      manifest.layers.size(),
+      [&](size_t i) -> Result<std::unique_ptr<BlobReader>> {
+        return WithContext(source.OpenBlob(manifest.layers[i]),
+                           "layer " + manifest.layers[i].digest);
+      },
+      want);
+}
+
+}  // namespace hardbase::oci

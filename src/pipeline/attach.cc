@@ -1,0 +1,194 @@
+#include "pipeline/attach.h"
+
+#include <fmt/format.h>
+#include <sys/utsname.h>
+
+#include <ctime>
+
+#include "base/fs.h"
+#include "oci/image_source.h"
+#include "oci/layout_update.h"
+#include "oci/manifest.h"
+
+namespace hardbase::pipeline {
+namespace {
+
+constexpr std::string_view kTitleAnnotation = "org.opencontainers.image.title";
+
+struct Opened {
+  std::unique_ptr<oci::ImageSource> source;
+  oci::Descriptor root;
+};
+
+Result<Opened> Open(const oci::ImageRef& ref) {
+  HB_TRY(auto source, oci::OpenImage(ref));
+  HB_TRY(oci::Descriptor root, source->Root());
+  return Opened{std::move(source), std::move(root)};
+}
+
+Result<void> CheckWritable(const oci::ImageRef& ref, std::string_view what) {
+  if (ref.transport == oci::ImageRef::Transport::kOciLayout) return {};
+  return Fail(ErrorCode::kUsage,
+              fmt::format("{} {}: signatures and attestations are stored in an OCI layout "
+                          "directory (oci:DIR); this image is read-only here",
+                          what, ref.ToString()));
+}
+
+// The title annotation of a manifest or index, or "".
+std::string Title(oci::ImageSource& source, const oci::Descriptor& d) {
+  auto bytes = source.ReadBlob(d);
+  if (!bytes) return "";
+  std::map<std::string, std::string> annotations;
+  if (d.media_type == oci::kMediaTypeIndex) {
+    if (auto index = oci::ParseIndex(*bytes)) annotations = index->annotations;
+  } else if (auto manifest = oci::ParseManifest(*bytes)) {
+    annotations = manifest->annotations;
+  }
+  auto it = annotations.find(std::string(kTitleAnnotation));
+  return it == annotations.end() ? "" : it->second;
+}
+
+std::string ImageName(oci::ImageSource& source, const oci::Descriptor& d,
+                      const oci::ImageRef& ref) {
+  std::string title = Title(source, d);
+  return title.empty() ? BaseName(ref.path) : title;
+}
+
+// The root and, for an index, its platform manifests.
+Result<std::vector<oci::Descriptor>> Subjects(oci::ImageSource& source,
+                                              const oci::Descriptor& root) {
+  std::vector<oci::Descriptor> out = {root};
+  if (root.media_type != oci::kMediaTypeIndex) return out;
+  HB_TRY(auto platforms, oci::ResolvePlatforms(source, root));
+  for (const auto& p : platforms) out.push_back(p.descriptor);
+  return out;
+}
+
+std::string Now() { return oci::Rfc3339(static_cast<int64_t>(std::time(nullptr))); }
+
+// The failed checks of a report, for an error message.
+std::string Problems(const std::vector<Finding>& findings) {
+  std::string out;
+  for (const auto& f : findings) {
+    if (f.valid) continue;
+    out += fmt::format("{}{}: {}", out.empty() ? "" : "; ", f.where, f.problem);
+  }
+  return out;
+}
+
+// The image of `ref` for one platform.
+Result<oci::PlatformImage> SelectPlatform(oci::ImageSource& source, const oci::Descriptor& root,
+                                          const std::string& wanted) {
+  HB_TRY(auto platforms, oci::ResolvePlatforms(source, root));
+  std::string want = wanted;
+  if (want.empty() && platforms.size() == 1) return platforms[0];
+  if (want.empty()) {
+    struct utsname u {};
+    uname(&u);
+    std::string_view machine = u.machine;
+    want = machine == "x86_64" ? "amd64" : machine == "aarch64" ? "arm64" : std::string(machine);
+  }
+  if (want.starts_with("linux/")) want = want.substr(6);
+  std::vector<std::string> names;
+  for (const auto& p : platforms) {
+    const oci::Platform& pl = p.config.platform;
+    std::string name = pl.architecture + (pl.variant.empty() ? "" : "/" + pl.variant);
+    if (want == name || want == pl.architecture) return p;
+    names.push_back(name);
+  }
+  return Fail(ErrorCode::kNotFound, fmt::format("no {} image (the image has {})", want,
+                                                fmt::join(names, ", ")));
+}
+
+}  // namespace
+
+Result<Signed> SignImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
+                         std::string docker_reference) {
+  HB_TRY_VOID(CheckWritable(ref, "sign"));
+  HB_TRY(Opened image, Open(ref));
+  if (docker_reference.empty()) docker_reference = ImageName(*image.source, image.root, ref);
+  HB_TRY(auto subjects, Subjects(*image.source, image.root));
+  Signed out;
+  Artifacts all;
+  std::string created = Now();
+  for (const auto& subject : subjects) {
+    Attachment a{subject, created, {}};
+    HB_TRY(a.existing_layers, ExistingTagLayers(*image.source, CosignTag(subject.digest, "sig")));
+    HB_TRY(Artifacts artifacts, SignatureArtifacts(key, a, docker_reference));
+    all.Append(std::move(artifacts));
+    out.digests.push_back(subject.digest);
+  }
+  out.artifacts = all.entries.size();
+  HB_TRY_VOID(oci::AddToLayout(ref.path, all.blobs, all.entries));
+  return out;
+}
+
+Result<Signed> AttestImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
+                           const Predicate& predicate) {
+  HB_TRY_VOID(CheckWritable(ref, "attest"));
+  HB_TRY(Opened image, Open(ref));
+  Attachment a{image.root, Now(), {}};
+  HB_TRY(a.existing_layers, ExistingTagLayers(*image.source, CosignTag(image.root.digest, "att")));
+  HB_TRY(Artifacts artifacts, AttestationArtifacts(key, a, {predicate}));
+  HB_TRY_VOID(oci::AddToLayout(ref.path, artifacts.blobs, artifacts.entries));
+  return Signed{{image.root.digest}, artifacts.entries.size()};
+}
+
+Result<Verification> VerifyImage(const oci::ImageRef& ref, const sign::PublicKey& key,
+                                 bool attestations) {
+  HB_TRY(Opened image, Open(ref));
+  Verification out;
+  HB_TRY(DigestReport root, CheckAttached(*image.source, image.root, key));
+  if (!root.signed_ok()) {
+    std::string problems = Problems(root.signatures);
+    return Fail(ErrorCode::kVerification,
+                fmt::format("no valid signature covers {}: {}", root.digest,
+                            problems.empty() ? fmt::format("none found (no tag {} and no "
+                                                           "sigstore bundle referrer)",
+                                                           CosignTag(root.digest, "sig"))
+                                             : problems));
+  }
+  if (attestations && !root.attested_ok()) {
+    std::string problems = Problems(root.attestations);
+    return Fail(ErrorCode::kVerification,
+                fmt::format("no valid attestation covers {}: {}", root.digest,
+                            problems.empty() ? std::string("none found") : problems));
+  }
+  out.reports.push_back(std::move(root));
+  HB_TRY(auto subjects, Subjects(*image.source, image.root));
+  for (size_t i = 1; i < subjects.size(); ++i) {
+    HB_TRY(DigestReport r, CheckAttached(*image.source, subjects[i], key));
+    out.reports.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::string> ImageSbom(const oci::ImageRef& ref, SbomFormat format,
+                              const std::string& platform, const spec::Lock* lock,
+                              bool regenerate) {
+  HB_TRY(Opened image, Open(ref));
+  HB_TRY(oci::PlatformImage selected, SelectPlatform(*image.source, image.root, platform));
+  if (!regenerate) {
+    HB_TRY(auto referrers, image.source->Referrers(selected.descriptor.digest));
+    for (const auto& r : referrers) {
+      if (r.artifact_type != SbomMediaType(format)) continue;
+      HB_TRY(std::string bytes, image.source->ReadBlob(r));
+      HB_TRY(oci::Manifest manifest, WithContext(oci::ParseManifest(bytes), "SBOM " + r.digest));
+      if (manifest.layers.size() != 1) continue;
+      return image.source->ReadBlob(manifest.layers[0]);
+    }
+  }
+  const spec::ArchLock* arch_lock = nullptr;
+  if (lock) {
+    for (const auto& a : lock->archs) {
+      auto p = oci::PlatformForDebianArch(a.arch);
+      if (p && p->architecture == selected.config.platform.architecture) arch_lock = &a;
+    }
+  }
+  HB_TRY(sbom::Document doc,
+         DescribeImage(*image.source, selected,
+                       ImageName(*image.source, selected.descriptor, ref), arch_lock));
+  return SbomJson(doc, format);
+}
+
+}  // namespace hardbase::pipeline

@@ -1,0 +1,55 @@
+// `hardbase sign`, `attest`, `verify` and `sbom` on an image reference: open the image, find
+// what to sign or check, and store the results with it (signatures.h says how they are laid out).
+//
+// Signing and attesting need an image store that can take new manifests: an OCI layout directory
+// (later a registry). The image's own manifests are never rewritten.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "oci/image_ref.h"
+#include "pipeline/provenance.h"
+#include "pipeline/signatures.h"
+#include "sign/keys.h"
+
+namespace hardbase::pipeline {
+
+// The digests signed or checked for an image: the one its reference names, then for an index
+// each platform's manifest.
+struct Signed {
+  std::vector<std::string> digests;
+  size_t artifacts = 0;  // manifests added
+};
+
+// Signs the image and, for an index, each platform manifest. `docker_reference` is what the
+// signatures claim; empty: the image's org.opencontainers.image.title annotation, else the
+// layout directory's name.
+Result<Signed> SignImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
+                         std::string docker_reference);
+
+// Attests `predicate` about the image the reference names (the index itself for an index).
+Result<Signed> AttestImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
+                           const Predicate& predicate);
+
+// What `verify` found for each digest: the root first, then the platform manifests of an index.
+struct Verification {
+  std::vector<DigestReport> reports;
+};
+
+// Checks the signatures (and attestations) of the image against `key`. kVerification, saying
+// which check failed for each candidate, unless a valid signature covers exactly the root's
+// digest (and, with `attestations`, a valid attestation too); the report otherwise.
+Result<Verification> VerifyImage(const oci::ImageRef& ref, const sign::PublicKey& key,
+                                 bool attestations);
+
+// The SBOM of the image (one platform: `platform` as "amd64" or "linux/arm64", empty for the
+// only one or the host's): the one hardbase stored with it at build time when there is one (it
+// carries each .deb's SHA256), unless `regenerate`; else made from the image's dpkg database,
+// with hashes from `lock` when given.
+Result<std::string> ImageSbom(const oci::ImageRef& ref, SbomFormat format,
+                              const std::string& platform, const spec::Lock* lock,
+                              bool regenerate);
+
+}  // namespace hardbase::pipeline

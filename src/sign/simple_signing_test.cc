@@ -1,0 +1,80 @@
+#include "sign/simple_signing.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace hardbase::sign {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kDigest[] =
+    "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+TEST(SimpleSigningTest, PayloadIsExactlyCosigns) {
+  EXPECT_EQ(
+      SimpleSigningPayload("registry.example/team/app", kDigest),
+      std::string(R"({"critical":{"identity":{"docker-reference":"registry.example/team/app"},)"
+                  R"("image":{"docker-manifest-digest":")") +
+          kDigest + R"("},"type":"cosign container image signature"},"optional":null})");
+  // A reference is JSON-escaped, never spliced in raw.
+  EXPECT_THAT(SimpleSigningPayload("a\"b\\c", kDigest),
+              HasSubstr(R"({"docker-reference":"a\"b\\c"})"));
+}
+
+TEST(SimpleSigningTest, ParsesWhatItWritesAndCosignAnnotations) {
+  auto claims = ParseSimpleSigningPayload(SimpleSigningPayload("r.example/a", kDigest));
+  ASSERT_TRUE(claims) << claims.error().message;
+  EXPECT_EQ(claims->docker_reference, "r.example/a");
+  EXPECT_EQ(claims->manifest_digest, kDigest);
+  EXPECT_EQ(claims->type, "cosign container image signature");
+  EXPECT_TRUE(CheckManifestDigest(*claims, kDigest));
+
+  auto annotated = ParseSimpleSigningPayload(
+      R"({"critical":{"identity":{"docker-reference":"r"},)"
+      R"("image":{"docker-manifest-digest":"sha256:00"},)"
+      R"("type":"cosign container image signature"},"optional":{"creator":"ci","sig":"x"}})");
+  ASSERT_TRUE(annotated) << annotated.error().message;
+  EXPECT_EQ(annotated->manifest_digest, "sha256:00");
+}
+
+TEST(SimpleSigningTest, OtherDigestFailsVerification) {
+  auto claims = ParseSimpleSigningPayload(SimpleSigningPayload("r", kDigest));
+  ASSERT_TRUE(claims);
+  std::string other = kDigest;
+  other.back() = '0';
+  auto result = CheckManifestDigest(*claims, other);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::kVerification);
+  EXPECT_EQ(result.error().message,
+            std::string("signed payload is for image ") + kDigest + ", not " + other);
+}
+
+TEST(SimpleSigningTest, RejectsOtherDocuments) {
+  const std::string ref = R"("identity":{"docker-reference":"r"})";
+  const std::string digest = R"("image":{"docker-manifest-digest":"d"})";
+  const std::string type = R"("type":"cosign container image signature")";
+  const std::pair<std::string, const char*> cases[] = {
+      {"", "not a JSON object"},
+      {"[1]", "not a JSON object"},
+      {R"({"critical":{)" + ref + "," + digest + R"(,"type":"x"}})",
+       "type is \"x\", not \"cosign container image signature\""},
+      {R"({"critical":{)" + ref + R"(,"image":{},)" + type + "}}",
+       "no critical.image.docker-manifest-digest"},
+      {R"({"critical":{)" + digest + "," + type + "}}", "no critical.identity.docker-reference"},
+      {R"({"critical":"cosign container image signature"})",
+       "type is \"\", not \"cosign container image signature\""},
+      {R"({"critical":{)" + ref + "," + digest + "," + type + R"(},"optional":7})",
+       "\"optional\" is neither null nor an object"},
+  };
+  for (const auto& [payload, message] : cases) {
+    auto claims = ParseSimpleSigningPayload(payload);
+    ASSERT_FALSE(claims) << payload;
+    EXPECT_EQ(claims.error().code, ErrorCode::kVerification);
+    EXPECT_EQ(claims.error().message,
+              std::string("not a cosign simple signing payload: ") + message);
+  }
+}
+
+}  // namespace
+}  // namespace hardbase::sign
