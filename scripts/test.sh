@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Every test on a fresh Debian 12 machine: install, build, run the unit and end-to-end tests, run
-# them again under AddressSanitizer + UndefinedBehaviorSanitizer, then build the libFuzzer
-# targets with clang and run each briefly on its seed corpus.
+# Every test on a fresh Debian 12 machine: install, build, run the unit and end-to-end tests, then
+# build again with clang under AddressSanitizer + UndefinedBehaviorSanitizer, run them all again
+# there, and run each libFuzzer target of that build briefly on its seed corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
@@ -10,22 +10,25 @@ echo "== build and test (RelWithDebInfo)"
 BUILD_DIR=build scripts/build.sh
 ctest --test-dir build --output-on-failure -j2 --timeout 600
 
-echo "== build and test with ASan + UBSan"
-BUILD_DIR=build-asan scripts/build.sh -DCMAKE_BUILD_TYPE=Debug -DHARDBASE_SANITIZE=ON
+echo "== build with clang: ASan + UBSan, and the libFuzzer targets"
+# One build serves both: the tests run under the sanitizers, and the fuzz targets link the same
+# instrumented libraries.
+BUILD_DIR=build-asan CC=clang CXX=clang++ scripts/build.sh -DCMAKE_BUILD_TYPE=Debug \
+  -DHARDBASE_SANITIZE=ON -DHARDBASE_FUZZ=ON
+
+echo "== test with ASan + UBSan"
 # The dpkg and apt oracles are the same under the sanitizers; skip their long runs there, and
 # the image builds of the big runtimes: the sanitizers see the same code on the small examples.
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j2 --timeout 900 \
   -E 'AgreesWithDpkgAndApt|Oracle|BuildE2ETest\.(Java17|Python3|Nodejs|MultiArch|AKilled|PackagesGive)'
 
-echo "== fuzz targets (clang, libFuzzer), 10 s each"
-BUILD_DIR=build-fuzz CC=clang CXX=clang++ scripts/build.sh -DCMAKE_BUILD_TYPE=Debug \
-  -DHARDBASE_FUZZ=ON -DHARDBASE_TESTS=OFF
-for f in build-fuzz/fuzz/*_fuzz; do
+echo "== fuzz targets, 6 s each"
+for f in build-asan/fuzz/*_fuzz; do
   name=$(basename "$f")
   corpus=$(mktemp -d)
   [ -d "fuzz/corpus/${name%_fuzz}" ] && cp -r "fuzz/corpus/${name%_fuzz}/." "$corpus/"
-  "$f" -max_total_time=10 -rss_limit_mb=2048 "$corpus" 2>&1 | tail -n 1
+  "$f" -max_total_time=6 -rss_limit_mb=2048 "$corpus" 2>&1 | tail -n 1
   rm -rf "$corpus"
 done
 echo "all tests passed"

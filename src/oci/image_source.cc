@@ -9,10 +9,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "base/fs.h"
+#include "base/log.h"
 
 namespace hardbase::oci {
 
@@ -115,8 +117,36 @@ std::string RefName(const Descriptor& d) {
 }  // namespace
 
 Result<std::string> ImageSource::ReadBlob(const Descriptor& blob) {
+  // Documents (manifests, configs, signatures, SBOMs) are read whole; layers are streamed.
+  constexpr int64_t kMaxDocument = int64_t{64} << 20;
+  if (blob.size > kMaxDocument) {
+    return Fail(ErrorCode::kSpec, fmt::format("blob {} has {} bytes: more than a document "
+                                              "read into memory may have",
+                                              blob.digest, blob.size));
+  }
   HB_TRY(auto reader, OpenBlob(blob));
   return reader->ReadAll();
+}
+
+Result<Descriptor> ImageSource::ResolveTag(std::string_view tag) {
+  HB_TRY(std::vector<Descriptor> entries, Entries());
+  std::optional<Descriptor> found;
+  for (const auto& entry : entries) {
+    if (RefName(entry) != tag) continue;
+    if (!IsManifestMediaType(entry.media_type) && !IsIndexMediaType(entry.media_type)) continue;
+    if (found && found->digest != entry.digest) {
+      return Fail(ErrorCode::kIntegrity, fmt::format("{}: tag '{}' names several images ({} and "
+                                                     "{})",
+                                                     ref_.ToString(), tag, found->digest,
+                                                     entry.digest));
+    }
+    found = entry;
+  }
+  if (!found) {
+    return Fail(ErrorCode::kNotFound,
+                fmt::format("{}: no image tagged '{}'", ref_.ToString(), tag));
+  }
+  return *found;
 }
 
 Result<Descriptor> ImageSource::Root() {
@@ -124,7 +154,7 @@ Result<Descriptor> ImageSource::Root() {
   if (!ref_.digest.empty()) {
     HB_TRY(Descriptor d, Resolve(ref_.digest));
     if (!ref_.tag.empty()) {
-      HB_TRY(Descriptor tagged, Resolve(ref_.tag));
+      HB_TRY(Descriptor tagged, ResolveTag(ref_.tag));
       if (tagged.digest != d.digest) {
         return Fail(ErrorCode::kIntegrity, where + ": tag '" + ref_.tag + "' names " +
                                                tagged.digest + ", not " + ref_.digest);
@@ -132,9 +162,12 @@ Result<Descriptor> ImageSource::Root() {
     }
     return d;
   }
-  if (!ref_.tag.empty()) return Resolve(ref_.tag);
+  if (!ref_.tag.empty()) return ResolveTag(ref_.tag);
 
   HB_TRY(std::vector<Descriptor> entries, Entries());
+  for (const auto& entry : entries) {
+    if (RefName(entry) == "latest") return ResolveTag("latest");
+  }
   std::vector<Descriptor> images;
   for (const auto& entry : entries) {
     if (!entry.artifact_type.empty() || IsCosignTag(RefName(entry))) continue;
@@ -150,7 +183,6 @@ Result<Descriptor> ImageSource::Root() {
   std::string tags;
   for (const auto& image : images) {
     std::string tag = RefName(image);
-    if (tag == "latest") return image;
     if (!tag.empty()) tags += (tags.empty() ? "" : ", ") + tag;
     digests.insert(image.digest);
   }
@@ -335,12 +367,9 @@ class LocalSource final : public ImageSource {
 
   Result<Descriptor> Resolve(std::string_view tag_or_digest) override {
     std::string name(tag_or_digest);
-    bool digest = name.starts_with("sha256:");
+    if (!name.starts_with("sha256:")) return ResolveTag(name);
     for (const auto& entry : entries_) {
-      if ((digest ? entry.digest : RefName(entry)) == name) return entry;
-    }
-    if (!digest) {
-      return Fail(ErrorCode::kNotFound, ref().ToString() + ": no image tagged '" + name + "'");
+      if (entry.digest == name) return entry;
     }
     if (!IsSha256Digest(name)) return Fail(ErrorCode::kUsage, "'" + name + "' is not a digest");
     // A blob not listed in index.json: a manifest or index by its own mediaType.
@@ -380,9 +409,15 @@ class LocalSource final : public ImageSource {
     std::vector<Descriptor> out;
     for (const auto& entry : entries_) {
       if (!IsManifestMediaType(entry.media_type)) continue;
-      HB_TRY(std::string bytes, ReadBlob(entry));
-      auto manifest = ParseManifest(bytes);
-      if (!manifest) return Fail(manifest.error().Wrap("manifest " + entry.digest));
+      // An entry that cannot be read or parsed refers to nothing it can prove; it must not hide
+      // the referrers that can be read.
+      auto bytes = ReadBlob(entry);
+      auto manifest = bytes ? ParseManifest(*bytes) : Result<Manifest>(Fail(bytes.error()));
+      if (!manifest) {
+        LogWarn("{}: skipping index.json entry {}: {}", ref().ToString(), entry.digest,
+                manifest.error().message);
+        continue;
+      }
       if (!manifest->subject || manifest->subject->digest != subject_digest) continue;
       Descriptor d{entry.media_type,        entry.digest,         entry.size, std::nullopt,
                    manifest->artifact_type, manifest->annotations};
@@ -466,9 +501,10 @@ bool IsAttestation(const Descriptor& d) {
 }
 
 Result<void> CollectPlatforms(ImageSource& source, const Descriptor& d, int depth, bool top,
-                              std::vector<PlatformImage>& out) {
+                              std::set<std::string>& seen, std::vector<PlatformImage>& out) {
   std::string context = (IsIndexMediaType(d.media_type) ? "image index " : "manifest ") + d.digest;
   if (depth > 8) return Fail(ErrorCode::kSpec, context + ": indexes nested too deep");
+  if (!seen.insert(d.digest).second) return {};  // listed twice: once is enough
   auto collect = [&]() -> Result<void> {
     HB_TRY(std::string bytes, source.ReadBlob(d));
     if (IsIndexMediaType(d.media_type)) {
@@ -476,7 +512,7 @@ Result<void> CollectPlatforms(ImageSource& source, const Descriptor& d, int dept
       for (const auto& entry : index.manifests) {
         if (IsAttestation(entry)) continue;
         if (IsIndexMediaType(entry.media_type) || IsManifestMediaType(entry.media_type)) {
-          HB_TRY_VOID(CollectPlatforms(source, entry, depth + 1, false, out));
+          HB_TRY_VOID(CollectPlatforms(source, entry, depth + 1, false, seen, out));
         }
       }
       return {};
@@ -501,7 +537,8 @@ Result<void> CollectPlatforms(ImageSource& source, const Descriptor& d, int dept
 
 Result<std::vector<PlatformImage>> ResolvePlatforms(ImageSource& source, const Descriptor& root) {
   std::vector<PlatformImage> out;
-  HB_TRY_VOID(CollectPlatforms(source, root, 0, true, out));
+  std::set<std::string> seen;
+  HB_TRY_VOID(CollectPlatforms(source, root, 0, true, seen, out));
   if (out.empty()) {
     return Fail(ErrorCode::kNotFound, "image index " + root.digest + ": no platform image in it");
   }

@@ -64,6 +64,10 @@ class ImageSource {
   virtual Result<Descriptor> Resolve(std::string_view tag_or_digest) = 0;
   // The top-level descriptors this source lists (a layout's index.json entries).
   virtual Result<std::vector<Descriptor>> Entries() = 0;
+  // The image a tag names: the one manifest or index entry with that ref.name, looked up as
+  // containers/image (skopeo, podman) does, so that what is verified is what they run. kNotFound
+  // when absent; kIntegrity when the tag names several different images.
+  Result<Descriptor> ResolveTag(std::string_view tag);
   // The descriptor the ImageRef names: its digest, its tag, or when it names neither the only
   // image among Entries() (referrers -- with a subject or an artifactType -- and cosign tags
   // "sha256-<hex>[.sig|.att|.sbom]" do not count), else "latest", else kUsage listing the tags.

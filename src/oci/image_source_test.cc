@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
+#include "base/sha256.h"
 #include "oci/layout_update.h"
 #include "oci/tar_writer.h"
 #include "oci/test_images.h"
@@ -276,6 +277,34 @@ TEST_F(ImageSourceTest, RootNeedsATagAmongSeveralImages) {
   tagged.annotations[std::string(kAnnotationRefName)] = "latest";
   ASSERT_TRUE(AddToLayout(out, {}, {tagged}).has_value());
   EXPECT_EQ(Open("oci:" + out)->Root()->digest, b.manifest.digest);
+}
+
+// Tags are looked up as containers/image (skopeo, podman) looks them up, so that an image that
+// is verified is the image they run.
+TEST_F(ImageSourceTest, TagsResolveAsSkopeoResolvesThem) {
+  TestImage a = MakeTestImage({Tar({FileEntry("/a", "a")})});
+  TestImage b = MakeTestImage({Tar({FileEntry("/b", "b")})});
+  std::string out = Path("img");
+  ASSERT_TRUE(WriteImage(Output(a.blobs, a.manifest, "app"), OutputFormat::kOciLayout, out));
+  // A tag spelled like a digest is a tag.
+  Descriptor lookalike = b.manifest;
+  lookalike.annotations[std::string(kAnnotationRefName)] = a.manifest.digest;
+  ASSERT_TRUE(AddToLayout(out, b.blobs, {lookalike}).has_value());
+  EXPECT_EQ(Open("oci:" + out + ":" + a.manifest.digest)->Root()->digest, b.manifest.digest);
+  auto inspect = RunProcess({"skopeo", "inspect", "--raw", "oci:" + out + ":" + a.manifest.digest});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_EQ("sha256:" + Sha256Hex(inspect.out), b.manifest.digest);
+
+  // One tag on two different images is refused rather than resolved to either.
+  auto index = nlohmann::json::parse(*ReadFile(out + "/index.json"));
+  auto second = index["manifests"][1];
+  second["annotations"]["org.opencontainers.image.ref.name"] = "app";
+  index["manifests"].push_back(second);
+  ASSERT_TRUE(WriteFileAtomic(out + "/index.json", index.dump()).has_value());
+  auto twice = Open("oci:" + out + ":app")->Root();
+  ASSERT_FALSE(twice.has_value());
+  EXPECT_EQ(twice.error().code, ErrorCode::kIntegrity);
+  EXPECT_THAT(twice.error().message, HasSubstr("tag 'app' names several images"));
 }
 
 TEST_F(ImageSourceTest, RefusesWhatIsNotAnImage) {

@@ -2,6 +2,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <set>
 
@@ -53,6 +55,8 @@ struct ArchiveFree {
 // One layer as a tar stream (tar, tar+gzip or tar+zstd: the filter is detected), read through a
 // BlobReader so that what is read is checked against the layer's descriptor.
 class LayerTar {
+  static constexpr uint64_t kMaxMember = uint64_t{512} << 20;  // one file's content, in memory
+
  public:
   explicit LayerTar(BlobReader& reader) : reader_(reader), buf_(1 << 16) {}
 
@@ -102,6 +106,10 @@ class LayerTar {
       return Fail(ErrorCode::kSpec, "sparse files are not supported");
     }
     auto total = static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(entry_), 0));
+    if (total > kMaxMember) {
+      return Fail(ErrorCode::kSpec, fmt::format("a {} byte file is more than this reader takes",
+                                                total));
+    }
     while (out.size() < total) {
       int r = archive_read_data_block(tar_, &block, &size, &offset);
       if (r == ARCHIVE_EOF) break;
@@ -191,8 +199,10 @@ class Filesystem {
           auto in_layer = local.count(*target) ? contents.find(*target) : contents.end();
           auto lower = files_.find(*target);
           if (in_layer != contents.end()) {
+            HB_TRY_VOID(Keep(in_layer->second.size()));
             contents[path] = in_layer->second;
           } else if (!local.count(*target) && lower != files_.end()) {
+            HB_TRY_VOID(Keep(lower->second.size()));
             contents[path] = lower->second;
           } else {
             contents.erase(path);
@@ -203,6 +213,7 @@ class Filesystem {
         node = Node{Node::Kind::kFile, index, path};
         if (want_(path)) {
           HB_TRY(contents[path], tar.Content());
+          HB_TRY_VOID(Keep(contents[path].size()));
         } else {
           contents.erase(path);
         }
@@ -284,6 +295,15 @@ class Filesystem {
 
   const PathFilter& want_;
   std::map<std::string, Node> tree_;          // every path of the filesystem
+  // Bytes of wanted content read so far: an image is untrusted input, and a small compressed
+  // layer can expand to any size (or hard-link one big file many times).
+  Result<void> Keep(uint64_t bytes) {
+    kept_ += bytes;
+    if (kept_ <= kMaxKept) return {};
+    return Fail(ErrorCode::kSpec, fmt::format("the files asked for exceed {} MiB", kMaxKept >> 20));
+  }
+  static constexpr uint64_t kMaxKept = uint64_t{1} << 30;
+  uint64_t kept_ = 0;
   std::map<std::string, std::string> files_;  // wanted regular files with their content
   std::set<std::string> unresolved_;          // wanted hard links whose content was not at hand
 };

@@ -1,6 +1,7 @@
 #include "oci/layout_update.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "base/fs.h"
 #include "oci/image_ref.h"
@@ -15,7 +16,7 @@ std::string RefName(const Descriptor& d) {
 }
 
 Result<void> Update(const std::string& dir, const std::vector<BlobSource>& blobs,
-                    const std::vector<Descriptor>& entries) {
+                    const std::vector<Descriptor>& entries, const FileLock* held) {
   if (!PathExists(dir + "/oci-layout")) {
     return Fail(PathExists(dir) ? ErrorCode::kSpec : ErrorCode::kNotFound,
                 "not an OCI image layout (no oci-layout file)");
@@ -30,7 +31,10 @@ Result<void> Update(const std::string& dir, const std::vector<BlobSource>& blobs
     HB_TRY_VOID(WriteBlobFile(blob, path));
   }
 
-  HB_TRY(FileLock lock, FileLock::Acquire(dir + "/index.json.lock", FileLock::Mode::kExclusive));
+  std::optional<FileLock> lock;
+  if (!held) {
+    HB_TRY(lock, LockLayout(dir));
+  }
   HB_TRY(std::string text, ReadFile(dir + "/index.json"));
   auto index = ParseIndex(text);
   if (!index) return Fail(index.error().Wrap("index.json"));
@@ -53,8 +57,16 @@ Result<void> Update(const std::string& dir, const std::vector<BlobSource>& blobs
 }  // namespace
 
 Result<void> AddToLayout(const std::string& dir, const std::vector<BlobSource>& blobs,
-                         const std::vector<Descriptor>& entries) {
-  return WithContext(Update(dir, blobs, entries), "add to OCI layout " + dir);
+                         const std::vector<Descriptor>& entries, const FileLock* held) {
+  return WithContext(Update(dir, blobs, entries, held), "add to OCI layout " + dir);
+}
+
+Result<FileLock> LockLayout(const std::string& dir) {
+  if (!PathExists(dir + "/oci-layout")) {
+    return Fail(PathExists(dir) ? ErrorCode::kSpec : ErrorCode::kNotFound,
+                dir + ": not an OCI image layout (no oci-layout file)");
+  }
+  return FileLock::Acquire(dir + "/index.json.lock", FileLock::Mode::kExclusive);
 }
 
 }  // namespace hardbase::oci

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/fs.h"
 #include "oci/image.h"
 
 namespace hardbase::oci {
@@ -16,8 +17,12 @@ namespace hardbase::oci {
 // ref.name equals an existing entry's replaces it in place (re-signing replaces the .sig tag); an
 // entry equal to an existing one is not added twice; other entries keep their order. Concurrent
 // calls on one layout (threads or processes) are serialised by an flock on "<dir>/index.json.lock"
-// so that none loses another's entries.
+// so that none loses another's entries. A caller that read the layout to decide what to add (the
+// signatures already at a cosign tag) holds LockLayout across reading and adding, and passes it.
 Result<void> AddToLayout(const std::string& dir, const std::vector<BlobSource>& blobs,
-                         const std::vector<Descriptor>& entries);
+                         const std::vector<Descriptor>& entries, const FileLock* held = nullptr);
+
+// The lock AddToLayout takes on `dir`.
+Result<FileLock> LockLayout(const std::string& dir);
 
 }  // namespace hardbase::oci

@@ -105,6 +105,9 @@ Result<oci::PlatformImage> SelectPlatform(oci::ImageSource& source, const oci::D
 Result<Signed> SignImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
                          std::string docker_reference) {
   HB_TRY_VOID(CheckWritable(ref, "sign"));
+  // Held from reading the signatures already at the .sig tags to writing the new ones, so that a
+  // concurrent sign does not lose one.
+  HB_TRY(FileLock lock, oci::LockLayout(ref.path));
   HB_TRY(Opened image, Open(ref));
   if (docker_reference.empty()) docker_reference = ImageName(*image.source, image.root, ref);
   HB_TRY(auto subjects, Subjects(*image.source, image.root));
@@ -119,18 +122,19 @@ Result<Signed> SignImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
     out.digests.push_back(subject.digest);
   }
   out.artifacts = all.entries.size();
-  HB_TRY_VOID(oci::AddToLayout(ref.path, all.blobs, all.entries));
+  HB_TRY_VOID(oci::AddToLayout(ref.path, all.blobs, all.entries, &lock));
   return out;
 }
 
 Result<Signed> AttestImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
                            const Predicate& predicate) {
   HB_TRY_VOID(CheckWritable(ref, "attest"));
+  HB_TRY(FileLock lock, oci::LockLayout(ref.path));
   HB_TRY(Opened image, Open(ref));
   Attachment a{image.root, Now(), {}};
   HB_TRY(a.existing_layers, ExistingTagLayers(*image.source, CosignTag(image.root.digest, "att")));
   HB_TRY(Artifacts artifacts, AttestationArtifacts(key, a, {predicate}));
-  HB_TRY_VOID(oci::AddToLayout(ref.path, artifacts.blobs, artifacts.entries));
+  HB_TRY_VOID(oci::AddToLayout(ref.path, artifacts.blobs, artifacts.entries, &lock));
   return Signed{{image.root.digest}, artifacts.entries.size()};
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 
 #include "base/version.h"
 #include "deb/control.h"
@@ -73,8 +74,12 @@ Result<Record> ReadRecord(const InstalledPackage& installed) {
 Result<void> DescribePackages(const std::vector<InstalledPackage>& installed,
                               const spec::ArchLock* lock, sbom::Document& doc) {
   std::vector<Record> records;
+  std::set<std::tuple<std::string, std::string, std::string>> seen;
   for (const auto& i : installed) {
     HB_TRY(Record r, ReadRecord(i));
+    // A package in both var/lib/dpkg/status and status.d is one package.
+    const sbom::Package& p = r.package;
+    if (!seen.emplace(p.name, p.architecture, p.version).second) continue;
     records.push_back(std::move(r));
   }
   // Which installed package answers to a name: its own, or one it Provides.

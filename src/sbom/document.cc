@@ -65,8 +65,22 @@ std::string_view DigestHex(std::string_view digest) {
   return colon == std::string_view::npos ? digest : digest.substr(colon + 1);
 }
 
+// What makes one document differ from another about the same image (an SBOM made from the
+// image's files lacks the .deb hashes of the one stored at build time): the identifier input.
+std::string ContentKey(const Document& doc) {
+  std::vector<std::string> lines;
+  for (const auto& p : doc.packages) {
+    lines.push_back(p.name + " " + p.version + " " + p.architecture + " " + p.sha256 + " " +
+                    p.license);
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string key = doc.image_digest;
+  for (const auto& line : lines) key += "\n" + line;
+  return key;
+}
+
 // Name-based UUID (RFC 4122 version 5, SHA-1) in the URL namespace: a serial number or document
-// namespace that is unique per image yet the same on every rebuild.
+// namespace that is unique per document yet the same on every rebuild.
 std::string Uuid5(std::string_view name) {
   static constexpr std::array<unsigned char, 16> kUrlNamespace = {
       0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1,
@@ -291,7 +305,7 @@ std::string SpdxJson(const Document& doc) {
       {"SPDXID", "SPDXRef-DOCUMENT"},
       {"name", doc.name + "@" + doc.image_digest},
       {"documentNamespace", "https://spdx.org/spdxdocs/" + PurlEncode(doc.name) + "-" +
-                                Uuid5("hardbase:spdx:" + doc.image_digest)},
+                                Uuid5("hardbase:spdx:" + ContentKey(doc))},
       {"creationInfo", Json{{"created", doc.created},
                             {"creators", Json::array({"Tool: hardbase-" + doc.tool_version})}}},
       {"packages", std::move(packages)},
@@ -367,7 +381,7 @@ std::string CycloneDxJson(const Document& doc) {
   Json out{
       {"bomFormat", "CycloneDX"},
       {"specVersion", "1.5"},
-      {"serialNumber", "urn:uuid:" + Uuid5("hardbase:cyclonedx:" + doc.image_digest)},
+      {"serialNumber", "urn:uuid:" + Uuid5("hardbase:cyclonedx:" + ContentKey(doc))},
       {"version", 1},
       {"metadata", Json{{"timestamp", doc.created},
                         {"tools", Json{{"components", Json::array({std::move(tool)})}}},

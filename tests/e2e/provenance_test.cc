@@ -11,6 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "base/fs.h"
 #include "base/sha256.h"
@@ -353,6 +354,14 @@ TEST_F(ProvenanceE2ETest, SignaturesVerifyWithIndependentVerifiers) {
   ASSERT_EQ(Hardbase({"sign", "oci:" + image, "--key", key + ".key"}, kPassword).exit_code, 0);
   EXPECT_EQ(Tagged(image, SigTag(digest, "sig"))["layers"].size(), 2u);
   EXPECT_EQ(Index(image)["manifests"][0], root_entry);
+  // Two signers at once: neither loses the other's signature.
+  auto sign_once = [&] {
+    EXPECT_EQ(Hardbase({"sign", "oci:" + image, "--key", key + ".key"}, kPassword).exit_code, 0);
+  };
+  std::thread first(sign_once), second(sign_once);
+  first.join();
+  second.join();
+  EXPECT_EQ(Tagged(image, SigTag(digest, "sig"))["layers"].size(), 4u);
 }
 
 // Each kind of tampering fails verification (exit 10) naming the failed check.

@@ -85,8 +85,9 @@ void AdjustProcess(json& process, const std::vector<std::string>& argv,
   if (!process.contains("env")) process["env"] = json::array();
   json& env_list = process["env"];
   for (const auto& [key, value] : env) {
+    std::string prefix = key + "=";  // clang 14 lambdas cannot capture structured bindings
     auto same = std::find_if(env_list.begin(), env_list.end(), [&](const json& entry) {
-      return entry.get<std::string>().starts_with(key + "=");
+      return entry.get<std::string>().starts_with(prefix);
     });
     if (same != env_list.end()) {
       *same = key + "=" + value;
