@@ -1,5 +1,6 @@
 #include "oci/image.h"
 
+#include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -55,6 +56,10 @@ Result<Platform> PlatformForDebianArch(std::string_view debian_arch) {
   }
   return Fail(ErrorCode::kSpec,
               "Debian architecture '" + std::string(debian_arch) + "' has no OCI platform");
+}
+
+std::string_view DigestHex(std::string_view digest) {
+  return digest.substr(std::min(digest.size(), std::string_view("sha256:").size()));
 }
 
 Blob MakeBlob(std::string media_type, std::string bytes) {

@@ -47,6 +47,9 @@ struct Descriptor {
   bool operator==(const Descriptor&) const = default;
 };
 
+// "sha256:<hex>" -> "<hex>" (what a layout names the blob's file, cosign its tags after).
+std::string_view DigestHex(std::string_view digest);
+
 // A blob with its descriptor, built from bytes.
 struct Blob {
   Descriptor descriptor;

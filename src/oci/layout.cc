@@ -65,11 +65,10 @@ Result<void> SyncPath(const std::string& path) {
   return {};
 }
 
-// "sha256:<hex>" -> "<hex>", and the blob's path in the layout.
-std::string HexOf(std::string_view digest) {
-  return std::string(digest.substr(std::string_view("sha256:").size()));
+// The blob's path in the layout.
+std::string BlobPath(std::string_view digest) {
+  return "blobs/sha256/" + std::string(DigestHex(digest));
 }
-std::string BlobPath(std::string_view digest) { return "blobs/sha256/" + HexOf(digest); }
 
 Error Mismatch(const BlobSource& blob, std::string_view what) {
   std::string where = blob.path.empty() ? "" : " (" + blob.path + ")";
@@ -117,7 +116,9 @@ Result<void> WriteBlob(const BlobSource& blob, int out, const std::string& out_p
       return Fail(Mismatch(blob, "size " + std::to_string(blob.bytes.size()) + ", expected " +
                                      std::to_string(d.size)));
     }
-    if (Sha256Hex(blob.bytes) != HexOf(d.digest)) return Fail(Mismatch(blob, "sha256 mismatch"));
+    if (Sha256Hex(blob.bytes) != DigestHex(d.digest)) {
+      return Fail(Mismatch(blob, "sha256 mismatch"));
+    }
     return WriteAll(out, out_path, blob.bytes);
   }
   Fd in(::open(blob.path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -140,7 +141,7 @@ Result<void> WriteBlob(const BlobSource& blob, int out, const std::string& out_p
     hash.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
     at += n;
   }
-  if (hash.HexDigest() != HexOf(d.digest)) return Fail(Mismatch(blob, "sha256 mismatch"));
+  if (hash.HexDigest() != DigestHex(d.digest)) return Fail(Mismatch(blob, "sha256 mismatch"));
   return {};
 }
 
@@ -246,7 +247,8 @@ Result<std::vector<Member>> LayoutMembers(const ImageOutput& image, OutputFormat
   BlobMap blobs;
   for (const auto& blob : image.blobs) {
     const std::string& digest = blob.descriptor.digest;
-    if (!digest.starts_with("sha256:") || !IsSha256Hex(HexOf(digest)) || blob.descriptor.size < 0) {
+    if (!digest.starts_with("sha256:") || !IsSha256Hex(DigestHex(digest)) ||
+        blob.descriptor.size < 0) {
       return Fail(ErrorCode::kInternal, "blob '" + digest + "': not a sha256 descriptor");
     }
     blobs.emplace(digest, &blob);  // the same blob listed twice is written once
@@ -387,7 +389,9 @@ Result<void> WriteBlobFile(const BlobSource& blob, const std::string& path) {
     if (::fchmod(fd.get(), 0644) != 0) return Fail(ErrnoError("chmod", tmp));
     if (::fsync(fd.get()) != 0) return Fail(ErrnoError("fsync", tmp));
     HB_TRY_VOID(fd.Close(tmp));
-    if (::rename(tmp.c_str(), path.c_str()) != 0) return Fail(ErrnoError("rename into place", path));
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+      return Fail(ErrnoError("rename into place", path));
+    }
     return SyncPath(DirName(path));
   };
   auto written = write();

@@ -19,10 +19,6 @@ using json = nlohmann::ordered_json;
 constexpr std::string_view kBundleContentAnnotation = "dev.sigstore.bundle.content";
 constexpr std::string_view kBundlePredicateAnnotation = "dev.sigstore.bundle.predicateType";
 
-std::string_view HexOf(std::string_view digest) {
-  return digest.substr(std::min(digest.size(), std::string_view("sha256:").size()));
-}
-
 oci::Descriptor EmptyConfig() {
   return oci::MakeBlob(std::string(oci::kMediaTypeEmpty), std::string(oci::kEmptyJson)).descriptor;
 }
@@ -96,8 +92,8 @@ Result<sign::Envelope> SignedStatement(const sign::PrivateKey& key, const Attach
                                        std::string_view predicate_type,
                                        std::string_view predicate_json) {
   HB_TRY(std::string statement,
-         sign::StatementJson({{"", std::string(HexOf(a.subject.digest))}}, predicate_type,
-                             predicate_json));
+         sign::StatementJson({{"", std::string(oci::DigestHex(a.subject.digest))}},
+                             predicate_type, predicate_json));
   return sign::SignEnvelope(key, std::string(sign::kInTotoPayloadType), std::move(statement));
 }
 
@@ -120,7 +116,7 @@ void CheckEnvelope(const sign::Envelope& envelope, const sign::PublicKey& key,
     return;
   }
   f.predicate_type = statement->predicate_type;
-  if (auto covers = sign::CheckSubject(*statement, HexOf(digest)); !covers) {
+  if (auto covers = sign::CheckSubject(*statement, oci::DigestHex(digest)); !covers) {
     f.problem = covers.error().message;
     return;
   }
@@ -130,7 +126,7 @@ void CheckEnvelope(const sign::Envelope& envelope, const sign::PublicKey& key,
 }  // namespace
 
 std::string CosignTag(std::string_view digest, std::string_view suffix) {
-  return fmt::format("sha256-{}.{}", HexOf(digest), suffix);
+  return fmt::format("sha256-{}.{}", oci::DigestHex(digest), suffix);
 }
 
 void Artifacts::Append(Artifacts other) {
@@ -194,7 +190,8 @@ Result<std::vector<std::pair<oci::Descriptor, std::string>>> ExistingTagLayers(
 }
 
 bool DigestReport::signed_ok() const {
-  return std::any_of(signatures.begin(), signatures.end(), [](const Finding& f) { return f.valid; });
+  return std::any_of(signatures.begin(), signatures.end(),
+                     [](const Finding& f) { return f.valid; });
 }
 
 bool DigestReport::attested_ok() const {
