@@ -15,9 +15,11 @@ test_deps=(
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   gpg gpg-agent dpkg-dev apt python3-apt xz-utils bc
   umoci skopeo crun bubblewrap zstd libssl-dev openjdk-17-jre-headless passwd busybox-static openssl
+  docker-registry apache2-utils curl
 )
-# The benchmarks build the "typical" images they compare against with mmdebstrap.
-bench_deps=(umoci mmdebstrap bc zstd python3)
+# The benchmarks build the "typical" images they compare against with mmdebstrap, and push to a
+# local registry next to skopeo.
+bench_deps=(umoci mmdebstrap bc zstd python3 docker-registry skopeo curl)
 
 want=("${build_deps[@]}")
 case "${1:-}" in

@@ -17,6 +17,7 @@ struct AttestFlags {
   std::string key;
   std::string type;
   std::string predicate;
+  RegistryFlags registry;
 };
 
 Result<std::string> PredicateType(std::string_view type) {
@@ -42,9 +43,10 @@ Result<int> RunAttest(const AttestFlags& flags) {
     return Fail(ErrorCode::kSpec,
                 fmt::format("--predicate {}: not a JSON object", flags.predicate));
   }
+  HB_TRY(auto options, RegistryOptionsFrom(flags.registry));
   HB_TRY(sign::PrivateKey key, LoadPrivateKey(flags.key));
   HB_TRY(pipeline::Signed done,
-         WithContext(pipeline::AttestImage(ref, key, {type, parsed.dump()}),
+         WithContext(pipeline::AttestImage(ref, key, {type, parsed.dump()}, options),
                      "attest " + flags.image));
   for (const auto& d : done.digests) std::printf("attested %s (%s)\n", d.c_str(), type.c_str());
   return 0;
@@ -56,7 +58,9 @@ void AddAttestCommand(CLI::App& app, CommandRunner& runner) {
   auto flags = std::make_shared<AttestFlags>();
   CLI::App* cmd = app.add_subcommand(
       "attest", "Attach a signed in-toto attestation (SBOM, provenance, VEX) to an image");
-  cmd->add_option("IMAGE", flags->image, "oci:DIR[:TAG]")->required();
+  cmd->add_option("IMAGE", flags->image, "oci:DIR[:TAG] or [docker://]HOST/REPO[:TAG|@DIGEST]")
+      ->required();
+  AddRegistryFlags(cmd, flags->registry);
   cmd->add_option("--key", flags->key, "cosign private key file (NAME.key)")->required();
   cmd->add_option("--type", flags->type,
                   "spdx, cyclonedx, slsaprovenance, openvex, or a predicate type URI")

@@ -41,6 +41,14 @@ Result<cache::BlobStore> OpenCache(const GlobalOptions& global) {
   return cache::BlobStore::Open(CacheDir(global));
 }
 
+Result<std::string> PromptSecret(std::string_view question) {
+  int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (tty < 0) return Fail(ErrorCode::kUsage, "there is no terminal to ask for a secret on");
+  auto answer = Prompt(tty, question);
+  ::close(tty);
+  return answer;
+}
+
 Result<std::string> KeyPassword(bool confirm) {
   if (const char* env = std::getenv("COSIGN_PASSWORD")) return std::string(env);
   int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
@@ -62,6 +70,35 @@ Result<sign::PrivateKey> LoadPrivateKey(const std::string& path) {
   HB_TRY(std::string pem, ReadFile(path));
   HB_TRY(std::string password, KeyPassword(false));
   return sign::DecryptPrivateKey(pem, password, path);
+}
+
+void AddRegistryFlags(CLI::App* cmd, RegistryFlags& flags) {
+  cmd->add_flag("--plain-http", flags.plain_http,
+                "Speak plain http to the registry (local registries without TLS)");
+  cmd->add_option("--tls-verify", flags.tls_verify,
+                  "Check the registry's TLS certificate (--tls-verify=false also falls back to "
+                  "http)")
+      ->capture_default_str();
+  cmd->add_option("--cert-file", flags.cert_file,
+                  "Trust the certificates in this PEM file instead of the system's");
+  cmd->add_option("--authfile", flags.auth_file,
+                  "Credentials file (default $REGISTRY_AUTH_FILE, else ~/.docker/config.json)");
+  cmd->add_option("--creds", flags.creds, "USER:PASS for the registry (never printed)");
+}
+
+Result<registry::RegistryOptions> RegistryOptionsFrom(const RegistryFlags& flags,
+                                                      const std::string& creds) {
+  registry::RegistryOptions options;
+  options.plain_http = flags.plain_http;
+  options.tls_verify = flags.tls_verify;
+  options.ca_file = flags.cert_file;
+  options.auth_file = flags.auth_file;
+  const std::string& given = creds.empty() ? flags.creds : creds;
+  if (!given.empty()) {
+    HB_TRY(registry::Credentials c, registry::ParseCredsFlag(given));
+    options.credentials = std::move(c);
+  }
+  return options;
 }
 
 Result<sign::PublicKey> LoadPublicKey(const std::string& path) {

@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "cache/blob_store.h"
+#include "registry/client.h"
 #include "sign/keys.h"
 
 namespace hardbase::cli {
@@ -29,10 +30,27 @@ std::string CacheDir(const GlobalOptions& global);
 // The password of a cosign key: $COSIGN_PASSWORD when set (even empty), else asked on the
 // terminal (twice when `confirm`); kUsage when neither is possible (no terminal in CI).
 Result<std::string> KeyPassword(bool confirm);
+// One line read from the terminal without echo (kUsage when there is no terminal).
+Result<std::string> PromptSecret(std::string_view question);
 // A cosign private key file, decrypted with KeyPassword (kAuth on a wrong password).
 Result<sign::PrivateKey> LoadPrivateKey(const std::string& path);
 // A PEM public key file.
 Result<sign::PublicKey> LoadPublicKey(const std::string& path);
+
+// How to reach registries, shared by every command that takes an image reference:
+// --plain-http, --tls-verify=false, --cert-file, --authfile, --creds USER:PASS.
+struct RegistryFlags {
+  bool plain_http = false;
+  bool tls_verify = true;
+  std::string cert_file;
+  std::string auth_file;
+  std::string creds;
+};
+// Declares the flags on `cmd`.
+void AddRegistryFlags(CLI::App* cmd, RegistryFlags& flags);
+// The options the flags say; `creds` overrides flags.creds when not empty.
+Result<registry::RegistryOptions> RegistryOptionsFrom(const RegistryFlags& flags,
+                                                      const std::string& creds = "");
 
 // Runs a parsed command; returns its exit code on success (0, or a documented non-zero status
 // such as "lock would change"), an Error otherwise.
@@ -47,5 +65,9 @@ void AddKeygenCommand(CLI::App& app, CommandRunner& runner);
 void AddSignCommand(CLI::App& app, CommandRunner& runner);
 void AddAttestCommand(CLI::App& app, CommandRunner& runner);
 void AddVerifyCommand(CLI::App& app, CommandRunner& runner);
+void AddCopyCommands(CLI::App& app, CommandRunner& runner);  // push, pull, copy
+void AddPinCommand(CLI::App& app, CommandRunner& runner);
+void AddInspectCommand(CLI::App& app, CommandRunner& runner);
+void AddLoginCommands(CLI::App& app, CommandRunner& runner);  // login, logout
 
 }  // namespace hardbase::cli

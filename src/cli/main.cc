@@ -53,6 +53,10 @@ int main(int argc, char** argv) {
   cli::AddSignCommand(app, runner);
   cli::AddAttestCommand(app, runner);
   cli::AddVerifyCommand(app, runner);
+  cli::AddCopyCommands(app, runner);
+  cli::AddPinCommand(app, runner);
+  cli::AddInspectCommand(app, runner);
+  cli::AddLoginCommands(app, runner);
 
   try {
     app.parse(argc, argv);

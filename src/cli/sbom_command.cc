@@ -15,18 +15,20 @@ struct SbomFlags {
   std::string platform;
   std::string lock;
   bool regenerate = false;
+  RegistryFlags registry;
 };
 
 Result<int> RunSbom(const SbomFlags& flags) {
   HB_TRY(oci::ImageRef ref, oci::ParseImageRef(flags.image));
   HB_TRY(pipeline::SbomFormat format, pipeline::ParseSbomFormat(flags.format));
+  HB_TRY(auto options, RegistryOptionsFrom(flags.registry));
   std::optional<spec::Lock> lock;
   if (!flags.lock.empty()) {
     HB_TRY(lock, spec::LoadLock(flags.lock));
   }
   HB_TRY(std::string document,
          WithContext(pipeline::ImageSbom(ref, format, flags.platform, lock ? &*lock : nullptr,
-                                         flags.regenerate || lock.has_value()),
+                                         flags.regenerate || lock.has_value(), options),
                      "sbom " + flags.image));
   if (flags.output.empty() || flags.output == "-") {
     std::fwrite(document.data(), 1, document.size(), stdout);
@@ -45,8 +47,10 @@ void AddSbomCommand(CLI::App& app, CommandRunner& runner) {
       "sbom", "Print the SBOM of an image: the one stored at build time, or one made from its "
               "dpkg database");
   cmd->add_option("IMAGE", flags->image,
-                  "oci:DIR[:TAG|@DIGEST], oci-archive:FILE[:TAG] or docker-archive:FILE")
+                  "oci:DIR[:TAG|@DIGEST], oci-archive:FILE[:TAG], docker-archive:FILE or "
+                  "[docker://]HOST/REPO[:TAG|@DIGEST]")
       ->required();
+  AddRegistryFlags(cmd, flags->registry);
   cmd->add_option("--format", flags->format, "spdx-json or cyclonedx-json")->capture_default_str();
   cmd->add_option("-o,--output", flags->output, "Write to FILE (atomically) instead of stdout");
   cmd->add_option("--platform", flags->platform,

@@ -12,15 +12,18 @@ struct SignFlags {
   std::string image;
   std::string key;
   std::string reference;
+  RegistryFlags registry;
 };
 
 Result<int> RunSign(const SignFlags& flags) {
   HB_TRY(oci::ImageRef ref, oci::ParseImageRef(flags.image));
+  HB_TRY(auto options, RegistryOptionsFrom(flags.registry));
   HB_TRY(sign::PrivateKey key, LoadPrivateKey(flags.key));
-  HB_TRY(pipeline::Signed done, WithContext(pipeline::SignImage(ref, key, flags.reference),
-                                            "sign " + flags.image));
+  HB_TRY(pipeline::Signed done,
+         WithContext(pipeline::SignImage(ref, key, flags.reference, options),
+                     "sign " + flags.image));
   for (const auto& d : done.digests) std::printf("signed %s\n", d.c_str());
-  LogInfo("stored {} signature manifests in {}", done.artifacts, ref.path);
+  LogInfo("stored {} signature manifests with {}", done.artifacts, ref.ToString());
   return 0;
 }
 
@@ -30,11 +33,13 @@ void AddSignCommand(CLI::App& app, CommandRunner& runner) {
   auto flags = std::make_shared<SignFlags>();
   CLI::App* cmd = app.add_subcommand(
       "sign", "Sign an image the way cosign does (tag scheme and sigstore bundle referrer)");
-  cmd->add_option("IMAGE", flags->image, "oci:DIR[:TAG]")->required();
+  cmd->add_option("IMAGE", flags->image, "oci:DIR[:TAG] or [docker://]HOST/REPO[:TAG|@DIGEST]")
+      ->required();
+  AddRegistryFlags(cmd, flags->registry);
   cmd->add_option("--key", flags->key, "cosign private key file (NAME.key)")->required();
   cmd->add_option("--reference", flags->reference,
-                  "Repository the signature names (default: the image's title, else the "
-                  "directory's name)");
+                  "Repository the signature names (default: HOST/REPO for a registry image, "
+                  "else the image's title, else the directory's name)");
   cmd->footer("The key password comes from $COSIGN_PASSWORD, or is asked for on the terminal.");
   cmd->callback([&runner, flags] { runner = [flags] { return RunSign(*flags); }; });
 }

@@ -14,13 +14,15 @@ struct VerifyFlags {
   std::string key;
   bool attestations = false;
   bool json = false;
+  RegistryFlags registry;
 };
 
 Result<int> RunVerify(const VerifyFlags& flags) {
   HB_TRY(oci::ImageRef ref, oci::ParseImageRef(flags.image));
   HB_TRY(sign::PublicKey key, LoadPublicKey(flags.key));
+  HB_TRY(auto options, RegistryOptionsFrom(flags.registry));
   HB_TRY(pipeline::Verification v,
-         WithContext(pipeline::VerifyImage(ref, key, flags.attestations),
+         WithContext(pipeline::VerifyImage(ref, key, flags.attestations, options),
                      "verify " + flags.image));
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : v.reports) {
@@ -61,8 +63,10 @@ void AddVerifyCommand(CLI::App& app, CommandRunner& runner) {
   auto flags = std::make_shared<VerifyFlags>();
   CLI::App* cmd = app.add_subcommand(
       "verify", "Verify an image's cosign signatures (and attestations) with a public key");
-  cmd->add_option("IMAGE", flags->image, "oci:DIR[:TAG|@DIGEST], oci-archive:FILE, ...")
+  cmd->add_option("IMAGE", flags->image,
+                  "oci:DIR[:TAG|@DIGEST], oci-archive:FILE, [docker://]HOST/REPO[:TAG|@DIGEST]")
       ->required();
+  AddRegistryFlags(cmd, flags->registry);
   cmd->add_option("--key", flags->key, "Public key file (NAME.pub)")->required();
   cmd->add_flag("--attestations", flags->attestations,
                 "Also require a valid attestation of the image");

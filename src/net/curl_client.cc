@@ -35,6 +35,9 @@ constexpr std::chrono::milliseconds kMaxBackoff{30000};
 // Get() keeps the body in memory; a server sending more than this is refused.
 constexpr uint64_t kMaxDocumentBytes = uint64_t{256} << 20;
 constexpr size_t kMaxIdleMultiHandles = 4;
+// Send() runs on as many threads as a caller likes (parallel blob uploads); this many idle handles
+// are kept for reuse.
+constexpr size_t kMaxIdleEasyHandles = 16;
 
 Result<void> EnsureCurlInitialized() {
   static std::once_flag once;
@@ -307,6 +310,8 @@ bool IsTransient(CURLcode rc) {
     case CURLE_GOT_NOTHING:
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
+    // A kept-alive connection died under a request whose streamed body cannot be replayed.
+    case CURLE_SEND_FAIL_REWIND:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
@@ -315,6 +320,15 @@ bool IsTransient(CURLcode rc) {
       return true;
     default:
       return false;
+  }
+}
+
+void ApplyTlsOptions(CURL* e, const ClientOptions& options) {
+  if (!options.tls_verify) {
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+  } else if (!options.ca_file.empty()) {
+    curl_easy_setopt(e, CURLOPT_CAINFO, options.ca_file.c_str());
   }
 }
 
@@ -332,6 +346,91 @@ Outcome Failed(ErrorCode code, std::string message) {
 }
 Outcome Retry(std::string message, std::optional<std::chrono::milliseconds> delay = {}) {
   return Outcome{Outcome::Kind::kRetry, Error{ErrorCode::kNetwork, std::move(message)}, delay};
+}
+
+// One Send() in flight: the request, the response being filled in, and why a callback stopped.
+struct Exchange {
+  const Request* request = nullptr;
+  Response* response = nullptr;
+  size_t body_offset = 0;  // into request->body
+  uint64_t body_sent = 0;
+  std::optional<Error> error;
+};
+
+size_t ExchangeHeader(char* data, size_t size, size_t nitems, void* userdata) {
+  auto* x = static_cast<Exchange*>(userdata);
+  size_t n = size * nitems;
+  std::string_view line = Trim(std::string_view(data, n));
+  if (line.starts_with("HTTP/")) {
+    x->response->headers.clear();
+    x->response->status = 0;
+    size_t sp = line.find(' ');
+    if (sp != std::string_view::npos) {
+      if (auto code = ParseUint(line.substr(sp + 1, 3))) x->response->status = static_cast<long>(*code);
+    }
+  } else if (size_t colon = line.find(':'); colon != std::string_view::npos) {
+    x->response->headers.emplace_back(std::string(Trim(line.substr(0, colon))),
+                                      std::string(Trim(line.substr(colon + 1))));
+  }
+  return n;
+}
+
+size_t ExchangeWrite(char* data, size_t size, size_t nmemb, void* userdata) {
+  auto* x = static_cast<Exchange*>(userdata);
+  size_t n = size * nmemb;
+  if (x->request->body_sink && x->response->status / 100 == 2) {
+    if (auto sunk = x->request->body_sink(*x->response, std::string_view(data, n)); !sunk) {
+      x->error = std::move(sunk.error());
+      return 0;
+    }
+    return n;
+  }
+  if (x->response->body.size() + n > x->request->max_body) {
+    x->error = Error{ErrorCode::kNetwork, "response body is larger than " +
+                                              std::to_string(x->request->max_body) + " bytes"};
+    return 0;
+  }
+  x->response->body.append(data, n);
+  return n;
+}
+
+// Lets curl replay an in-memory body (on a fresh connection when a kept-alive one died); a
+// streamed body cannot be replayed here, so the caller sees a transient failure instead.
+int ExchangeSeek(void* userdata, curl_off_t offset, int origin) {
+  auto* x = static_cast<Exchange*>(userdata);
+  if (x->request->body_reader || origin != SEEK_SET || offset < 0 ||
+      static_cast<size_t>(offset) > x->request->body.size()) {
+    return CURL_SEEKFUNC_CANTSEEK;
+  }
+  x->body_offset = static_cast<size_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
+size_t ExchangeRead(char* buf, size_t size, size_t nitems, void* userdata) {
+  auto* x = static_cast<Exchange*>(userdata);
+  size_t want = size * nitems;
+  const Request& r = *x->request;
+  if (!r.body_reader) {
+    size_t n = std::min(want, r.body.size() - x->body_offset);
+    std::memcpy(buf, r.body.data() + x->body_offset, n);
+    x->body_offset += n;
+    return n;
+  }
+  want = static_cast<size_t>(std::min<uint64_t>(want, r.body_size - x->body_sent));
+  if (want == 0) return 0;
+  auto got = r.body_reader(buf, want);
+  if (!got) {
+    x->error = std::move(got.error());
+    return CURL_READFUNC_ABORT;
+  }
+  if (*got == 0) {
+    x->error = Error{ErrorCode::kIo, "request body ended after " +
+                                         std::to_string(x->body_sent) + " of " +
+                                         std::to_string(r.body_size) + " bytes"};
+    return CURL_READFUNC_ABORT;
+  }
+  x->body_sent += *got;
+  return *got;
 }
 
 // Runs a batch of transfers to completion on one multi handle.
@@ -482,6 +581,7 @@ class Scheduler {
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, options_.low_speed_seconds);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 128L * 1024L);
+    ApplyTlsOptions(e, options_);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &HeaderCallback);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &WriteCallback);
@@ -603,6 +703,7 @@ class CurlClient final : public HttpClient {
 
   ~CurlClient() override {
     for (CURLM* m : idle_) curl_multi_cleanup(m);
+    for (CURL* e : idle_easy_) curl_easy_cleanup(e);
   }
 
   Result<std::string> Get(const std::string& url) override {
@@ -647,6 +748,90 @@ class CurlClient final : public HttpClient {
     return results;
   }
 
+  Result<Response> Send(const Request& request) override {
+    HB_TRY_VOID(EnsureCurlInitialized());
+    CURL* e = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!idle_easy_.empty()) {
+        e = idle_easy_.back();
+        idle_easy_.pop_back();
+      }
+    }
+    if (e) {
+      curl_easy_reset(e);  // keeps the handle's open connections
+    } else if (!(e = curl_easy_init())) {
+      return Fail(ErrorCode::kInternal, request.method + " " + request.url + ": curl_easy_init failed");
+    }
+    Response response;
+    Exchange x;
+    x.request = &request;
+    x.response = &response;
+    char errbuf[CURL_ERROR_SIZE] = {};
+    curl_slist* headers = nullptr;
+    for (const auto& [name, value] : request.headers) {
+      headers = curl_slist_append(headers, (name + ": " + value).c_str());
+    }
+    // No "Expect: 100-continue" round trip before bodies.
+    headers = curl_slist_append(headers, "Expect:");
+    curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_seconds);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, options_.low_speed_seconds);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 128L * 1024L);
+    curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024L);
+    ApplyTlsOptions(e, options_);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &ExchangeHeader);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &ExchangeWrite);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &x);
+    if (request.method == "HEAD") {
+      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (request.method != "GET") {
+      // Every other method sends a body (possibly empty) with a Content-Length.
+      uint64_t size = request.body_reader ? request.body_size : request.body.size();
+      curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+      curl_easy_setopt(e, CURLOPT_READFUNCTION, &ExchangeRead);
+      curl_easy_setopt(e, CURLOPT_READDATA, &x);
+      curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, &ExchangeSeek);
+      curl_easy_setopt(e, CURLOPT_SEEKDATA, &x);
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    }
+    CURLcode rc = curl_easy_perform(e);
+    curl_slist_free_all(headers);
+    if (char* effective = nullptr;
+        curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK && effective) {
+      response.effective_url = effective;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (idle_easy_.size() < kMaxIdleEasyHandles) {
+        idle_easy_.push_back(e);
+        e = nullptr;
+      }
+    }
+    if (e) curl_easy_cleanup(e);
+    if (x.error) {
+      return Fail(x.error->Wrap(request.method + " " + request.url));
+    }
+    if (rc != CURLE_OK) {
+      response.status = 0;
+      response.transport_error = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+      response.transient = IsTransient(rc);
+    }
+    return response;
+  }
+
  private:
   Result<void> RunAll(std::vector<Transfer>& transfers) {
     HB_TRY_VOID(EnsureCurlInitialized());
@@ -679,9 +864,17 @@ class CurlClient final : public HttpClient {
   std::mutex mu_;
   std::minstd_rand rng_;
   std::vector<CURLM*> idle_;  // multi handles (and their open connections) between calls
+  std::vector<CURL*> idle_easy_;  // Send()'s handles, likewise
 };
 
 }  // namespace
+
+std::optional<std::string> FindHeader(const Headers& headers, std::string_view name) {
+  for (const auto& [key, value] : headers) {
+    if (key.size() == name.size() && StartsWithIgnoreCase(key, name)) return value;
+  }
+  return std::nullopt;
+}
 
 std::unique_ptr<HttpClient> MakeCurlClient(ClientOptions options) {
   return std::make_unique<CurlClient>(std::move(options));

@@ -7,8 +7,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -25,6 +29,45 @@ struct DownloadRequest {
   uint64_t expected_size = 0;  // 0 when unknown
 };
 
+// Header fields in order; names compared case-insensitively by FindHeader.
+using Headers = std::vector<std::pair<std::string, std::string>>;
+std::optional<std::string> FindHeader(const Headers& headers, std::string_view name);
+
+struct Response {
+  long status = 0;  // 0: no answer (see transport_error)
+  Headers headers;  // of the last response when redirects were followed
+  std::string body;
+  std::string effective_url;
+  // Why no complete answer arrived (connection refused or reset, timeout, TLS failure), and
+  // whether trying again may help (false for a certificate that does not verify, say).
+  std::string transport_error;
+  bool transient = false;
+  std::optional<std::string> Header(std::string_view name) const {
+    return FindHeader(headers, name);
+  }
+};
+
+// One HTTP exchange with any method, for protocols richer than fetching files (the OCI
+// distribution API): the caller decides what a status means and whether to try again.
+struct Request {
+  std::string method = "GET";
+  std::string url;
+  Headers headers;
+  // The body: `body`, or when `body_reader` is set `body_size` bytes read from it in pieces
+  // (it returns how many bytes it put in the buffer; an error stops the exchange with that error).
+  std::string body;
+  std::function<Result<size_t>(char* buf, size_t size)> body_reader;
+  uint64_t body_size = 0;
+  // Registries send blob downloads to their storage with redirects; API calls are not followed.
+  bool follow_redirects = false;
+  // A 2xx response's body goes to `body_sink` when set, which sees the response's status and
+  // headers (an error stops the exchange with that error); other bodies, or all when no sink is
+  // set, go into Response::body, of which more than `max_body` bytes is an error.
+  std::function<Result<void>(const Response& head, std::string_view data)> body_sink;
+  uint64_t max_body = uint64_t{64} << 20;
+};
+
+
 struct ClientOptions {
   int max_parallel = 8;
   int max_attempts = 5;
@@ -33,6 +76,9 @@ struct ClientOptions {
   // A transfer slower than 1 KiB/s for this long is aborted and retried.
   long low_speed_seconds = 30;
   std::string user_agent = "hardbase";
+  // Check TLS certificates (against `ca_file` when set, else the system's store).
+  bool tls_verify = true;
+  std::string ca_file;
 };
 
 // Thread-safe: Get and Download may run concurrently from several threads. Every error message
@@ -54,6 +100,12 @@ class HttpClient {
   // ErrorCode::kIntegrity and removes the .part file.
   virtual std::vector<Result<void>> Download(const std::vector<DownloadRequest>& requests,
                                              Progress* progress) = 0;
+
+  // One exchange, one attempt, on the calling thread (connections are kept open and reused
+  // between calls). Any HTTP status is a Response; a failed connection is a Response with status
+  // 0 and transport_error. Errors are the caller's own: a failing body_reader or body_sink, a body
+  // over max_body (kNetwork), or an invalid request (kInternal).
+  virtual Result<Response> Send(const Request& request) = 0;
 };
 
 // The libcurl client (http://, https://, file://). A 429 or 5xx answer with Retry-After waits

@@ -128,6 +128,8 @@ Result<std::string> ImageSource::ReadBlob(const Descriptor& blob) {
   return reader->ReadAll();
 }
 
+std::optional<std::string> ImageSource::BlobFile(const Descriptor&) { return std::nullopt; }
+
 Result<Descriptor> ImageSource::ResolveTag(std::string_view tag) {
   HB_TRY(std::vector<Descriptor> entries, Entries());
   std::optional<Descriptor> found;
@@ -365,6 +367,13 @@ class LocalSource final : public ImageSource {
 
   Result<std::vector<Descriptor>> Entries() override { return entries_; }
 
+  std::optional<std::string> BlobFile(const Descriptor& blob) override {
+    if (!IsSha256Digest(blob.digest) || memory_.count(blob.digest)) return std::nullopt;
+    std::string path = PathOf(blob.digest);
+    if (!PathExists(path)) return std::nullopt;
+    return path;
+  }
+
   Result<Descriptor> Resolve(std::string_view tag_or_digest) override {
     std::string name(tag_or_digest);
     if (!name.starts_with("sha256:")) return ResolveTag(name);
@@ -467,7 +476,7 @@ Result<std::unique_ptr<ImageSource>> OpenImage(const ImageRef& ref) {
   using T = ImageRef::Transport;
   std::string context = "open " + ref.ToString();
   if (ref.transport == T::kRegistry) {
-    return Fail(ErrorCode::kUsage, context + ": registry images are not supported yet");
+    return Fail(ErrorCode::kUsage, context + ": registry images are opened by the registry module");
   }
   auto open = [&]() -> Result<std::unique_ptr<ImageSource>> {
     if (ref.transport == T::kOciLayout) {

@@ -67,7 +67,7 @@ class ImageSource {
   // The image a tag names: the one manifest or index entry with that ref.name, looked up as
   // containers/image (skopeo, podman) does, so that what is verified is what they run. kNotFound
   // when absent; kIntegrity when the tag names several different images.
-  Result<Descriptor> ResolveTag(std::string_view tag);
+  virtual Result<Descriptor> ResolveTag(std::string_view tag);
   // The descriptor the ImageRef names: its digest, its tag, or when it names neither the only
   // image among Entries() (referrers -- with a subject or an artifactType -- and cosign tags
   // "sha256-<hex>[.sig|.att|.sbom]" do not count), else "latest", else kUsage listing the tags.
@@ -77,6 +77,9 @@ class ImageSource {
   // digest on a mismatch; kNotFound when missing).
   virtual Result<std::unique_ptr<BlobReader>> OpenBlob(const Descriptor& blob) = 0;
   Result<std::string> ReadBlob(const Descriptor& blob);
+  // The local file holding the blob, when there is one to copy from as it is (a layout's
+  // blobs/sha256/<hex>); nullopt otherwise (a registry, a made-up manifest). Not checked here.
+  virtual std::optional<std::string> BlobFile(const Descriptor& blob);
 
   // Manifests in this source whose `subject` is `subject_digest` (OCI 1.1 referrers), as
   // descriptors carrying the manifest's artifactType (its config's mediaType when it has none)
@@ -93,7 +96,8 @@ class ImageSource {
 // Opens a layout directory (oci-layout checked); an oci-archive (unpacked into a private
 // temporary directory the source removes; unsafe member names refused); a docker-archive (the
 // OCI layout Docker 25+ and hardbase write into it, else the legacy manifest.json form, for which
-// an OCI manifest is made up: see image_source.cc). Registries: kUsage, not supported yet.
+// an OCI manifest is made up: see image_source.cc). Registries are opened by the registry module
+// (registry::OpenRegistryImage); here they are kUsage.
 Result<std::unique_ptr<ImageSource>> OpenImage(const ImageRef& ref);
 
 struct PlatformImage {

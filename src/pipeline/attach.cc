@@ -3,12 +3,16 @@
 #include <fmt/format.h>
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <ctime>
+#include <optional>
 
 #include "base/fs.h"
 #include "oci/image_source.h"
 #include "oci/layout_update.h"
 #include "oci/manifest.h"
+#include "pipeline/transfer.h"
+#include "registry/registry_source.h"
 
 namespace hardbase::pipeline {
 namespace {
@@ -20,18 +24,29 @@ struct Opened {
   oci::Descriptor root;
 };
 
-Result<Opened> Open(const oci::ImageRef& ref) {
-  HB_TRY(auto source, oci::OpenImage(ref));
+Result<Opened> Open(const oci::ImageRef& ref, const registry::RegistryOptions& registry) {
+  HB_TRY(auto source, registry::OpenAnyImage(ref, registry));
   HB_TRY(oci::Descriptor root, source->Root());
   return Opened{std::move(source), std::move(root)};
 }
 
 Result<void> CheckWritable(const oci::ImageRef& ref, std::string_view what) {
-  if (ref.transport == oci::ImageRef::Transport::kOciLayout) return {};
+  if (ref.transport == oci::ImageRef::Transport::kOciLayout ||
+      ref.transport == oci::ImageRef::Transport::kRegistry) {
+    return {};
+  }
   return Fail(ErrorCode::kUsage,
               fmt::format("{} {}: signatures and attestations are stored in an OCI layout "
-                          "directory (oci:DIR); this image is read-only here",
+                          "directory (oci:DIR) or a registry; this image is read-only here",
                           what, ref.ToString()));
+}
+
+// Held while reading what is at the cosign tags and adding to them, for a layout; a registry
+// offers no lock (as for cosign, two signers racing on one tag may lose a signature).
+Result<std::optional<FileLock>> LockIfLayout(const oci::ImageRef& ref) {
+  if (ref.transport != oci::ImageRef::Transport::kOciLayout) return std::optional<FileLock>();
+  HB_TRY(FileLock lock, oci::LockLayout(ref.path));
+  return std::optional<FileLock>(std::move(lock));
 }
 
 // The title annotation of a manifest or index, or "".
@@ -50,6 +65,9 @@ std::string Title(oci::ImageSource& source, const oci::Descriptor& d) {
 
 std::string ImageName(oci::ImageSource& source, const oci::Descriptor& d,
                       const oci::ImageRef& ref) {
+  if (ref.transport == oci::ImageRef::Transport::kRegistry) {
+    return ref.registry + "/" + ref.repository;
+  }
   std::string title = Title(source, d);
   return title.empty() ? BaseName(ref.path) : title;
 }
@@ -103,12 +121,12 @@ Result<oci::PlatformImage> SelectPlatform(oci::ImageSource& source, const oci::D
 }  // namespace
 
 Result<Signed> SignImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
-                         std::string docker_reference) {
+                         std::string docker_reference, const registry::RegistryOptions& registry) {
   HB_TRY_VOID(CheckWritable(ref, "sign"));
   // Held from reading the signatures already at the .sig tags to writing the new ones, so that a
   // concurrent sign does not lose one.
-  HB_TRY(FileLock lock, oci::LockLayout(ref.path));
-  HB_TRY(Opened image, Open(ref));
+  HB_TRY(auto lock, LockIfLayout(ref));
+  HB_TRY(Opened image, Open(ref, registry));
   if (docker_reference.empty()) docker_reference = ImageName(*image.source, image.root, ref);
   HB_TRY(auto subjects, Subjects(*image.source, image.root));
   Signed out;
@@ -122,25 +140,27 @@ Result<Signed> SignImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
     out.digests.push_back(subject.digest);
   }
   out.artifacts = all.entries.size();
-  HB_TRY_VOID(oci::AddToLayout(ref.path, all.blobs, all.entries, &lock));
+  HB_TRY_VOID(StoreArtifacts(ref, all.blobs, all.entries, registry, lock ? &*lock : nullptr));
   return out;
 }
 
 Result<Signed> AttestImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
-                           const Predicate& predicate) {
+                           const Predicate& predicate,
+                           const registry::RegistryOptions& registry) {
   HB_TRY_VOID(CheckWritable(ref, "attest"));
-  HB_TRY(FileLock lock, oci::LockLayout(ref.path));
-  HB_TRY(Opened image, Open(ref));
+  HB_TRY(auto lock, LockIfLayout(ref));
+  HB_TRY(Opened image, Open(ref, registry));
   Attachment a{image.root, Now(), {}};
   HB_TRY(a.existing_layers, ExistingTagLayers(*image.source, CosignTag(image.root.digest, "att")));
   HB_TRY(Artifacts artifacts, AttestationArtifacts(key, a, {predicate}));
-  HB_TRY_VOID(oci::AddToLayout(ref.path, artifacts.blobs, artifacts.entries, &lock));
+  HB_TRY_VOID(StoreArtifacts(ref, artifacts.blobs, artifacts.entries, registry,
+                             lock ? &*lock : nullptr));
   return Signed{{image.root.digest}, artifacts.entries.size()};
 }
 
 Result<Verification> VerifyImage(const oci::ImageRef& ref, const sign::PublicKey& key,
-                                 bool attestations) {
-  HB_TRY(Opened image, Open(ref));
+                                 bool attestations, const registry::RegistryOptions& registry) {
+  HB_TRY(Opened image, Open(ref, registry));
   Verification out;
   HB_TRY(DigestReport root, CheckAttached(*image.source, image.root, key));
   if (!root.signed_ok()) {
@@ -152,25 +172,35 @@ Result<Verification> VerifyImage(const oci::ImageRef& ref, const sign::PublicKey
                                                            CosignTag(root.digest, "sig"))
                                              : problems));
   }
-  if (attestations && !root.attested_ok()) {
-    std::string problems = Problems(root.attestations);
-    return Fail(ErrorCode::kVerification,
-                fmt::format("no valid attestation covers {}: {}", root.digest,
-                            problems.empty() ? std::string("none found") : problems));
-  }
+  bool root_attested = root.attested_ok();
+  std::string root_problems = Problems(root.attestations);
+  std::string root_digest = root.digest;
   out.reports.push_back(std::move(root));
   HB_TRY(auto subjects, Subjects(*image.source, image.root));
   for (size_t i = 1; i < subjects.size(); ++i) {
     HB_TRY(DigestReport r, CheckAttached(*image.source, subjects[i], key));
     out.reports.push_back(std::move(r));
   }
+  if (attestations && !root_attested) {
+    // A multi-platform build attests each platform's image (its SBOM and provenance are per
+    // platform): an index is attested when every platform manifest is.
+    bool every_platform = out.reports.size() > 1 &&
+                          std::all_of(out.reports.begin() + 1, out.reports.end(),
+                                      [](const DigestReport& r) { return r.attested_ok(); });
+    if (!every_platform) {
+      return Fail(ErrorCode::kVerification,
+                  fmt::format("no valid attestation covers {}{}: {}", root_digest,
+                              out.reports.size() > 1 ? " or each of its platform manifests" : "",
+                              root_problems.empty() ? std::string("none found") : root_problems));
+    }
+  }
   return out;
 }
 
 Result<std::string> ImageSbom(const oci::ImageRef& ref, SbomFormat format,
                               const std::string& platform, const spec::Lock* lock,
-                              bool regenerate) {
-  HB_TRY(Opened image, Open(ref));
+                              bool regenerate, const registry::RegistryOptions& registry) {
+  HB_TRY(Opened image, Open(ref, registry));
   HB_TRY(oci::PlatformImage selected, SelectPlatform(*image.source, image.root, platform));
   if (!regenerate) {
     HB_TRY(auto referrers, image.source->Referrers(selected.descriptor.digest));

@@ -2,7 +2,7 @@
 // what to sign or check, and store the results with it (signatures.h says how they are laid out).
 //
 // Signing and attesting need an image store that can take new manifests: an OCI layout directory
-// (later a registry). The image's own manifests are never rewritten.
+// or a registry (reached with `registry`). The image's own manifests are never rewritten.
 #pragma once
 
 #include <string>
@@ -12,6 +12,7 @@
 #include "oci/image_ref.h"
 #include "pipeline/provenance.h"
 #include "pipeline/signatures.h"
+#include "registry/client.h"
 #include "sign/keys.h"
 
 namespace hardbase::pipeline {
@@ -24,14 +25,16 @@ struct Signed {
 };
 
 // Signs the image and, for an index, each platform manifest. `docker_reference` is what the
-// signatures claim; empty: the image's org.opencontainers.image.title annotation, else the
-// layout directory's name.
+// signatures claim; empty: for a registry image its repository ("host/repo"), else the image's
+// org.opencontainers.image.title annotation, else the layout directory's name.
 Result<Signed> SignImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
-                         std::string docker_reference);
+                         std::string docker_reference,
+                         const registry::RegistryOptions& registry = {});
 
 // Attests `predicate` about the image the reference names (the index itself for an index).
 Result<Signed> AttestImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
-                           const Predicate& predicate);
+                           const Predicate& predicate,
+                           const registry::RegistryOptions& registry = {});
 
 // What `verify` found for each digest: the root first, then the platform manifests of an index.
 struct Verification {
@@ -40,9 +43,11 @@ struct Verification {
 
 // Checks the signatures (and attestations) of the image against `key`. kVerification, saying
 // which check failed for each candidate, unless a valid signature covers exactly the root's
-// digest (and, with `attestations`, a valid attestation too); the report otherwise.
+// digest (and, with `attestations`, a valid attestation covers the root, or for an index each of
+// its platform manifests, as a multi-platform build attests them); the report otherwise.
 Result<Verification> VerifyImage(const oci::ImageRef& ref, const sign::PublicKey& key,
-                                 bool attestations);
+                                 bool attestations,
+                                 const registry::RegistryOptions& registry = {});
 
 // The SBOM of the image (one platform: `platform` as "amd64" or "linux/arm64", empty for the
 // only one or the host's): the one hardbase stored with it at build time when there is one (it
@@ -50,6 +55,7 @@ Result<Verification> VerifyImage(const oci::ImageRef& ref, const sign::PublicKey
 // with hashes from `lock` when given.
 Result<std::string> ImageSbom(const oci::ImageRef& ref, SbomFormat format,
                               const std::string& platform, const spec::Lock* lock,
-                              bool regenerate);
+                              bool regenerate,
+                              const registry::RegistryOptions& registry = {});
 
 }  // namespace hardbase::pipeline

@@ -178,7 +178,7 @@ bool ReadChunkedBody(SocketReader& reader, std::string* body) {
   }
 }
 
-std::string SerializeHead(const HttpResponse& response, bool keep_alive) {
+std::string SerializeHead(const HttpResponse& response, bool keep_alive, bool head = false) {
   std::string out = "HTTP/1.1 " + std::to_string(response.status) + " " +
                     std::string(HttpReasonPhrase(response.status)) + "\r\n";
   for (const auto& [name, value] : response.headers) {
@@ -186,7 +186,9 @@ std::string SerializeHead(const HttpResponse& response, bool keep_alive) {
     out += name + ": " + value + "\r\n";
   }
   if (response.status != 204 && response.status != 304 && !response.close_delimited) {
-    out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+    uint64_t length = head && response.head_content_length ? *response.head_content_length
+                                                           : response.body.size();
+    out += "Content-Length: " + std::to_string(length) + "\r\n";
   }
   out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   out += "\r\n";
@@ -370,6 +372,11 @@ void HttpServer::SetHandler(Handler handler) {
   handler_ = std::move(shared);
 }
 
+void HttpServer::SetRejectTlsClients(bool reject) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reject_tls_ = reject;
+}
+
 void HttpServer::InjectStatus(const std::string& path, int status, int times, HttpHeaders headers) {
   Fault f;
   f.kind = Fault::Kind::kStatus;
@@ -465,12 +472,24 @@ void HttpServer::AcceptLoop() {
 
 void HttpServer::ServeConnection(Connection* conn) {
   int fd;
+  bool reject_tls;
   {
     std::lock_guard<std::mutex> lock(mu_);
     fd = conn->fd;
+    reject_tls = reject_tls_;
   }
   SocketReader reader(fd);
-  for (;;) {
+  unsigned char first_byte = 0;
+  ssize_t peeked = 0;
+  if (reject_tls) {
+    do {
+      peeked = ::recv(fd, &first_byte, 1, MSG_PEEK);
+    } while (peeked < 0 && errno == EINTR);
+  }
+  // A TLS ClientHello (record type 22) gets the connection closed, which the client sees as a
+  // failed handshake.
+  const bool skip = reject_tls && (peeked != 1 || first_byte == 0x16);
+  for (; !skip;) {
     std::string head;
     if (!reader.ReadHead(&head)) break;
     auto parsed = ParseHttpRequestHead(head);
@@ -508,9 +527,11 @@ void HttpServer::ServeConnection(Connection* conn) {
     std::optional<size_t> truncate_at;
     bool answer = Answer(request, &response, &truncate_at);
     bool sent = false;
-    if (answer) {
+    if (answer && response.drop_connection) {
+      answer = false;  // close below without a word
+    } else if (answer) {
       if (truncate_at || response.close_delimited) keep_alive = false;
-      std::string out = SerializeHead(response, keep_alive);
+      std::string out = SerializeHead(response, keep_alive, request.method == "HEAD");
       if (request.method != "HEAD") {
         size_t n =
             truncate_at ? std::min(*truncate_at, response.body.size()) : response.body.size();

@@ -56,6 +56,12 @@ struct HttpResponse {
   // Send no Content-Length and close the connection after the body (HTTP/1.0 style), so the
   // client cannot know the size in advance.
   bool close_delimited = false;
+  // Close the connection without sending anything (as a server that dies or a connection that is
+  // reset after the request arrived); the other fields are ignored.
+  bool drop_connection = false;
+  // For an answer to HEAD: the Content-Length to announce (the size a GET would send) instead of
+  // the body's size, which is 0. Ignored for other methods.
+  std::optional<uint64_t> head_content_length = std::nullopt;
 };
 
 // Parses a request line and its header fields (everything before the blank line, which is not
@@ -92,6 +98,11 @@ class HttpServer {
   std::string Url(std::string_view path) const;
 
   void SetHandler(Handler handler);
+  // Closes at once every new connection whose first byte opens a TLS handshake (0x16), instead
+  // of waiting for a request head that never comes. Clients such as skopeo try HTTPS first on a
+  // registry they may not verify and fall back to HTTP only after an error, so without this they
+  // wait for their handshake timeout (10 s). Off by default.
+  void SetRejectTlsClients(bool reject);
 
   // Faults for the next `times` requests to `path` (exact match on the path without query).
   // Faults queue per path in the order they were added; each request consumes one unit of the
@@ -147,6 +158,7 @@ class HttpServer {
   std::condition_variable stop_cv_;  // wakes injected delays on Stop
   bool started_ = false;
   bool stopping_ = false;
+  bool reject_tls_ = false;
   std::list<Connection> connections_;
   std::shared_ptr<const Handler> handler_;
   std::map<std::string, std::deque<Fault>> faults_;

@@ -1,0 +1,165 @@
+// `hardbase inspect REF [--json|--raw|--config]`: what an image is, read from wherever it is:
+// digest, media type, platforms, and per platform its config (user, entrypoint, env, ...),
+// layers, and the signatures and SBOMs attached to it.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "oci/image_ref.h"
+#include "oci/manifest.h"
+#include "pipeline/signatures.h"
+#include "registry/registry_source.h"
+
+namespace hardbase::cli {
+namespace {
+
+struct InspectFlags {
+  std::string image;
+  RegistryFlags registry;
+  bool json = false;
+  bool raw = false;
+  bool config = false;
+  std::string platform;
+};
+
+std::string PlatformName(const oci::Platform& p) {
+  return p.os + "/" + p.architecture + (p.variant.empty() ? "" : "/" + p.variant);
+}
+
+// The artifacts attached to `digest`: cosign tags present and referrers.
+Result<nlohmann::json> Attached(oci::ImageSource& source, const std::string& digest) {
+  nlohmann::json out = nlohmann::json::array();
+  for (std::string suffix : {"sig", "att", "sbom"}) {
+    std::string tag = pipeline::CosignTag(digest, suffix);
+    auto found = source.Resolve(tag);
+    if (found) {
+      out.push_back({{"tag", tag}, {"digest", found->digest}});
+    } else if (found.error().code != ErrorCode::kNotFound) {
+      return Fail(found.error());
+    }
+  }
+  HB_TRY(auto referrers, source.Referrers(digest));
+  for (const auto& r : referrers) {
+    out.push_back({{"artifactType", r.artifact_type}, {"digest", r.digest}});
+  }
+  return out;
+}
+
+Result<int> RunInspect(const InspectFlags& flags) {
+  HB_TRY(oci::ImageRef ref, oci::ParseImageRef(flags.image));
+  HB_TRY(auto options, RegistryOptionsFrom(flags.registry));
+  HB_TRY(auto source, registry::OpenAnyImage(ref, options));
+  HB_TRY(oci::Descriptor root, source->Root());
+  HB_TRY(std::string root_bytes, source->ReadBlob(root));
+  if (flags.raw) {
+    std::fwrite(root_bytes.data(), 1, root_bytes.size(), stdout);
+    return 0;
+  }
+  HB_TRY(auto platforms, oci::ResolvePlatforms(*source, root));
+  if (!flags.platform.empty()) {
+    std::string want = flags.platform.starts_with("linux/") ? flags.platform.substr(6)
+                                                            : flags.platform;
+    std::erase_if(platforms, [&](const oci::PlatformImage& p) {
+      const oci::Platform& pl = p.config.platform;
+      return want != pl.architecture &&
+             want != pl.architecture + (pl.variant.empty() ? "" : "/" + pl.variant);
+    });
+    if (platforms.empty()) {
+      return Fail(ErrorCode::kNotFound, "inspect " + flags.image + ": no " + flags.platform +
+                                            " image");
+    }
+  }
+  if (flags.config) {
+    if (platforms.size() != 1) {
+      return Fail(ErrorCode::kUsage, "inspect --config: the image has several platforms; pick "
+                                     "one with --platform");
+    }
+    HB_TRY(std::string config, source->ReadBlob(platforms[0].manifest.config));
+    std::fwrite(config.data(), 1, config.size(), stdout);
+    return 0;
+  }
+
+  nlohmann::json out;
+  out["name"] = ref.ToString();
+  out["digest"] = root.digest;
+  out["mediaType"] = root.media_type;
+  out["size"] = root.size;
+  out["manifest"] = nlohmann::json::parse(root_bytes, nullptr, false);
+  HB_TRY(out["attached"], Attached(*source, root.digest));
+  out["platforms"] = nlohmann::json::array();
+  for (const auto& p : platforms) {
+    const oci::ImageConfig& c = p.config;
+    int64_t layer_bytes = 0;
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& l : p.manifest.layers) {
+      layer_bytes += l.size;
+      layers.push_back({{"digest", l.digest}, {"mediaType", l.media_type}, {"size", l.size}});
+    }
+    nlohmann::json entry = {{"platform", PlatformName(c.platform)},
+                            {"digest", p.descriptor.digest},
+                            {"created", c.created},
+                            {"user", c.user},
+                            {"entrypoint", c.entrypoint},
+                            {"cmd", c.cmd},
+                            {"env", c.env},
+                            {"workingDir", c.working_dir},
+                            {"labels", c.labels},
+                            {"layers", layers},
+                            {"layerBytes", layer_bytes}};
+    if (p.descriptor.digest != root.digest) {
+      HB_TRY(entry["attached"], Attached(*source, p.descriptor.digest));
+    }
+    out["platforms"].push_back(std::move(entry));
+  }
+  if (flags.json) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("Name:       %s\nDigest:     %s\nMediaType:  %s\n", ref.ToString().c_str(),
+              root.digest.c_str(), root.media_type.c_str());
+  for (const auto& a : out["attached"]) {
+    std::printf("Attached:   %s %s\n",
+                a.contains("tag") ? a["tag"].get<std::string>().c_str()
+                                  : a["artifactType"].get<std::string>().c_str(),
+                a["digest"].get<std::string>().c_str());
+  }
+  for (const auto& p : out["platforms"]) {
+    std::printf("\nPlatform:   %s (%s)\n", p["platform"].get<std::string>().c_str(),
+                p["digest"].get<std::string>().c_str());
+    std::printf("Created:    %s\nUser:       %s\n", p["created"].get<std::string>().c_str(),
+                p["user"].get<std::string>().c_str());
+    std::printf("Entrypoint: %s\nCmd:        %s\n", p["entrypoint"].dump().c_str(),
+                p["cmd"].dump().c_str());
+    for (const auto& e : p["env"]) std::printf("Env:        %s\n", e.get<std::string>().c_str());
+    std::printf("Layers:     %zu (%s bytes)\n", p["layers"].size(),
+                std::to_string(p["layerBytes"].get<int64_t>()).c_str());
+    if (p.contains("attached")) {
+      for (const auto& a : p["attached"]) {
+        std::printf("Attached:   %s %s\n",
+                    a.contains("tag") ? a["tag"].get<std::string>().c_str()
+                                      : a["artifactType"].get<std::string>().c_str(),
+                    a["digest"].get<std::string>().c_str());
+      }
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddInspectCommand(CLI::App& app, CommandRunner& runner) {
+  auto flags = std::make_shared<InspectFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "inspect", "Show an image's digest, platforms, config, layers and attached artifacts");
+  cmd->add_option("IMAGE", flags->image, "[docker://]HOST/REPO[:TAG|@DIGEST], oci:DIR[:TAG], ...")
+      ->required();
+  AddRegistryFlags(cmd, flags->registry);
+  cmd->add_flag("--json", flags->json, "Print JSON");
+  cmd->add_flag("--raw", flags->raw, "Print the manifest (or index) exactly as stored");
+  cmd->add_flag("--config", flags->config, "Print the image config exactly as stored");
+  cmd->add_option("--platform", flags->platform, "Only this platform: amd64, linux/arm64, ...");
+  cmd->callback([&runner, flags] { runner = [flags] { return RunInspect(*flags); }; });
+}
+
+}  // namespace hardbase::cli

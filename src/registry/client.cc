@@ -1,0 +1,871 @@
+#include "registry/client.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "base/base64.h"
+#include "base/sha256.h"
+#include "oci/image_ref.h"
+#include "oci/manifest.h"
+
+namespace hardbase::registry {
+
+const char kManifestAccept[] =
+    "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, "
+    "application/vnd.docker.distribution.manifest.v2+json, "
+    "application/vnd.docker.distribution.manifest.list.v2+json";
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::chrono::seconds kMaxRetryAfter{30};
+// A token is fetched again this long before it expires, so no request carries a stale one.
+constexpr std::chrono::seconds kTokenMargin{5};
+
+std::string PercentEncode(std::string_view s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string AppendQuery(const std::string& url, std::string_view query) {
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + std::string(query);
+}
+
+// The registry's own explanation of a failure ({"errors":[{"code","message"}]}), when it gave one.
+std::string RegistryErrorText(const net::Response& response) {
+  auto json = nlohmann::json::parse(response.body, nullptr, false);
+  std::string text;
+  if (json.is_object() && json.contains("errors") && json["errors"].is_array()) {
+    for (const auto& e : json["errors"]) {
+      if (!e.is_object()) continue;
+      if (!text.empty()) text += "; ";
+      if (e.contains("code") && e["code"].is_string()) text += e["code"].get<std::string>();
+      if (e.contains("message") && e["message"].is_string()) {
+        text += ": " + e["message"].get<std::string>();
+      }
+    }
+  }
+  return text;
+}
+
+bool IsRetryableStatus(long status) {
+  return status == 408 || status == 429 || (status >= 500 && status != 501 && status != 505);
+}
+
+std::optional<std::chrono::milliseconds> RetryAfter(const net::Response& response) {
+  auto value = response.Header("Retry-After");
+  if (!value) return std::nullopt;
+  char* end = nullptr;
+  long secs = std::strtol(value->c_str(), &end, 10);
+  if (end == value->c_str() || secs < 0) return std::nullopt;
+  return std::chrono::milliseconds(std::min<long>(secs, kMaxRetryAfter.count()) * 1000);
+}
+
+// "Range: 0-1234" (docker/distribution's upload status) -> the next offset (1235). The range is
+// inclusive, so nothing uploaded yet is written "0-0" too (distribution's way); uploads in chunks
+// are larger than one byte, so "0-0" is read as nothing.
+std::optional<uint64_t> UploadedUpTo(const net::Response& response) {
+  auto range = response.Header("Range");
+  if (!range) return std::nullopt;
+  std::string_view r = *range;
+  if (r.starts_with("bytes=")) r.remove_prefix(6);
+  size_t dash = r.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  uint64_t end = 0;
+  std::string_view digits = r.substr(dash + 1);
+  if (digits.empty()) return std::nullopt;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    end = end * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (end == 0 && r.substr(0, dash) == "0") return 0;
+  return end + 1;
+}
+
+// The media type a manifest names itself, else what the registry said it was.
+std::string ManifestMediaType(const std::string& bytes, const net::Response& response) {
+  auto json = nlohmann::json::parse(bytes, nullptr, false);
+  if (json.is_object() && json.contains("mediaType") && json["mediaType"].is_string()) {
+    return json["mediaType"].get<std::string>();
+  }
+  std::string type = response.Header("Content-Type").value_or("");
+  if (size_t semi = type.find(';'); semi != std::string::npos) type.resize(semi);
+  if (type.empty() || type == "application/json") {
+    // An OCI document without mediaType: an index has "manifests".
+    if (json.is_object() && json.contains("manifests")) {
+      return "application/vnd.oci.image.index.v1+json";
+    }
+    return "application/vnd.oci.image.manifest.v1+json";
+  }
+  return type;
+}
+
+}  // namespace
+
+struct Registry::Impl {
+  std::string host;
+  RegistryOptions options;
+  std::unique_ptr<net::HttpClient> http;
+
+  std::mutex ping_mu;  // held by the first call's ping (Base)
+  std::mutex mu;
+  std::string base;  // "https://host", decided by the first call
+  bool credentials_loaded = false;
+  std::optional<Credentials> credentials;
+  enum class AuthScheme { kNone, kBasic, kBearer } scheme = AuthScheme::kNone;
+  std::string realm, service;
+  struct CachedToken {
+    std::string token;
+    Clock::time_point expires;
+  };
+  std::map<std::string, CachedToken> tokens;  // by scope string
+  std::map<std::string, std::set<std::string>> actions;  // repository -> actions wanted so far
+  Stats stats;
+  std::minstd_rand rng{static_cast<unsigned>(Clock::now().time_since_epoch().count())};
+
+  std::chrono::milliseconds Backoff(int attempt) {
+    double ms = static_cast<double>(options.initial_backoff.count());
+    for (int i = 1; i < attempt && ms < 10000; ++i) ms *= 2;
+    std::lock_guard<std::mutex> lock(mu);
+    std::uniform_real_distribution<double> jitter(1.0, 1.25);
+    return std::chrono::milliseconds(static_cast<int64_t>(std::min(ms, 10000.0) * jitter(rng)));
+  }
+
+  void CountRetry() {
+    std::lock_guard<std::mutex> lock(mu);
+    ++stats.retries;
+  }
+
+  Result<std::optional<Credentials>> GetCredentials() {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!credentials_loaded) {
+      if (options.credentials) {
+        credentials = options.credentials;
+      } else {
+        HB_TRY(auto loaded, LoadCredentials(host, options.auth_file));
+        credentials = std::move(loaded);
+      }
+      credentials_loaded = true;
+    }
+    return credentials;
+  }
+
+  // The scope string for calls on these repositories with these actions; actions wanted earlier
+  // for a repository are kept, so one token serves a whole push.
+  std::string Scope(const std::vector<std::pair<std::string, std::string>>& wanted) {
+    std::lock_guard<std::mutex> lock(mu);
+    std::string scope;
+    for (const auto& [repo, action_list] : wanted) {
+      auto& set = actions[repo];
+      for (size_t start = 0; start <= action_list.size();) {
+        size_t comma = action_list.find(',', start);
+        if (comma == std::string::npos) comma = action_list.size();
+        if (comma > start) set.insert(action_list.substr(start, comma - start));
+        start = comma + 1;
+      }
+      if (!scope.empty()) scope += ' ';
+      scope += "repository:" + repo + ":";
+      bool first = true;
+      for (const auto& a : set) {
+        if (!first) scope += ',';
+        scope += a;
+        first = false;
+      }
+    }
+    return scope;
+  }
+
+  // One request to the token service for `scope` (space-separated scopes).
+  Result<std::string> FetchToken(const std::string& scope) {
+    std::string realm_copy, service_copy;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      realm_copy = realm;
+      service_copy = service;
+    }
+    HB_TRY(auto creds, GetCredentials());
+    net::Request request;
+    std::string query;
+    if (!service_copy.empty()) query += "service=" + PercentEncode(service_copy);
+    for (size_t start = 0; start < scope.size();) {
+      size_t sp = scope.find(' ', start);
+      if (sp == std::string::npos) sp = scope.size();
+      if (!query.empty()) query += '&';
+      query += "scope=" + PercentEncode(scope.substr(start, sp - start));
+      start = sp + 1;
+    }
+    if (creds && !creds->identity_token.empty()) {
+      // OAuth2 refresh-token grant (docker/distribution's token spec).
+      request.method = "POST";
+      request.url = realm_copy;
+      request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+      request.body = query + "&grant_type=refresh_token&client_id=hardbase&refresh_token=" +
+                     PercentEncode(creds->identity_token);
+    } else {
+      request.url = query.empty() ? realm_copy : AppendQuery(realm_copy, query);
+      if (creds) {
+        request.headers.emplace_back(
+            "Authorization", "Basic " + Base64Encode(creds->username + ":" + creds->password));
+      }
+    }
+    const std::string what = "token from " + realm_copy;
+    for (int attempt = 1;; ++attempt) {
+      HB_TRY(net::Response response, http->Send(request));
+      bool transient = (response.status == 0 && response.transient) ||
+                       IsRetryableStatus(response.status);
+      if (transient && attempt < options.max_attempts) {
+        CountRetry();
+        std::this_thread::sleep_for(RetryAfter(response).value_or(Backoff(attempt)));
+        continue;
+      }
+      if (response.status == 0) {
+        return Fail(ErrorCode::kNetwork, what + ": " + response.transport_error);
+      }
+      if (response.status == 401 || response.status == 403) {
+        return Fail(ErrorCode::kAuth,
+                    what + ": credentials " +
+                        (creds ? "of user " + creds->username + " refused" : "required") +
+                        " (HTTP " + std::to_string(response.status) + ")");
+      }
+      if (response.status != 200) {
+        return Fail(ErrorCode::kNetwork, what + ": HTTP " + std::to_string(response.status));
+      }
+      HB_TRY(Token token, ParseTokenResponse(response.body));
+      std::lock_guard<std::mutex> lock(mu);
+      ++stats.tokens_fetched;
+      tokens[scope] = {token.token, Clock::now() + token.expires_in};
+      return token.token;
+    }
+  }
+
+  // The Authorization header value for a call needing `scope`, if any is known to be needed.
+  Result<std::optional<std::string>> Authorization(const std::string& scope, bool refresh) {
+    AuthScheme current;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      current = scheme;
+      if (current == AuthScheme::kBearer && !refresh) {
+        auto it = tokens.find(scope);
+        if (it != tokens.end() && Clock::now() + kTokenMargin < it->second.expires) {
+          return "Bearer " + it->second.token;
+        }
+      }
+    }
+    switch (current) {
+      case AuthScheme::kNone:
+        return std::optional<std::string>();
+      case AuthScheme::kBasic: {
+        HB_TRY(auto creds, GetCredentials());
+        if (!creds) {
+          return Fail(ErrorCode::kAuth, host + " requires a login: run `hardbase login " + host +
+                                            "` or pass --creds USER:PASS");
+        }
+        return "Basic " + Base64Encode(creds->username + ":" + creds->password);
+      }
+      case AuthScheme::kBearer: {
+        HB_TRY(std::string token, FetchToken(scope));
+        return "Bearer " + token;
+      }
+    }
+    return std::optional<std::string>();
+  }
+
+  // Learns from a 401 how this registry wants to be spoken to.
+  Result<void> LearnChallenge(const net::Response& response) {
+    auto header = response.Header("WWW-Authenticate");
+    if (!header) {
+      return Fail(ErrorCode::kAuth, host + " answered 401 without a WWW-Authenticate challenge");
+    }
+    HB_TRY(auto challenges, ParseWwwAuthenticate(*header));
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& c : challenges) {
+      if (c.scheme == "bearer" && c.params.count("realm")) {
+        scheme = AuthScheme::kBearer;
+        realm = c.params.at("realm");
+        service = c.params.count("service") ? c.params.at("service") : "";
+        return {};
+      }
+    }
+    for (const auto& c : challenges) {
+      if (c.scheme == "basic") {
+        scheme = AuthScheme::kBasic;
+        return {};
+      }
+    }
+    return Fail(ErrorCode::kAuth, host + " asks for an authentication scheme hardbase does not "
+                                         "speak: " + *header);
+  }
+
+  // GET /v2/ once: decides http or https and learns the auth scheme.
+  Result<std::string> Base() {
+    // One ping, however many threads ask at once.
+    std::lock_guard<std::mutex> ping_lock(ping_mu);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!base.empty()) return base;
+    }
+    std::vector<std::string> candidates;
+    if (options.plain_http) {
+      candidates = {"http://" + host};
+    } else if (!options.tls_verify) {
+      candidates = {"https://" + host, "http://" + host};
+    } else {
+      candidates = {"https://" + host};
+    }
+    std::string last_error;
+    for (const std::string& candidate : candidates) {
+      net::Request request;
+      request.url = candidate + "/v2/";
+      for (int attempt = 1;; ++attempt) {
+        HB_TRY(net::Response response, http->Send(request));
+        bool transient = (response.status == 0 && response.transient) ||
+                         IsRetryableStatus(response.status);
+        // Without TLS checks, a server that does not speak TLS is tried over http at once.
+        bool try_next = response.status == 0 && candidate.starts_with("https://") &&
+                        candidates.size() > 1;
+        if (transient && !try_next && attempt < options.max_attempts) {
+          CountRetry();
+          std::this_thread::sleep_for(RetryAfter(response).value_or(Backoff(attempt)));
+          continue;
+        }
+        if (response.status == 0) {
+          last_error = "GET " + request.url + ": " + response.transport_error;
+          break;
+        }
+        if (response.status == 401) HB_TRY_VOID(LearnChallenge(response));
+        if (response.status != 200 && response.status != 401) {
+          return Fail(ErrorCode::kNetwork, "GET " + request.url + ": HTTP " +
+                                               std::to_string(response.status) +
+                                               " (not an OCI registry?)");
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        base = candidate;
+        return base;
+      }
+    }
+    return Fail(ErrorCode::kNetwork, last_error);
+  }
+
+  // Sends `request` (its url a path under /v2/ or an absolute URL) with the authorization
+  // `scope` needs, answering one 401 by authenticating again, and trying again after 429, 5xx
+  // and dropped connections unless `retry` is false (bodies read from a stream cannot be sent
+  // twice). The registry's answer, whatever its status.
+  Result<net::Response> Call(net::Request request, const std::string& scope, bool retry = true) {
+    HB_TRY(std::string root, Base());
+    if (request.url.starts_with("/")) request.url = root + request.url;
+    const std::string what = request.method + " " + request.url;
+    bool reauthenticated = false;
+    bool refresh = false;
+    for (int attempt = 1;;) {
+      net::Request sent = request;
+      HB_TRY(auto authorization, Authorization(scope, refresh));
+      if (authorization) sent.headers.emplace_back("Authorization", *authorization);
+      HB_TRY(net::Response response, http->Send(sent));
+      if (response.status == 401 && !reauthenticated && (retry || !request.body_reader)) {
+        // First contact with auth, or a token that expired or lacks this scope.
+        reauthenticated = true;
+        refresh = true;
+        HB_TRY_VOID(LearnChallenge(response));
+        continue;
+      }
+      refresh = false;
+      if (response.status == 401 && request.body_reader && !retry) {
+        // A streamed body cannot be sent again from here: forget the token and let the caller
+        // (an upload, which knows how to start again) decide.
+        std::lock_guard<std::mutex> lock(mu);
+        tokens.erase(scope);
+        return response;
+      }
+      if (response.status == 401 || response.status == 403) {
+        HB_TRY(auto creds, GetCredentials());
+        std::string detail = RegistryErrorText(response);
+        std::string why = creds ? "access denied for user " + creds->username
+                                : "authentication required (run `hardbase login " + host +
+                                      "` or pass --creds)";
+        if (!detail.empty()) why += " (" + detail + ")";
+        return Fail(ErrorCode::kAuth, what + ": " + why);
+      }
+      bool transient = (response.status == 0 && response.transient) ||
+                       IsRetryableStatus(response.status);
+      if (transient && retry && attempt < options.max_attempts) {
+        CountRetry();
+        auto delay = RetryAfter(response).value_or(Backoff(attempt));
+        LogDebug("{}: {}; trying again in {} ms", what,
+                 response.status ? "HTTP " + std::to_string(response.status)
+                                 : response.transport_error,
+                 delay.count());
+        std::this_thread::sleep_for(delay);
+        ++attempt;
+        continue;
+      }
+      // Without retries the caller decides what a failed exchange means (an upload asks the
+      // registry where it stands).
+      if (response.status == 0 && retry) {
+        return Fail(ErrorCode::kNetwork, what + ": " + response.transport_error);
+      }
+      return response;
+    }
+  }
+
+  Error Unexpected(const net::Response& response, const std::string& what) {
+    std::string detail = RegistryErrorText(response);
+    ErrorCode code = response.status == 404 ? ErrorCode::kNotFound : ErrorCode::kNetwork;
+    return Error{code, what + ": HTTP " + std::to_string(response.status) +
+                           (detail.empty() ? "" : " " + detail)};
+  }
+
+  std::string Resolve(const std::string& location) {
+    if (location.starts_with("http://") || location.starts_with("https://")) return location;
+    std::lock_guard<std::mutex> lock(mu);
+    return location.starts_with("/") ? base + location : base + "/" + location;
+  }
+};
+
+Registry::Registry(std::string host, RegistryOptions options)
+    : impl_(std::make_unique<Impl>()), host_(host) {
+  impl_->host = std::move(host);
+  impl_->options = std::move(options);
+  net::ClientOptions http_options;
+  http_options.tls_verify = impl_->options.tls_verify;
+  http_options.ca_file = impl_->options.ca_file;
+  impl_->http = net::MakeCurlClient(http_options);
+}
+
+Registry::~Registry() = default;
+
+Result<std::unique_ptr<Registry>> Registry::Open(std::string host, RegistryOptions options) {
+  if (host.empty()) return Fail(ErrorCode::kUsage, "registry host is empty");
+  return std::unique_ptr<Registry>(new Registry(std::move(host), std::move(options)));
+}
+
+std::string Registry::BaseUrl() {
+  auto base = impl_->Base();
+  return base ? *base : "https://" + host_;
+}
+
+Registry::Stats Registry::stats() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->stats;
+}
+
+Result<void> Registry::CheckLogin() {
+  // /v2/ with the credentials: Basic is checked by the registry, Bearer by the token service.
+  HB_TRY(std::string base, impl_->Base());
+  net::Request request;
+  request.url = "/v2/";
+  HB_TRY(net::Response response, impl_->Call(request, ""));
+  if (response.status != 200) return Fail(impl_->Unexpected(response, "GET " + base + "/v2/"));
+  return {};
+}
+
+Result<ManifestBytes> Registry::GetManifest(std::string_view repository,
+                                            std::string_view reference) {
+  std::string scope = impl_->Scope({{std::string(repository), "pull"}});
+  net::Request request;
+  request.url = "/v2/" + std::string(repository) + "/manifests/" + std::string(reference);
+  request.headers.emplace_back("Accept", kManifestAccept);
+  request.max_body = uint64_t{64} << 20;
+  const std::string what = host_ + "/" + std::string(repository) +
+                           (oci::IsSha256Digest(reference) ? "@" : ":") + std::string(reference);
+  HB_TRY(net::Response response, impl_->Call(request, scope));
+  if (response.status == 404) {
+    return Fail(ErrorCode::kNotFound, what + ": manifest unknown");
+  }
+  if (response.status != 200) return Fail(impl_->Unexpected(response, "get manifest " + what));
+  ManifestBytes manifest;
+  manifest.descriptor.digest = "sha256:" + Sha256Hex(response.body);
+  manifest.descriptor.size = static_cast<int64_t>(response.body.size());
+  manifest.descriptor.media_type = ManifestMediaType(response.body, response);
+  if (oci::IsSha256Digest(reference) && manifest.descriptor.digest != reference) {
+    return Fail(ErrorCode::kIntegrity, what + ": the registry sent a manifest with digest " +
+                                           manifest.descriptor.digest);
+  }
+  if (auto said = response.Header("Docker-Content-Digest");
+      said && said->starts_with("sha256:") && *said != manifest.descriptor.digest) {
+    return Fail(ErrorCode::kIntegrity, what + ": Docker-Content-Digest " + *said +
+                                           " does not match the manifest's bytes (" +
+                                           manifest.descriptor.digest + ")");
+  }
+  manifest.bytes = std::move(response.body);
+  return manifest;
+}
+
+Result<std::optional<oci::Descriptor>> Registry::HeadManifest(std::string_view repository,
+                                                              std::string_view reference) {
+  std::string scope = impl_->Scope({{std::string(repository), "pull"}});
+  net::Request request;
+  request.method = "HEAD";
+  request.url = "/v2/" + std::string(repository) + "/manifests/" + std::string(reference);
+  request.headers.emplace_back("Accept", kManifestAccept);
+  HB_TRY(net::Response response, impl_->Call(request, scope));
+  if (response.status == 404) return std::optional<oci::Descriptor>();
+  if (response.status != 200) {
+    return Fail(impl_->Unexpected(response, "head manifest " + host_ + "/" +
+                                                std::string(repository) + ":" +
+                                                std::string(reference)));
+  }
+  auto digest = response.Header("Docker-Content-Digest");
+  auto type = response.Header("Content-Type");
+  auto length = response.Header("Content-Length");
+  if (!digest || !oci::IsSha256Digest(*digest) || !type || !length ||
+      type->starts_with("application/json")) {
+    // Not enough said to trust; the manifest itself tells.
+    HB_TRY(ManifestBytes manifest, GetManifest(repository, reference));
+    return std::optional<oci::Descriptor>(manifest.descriptor);
+  }
+  oci::Descriptor d;
+  d.digest = *digest;
+  d.media_type = type->substr(0, type->find(';'));
+  d.size = std::strtoll(length->c_str(), nullptr, 10);
+  return std::optional<oci::Descriptor>(d);
+}
+
+Result<oci::Descriptor> Registry::PutManifest(std::string_view repository,
+                                              std::string_view reference,
+                                              const std::string& media_type,
+                                              const std::string& bytes,
+                                              bool* subject_acknowledged) {
+  std::string scope = impl_->Scope({{std::string(repository), "pull,push"}});
+  net::Request request;
+  request.method = "PUT";
+  request.url = "/v2/" + std::string(repository) + "/manifests/" + std::string(reference);
+  request.headers.emplace_back("Content-Type", media_type);
+  request.body = bytes;
+  const std::string what = "push manifest " + host_ + "/" + std::string(repository) +
+                           (oci::IsSha256Digest(reference) ? "@" : ":") + std::string(reference);
+  HB_TRY(net::Response response, impl_->Call(request, scope));
+  if (response.status != 201 && response.status != 200) {
+    return Fail(impl_->Unexpected(response, what));
+  }
+  oci::Descriptor d;
+  d.media_type = media_type;
+  d.digest = "sha256:" + Sha256Hex(bytes);
+  d.size = static_cast<int64_t>(bytes.size());
+  if (auto said = response.Header("Docker-Content-Digest");
+      said && said->starts_with("sha256:") && *said != d.digest) {
+    return Fail(ErrorCode::kIntegrity,
+                what + ": the registry stored digest " + *said + " for bytes of " + d.digest);
+  }
+  if (subject_acknowledged) *subject_acknowledged = response.Header("OCI-Subject").has_value();
+  return d;
+}
+
+Result<void> Registry::DeleteManifest(std::string_view repository, std::string_view digest) {
+  std::string scope = impl_->Scope({{std::string(repository), "delete"}});
+  net::Request request;
+  request.method = "DELETE";
+  request.url = "/v2/" + std::string(repository) + "/manifests/" + std::string(digest);
+  HB_TRY(net::Response response, impl_->Call(request, scope));
+  if (response.status != 202 && response.status != 200) {
+    return Fail(impl_->Unexpected(response, "delete " + host_ + "/" + std::string(repository) +
+                                                "@" + std::string(digest)));
+  }
+  return {};
+}
+
+Result<bool> Registry::HasBlob(std::string_view repository, std::string_view digest) {
+  std::string scope = impl_->Scope({{std::string(repository), "pull"}});
+  net::Request request;
+  request.method = "HEAD";
+  request.url = "/v2/" + std::string(repository) + "/blobs/" + std::string(digest);
+  request.follow_redirects = true;
+  HB_TRY(net::Response response, impl_->Call(request, scope));
+  if (response.status == 200) return true;
+  if (response.status == 404) return false;
+  return Fail(impl_->Unexpected(response, "head blob " + host_ + "/" + std::string(repository) +
+                                              "@" + std::string(digest)));
+}
+
+Result<void> Registry::GetBlob(std::string_view repository, const oci::Descriptor& blob,
+                               const std::function<Result<void>(std::string_view)>& sink) {
+  std::string scope = impl_->Scope({{std::string(repository), "pull"}});
+  const std::string what =
+      "get blob " + host_ + "/" + std::string(repository) + "@" + blob.digest;
+  uint64_t received = 0;
+  for (int attempt = 1;; ++attempt) {
+    net::Request request;
+    request.url = "/v2/" + std::string(repository) + "/blobs/" + blob.digest;
+    request.follow_redirects = true;
+    const uint64_t asked_from = received;
+    if (asked_from > 0) {
+      request.headers.emplace_back("Range", "bytes=" + std::to_string(asked_from) + "-");
+    }
+    // A server that ignores Range starts over: skip what the sink already has.
+    uint64_t skip = 0;
+    bool first = true;
+    request.body_sink = [&](const net::Response& head, std::string_view data) -> Result<void> {
+      if (first) {
+        first = false;
+        skip = head.status == 206 ? 0 : asked_from;
+        if (head.status == 206) {
+          auto range = head.Header("Content-Range");
+          if (!range || range->find("bytes " + std::to_string(asked_from) + "-") != 0) {
+            return Fail(ErrorCode::kNetwork, "the registry resumed at another offset");
+          }
+        }
+      }
+      size_t drop = static_cast<size_t>(std::min<uint64_t>(skip, data.size()));
+      skip -= drop;
+      data.remove_prefix(drop);
+      if (data.empty()) return {};
+      if (blob.size >= 0 && received + data.size() > static_cast<uint64_t>(blob.size)) {
+        return Fail(ErrorCode::kIntegrity, "more than the " + std::to_string(blob.size) +
+                                               " bytes the descriptor says");
+      }
+      received += data.size();
+      return sink(data);
+    };
+    HB_TRY(net::Response response, impl_->Call(std::move(request), scope, false));
+    if (response.status == 200 || response.status == 206) {
+      if (received == static_cast<uint64_t>(blob.size)) return {};
+      if (attempt >= impl_->options.max_attempts) {
+        return Fail(ErrorCode::kNetwork, what + ": ended after " + std::to_string(received) +
+                                             " of " + std::to_string(blob.size) + " bytes");
+      }
+    } else if (response.status == 0 && response.transient) {
+      if (attempt >= impl_->options.max_attempts) {
+        return Fail(ErrorCode::kNetwork, what + ": " + response.transport_error);
+      }
+    } else if (IsRetryableStatus(response.status) && attempt < impl_->options.max_attempts) {
+    } else if (response.status == 404) {
+      return Fail(ErrorCode::kNotFound, what + ": blob unknown");
+    } else {
+      return Fail(impl_->Unexpected(response, what));
+    }
+    impl_->CountRetry();
+    std::this_thread::sleep_for(RetryAfter(response).value_or(impl_->Backoff(attempt)));
+  }
+}
+
+Result<bool> Registry::MountBlob(std::string_view repository, std::string_view digest,
+                                 std::string_view from_repository) {
+  std::string scope = impl_->Scope(
+      {{std::string(repository), "pull,push"}, {std::string(from_repository), "pull"}});
+  net::Request request;
+  request.method = "POST";
+  request.url = "/v2/" + std::string(repository) + "/blobs/uploads/?mount=" +
+                PercentEncode(digest) + "&from=" + PercentEncode(from_repository);
+  HB_TRY(net::Response response, impl_->Call(request, scope));
+  if (response.status == 201) return true;
+  if (response.status == 202) {
+    // The registry opened an upload session instead; close it so it does not linger.
+    if (auto location = response.Header("Location")) {
+      net::Request cancel;
+      cancel.method = "DELETE";
+      cancel.url = impl_->Resolve(*location);
+      (void)impl_->Call(cancel, scope, false);
+    }
+    return false;
+  }
+  return Fail(impl_->Unexpected(response, "mount " + std::string(digest) + " from " +
+                                              std::string(from_repository)));
+}
+
+Result<void> Registry::PutBlob(std::string_view repository, const oci::Descriptor& blob,
+                               const ByteOpener& open, Progress* progress) {
+  std::string scope = impl_->Scope({{std::string(repository), "pull,push"}});
+  const std::string what =
+      "push blob " + blob.digest + " to " + host_ + "/" + std::string(repository);
+  const uint64_t size = static_cast<uint64_t>(blob.size);
+  const uint64_t chunk = std::max<uint64_t>(impl_->options.chunk_size, 1);
+  const bool chunked = size > chunk;
+  uint64_t reported = 0;  // progress already counted, so retried bytes count once
+
+  auto start_session = [&]() -> Result<std::string> {
+    net::Request post;
+    post.method = "POST";
+    post.url = "/v2/" + std::string(repository) + "/blobs/uploads/";
+    HB_TRY(net::Response response, impl_->Call(post, scope));
+    auto location = response.Header("Location");
+    if (response.status != 202 || !location) {
+      return Fail(impl_->Unexpected(response, what + ": start upload"));
+    }
+    return impl_->Resolve(*location);
+  };
+  // A request whose body is bytes [offset, offset + length) of the blob.
+  auto body_request = [&](std::string method, std::string url, uint64_t offset,
+                          uint64_t length) -> Result<net::Request> {
+    HB_TRY(ByteReader reader, open(offset));
+    net::Request request;
+    request.method = std::move(method);
+    request.url = std::move(url);
+    request.headers.emplace_back("Content-Type", "application/octet-stream");
+    request.body_size = length;
+    auto position = std::make_shared<uint64_t>(offset);
+    request.body_reader = [reader, position, progress, &reported](char* buf,
+                                                                  size_t n) -> Result<size_t> {
+      HB_TRY(size_t got, reader(buf, n));
+      *position += got;
+      if (progress && *position > reported) {
+        progress->Advance(*position - reported);
+        reported = *position;
+      }
+      return got;
+    };
+    return request;
+  };
+
+  int failures = 0;
+  auto give_up_or_wait = [&](const net::Response& response,
+                             const std::string& step) -> Result<void> {
+    // 401 here is a token that expired during the upload (Call already forgot it).
+    bool transient = (response.status == 0 && response.transient) ||
+                     IsRetryableStatus(response.status) || response.status == 401;
+    if (!transient) {
+      if (response.status == 0) {
+        return Fail(ErrorCode::kNetwork, what + ": " + step + ": " + response.transport_error);
+      }
+      return Fail(impl_->Unexpected(response, what + ": " + step));
+    }
+    if (++failures >= impl_->options.max_attempts) {
+      return Fail(ErrorCode::kNetwork,
+                  what + ": " + step + ": " +
+                      (response.status ? "HTTP " + std::to_string(response.status)
+                                       : response.transport_error) +
+                      " (after " + std::to_string(failures) + " attempts)");
+    }
+    impl_->CountRetry();
+    LogDebug("{}: {} failed ({}); trying again", what, step,
+             response.status ? "HTTP " + std::to_string(response.status)
+                             : response.transport_error);
+    std::this_thread::sleep_for(RetryAfter(response).value_or(impl_->Backoff(failures)));
+    return {};
+  };
+
+  if (!chunked) {
+    for (;;) {
+      HB_TRY(std::string location, start_session());
+      HB_TRY(net::Request put, body_request("PUT", AppendQuery(location, "digest=" +
+                                                                          PercentEncode(blob.digest)),
+                                            0, size));
+      HB_TRY(net::Response response, impl_->Call(std::move(put), scope, false));
+      if (response.status == 201 || response.status == 204) return {};
+      HB_TRY(bool arrived, HasBlob(repository, blob.digest));  // only the answer was lost?
+      if (arrived) return {};
+      HB_TRY_VOID(give_up_or_wait(response, "upload"));
+    }
+  }
+
+  // Rounds of a whole chunked upload: a registry that loses an upload (see below) gets another.
+  for (int round = 1;; ++round) {
+    HB_TRY(std::string location, start_session());
+    uint64_t offset = 0;
+    while (offset < size) {
+      uint64_t length = std::min(chunk, size - offset);
+      HB_TRY(net::Request patch, body_request("PATCH", location, offset, length));
+      patch.headers.emplace_back("Content-Range", std::to_string(offset) + "-" +
+                                                      std::to_string(offset + length - 1));
+      HB_TRY(net::Response response, impl_->Call(std::move(patch), scope, false));
+      if (response.status == 202) {
+        if (auto next = response.Header("Location")) location = impl_->Resolve(*next);
+        offset = UploadedUpTo(response).value_or(offset + length);
+        continue;
+      }
+      if (response.status != 416) {
+        HB_TRY_VOID(give_up_or_wait(response, "upload chunk"));
+      } else if (++failures >= impl_->options.max_attempts) {
+        return Fail(impl_->Unexpected(response, what + ": upload chunk"));
+      }
+      // Where does the upload stand? The registry may hold part of the chunk that failed.
+      net::Request status;
+      status.url = location;
+      HB_TRY(net::Response stand, impl_->Call(status, scope));
+      if (stand.status == 204 || stand.status == 200) {
+        if (auto next = stand.Header("Location")) location = impl_->Resolve(*next);
+        offset = UploadedUpTo(stand).value_or(0);
+        LogDebug("{}: the registry holds {} bytes; going on from there", what, offset);
+      } else {
+        // The registry dropped the upload: docker/distribution does when bytes of the failed
+        // chunk reached it (its upload state no longer matches). Start again from the beginning.
+        LogDebug("{}: the registry lost the upload (HTTP {}); starting again", what,
+                 stand.status);
+        HB_TRY(location, start_session());
+        offset = 0;
+      }
+    }
+    for (;;) {
+      net::Request put;
+      put.method = "PUT";
+      put.url = AppendQuery(location, "digest=" + PercentEncode(blob.digest));
+      put.headers.emplace_back("Content-Type", "application/octet-stream");
+      HB_TRY(net::Response response, impl_->Call(put, scope, false));
+      if (response.status == 201 || response.status == 204) return {};
+      // A lost answer may hide a finished upload (the request replayed then finds none).
+      HB_TRY(bool arrived, HasBlob(repository, blob.digest));
+      if (arrived) return {};
+      if (response.status == 404 && round < impl_->options.max_attempts) break;
+      HB_TRY_VOID(give_up_or_wait(response, "finish upload"));
+    }
+  }
+}
+
+Result<std::vector<std::string>> Registry::Tags(std::string_view repository) {
+  std::string scope = impl_->Scope({{std::string(repository), "pull"}});
+  std::vector<std::string> tags;
+  std::string url = "/v2/" + std::string(repository) + "/tags/list";
+  while (!url.empty()) {
+    net::Request request;
+    request.url = url;
+    HB_TRY(net::Response response, impl_->Call(request, scope));
+    if (response.status == 404) return tags;
+    if (response.status != 200) {
+      return Fail(impl_->Unexpected(response, "list tags of " + host_ + "/" +
+                                                  std::string(repository)));
+    }
+    auto json = nlohmann::json::parse(response.body, nullptr, false);
+    if (!json.is_object()) {
+      return Fail(ErrorCode::kSpec, "list tags of " + host_ + "/" + std::string(repository) +
+                                        ": the answer is not a JSON object");
+    }
+    if (json.contains("tags") && json["tags"].is_array()) {
+      for (const auto& t : json["tags"]) {
+        if (t.is_string()) tags.push_back(t.get<std::string>());
+      }
+    }
+    // Pagination: Link: </v2/name/tags/list?n=100&last=x>; rel="next"
+    url.clear();
+    if (auto link = response.Header("Link"); link && link->find("rel=\"next\"") != std::string::npos) {
+      size_t open = link->find('<'), close = link->find('>');
+      if (open != std::string::npos && close != std::string::npos && close > open) {
+        url = impl_->Resolve(link->substr(open + 1, close - open - 1));
+      }
+    }
+  }
+  return tags;
+}
+
+Result<std::optional<std::vector<oci::Descriptor>>> Registry::Referrers(
+    std::string_view repository, std::string_view digest) {
+  using Found = std::optional<std::vector<oci::Descriptor>>;
+  std::string scope = impl_->Scope({{std::string(repository), "pull"}});
+  net::Request request;
+  request.url = "/v2/" + std::string(repository) + "/referrers/" + std::string(digest);
+  request.headers.emplace_back("Accept", "application/vnd.oci.image.index.v1+json");
+  HB_TRY(net::Response response, impl_->Call(request, scope));
+  if (response.status == 404 || response.status == 405 || response.status == 400) {
+    return Found();
+  }
+  if (response.status != 200) {
+    return Fail(impl_->Unexpected(response, "referrers of " + std::string(digest)));
+  }
+  auto index = oci::ParseIndex(response.body);
+  // A registry that routes /referrers/ elsewhere (an HTML page, say) has no referrers API.
+  if (!index) return Found();
+  return Found(std::move(index->manifests));
+}
+
+}  // namespace hardbase::registry

@@ -1,0 +1,370 @@
+// The registry client against Debian's real docker-registry (started per test on a loopback
+// port), with a fault-injecting proxy in front where a test needs failures. What the registry
+// holds afterwards is read back with the fixture's own libcurl requests, not with this client.
+#include "registry/client.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "base/sha256.h"
+#include "oci/image.h"
+#include "registry/registry_source.h"
+#include "support/registry_fixture.h"
+
+namespace hardbase::registry {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::FaultProxy;
+using testing::RegistryServer;
+using testing::TokenIssuer;
+
+#define SKIP_WITHOUT_REGISTRY()                                                   \
+  if (testing::FindInPath("docker-registry").empty()) {                           \
+    GTEST_SKIP() << "docker-registry is not installed (scripts/install-deps.sh --test)"; \
+  }
+
+std::string RandomBytes(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string out(n, '\0');
+  for (auto& c : out) c = static_cast<char>(rng());
+  return out;
+}
+
+oci::Descriptor BlobDescriptor(const std::string& bytes) {
+  return oci::Descriptor{"application/vnd.oci.image.layer.v1.tar", "sha256:" + Sha256Hex(bytes),
+                         static_cast<int64_t>(bytes.size()), std::nullopt, "", {}};
+}
+
+ByteOpener OpenBytes(const std::string& bytes) {
+  return [&bytes](uint64_t offset) -> Result<ByteReader> {
+    auto pos = std::make_shared<size_t>(offset);
+    return ByteReader([&bytes, pos](char* buf, size_t n) -> Result<size_t> {
+      size_t take = std::min(n, bytes.size() - *pos);
+      std::memcpy(buf, bytes.data() + *pos, take);
+      *pos += take;
+      return take;
+    });
+  };
+}
+
+RegistryOptions Plain() {
+  RegistryOptions o;
+  o.plain_http = true;
+  o.initial_backoff = std::chrono::milliseconds(10);
+  return o;
+}
+
+// A one-layer image: its config, layer and manifest.
+struct TinyImage {
+  std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
+  std::string layer;
+  std::string manifest;
+  explicit TinyImage(size_t layer_size = 1000, unsigned seed = 1)
+      : layer(RandomBytes(layer_size, seed)) {
+    oci::Descriptor c{std::string(oci::kMediaTypeConfig), "sha256:" + Sha256Hex(config),
+                      static_cast<int64_t>(config.size()), std::nullopt, "", {}};
+    manifest = oci::ManifestJson(c, {BlobDescriptor(layer)}, {});
+  }
+  oci::Descriptor config_descriptor() const {
+    return {std::string(oci::kMediaTypeConfig), "sha256:" + Sha256Hex(config),
+            static_cast<int64_t>(config.size()), std::nullopt, "", {}};
+  }
+  std::string digest() const { return "sha256:" + Sha256Hex(manifest); }
+
+  void Push(Registry& reg, const std::string& repo, const std::string& tag) const {
+    ASSERT_TRUE(reg.PutBlob(repo, config_descriptor(), OpenBytes(config), nullptr));
+    auto layer_pushed = reg.PutBlob(repo, BlobDescriptor(layer), OpenBytes(layer), nullptr);
+    ASSERT_TRUE(layer_pushed) << layer_pushed.error().message;
+    auto put = reg.PutManifest(repo, tag, std::string(oci::kMediaTypeManifest), manifest);
+    ASSERT_TRUE(put) << put.error().message;
+    EXPECT_EQ(put->digest, digest());
+  }
+};
+
+TEST(RegistryClientTest, PushedBytesAreWhatTheRegistryServes) {
+  SKIP_WITHOUT_REGISTRY();
+  auto server = RegistryServer::Start();
+  ASSERT_TRUE(server) << server.error().message;
+  auto reg = Registry::Open((*server)->host(), Plain());
+  ASSERT_TRUE(reg);
+  TinyImage image(200000);
+  image.Push(**reg, "team/app", "1.0");
+
+  // Read back independently: same manifest bytes, digest and layer.
+  auto manifest = (*server)->GetManifest("team/app", "1.0");
+  ASSERT_TRUE(manifest) << manifest.error().message;
+  EXPECT_EQ(manifest->body, image.manifest);
+  EXPECT_EQ(manifest->digest, image.digest());
+  auto layer = (*server)->GetBlob("team/app", BlobDescriptor(image.layer).digest);
+  ASSERT_TRUE(layer);
+  EXPECT_EQ(*layer, image.layer);
+
+  // And through the client: by tag, by digest, HEAD, blobs streamed, tags listed.
+  auto got = (*reg)->GetManifest("team/app", "1.0");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->bytes, image.manifest);
+  EXPECT_EQ(got->descriptor.media_type, oci::kMediaTypeManifest);
+  auto head = (*reg)->HeadManifest("team/app", image.digest());
+  ASSERT_TRUE(head && *head);
+  EXPECT_EQ((*head)->size, static_cast<int64_t>(image.manifest.size()));
+  std::string streamed;
+  ASSERT_TRUE((*reg)->GetBlob("team/app", BlobDescriptor(image.layer), [&](std::string_view d) {
+    streamed.append(d);
+    return Result<void>{};
+  }));
+  EXPECT_EQ(streamed, image.layer);
+  auto tags = (*reg)->Tags("team/app");
+  ASSERT_TRUE(tags);
+  EXPECT_THAT(*tags, ::testing::ElementsAre("1.0"));
+  auto has = (*reg)->HasBlob("team/app", BlobDescriptor(image.layer).digest);
+  ASSERT_TRUE(has);
+  EXPECT_TRUE(*has);
+  auto missing = (*reg)->GetManifest("team/app", "2.0");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+
+  // A blob mounts into another repository of the same registry without an upload.
+  auto mounted = (*reg)->MountBlob("other", BlobDescriptor(image.layer).digest, "team/app");
+  ASSERT_TRUE(mounted) << mounted.error().message;
+  EXPECT_TRUE(*mounted);
+  EXPECT_EQ((*server)->GetBlob("other", BlobDescriptor(image.layer).digest).value_or(""),
+            image.layer);
+
+  // Debian's registry has no referrers API: the client says so rather than "no referrers".
+  auto referrers = (*reg)->Referrers("team/app", image.digest());
+  ASSERT_TRUE(referrers);
+  EXPECT_FALSE(referrers->has_value());
+}
+
+TEST(RegistryClientTest, ChunkedUploadResumesWhereTheRegistrySaysItStands) {
+  SKIP_WITHOUT_REGISTRY();
+  auto server = RegistryServer::Start();
+  ASSERT_TRUE(server) << server.error().message;
+  FaultProxy proxy((*server)->base_url());
+  ASSERT_TRUE(proxy.Start());
+  RegistryOptions options = Plain();
+  options.chunk_size = 64 * 1024;
+  auto reg = Registry::Open(proxy.host(), options);
+  ASSERT_TRUE(reg);
+  std::string blob = RandomBytes(300 * 1024, 7);  // five chunks
+
+  // The connection drops as the first chunk is sent, before any of it reaches the registry.
+  proxy.DropOnce("PATCH", "/blobs/uploads/", 0);
+  auto pushed = (*reg)->PutBlob("app", BlobDescriptor(blob), OpenBytes(blob), nullptr);
+  ASSERT_TRUE(pushed) << pushed.error().message;
+  EXPECT_EQ(proxy.PendingFaults(), 0);
+  EXPECT_EQ(proxy.Count("POST", "/blobs/uploads/"), 1) << "resumed, not started again";
+  EXPECT_EQ(proxy.Count("GET", "/blobs/uploads/"), 1) << "asked where the upload stands";
+  EXPECT_EQ(proxy.Count("PATCH", "/blobs/uploads/"), 6);  // 5 chunks + the dropped one
+  EXPECT_EQ((*server)->GetBlob("app", BlobDescriptor(blob).digest).value_or(""), blob);
+}
+
+TEST(RegistryClientTest, UploadStartsAgainWhenTheRegistryDroppedIt) {
+  SKIP_WITHOUT_REGISTRY();
+  auto server = RegistryServer::Start();
+  ASSERT_TRUE(server) << server.error().message;
+  FaultProxy proxy((*server)->base_url());
+  ASSERT_TRUE(proxy.Start());
+  RegistryOptions options = Plain();
+  options.chunk_size = 64 * 1024;
+  auto reg = Registry::Open(proxy.host(), options);
+  ASSERT_TRUE(reg);
+  // A monolithic upload dropped midway (part of the body reached the registry) starts over.
+  std::string small = RandomBytes(10 * 1024, 9);
+  proxy.DropOnce("PUT", "/blobs/uploads/", 5000);
+  auto small_pushed = (*reg)->PutBlob("app", BlobDescriptor(small), OpenBytes(small), nullptr);
+  ASSERT_TRUE(small_pushed) << small_pushed.error().message;
+  EXPECT_EQ(proxy.Count("POST", "/blobs/uploads/"), 2);
+  // Half a chunk reaches the registry, then the connection drops: docker-registry 2.8.2 then
+  // refuses the upload's state, and the client must start over.
+  std::string blob = RandomBytes(200 * 1024, 8);
+  proxy.DropOnce("PATCH", "/blobs/uploads/", 30000);
+  auto big_pushed = (*reg)->PutBlob("app", BlobDescriptor(blob), OpenBytes(blob), nullptr);
+  ASSERT_TRUE(big_pushed) << big_pushed.error().message;
+  EXPECT_EQ(proxy.PendingFaults(), 0);
+  EXPECT_EQ(proxy.Count("POST", "/blobs/uploads/"), 4);
+  EXPECT_EQ((*server)->GetBlob("app", BlobDescriptor(blob).digest).value_or(""), blob);
+  EXPECT_EQ((*server)->GetBlob("app", BlobDescriptor(small).digest).value_or(""), small);
+}
+
+TEST(RegistryClientTest, RetriesAfter5xxAnd429) {
+  SKIP_WITHOUT_REGISTRY();
+  auto server = RegistryServer::Start();
+  ASSERT_TRUE(server) << server.error().message;
+  FaultProxy proxy((*server)->base_url());
+  ASSERT_TRUE(proxy.Start());
+  proxy.FailOnce("GET", "/v2/", 503);
+  proxy.FailOnce("HEAD", "/blobs/", 429, {{"Retry-After", "0"}});
+  proxy.FailOnce("POST", "/blobs/uploads/", 500);
+  proxy.FailOnce("PUT", "/blobs/uploads/", 502);
+  proxy.FailOnce("PUT", "/manifests/", 500);
+  auto reg = Registry::Open(proxy.host(), Plain());
+  ASSERT_TRUE(reg);
+  TinyImage image;
+  ASSERT_TRUE((*reg)->HasBlob("app", BlobDescriptor(image.layer).digest));
+  image.Push(**reg, "app", "v1");
+  EXPECT_EQ(proxy.PendingFaults(), 0);
+  EXPECT_GE((*reg)->stats().retries, 5);
+  auto manifest = (*server)->GetManifest("app", "v1");
+  ASSERT_TRUE(manifest);
+  EXPECT_EQ(manifest->body, image.manifest);
+
+  // A registry that keeps failing is given up on, with what it said.
+  for (int i = 0; i < 10; ++i) proxy.FailOnce("GET", "/manifests/", 500);
+  auto failed = (*reg)->GetManifest("app", "v1");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::kNetwork);
+  EXPECT_THAT(failed.error().message, HasSubstr("HTTP 500"));
+}
+
+TEST(RegistryClientTest, BasicAuth) {
+  SKIP_WITHOUT_REGISTRY();
+  testing::RegistryOptions config;
+  config.auth = testing::RegistryOptions::Auth::kHtpasswd;
+  config.user = "alice";
+  config.password = "s3cret:with:colons";
+  auto server = RegistryServer::Start(config);
+  ASSERT_TRUE(server) << server.error().message;
+
+  RegistryOptions anonymous = Plain();
+  auto reg = Registry::Open((*server)->host(), anonymous);
+  auto refused = (*reg)->CheckLogin();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kAuth);
+  EXPECT_THAT(refused.error().message, HasSubstr("hardbase login"));
+
+  RegistryOptions wrong = Plain();
+  wrong.credentials = Credentials{"alice", "wrong", ""};
+  auto bad = Registry::Open((*server)->host(), wrong);
+  auto denied = (*bad)->CheckLogin();
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, ErrorCode::kAuth);
+  EXPECT_THAT(denied.error().message, HasSubstr("alice"));
+  EXPECT_THAT(denied.error().message, ::testing::Not(HasSubstr("wrong")));
+
+  RegistryOptions right = Plain();
+  right.credentials = Credentials{"alice", "s3cret:with:colons", ""};
+  auto good = Registry::Open((*server)->host(), right);
+  ASSERT_TRUE((*good)->CheckLogin());
+  TinyImage image;
+  image.Push(**good, "app", "v1");
+  EXPECT_EQ((*server)->GetManifest("app", "v1").value_or(testing::FetchedManifest{}).body,
+            image.manifest);
+}
+
+TEST(RegistryClientTest, TokenAuthFetchesOneTokenPerScopeAndReusesIt) {
+  SKIP_WITHOUT_REGISTRY();
+  TokenIssuer issuer;
+  ASSERT_TRUE(issuer.Start());
+  testing::RegistryOptions config;
+  config.auth = testing::RegistryOptions::Auth::kToken;
+  config.token_issuer = &issuer;
+  auto server = RegistryServer::Start(config);
+  ASSERT_TRUE(server) << server.error().message;
+
+  RegistryOptions options = Plain();
+  options.credentials = Credentials{issuer.options().user, issuer.options().password, ""};
+  auto reg = Registry::Open((*server)->host(), options);
+  ASSERT_TRUE(reg);
+  std::vector<TinyImage> images;
+  for (unsigned i = 0; i < 4; ++i) images.emplace_back(1000, i);
+  for (size_t i = 0; i < images.size(); ++i) images[i].Push(**reg, "team/app", "v" + std::to_string(i));
+  // Pull and push scopes for team/app; every further call reuses the token.
+  EXPECT_LE(issuer.TokensIssued(), 3);
+  EXPECT_THAT(issuer.Scopes(), ::testing::Contains("repository:team/app:pull,push"));
+  auto manifest = (*server)->GetManifest("team/app", "v3");
+  ASSERT_TRUE(manifest);
+  EXPECT_EQ(manifest->body, images[3].manifest);
+
+  // Wrong credentials: the token service refuses, and the error says so without the password.
+  RegistryOptions wrong = Plain();
+  wrong.credentials = Credentials{issuer.options().user, "nope", ""};
+  auto bad = Registry::Open((*server)->host(), wrong);
+  auto refused = (*bad)->GetManifest("team/app", "v1");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kAuth);
+  EXPECT_THAT(refused.error().message, ::testing::Not(HasSubstr("nope")));
+}
+
+TEST(RegistryClientTest, TlsIsVerifiedUnlessTurnedOff) {
+  SKIP_WITHOUT_REGISTRY();
+  testing::RegistryOptions config;
+  config.tls = true;
+  auto server = RegistryServer::Start(config);
+  ASSERT_TRUE(server) << server.error().message;
+  TinyImage image;
+
+  RegistryOptions strict;  // https, the system's CAs: a self-signed certificate fails
+  strict.max_attempts = 1;
+  auto untrusted = Registry::Open((*server)->host(), strict);
+  auto failed = (*untrusted)->CheckLogin();
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::kNetwork);
+  EXPECT_THAT(failed.error().message, HasSubstr("https://"));
+
+  RegistryOptions with_ca;
+  with_ca.ca_file = (*server)->ca_file();
+  auto trusted = Registry::Open((*server)->host(), with_ca);
+  image.Push(**trusted, "app", "v1");
+  EXPECT_EQ((*trusted)->BaseUrl(), "https://" + (*server)->host());
+
+  RegistryOptions insecure;
+  insecure.tls_verify = false;
+  auto anything = Registry::Open((*server)->host(), insecure);
+  auto got = (*anything)->GetManifest("app", "v1");
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->bytes, image.manifest);
+  EXPECT_EQ((*anything)->BaseUrl(), "https://" + (*server)->host());
+}
+
+TEST(RegistryClientTest, InsecureFallsBackToPlainHttp) {
+  SKIP_WITHOUT_REGISTRY();
+  auto server = RegistryServer::Start();
+  ASSERT_TRUE(server) << server.error().message;
+  RegistryOptions insecure;
+  insecure.tls_verify = false;
+  auto reg = Registry::Open((*server)->host(), insecure);
+  ASSERT_TRUE((*reg)->CheckLogin());
+  EXPECT_EQ((*reg)->BaseUrl(), "http://" + (*server)->host());
+}
+
+TEST(RegistryClientTest, ReferrersComeFromTheFallbackTag) {
+  SKIP_WITHOUT_REGISTRY();
+  auto server = RegistryServer::Start();
+  ASSERT_TRUE(server) << server.error().message;
+  auto reg = Registry::Open((*server)->host(), Plain());
+  TinyImage image;
+  image.Push(**reg, "app", "v1");
+  auto none = ListReferrers(**reg, "app", image.digest());
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  // A referrer (an SBOM-like artifact manifest about the image), and the fallback index naming it.
+  std::string empty = "{}";
+  oci::Descriptor config{std::string(oci::kMediaTypeEmpty), "sha256:" + Sha256Hex(empty), 2,
+                         std::nullopt, "", {}};
+  ASSERT_TRUE((*reg)->PutBlob("app", config, OpenBytes(empty), nullptr));
+  oci::Descriptor subject{std::string(oci::kMediaTypeManifest), image.digest(),
+                          static_cast<int64_t>(image.manifest.size()), std::nullopt, "", {}};
+  std::string artifact = oci::ManifestJson(config, {config}, {{"k", "v"}}, subject,
+                                           "application/spdx+json");
+  auto stored = (*reg)->PutManifest("app", "sha256:" + Sha256Hex(artifact),
+                                    std::string(oci::kMediaTypeManifest), artifact);
+  ASSERT_TRUE(stored) << stored.error().message;
+  oci::Descriptor referrer = *stored;
+  referrer.artifact_type = "application/spdx+json";
+  referrer.annotations = {{"k", "v"}};
+  std::string index = oci::IndexJson({referrer});
+  auto fallback = (*reg)->PutManifest("app", "sha256-" + image.digest().substr(7),
+                                      std::string(oci::kMediaTypeIndex), index);
+  ASSERT_TRUE(fallback) << fallback.error().message;
+  auto listed = ListReferrers(**reg, "app", image.digest());
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0], referrer);
+}
+
+}  // namespace
+}  // namespace hardbase::registry
