@@ -17,12 +17,15 @@ test_deps=(
   umoci skopeo crun bubblewrap zstd libssl-dev openjdk-17-jre-headless passwd busybox-static openssl
   docker-registry apache2-utils curl
 )
+# The main job pushes the image to a local registry.
+main_deps=(docker-registry curl python3)
 # The benchmarks build the "typical" images they compare against with mmdebstrap, and push to a
 # local registry next to skopeo.
 bench_deps=(umoci mmdebstrap bc zstd python3 docker-registry skopeo curl)
 
 want=("${build_deps[@]}")
 case "${1:-}" in
+  --main) want+=("${main_deps[@]}") ;;
   --test) want+=("${test_deps[@]}") ;;
   --bench) want+=("${bench_deps[@]}") ;;
 esac

@@ -2,11 +2,12 @@
 # The main job on a fresh Debian 12 machine: install what is needed, build hardbase, lock the Java
 # example against the host's apt repositories (verified InRelease -> Packages -> closure), build
 # its hardened image into out/java17 (an OCI image layout) signed with a cosign-compatible key
-# (made in out/ on first use; password from COSIGN_PASSWORD, empty when unset), verify it, and
-# write its SBOMs next to it.
+# (made in out/ on first use; password from COSIGN_PASSWORD, empty when unset), verify it, write
+# its SBOMs next to it, then push it with its signatures and SBOMs to a local registry (Debian's
+# docker-registry on a loopback port, stopped at the end), pin it by digest and verify it there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --main
 scripts/build.sh
 hb=build/src/cli/hardbase
 export COSIGN_PASSWORD="${COSIGN_PASSWORD-}"
@@ -18,4 +19,21 @@ $hb build examples/java17/image.yaml --locked -o out/java17 --tag java17 \
 $hb verify oci:out/java17:java17 --key out/signing.pub --attestations
 $hb sbom oci:out/java17:java17 --format spdx-json -o out/java17.spdx.json
 $hb sbom oci:out/java17:java17 --format cyclonedx-json -o out/java17.cdx.json
-echo "image written to out/java17 (skopeo inspect oci:out/java17:java17), SBOMs to out/java17.*.json"
+
+# A registry of our own for the push: storage under out/, gone with the process.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >out/registry.yml <<YAML
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $PWD/out/registry}}
+http: {addr: 127.0.0.1:$port}
+YAML
+docker-registry serve out/registry.yml >out/registry.log 2>&1 &
+registry=$!
+trap 'kill $registry 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+$hb push oci:out/java17:java17 "127.0.0.1:$port/hardened/java17:17" --plain-http
+pinned=$($hb pin "127.0.0.1:$port/hardened/java17:17" --plain-http)
+$hb verify "$pinned" --key out/signing.pub --attestations --plain-http
+echo "image written to out/java17 (skopeo inspect oci:out/java17:java17), SBOMs to out/java17.*.json;"
+echo "pushed, pinned and verified as $pinned"

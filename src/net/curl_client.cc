@@ -323,7 +323,15 @@ bool IsTransient(CURLcode rc) {
   }
 }
 
-void ApplyTlsOptions(CURL* e, const ClientOptions& options) {
+// What every transfer shares: limits on redirects and slow peers, keep-alive, buffers, TLS.
+void ApplyCommonOptions(CURL* e, const ClientOptions& options) {
+  curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+  curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, options.low_speed_seconds);
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 128L * 1024L);
   if (!options.tls_verify) {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -574,14 +582,7 @@ class Scheduler {
     // A web server must not be able to send us to a local file.
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_seconds);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, options_.low_speed_seconds);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 128L * 1024L);
-    ApplyTlsOptions(e, options_);
+    ApplyCommonOptions(e, options_);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &HeaderCallback);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &WriteCallback);
@@ -750,14 +751,7 @@ class CurlClient final : public HttpClient {
 
   Result<Response> Send(const Request& request) override {
     HB_TRY_VOID(EnsureCurlInitialized());
-    CURL* e = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!idle_easy_.empty()) {
-        e = idle_easy_.back();
-        idle_easy_.pop_back();
-      }
-    }
+    CURL* e = TakeIdle(idle_easy_);
     if (e) {
       curl_easy_reset(e);  // keeps the handle's open connections
     } else if (!(e = curl_easy_init())) {
@@ -780,15 +774,8 @@ class CurlClient final : public HttpClient {
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_seconds);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, options_.low_speed_seconds);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 128L * 1024L);
     curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024L);
-    ApplyTlsOptions(e, options_);
+    ApplyCommonOptions(e, options_);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &ExchangeHeader);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &x);
@@ -813,14 +800,7 @@ class CurlClient final : public HttpClient {
         curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK && effective) {
       response.effective_url = effective;
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (idle_easy_.size() < kMaxIdleEasyHandles) {
-        idle_easy_.push_back(e);
-        e = nullptr;
-      }
-    }
-    if (e) curl_easy_cleanup(e);
+    if (!KeepIdle(idle_easy_, e, kMaxIdleEasyHandles)) curl_easy_cleanup(e);
     if (x.error) {
       return Fail(x.error->Wrap(request.method + " " + request.url));
     }
@@ -835,14 +815,7 @@ class CurlClient final : public HttpClient {
  private:
   Result<void> RunAll(std::vector<Transfer>& transfers) {
     HB_TRY_VOID(EnsureCurlInitialized());
-    CURLM* multi = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!idle_.empty()) {
-        multi = idle_.back();
-        idle_.pop_back();
-      }
-    }
+    CURLM* multi = TakeIdle(idle_);
     if (!multi) multi = curl_multi_init();
     if (!multi) return Fail(ErrorCode::kInternal, "curl_multi_init failed");
     std::minstd_rand rng;
@@ -851,13 +824,26 @@ class CurlClient final : public HttpClient {
       rng.seed(rng_());
     }
     Scheduler(options_, multi, &rng).Run(transfers);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (idle_.size() < kMaxIdleMultiHandles) {
-      idle_.push_back(multi);
-    } else {
-      curl_multi_cleanup(multi);
-    }
+    if (!KeepIdle(idle_, multi, kMaxIdleMultiHandles)) curl_multi_cleanup(multi);
     return {};
+  }
+
+  // Idle curl handles keep their open connections for the next call.
+  template <class Handle>
+  Handle* TakeIdle(std::vector<Handle*>& pool) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pool.empty()) return nullptr;
+    Handle* h = pool.back();
+    pool.pop_back();
+    return h;
+  }
+  // False when the pool is full (the caller cleans the handle up).
+  template <class Handle>
+  bool KeepIdle(std::vector<Handle*>& pool, Handle* h, size_t max) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pool.size() >= max) return false;
+    pool.push_back(h);
+    return true;
   }
 
   const ClientOptions options_;

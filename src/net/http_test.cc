@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <random>
 
 #include "base/fs.h"
@@ -459,6 +460,110 @@ TEST_F(HttpTest, ServerAnswersClosedRangeAndReadsBodies) {
   EXPECT_EQ(body, "POST:q=1:payload");
   EXPECT_EQ(server_->LastRequest("/echo")->body, "payload");
   curl_easy_cleanup(curl);
+}
+
+// Send: one exchange, any method; the status is the caller's to judge.
+TEST_F(HttpTest, SendCarriesMethodHeadersAndStreamedBody) {
+  server_->SetHandler([](const HttpRequest& r) -> std::optional<HttpResponse> {
+    HttpResponse out;
+    out.status = r.method == "PATCH" ? 202 : 201;
+    out.headers = {{"Location", "/next?x=1"}, {"X-Method", r.method}};
+    out.body = r.method + " " + r.Header("Content-Type").value_or("") + " " + r.body;
+    return out;
+  });
+  std::string body = RandomBytes(300000, 3);
+  size_t offset = 0;
+  Request request;
+  request.method = "PATCH";
+  request.url = server_->Url("/upload");
+  request.headers = {{"Content-Type", "application/octet-stream"}};
+  request.body_size = body.size();
+  request.body_reader = [&](char* buf, size_t n) -> Result<size_t> {
+    size_t take = std::min<size_t>({n, body.size() - offset, 1000});  // small pieces
+    std::memcpy(buf, body.data() + offset, take);
+    offset += take;
+    return take;
+  };
+  auto r = client_->Send(request);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 202);
+  EXPECT_THAT(r->Header("location"), Optional(std::string("/next?x=1")));
+  EXPECT_EQ(r->body, "PATCH application/octet-stream " + body);
+
+  Request head;
+  head.method = "HEAD";
+  head.url = server_->Url("/x");
+  auto h = client_->Send(head);
+  ASSERT_TRUE(h);
+  EXPECT_THAT(h->Header("X-Method"), Optional(std::string("HEAD")));
+  EXPECT_TRUE(h->body.empty());
+
+  Request empty_post;  // a body-less POST still says Content-Length: 0
+  empty_post.method = "POST";
+  empty_post.url = server_->Url("/uploads/");
+  auto p = client_->Send(empty_post);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->status, 201);
+  EXPECT_THAT(server_->LastRequest("/uploads/")->Header("Content-Length"),
+              Optional(std::string("0")));
+}
+
+TEST_F(HttpTest, SendSinksOnlySuccessfulBodiesAndBoundsTheRest) {
+  Serve("/blob", RandomBytes(5000, 4));
+  std::string sunk;
+  Request get;
+  get.url = server_->Url("/blob");
+  get.body_sink = [&](const Response& head, std::string_view data) -> Result<void> {
+    EXPECT_EQ(head.status, 200);
+    sunk.append(data);
+    return {};
+  };
+  auto ok = client_->Send(get);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(sunk, Read(root_ + "/blob"));
+  EXPECT_TRUE(ok->body.empty());
+
+  sunk.clear();
+  get.url = server_->Url("/missing");
+  auto missing = client_->Send(get);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_TRUE(sunk.empty()) << "an error page is not blob content";
+
+  Request bounded;
+  bounded.url = server_->Url("/blob");
+  bounded.max_body = 100;
+  auto big = client_->Send(bounded);
+  ASSERT_FALSE(big);
+  EXPECT_THAT(big.error().message, HasSubstr("larger than 100 bytes"));
+
+  // A failing sink stops the exchange with its own error.
+  get.url = server_->Url("/blob");
+  get.body_sink = [](const Response&, std::string_view) -> Result<void> {
+    return Fail(ErrorCode::kIo, "disk full");
+  };
+  auto stopped = client_->Send(get);
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error().code, ErrorCode::kIo);
+  EXPECT_THAT(stopped.error().message, HasSubstr("disk full"));
+}
+
+TEST_F(HttpTest, SendReportsTransportFailuresAsTransient) {
+  Request request;
+  request.url = "http://127.0.0.1:" + std::to_string(UnusedPort()) + "/v2/";
+  auto r = client_->Send(request);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 0);
+  EXPECT_TRUE(r->transient);
+  EXPECT_FALSE(r->transport_error.empty());
+  // A streamed body that ends early is the caller's error, not the server's.
+  request.url = server_->Url("/x");
+  request.method = "PUT";
+  request.body_size = 10;
+  request.body_reader = [](char*, size_t) -> Result<size_t> { return size_t{0}; };
+  auto short_body = client_->Send(request);
+  ASSERT_FALSE(short_body);
+  EXPECT_EQ(short_body.error().code, ErrorCode::kIo);
 }
 
 }  // namespace

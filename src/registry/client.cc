@@ -11,6 +11,7 @@
 #include "base/sha256.h"
 #include "oci/image_ref.h"
 #include "oci/manifest.h"
+#include "registry/responses.h"
 
 namespace hardbase::registry {
 
@@ -25,6 +26,8 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kMaxRetryAfter{30};
 // A token is fetched again this long before it expires, so no request carries a stale one.
 constexpr std::chrono::seconds kTokenMargin{5};
+// Tag lists longer than this many pages are cut (a registry paging forever).
+constexpr int kMaxTagPages = 1000;
 
 std::string PercentEncode(std::string_view s) {
   static const char kHex[] = "0123456789ABCDEF";
@@ -45,73 +48,22 @@ std::string AppendQuery(const std::string& url, std::string_view query) {
   return url + (url.find('?') == std::string::npos ? "?" : "&") + std::string(query);
 }
 
-// The registry's own explanation of a failure ({"errors":[{"code","message"}]}), when it gave one.
-std::string RegistryErrorText(const net::Response& response) {
-  auto json = nlohmann::json::parse(response.body, nullptr, false);
-  std::string text;
-  if (json.is_object() && json.contains("errors") && json["errors"].is_array()) {
-    for (const auto& e : json["errors"]) {
-      if (!e.is_object()) continue;
-      if (!text.empty()) text += "; ";
-      if (e.contains("code") && e["code"].is_string()) text += e["code"].get<std::string>();
-      if (e.contains("message") && e["message"].is_string()) {
-        text += ": " + e["message"].get<std::string>();
-      }
-    }
-  }
-  return text;
-}
-
 bool IsRetryableStatus(long status) {
   return status == 408 || status == 429 || (status >= 500 && status != 501 && status != 505);
 }
 
 std::optional<std::chrono::milliseconds> RetryAfter(const net::Response& response) {
   auto value = response.Header("Retry-After");
-  if (!value) return std::nullopt;
-  char* end = nullptr;
-  long secs = std::strtol(value->c_str(), &end, 10);
-  if (end == value->c_str() || secs < 0) return std::nullopt;
-  return std::chrono::milliseconds(std::min<long>(secs, kMaxRetryAfter.count()) * 1000);
+  return value ? registry::RetryAfter(*value, kMaxRetryAfter) : std::nullopt;
 }
 
-// "Range: 0-1234" (docker/distribution's upload status) -> the next offset (1235). The range is
-// inclusive, so nothing uploaded yet is written "0-0" too (distribution's way); uploads in chunks
-// are larger than one byte, so "0-0" is read as nothing.
+std::string RegistryErrorText(const net::Response& response) {
+  return registry::RegistryErrorText(response.body);
+}
+
 std::optional<uint64_t> UploadedUpTo(const net::Response& response) {
   auto range = response.Header("Range");
-  if (!range) return std::nullopt;
-  std::string_view r = *range;
-  if (r.starts_with("bytes=")) r.remove_prefix(6);
-  size_t dash = r.find('-');
-  if (dash == std::string_view::npos) return std::nullopt;
-  uint64_t end = 0;
-  std::string_view digits = r.substr(dash + 1);
-  if (digits.empty()) return std::nullopt;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return std::nullopt;
-    end = end * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (end == 0 && r.substr(0, dash) == "0") return 0;
-  return end + 1;
-}
-
-// The media type a manifest names itself, else what the registry said it was.
-std::string ManifestMediaType(const std::string& bytes, const net::Response& response) {
-  auto json = nlohmann::json::parse(bytes, nullptr, false);
-  if (json.is_object() && json.contains("mediaType") && json["mediaType"].is_string()) {
-    return json["mediaType"].get<std::string>();
-  }
-  std::string type = response.Header("Content-Type").value_or("");
-  if (size_t semi = type.find(';'); semi != std::string::npos) type.resize(semi);
-  if (type.empty() || type == "application/json") {
-    // An OCI document without mediaType: an index has "manifests".
-    if (json.is_object() && json.contains("manifests")) {
-      return "application/vnd.oci.image.index.v1+json";
-    }
-    return "application/vnd.oci.image.manifest.v1+json";
-  }
-  return type;
+  return range ? UploadOffset(*range) : std::nullopt;
 }
 
 }  // namespace
@@ -489,7 +441,8 @@ Result<ManifestBytes> Registry::GetManifest(std::string_view repository,
   ManifestBytes manifest;
   manifest.descriptor.digest = "sha256:" + Sha256Hex(response.body);
   manifest.descriptor.size = static_cast<int64_t>(response.body.size());
-  manifest.descriptor.media_type = ManifestMediaType(response.body, response);
+  manifest.descriptor.media_type =
+      ManifestMediaType(response.body, response.Header("Content-Type").value_or(""));
   if (oci::IsSha256Digest(reference) && manifest.descriptor.digest != reference) {
     return Fail(ErrorCode::kIntegrity, what + ": the registry sent a manifest with digest " +
                                            manifest.descriptor.digest);
@@ -817,6 +770,7 @@ Result<std::vector<std::string>> Registry::Tags(std::string_view repository) {
   std::string scope = impl_->Scope({{std::string(repository), "pull"}});
   std::vector<std::string> tags;
   std::string url = "/v2/" + std::string(repository) + "/tags/list";
+  int pages = 0;
   while (!url.empty()) {
     net::Request request;
     request.url = url;
@@ -836,13 +790,11 @@ Result<std::vector<std::string>> Registry::Tags(std::string_view repository) {
         if (t.is_string()) tags.push_back(t.get<std::string>());
       }
     }
-    // Pagination: Link: </v2/name/tags/list?n=100&last=x>; rel="next"
+    // Pagination: Link: </v2/name/tags/list?n=100&last=x>; rel="next". A registry that keeps
+    // answering with more pages is stopped at a bound.
     url.clear();
-    if (auto link = response.Header("Link"); link && link->find("rel=\"next\"") != std::string::npos) {
-      size_t open = link->find('<'), close = link->find('>');
-      if (open != std::string::npos && close != std::string::npos && close > open) {
-        url = impl_->Resolve(link->substr(open + 1, close - open - 1));
-      }
+    if (auto link = response.Header("Link")) {
+      if (auto next = NextLink(*link); next && ++pages < kMaxTagPages) url = impl_->Resolve(*next);
     }
   }
   return tags;

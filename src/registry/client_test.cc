@@ -139,82 +139,80 @@ TEST(RegistryClientTest, PushedBytesAreWhatTheRegistryServes) {
   EXPECT_FALSE(referrers->has_value());
 }
 
-TEST(RegistryClientTest, ChunkedUploadResumesWhereTheRegistrySaysItStands) {
-  SKIP_WITHOUT_REGISTRY();
-  auto server = RegistryServer::Start();
-  ASSERT_TRUE(server) << server.error().message;
-  FaultProxy proxy((*server)->base_url());
-  ASSERT_TRUE(proxy.Start());
-  RegistryOptions options = Plain();
-  options.chunk_size = 64 * 1024;
-  auto reg = Registry::Open(proxy.host(), options);
-  ASSERT_TRUE(reg);
+// A registry behind a fault-injecting proxy, and a client (uploading in 64 KiB chunks) that
+// speaks to the proxy.
+class ProxiedRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SKIP_WITHOUT_REGISTRY();
+    auto server = RegistryServer::Start();
+    ASSERT_TRUE(server) << server.error().message;
+    server_ = std::move(*server);
+    proxy_ = std::make_unique<FaultProxy>(server_->base_url());
+    ASSERT_TRUE(proxy_->Start());
+    RegistryOptions options = Plain();
+    options.chunk_size = 64 * 1024;
+    auto reg = Registry::Open(proxy_->host(), options);
+    ASSERT_TRUE(reg);
+    reg_ = std::move(*reg);
+  }
+
+  std::unique_ptr<RegistryServer> server_;
+  std::unique_ptr<FaultProxy> proxy_;
+  std::unique_ptr<Registry> reg_;
+};
+
+TEST_F(ProxiedRegistryTest, ChunkedUploadResumesWhereTheRegistrySaysItStands) {
   std::string blob = RandomBytes(300 * 1024, 7);  // five chunks
 
   // The connection drops as the first chunk is sent, before any of it reaches the registry.
-  proxy.DropOnce("PATCH", "/blobs/uploads/", 0);
-  auto pushed = (*reg)->PutBlob("app", BlobDescriptor(blob), OpenBytes(blob), nullptr);
+  proxy_->DropOnce("PATCH", "/blobs/uploads/", 0);
+  auto pushed = reg_->PutBlob("app", BlobDescriptor(blob), OpenBytes(blob), nullptr);
   ASSERT_TRUE(pushed) << pushed.error().message;
-  EXPECT_EQ(proxy.PendingFaults(), 0);
-  EXPECT_EQ(proxy.Count("POST", "/blobs/uploads/"), 1) << "resumed, not started again";
-  EXPECT_EQ(proxy.Count("GET", "/blobs/uploads/"), 1) << "asked where the upload stands";
-  EXPECT_EQ(proxy.Count("PATCH", "/blobs/uploads/"), 6);  // 5 chunks + the dropped one
-  EXPECT_EQ((*server)->GetBlob("app", BlobDescriptor(blob).digest).value_or(""), blob);
+  EXPECT_EQ(proxy_->PendingFaults(), 0);
+  EXPECT_EQ(proxy_->Count("POST", "/blobs/uploads/"), 1) << "resumed, not started again";
+  EXPECT_EQ(proxy_->Count("GET", "/blobs/uploads/"), 1) << "asked where the upload stands";
+  EXPECT_EQ(proxy_->Count("PATCH", "/blobs/uploads/"), 6);  // 5 chunks + the dropped one
+  EXPECT_EQ(server_->GetBlob("app", BlobDescriptor(blob).digest).value_or(""), blob);
 }
 
-TEST(RegistryClientTest, UploadStartsAgainWhenTheRegistryDroppedIt) {
-  SKIP_WITHOUT_REGISTRY();
-  auto server = RegistryServer::Start();
-  ASSERT_TRUE(server) << server.error().message;
-  FaultProxy proxy((*server)->base_url());
-  ASSERT_TRUE(proxy.Start());
-  RegistryOptions options = Plain();
-  options.chunk_size = 64 * 1024;
-  auto reg = Registry::Open(proxy.host(), options);
-  ASSERT_TRUE(reg);
+TEST_F(ProxiedRegistryTest, UploadStartsAgainWhenTheRegistryDroppedIt) {
   // A monolithic upload dropped midway (part of the body reached the registry) starts over.
   std::string small = RandomBytes(10 * 1024, 9);
-  proxy.DropOnce("PUT", "/blobs/uploads/", 5000);
-  auto small_pushed = (*reg)->PutBlob("app", BlobDescriptor(small), OpenBytes(small), nullptr);
+  proxy_->DropOnce("PUT", "/blobs/uploads/", 5000);
+  auto small_pushed = reg_->PutBlob("app", BlobDescriptor(small), OpenBytes(small), nullptr);
   ASSERT_TRUE(small_pushed) << small_pushed.error().message;
-  EXPECT_EQ(proxy.Count("POST", "/blobs/uploads/"), 2);
+  EXPECT_EQ(proxy_->Count("POST", "/blobs/uploads/"), 2);
   // Half a chunk reaches the registry, then the connection drops: docker-registry 2.8.2 then
   // refuses the upload's state, and the client must start over.
   std::string blob = RandomBytes(200 * 1024, 8);
-  proxy.DropOnce("PATCH", "/blobs/uploads/", 30000);
-  auto big_pushed = (*reg)->PutBlob("app", BlobDescriptor(blob), OpenBytes(blob), nullptr);
+  proxy_->DropOnce("PATCH", "/blobs/uploads/", 30000);
+  auto big_pushed = reg_->PutBlob("app", BlobDescriptor(blob), OpenBytes(blob), nullptr);
   ASSERT_TRUE(big_pushed) << big_pushed.error().message;
-  EXPECT_EQ(proxy.PendingFaults(), 0);
-  EXPECT_EQ(proxy.Count("POST", "/blobs/uploads/"), 4);
-  EXPECT_EQ((*server)->GetBlob("app", BlobDescriptor(blob).digest).value_or(""), blob);
-  EXPECT_EQ((*server)->GetBlob("app", BlobDescriptor(small).digest).value_or(""), small);
+  EXPECT_EQ(proxy_->PendingFaults(), 0);
+  EXPECT_EQ(proxy_->Count("POST", "/blobs/uploads/"), 4);
+  EXPECT_EQ(server_->GetBlob("app", BlobDescriptor(blob).digest).value_or(""), blob);
+  EXPECT_EQ(server_->GetBlob("app", BlobDescriptor(small).digest).value_or(""), small);
 }
 
-TEST(RegistryClientTest, RetriesAfter5xxAnd429) {
-  SKIP_WITHOUT_REGISTRY();
-  auto server = RegistryServer::Start();
-  ASSERT_TRUE(server) << server.error().message;
-  FaultProxy proxy((*server)->base_url());
-  ASSERT_TRUE(proxy.Start());
-  proxy.FailOnce("GET", "/v2/", 503);
-  proxy.FailOnce("HEAD", "/blobs/", 429, {{"Retry-After", "0"}});
-  proxy.FailOnce("POST", "/blobs/uploads/", 500);
-  proxy.FailOnce("PUT", "/blobs/uploads/", 502);
-  proxy.FailOnce("PUT", "/manifests/", 500);
-  auto reg = Registry::Open(proxy.host(), Plain());
-  ASSERT_TRUE(reg);
+TEST_F(ProxiedRegistryTest, RetriesAfter5xxAnd429) {
+  proxy_->FailOnce("GET", "/v2/", 503);
+  proxy_->FailOnce("HEAD", "/blobs/", 429, {{"Retry-After", "0"}});
+  proxy_->FailOnce("POST", "/blobs/uploads/", 500);
+  proxy_->FailOnce("PUT", "/blobs/uploads/", 502);
+  proxy_->FailOnce("PUT", "/manifests/", 500);
   TinyImage image;
-  ASSERT_TRUE((*reg)->HasBlob("app", BlobDescriptor(image.layer).digest));
-  image.Push(**reg, "app", "v1");
-  EXPECT_EQ(proxy.PendingFaults(), 0);
-  EXPECT_GE((*reg)->stats().retries, 5);
-  auto manifest = (*server)->GetManifest("app", "v1");
+  ASSERT_TRUE(reg_->HasBlob("app", BlobDescriptor(image.layer).digest));
+  image.Push(*reg_, "app", "v1");
+  EXPECT_EQ(proxy_->PendingFaults(), 0);
+  EXPECT_GE(reg_->stats().retries, 5);
+  auto manifest = server_->GetManifest("app", "v1");
   ASSERT_TRUE(manifest);
   EXPECT_EQ(manifest->body, image.manifest);
 
   // A registry that keeps failing is given up on, with what it said.
-  for (int i = 0; i < 10; ++i) proxy.FailOnce("GET", "/manifests/", 500);
-  auto failed = (*reg)->GetManifest("app", "v1");
+  for (int i = 0; i < 10; ++i) proxy_->FailOnce("GET", "/manifests/", 500);
+  auto failed = reg_->GetManifest("app", "v1");
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code, ErrorCode::kNetwork);
   EXPECT_THAT(failed.error().message, HasSubstr("HTTP 500"));
@@ -287,6 +285,28 @@ TEST(RegistryClientTest, TokenAuthFetchesOneTokenPerScopeAndReusesIt) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kAuth);
   EXPECT_THAT(refused.error().message, ::testing::Not(HasSubstr("nope")));
+}
+
+// A token the registry refuses (expired while held, or revoked) is replaced by a fresh one.
+TEST(RegistryClientTest, RefusedTokenIsFetchedAgain) {
+  SKIP_WITHOUT_REGISTRY();
+  testing::TokenIssuerOptions issuer_options;
+  issuer_options.stale_tokens = 1;
+  TokenIssuer issuer(issuer_options);
+  ASSERT_TRUE(issuer.Start());
+  testing::RegistryOptions config;
+  config.auth = testing::RegistryOptions::Auth::kToken;
+  config.token_issuer = &issuer;
+  auto server = RegistryServer::Start(config);
+  ASSERT_TRUE(server) << server.error().message;
+  RegistryOptions options = Plain();
+  options.credentials = Credentials{issuer.options().user, issuer.options().password, ""};
+  auto reg = Registry::Open((*server)->host(), options);
+  TinyImage image;
+  image.Push(**reg, "app", "v1");
+  EXPECT_EQ(issuer.TokensIssued(), 2);
+  EXPECT_EQ((*server)->GetManifest("app", "v1").value_or(testing::FetchedManifest{}).body,
+            image.manifest);
 }
 
 TEST(RegistryClientTest, TlsIsVerifiedUnlessTurnedOff) {

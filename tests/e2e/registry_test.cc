@@ -210,8 +210,16 @@ TEST_F(RegistryE2ETest, ImagesPushedBySkopeoPullSignAndVerify) {
   EXPECT_EQ(unsigned_image.exit_code, kExitVerification) << unsigned_image.err;
   auto sign = Hardbase({"sign", ref, "--key", Work() + "/k.key", "--tls-verify=false"}, kPassword);
   ASSERT_EQ(sign.exit_code, 0) << sign.err;
-  auto verify = Hardbase({"verify", ref, "--key", Work() + "/k.pub", "--tls-verify=false"});
+  std::string vex = Work() + "/vex.json";
+  ASSERT_TRUE(WriteFileAtomic(vex, R"({"@context":"https://openvex.dev/ns/v0.2.0","statements":[]})"));
+  auto attest = Hardbase({"attest", ref, "--key", Work() + "/k.key", "--type", "openvex",
+                          "--predicate", vex, "--tls-verify=false"},
+                         kPassword);
+  ASSERT_EQ(attest.exit_code, 0) << attest.err;
+  auto verify = Hardbase({"verify", ref, "--key", Work() + "/k.pub", "--attestations",
+                          "--tls-verify=false"});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_THAT(verify.out, HasSubstr("https://openvex.dev/ns/v0.2.0"));
   // The signature claims the registry repository it was made for.
   EXPECT_THAT(verify.out, HasSubstr("for " + (*server)->host() + "/by-skopeo"));
   // skopeo still reads the image, unchanged.
@@ -320,7 +328,7 @@ TEST_F(RegistryE2ETest, PushSurvivesFaults) {
   std::string layout = BuildSigned("signed");
   proxy.FailOnce("GET", "/v2/", 503);
   proxy.FailOnce("HEAD", "/blobs/", 429, {{"Retry-After", "0"}});
-  proxy.DropOnce("PATCH", "/blobs/uploads/", 0);
+  proxy.DropOnce("PATCH", "/blobs/uploads/", 20000);  // mid-chunk: part of it reaches the registry
   proxy.FailOnce("PUT", "/blobs/uploads/", 500);
   proxy.FailOnce("PUT", "/manifests/", 502);
   std::string ref = proxy.host() + "/app:1";

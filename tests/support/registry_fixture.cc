@@ -467,7 +467,8 @@ nlohmann::json AccessClaim(const std::vector<std::string>& scopes, bool pull_onl
 }  // namespace
 
 Result<std::string> TokenIssuer::MakeToken(const std::string& account,
-                                           const std::vector<std::string>& scopes) const {
+                                           const std::vector<std::string>& scopes,
+                                           std::optional<int> lifetime) const {
   if (!key_) return Fail(ErrorCode::kInternal, "token issuer not started");
   const time_t now = std::time(nullptr);
   nlohmann::json header = {
@@ -476,7 +477,8 @@ Result<std::string> TokenIssuer::MakeToken(const std::string& account,
       {"iss", options_.issuer},
       {"sub", account},
       {"aud", options_.service},
-      {"exp", static_cast<int64_t>(now) + options_.jwt_lifetime.value_or(options_.expires_in)},
+      {"exp", static_cast<int64_t>(now) +
+                  lifetime.value_or(options_.jwt_lifetime.value_or(options_.expires_in))},
       {"nbf", static_cast<int64_t>(now)},
       {"iat", static_cast<int64_t>(now)},
       {"jti", RandomHex(16)},
@@ -561,7 +563,12 @@ std::optional<HttpResponse> TokenIssuer::Handle(const HttpRequest& request) {
   if (!record.service.empty() && record.service != options_.service) {
     return finish(HttpResponse{400, {}, "unknown service " + record.service + "\n"});
   }
-  auto token = MakeToken(record.account, record.scopes);
+  std::optional<int> lifetime;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (tokens_issued_ < options_.stale_tokens) lifetime = -3600;
+  }
+  auto token = MakeToken(record.account, record.scopes, lifetime);
   if (!token) return finish(HttpResponse{500, {}, token.error().message + "\n"});
   nlohmann::json body = {{"token", *token},
                          {"access_token", *token},

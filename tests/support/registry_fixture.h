@@ -89,6 +89,10 @@ struct TokenIssuerOptions {
   // The JWT's exp is iat + this; nullopt: expires_in. A negative value (below -60, the registry's
   // leeway) makes tokens the registry refuses at once.
   std::optional<int> jwt_lifetime = {};
+  // The first this many tokens are issued already expired (an hour ago, beyond the registry's
+  // leeway) although expires_in says otherwise: a registry refuses them as it refuses tokens that
+  // expired while a client held them, which the client must answer with a fresh one.
+  int stale_tokens = 0;
   std::string issuer = "test-issuer";
   std::string service = "test-registry";
 };
@@ -131,8 +135,9 @@ class TokenIssuer {
   // Every scope asked for in requests that got a token, in order.
   std::vector<std::string> Scopes() const;
   // Signs a token for `account` granting `scopes` (for tests that need one without a request).
-  Result<std::string> MakeToken(const std::string& account,
-                                const std::vector<std::string>& scopes) const;
+  // `lifetime`: seconds until exp (default: jwt_lifetime, else expires_in).
+  Result<std::string> MakeToken(const std::string& account, const std::vector<std::string>& scopes,
+                                std::optional<int> lifetime = {}) const;
 
  private:
   std::optional<HttpResponse> Handle(const HttpRequest& request);

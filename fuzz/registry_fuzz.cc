@@ -1,12 +1,15 @@
-// Fuzzes the registry authentication parsers: WWW-Authenticate headers, token service answers and
-// credential files. For the credential functions the first line of the input is the host and the
-// rest the file (the seeds in fuzz/corpus/registry_auth/ are written that way).
+// Fuzzes the parsers of what registries send and what credential files hold: WWW-Authenticate
+// headers, token service answers, error documents, upload ranges, Link headers, manifest media
+// types, Retry-After, and credential files. For the credential functions the first line of the
+// input is the host and the rest the file (the seeds in fuzz/corpus/registry/ are written that
+// way).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "registry/auth.h"
+#include "registry/responses.h"
 
 namespace {
 
@@ -48,6 +51,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (token->token.empty() || token->expires_in.count() < 60) __builtin_trap();
   }
   (void)hardbase::registry::ParseCredsFlag(text);
+  (void)hardbase::registry::RegistryErrorText(text);
+  (void)hardbase::registry::NextLink(text);
+  if (hardbase::registry::ManifestMediaType(text, text).empty()) __builtin_trap();
+  (void)hardbase::registry::RetryAfter(text, std::chrono::seconds(30));
+  if (auto offset = hardbase::registry::UploadOffset(text); offset && *offset == UINT64_MAX) {
+    __builtin_trap();
+  }
 
   size_t newline = text.find('\n');
   if (newline != std::string_view::npos) {
