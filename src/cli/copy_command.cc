@@ -34,6 +34,12 @@ Result<int> RunCopy(const CopyFlags& flags) {
     return Fail(ErrorCode::kUsage, "pull: the source " + flags.source +
                                        " is not a registry (docker://HOST/REPO:TAG); use copy");
   }
+  // --creds is for the one registry involved; two different registries get their own.
+  if (!flags.registry.creds.empty() && from.transport == T::kRegistry &&
+      to.transport == T::kRegistry && from.registry != to.registry) {
+    return Fail(ErrorCode::kUsage, flags.verb + ": two registries: give --src-creds and "
+                                                "--dest-creds instead of --creds");
+  }
   pipeline::TransferOptions options;
   HB_TRY(options.source_registry, RegistryOptionsFrom(flags.registry, flags.src_creds));
   HB_TRY(options.dest_registry, RegistryOptionsFrom(flags.registry, flags.dest_creds));
@@ -72,7 +78,8 @@ void AddCopyCommand(CLI::App& app, CommandRunner& runner, const std::string& ver
       ->check(CLI::Range(1, 64));
   cmd->add_option("--chunk-size", flags->chunk_size,
                   "Upload blobs larger than this many bytes in resumable chunks of this size "
-                  "(default 32 MiB)");
+                  "(default 32 MiB)")
+      ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 40));
   cmd->add_flag("--no-artifacts", flags->no_artifacts,
                 "Leave signatures, attestations and SBOMs behind");
   cmd->add_option("--digestfile", flags->digest_file, "Also write the image's digest to FILE");

@@ -185,19 +185,33 @@ registry::ByteOpener BytesOpener(std::shared_ptr<const std::string> bytes) {
   };
 }
 
-// Reads the blob through the source (checked against its descriptor), skipping to `offset`.
+// Reads the blob through the source (checked against its descriptor) from `offset`. Chunks of
+// an upload ask for consecutive offsets: one reader serves them all; an earlier offset (a
+// retried chunk) opens the blob again and skips to it.
 registry::ByteOpener SourceOpener(oci::ImageSource& source, Descriptor blob) {
-  return [&source, blob](uint64_t offset) -> Result<registry::ByteReader> {
-    HB_TRY(std::unique_ptr<oci::BlobReader> opened, source.OpenBlob(blob));
-    std::shared_ptr<oci::BlobReader> reader(std::move(opened));
-    std::vector<char> skip(64 * 1024);
-    while (offset > 0) {
-      HB_TRY(size_t got, reader->Read(skip.data(), std::min<uint64_t>(offset, skip.size())));
-      if (got == 0) break;
-      offset -= got;
+  struct Open {
+    std::unique_ptr<oci::BlobReader> reader;
+    uint64_t position = 0;
+  };
+  auto open = std::make_shared<Open>();
+  return [&source, blob, open](uint64_t offset) -> Result<registry::ByteReader> {
+    if (!open->reader || offset < open->position) {
+      HB_TRY(open->reader, source.OpenBlob(blob));
+      open->position = 0;
     }
-    return registry::ByteReader(
-        [reader](char* buf, size_t n) -> Result<size_t> { return reader->Read(buf, n); });
+    std::vector<char> skip(64 * 1024);
+    while (open->position < offset) {
+      HB_TRY(size_t got, open->reader->Read(skip.data(),
+                                            std::min<uint64_t>(offset - open->position,
+                                                               skip.size())));
+      if (got == 0) break;
+      open->position += got;
+    }
+    return registry::ByteReader([open](char* buf, size_t n) -> Result<size_t> {
+      HB_TRY(size_t got, open->reader->Read(buf, n));
+      open->position += got;
+      return got;
+    });
   };
 }
 
@@ -447,7 +461,8 @@ Result<TransferReport> CopyImage(const ImageRef& from, const ImageRef& to,
       HB_TRY(source_registry, OpenRegistry(from, options.source_registry));
     }
     if (to.transport == Transport::kRegistry) {
-      if (source_registry && from.registry == to.registry) {
+      if (source_registry && from.registry == to.registry &&
+          options.source_registry.credentials == options.dest_registry.credentials) {
         dest_registry = source_registry;  // one set of tokens, and blobs mount across repos
       } else {
         HB_TRY(dest_registry, OpenRegistry(to, options.dest_registry));

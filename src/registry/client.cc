@@ -26,7 +26,7 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kMaxRetryAfter{30};
 // A token is fetched again this long before it expires, so no request carries a stale one.
 constexpr std::chrono::seconds kTokenMargin{5};
-// Tag lists longer than this many pages are cut (a registry paging forever).
+// Tag and referrer lists longer than this many pages are cut (a registry paging forever).
 constexpr int kMaxTagPages = 1000;
 
 std::string PercentEncode(std::string_view s) {
@@ -322,12 +322,19 @@ struct Registry::Impl {
     const std::string what = request.method + " " + request.url;
     bool reauthenticated = false;
     bool refresh = false;
+    const bool on_registry = OnRegistry(request.url);
     for (int attempt = 1;;) {
       net::Request sent = request;
-      HB_TRY(auto authorization, Authorization(scope, refresh));
-      if (authorization) sent.headers.emplace_back("Authorization", *authorization);
+      if (on_registry) {
+        HB_TRY(auto authorization, Authorization(scope, refresh));
+        if (authorization) sent.headers.emplace_back("Authorization", *authorization);
+      }
       HB_TRY(net::Response response, http->Send(sent));
-      if (response.status == 401 && !reauthenticated && (retry || !request.body_reader)) {
+      // A 401 from elsewhere (a storage redirect) says nothing about the registry's auth.
+      const bool answered_by_registry =
+          response.effective_url.empty() || OnRegistry(response.effective_url);
+      if (response.status == 401 && !reauthenticated && on_registry && answered_by_registry &&
+          (retry || !request.body_reader)) {
         // First contact with auth, or a token that expired or lacks this scope.
         reauthenticated = true;
         refresh = true;
@@ -380,10 +387,23 @@ struct Registry::Impl {
                            (detail.empty() ? "" : " " + detail)};
   }
 
-  std::string Resolve(const std::string& location) {
+  // A Location or Link target as an absolute URL (RFC 3986): absolute as given, "//host/..."
+  // with the base's scheme, "/path" on the base, "path" beside the request's own path.
+  std::string Resolve(const std::string& location, const std::string& request_url) {
     if (location.starts_with("http://") || location.starts_with("https://")) return location;
     std::lock_guard<std::mutex> lock(mu);
-    return location.starts_with("/") ? base + location : base + "/" + location;
+    if (location.starts_with("//")) return base.substr(0, base.find("//")) + location;
+    if (location.starts_with("/")) return base + location;
+    std::string dir = request_url.substr(0, request_url.find('?'));
+    dir = dir.substr(0, dir.rfind('/') + 1);
+    return dir + location;
+  }
+
+  // Whether `url` is on the registry itself: only there are credentials sent and challenges
+  // learnt (an upload Location or a storage redirect may name any host).
+  bool OnRegistry(const std::string& url) {
+    std::lock_guard<std::mutex> lock(mu);
+    return url.starts_with(base + "/");
   }
 };
 
@@ -479,6 +499,11 @@ Result<std::optional<oci::Descriptor>> Registry::HeadManifest(std::string_view r
     // Not enough said to trust; the manifest itself tells.
     HB_TRY(ManifestBytes manifest, GetManifest(repository, reference));
     return std::optional<oci::Descriptor>(manifest.descriptor);
+  }
+  if (oci::IsSha256Digest(reference) && *digest != reference) {
+    return Fail(ErrorCode::kIntegrity, "head manifest " + host_ + "/" + std::string(repository) +
+                                           "@" + std::string(reference) +
+                                           ": the registry answered for " + *digest);
   }
   oci::Descriptor d;
   d.digest = *digest;
@@ -589,8 +614,8 @@ Result<void> Registry::GetBlob(std::string_view repository, const oci::Descripto
         return Fail(ErrorCode::kNetwork, what + ": ended after " + std::to_string(received) +
                                              " of " + std::to_string(blob.size) + " bytes");
       }
-    } else if (response.status == 0 && response.transient) {
-      if (attempt >= impl_->options.max_attempts) {
+    } else if (response.status == 0) {
+      if (!response.transient || attempt >= impl_->options.max_attempts) {
         return Fail(ErrorCode::kNetwork, what + ": " + response.transport_error);
       }
     } else if (IsRetryableStatus(response.status) && attempt < impl_->options.max_attempts) {
@@ -619,7 +644,7 @@ Result<bool> Registry::MountBlob(std::string_view repository, std::string_view d
     if (auto location = response.Header("Location")) {
       net::Request cancel;
       cancel.method = "DELETE";
-      cancel.url = impl_->Resolve(*location);
+      cancel.url = impl_->Resolve(*location, request.url);
       (void)impl_->Call(cancel, scope, false);
     }
     return false;
@@ -647,7 +672,7 @@ Result<void> Registry::PutBlob(std::string_view repository, const oci::Descripto
     if (response.status != 202 || !location) {
       return Fail(impl_->Unexpected(response, what + ": start upload"));
     }
-    return impl_->Resolve(*location);
+    return impl_->Resolve(*location, post.url);
   };
   // A request whose body is bytes [offset, offset + length) of the blob.
   auto body_request = [&](std::string method, std::string url, uint64_t offset,
@@ -724,8 +749,18 @@ Result<void> Registry::PutBlob(std::string_view repository, const oci::Descripto
                                                       std::to_string(offset + length - 1));
       HB_TRY(net::Response response, impl_->Call(std::move(patch), scope, false));
       if (response.status == 202) {
-        if (auto next = response.Header("Location")) location = impl_->Resolve(*next);
-        offset = UploadedUpTo(response).value_or(offset + length);
+        if (auto next = response.Header("Location")) location = impl_->Resolve(*next, location);
+        uint64_t reached = UploadedUpTo(response).value_or(offset + length);
+        if (reached > offset) {
+          offset = reached;
+          continue;
+        }
+        // The registry says the chunk did not move the upload on: not progress, a failure.
+        if (++failures >= impl_->options.max_attempts) {
+          return Fail(ErrorCode::kNetwork, what + ": the registry keeps the upload at " +
+                                               std::to_string(reached) + " bytes");
+        }
+        offset = reached;
         continue;
       }
       if (response.status != 416) {
@@ -738,7 +773,7 @@ Result<void> Registry::PutBlob(std::string_view repository, const oci::Descripto
       status.url = location;
       HB_TRY(net::Response stand, impl_->Call(status, scope));
       if (stand.status == 204 || stand.status == 200) {
-        if (auto next = stand.Header("Location")) location = impl_->Resolve(*next);
+        if (auto next = stand.Header("Location")) location = impl_->Resolve(*next, location);
         offset = UploadedUpTo(stand).value_or(0);
         LogDebug("{}: the registry holds {} bytes; going on from there", what, offset);
       } else {
@@ -794,7 +829,9 @@ Result<std::vector<std::string>> Registry::Tags(std::string_view repository) {
     // answering with more pages is stopped at a bound.
     url.clear();
     if (auto link = response.Header("Link")) {
-      if (auto next = NextLink(*link); next && ++pages < kMaxTagPages) url = impl_->Resolve(*next);
+      if (auto next = NextLink(*link); next && ++pages < kMaxTagPages) {
+        url = impl_->Resolve(*next, response.effective_url);
+      }
     }
   }
   return tags;
@@ -804,20 +841,36 @@ Result<std::optional<std::vector<oci::Descriptor>>> Registry::Referrers(
     std::string_view repository, std::string_view digest) {
   using Found = std::optional<std::vector<oci::Descriptor>>;
   std::string scope = impl_->Scope({{std::string(repository), "pull"}});
-  net::Request request;
-  request.url = "/v2/" + std::string(repository) + "/referrers/" + std::string(digest);
-  request.headers.emplace_back("Accept", "application/vnd.oci.image.index.v1+json");
-  HB_TRY(net::Response response, impl_->Call(request, scope));
-  if (response.status == 404 || response.status == 405 || response.status == 400) {
-    return Found();
+  std::vector<oci::Descriptor> referrers;
+  std::string url = "/v2/" + std::string(repository) + "/referrers/" + std::string(digest);
+  for (int page = 1; !url.empty(); ++page) {
+    net::Request request;
+    request.url = url;
+    request.headers.emplace_back("Accept", "application/vnd.oci.image.index.v1+json");
+    HB_TRY(net::Response response, impl_->Call(request, scope));
+    if (page == 1 &&
+        (response.status == 404 || response.status == 405 || response.status == 400)) {
+      return Found();
+    }
+    if (response.status != 200) {
+      return Fail(impl_->Unexpected(response, "referrers of " + std::string(digest)));
+    }
+    auto index = oci::ParseIndex(response.body);
+    // A registry that routes /referrers/ elsewhere (an HTML page, say) has no referrers API.
+    if (!index) {
+      if (page == 1) return Found();
+      return Fail(index.error().Wrap("referrers of " + std::string(digest)));
+    }
+    for (auto& m : index->manifests) referrers.push_back(std::move(m));
+    // The answer may come in pages (Link rel="next"), bounded like tag lists.
+    url.clear();
+    if (auto link = response.Header("Link")) {
+      if (auto next = NextLink(*link); next && page < kMaxTagPages) {
+        url = impl_->Resolve(*next, response.effective_url);
+      }
+    }
   }
-  if (response.status != 200) {
-    return Fail(impl_->Unexpected(response, "referrers of " + std::string(digest)));
-  }
-  auto index = oci::ParseIndex(response.body);
-  // A registry that routes /referrers/ elsewhere (an HTML page, say) has no referrers API.
-  if (!index) return Found();
-  return Found(std::move(index->manifests));
+  return Found(std::move(referrers));
 }
 
 }  // namespace hardbase::registry

@@ -6,11 +6,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <random>
 
 #include "base/sha256.h"
 #include "oci/image.h"
 #include "registry/registry_source.h"
+#include "support/http_server.h"
 #include "support/registry_fixture.h"
 
 namespace hardbase::registry {
@@ -384,6 +386,83 @@ TEST(RegistryClientTest, ReferrersComeFromTheFallbackTag) {
   ASSERT_TRUE(listed) << listed.error().message;
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0], referrer);
+}
+
+// Registries that misbehave on purpose (a test HTTP server answering as one would), for what a
+// real registry never does.
+class HostileRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(server_.Start()); }
+  std::unique_ptr<Registry> Client(RegistryOptions options = Plain()) {
+    options.max_attempts = 3;
+    auto reg = Registry::Open("127.0.0.1:" + std::to_string(server_.port()), options);
+    EXPECT_TRUE(reg);
+    return std::move(*reg);
+  }
+  testing::HttpServer server_;
+};
+
+TEST_F(HostileRegistryTest, ManifestByDigestMustBeThatDigest) {
+  const std::string asked = "sha256:" + std::string(64, 'a');
+  server_.SetHandler([](const testing::HttpRequest& r) -> std::optional<testing::HttpResponse> {
+    if (r.path == "/v2/") return testing::HttpResponse{200, {}, "{}"};
+    testing::HttpResponse out{200,
+                              {{"Docker-Content-Digest", "sha256:" + std::string(64, 'b')},
+                               {"Content-Type", "application/vnd.oci.image.manifest.v1+json"}},
+                              "{}"};
+    return out;
+  });
+  auto reg = Client();
+  auto head = reg->HeadManifest("app", asked);
+  ASSERT_FALSE(head);
+  EXPECT_EQ(head.error().code, ErrorCode::kIntegrity);
+  auto get = reg->GetManifest("app", asked);
+  ASSERT_FALSE(get);
+  EXPECT_EQ(get.error().code, ErrorCode::kIntegrity);
+}
+
+TEST_F(HostileRegistryTest, CredentialsStayWithTheRegistry) {
+  // The upload Location names another server: it gets the upload, not the password.
+  testing::HttpServer elsewhere;
+  ASSERT_TRUE(elsewhere.Start());
+  std::atomic<int> with_auth{0};
+  elsewhere.SetHandler([&](const testing::HttpRequest& r) -> std::optional<testing::HttpResponse> {
+    if (r.Header("Authorization")) ++with_auth;
+    return testing::HttpResponse{201, {}, ""};
+  });
+  std::string other = elsewhere.Url("/upload/1");
+  server_.SetHandler([other](const testing::HttpRequest& r) -> std::optional<testing::HttpResponse> {
+    if (r.Header("Authorization") != "Basic YWxpY2U6czNjcmV0") {
+      return testing::HttpResponse{401, {{"WWW-Authenticate", "Basic realm=\"r\""}}, ""};
+    }
+    if (r.method == "POST") return testing::HttpResponse{202, {{"Location", other}}, ""};
+    return testing::HttpResponse{404, {}, ""};
+  });
+  RegistryOptions options = Plain();
+  options.credentials = Credentials{"alice", "s3cret", ""};
+  auto reg = Client(options);
+  std::string blob = "layer";
+  ASSERT_TRUE(reg->PutBlob("app", BlobDescriptor(blob), OpenBytes(blob), nullptr));
+  EXPECT_EQ(elsewhere.RequestCount("/upload/1"), 1);
+  EXPECT_EQ(with_auth, 0);
+}
+
+TEST_F(HostileRegistryTest, AnUploadThatNeverMovesOnIsGivenUp) {
+  server_.SetHandler([](const testing::HttpRequest& r) -> std::optional<testing::HttpResponse> {
+    if (r.path == "/v2/") return testing::HttpResponse{200, {}, "{}"};
+    if (r.method == "HEAD") return testing::HttpResponse{404, {}, ""};
+    // Every chunk "accepted", the upload always at nothing.
+    return testing::HttpResponse{202, {{"Location", "/v2/app/blobs/uploads/1"}, {"Range", "0-0"}},
+                                 ""};
+  });
+  RegistryOptions options = Plain();
+  options.chunk_size = 1024;
+  auto reg = Client(options);
+  std::string blob = RandomBytes(4096, 5);
+  auto pushed = reg->PutBlob("app", BlobDescriptor(blob), OpenBytes(blob), nullptr);
+  ASSERT_FALSE(pushed);
+  EXPECT_EQ(pushed.error().code, ErrorCode::kNetwork);
+  EXPECT_LT(server_.RequestCount("/v2/app/blobs/uploads/1"), 10);
 }
 
 }  // namespace

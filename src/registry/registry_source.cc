@@ -73,16 +73,21 @@ class RegistrySource final : public oci::ImageSource {
   }
 
  private:
-  // The blob in this source's temporary directory (downloaded once).
+  // The blob in this source's temporary directory (downloaded once; downloads of different
+  // blobs run in parallel, and two of the same blob just both finish).
   Result<std::string> Download(const oci::Descriptor& blob) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!tmp_) {
-      HB_TRY(TempDir dir, TempDir::Create("hardbase-pull-"));
-      tmp_ = std::move(dir);
+    std::string part;
+    std::string path;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!tmp_) {
+        HB_TRY(TempDir dir, TempDir::Create("hardbase-pull-"));
+        tmp_ = std::move(dir);
+      }
+      path = tmp_->path() + "/" + std::string(oci::DigestHex(blob.digest));
+      part = path + ".part" + std::to_string(++downloads_);
     }
-    std::string path = tmp_->path() + "/" + std::string(oci::DigestHex(blob.digest));
     if (PathExists(path)) return path;
-    std::string part = path + ".part";
     int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return Fail(ErrorCode::kIo, "create " + part + ": " + std::strerror(errno));
     auto got = registry_->GetBlob(ref().repository, blob, [&](std::string_view data) {
@@ -107,8 +112,9 @@ class RegistrySource final : public oci::ImageSource {
   }
 
   std::shared_ptr<Registry> registry_;
-  std::mutex mu_;
+  std::mutex mu_;  // guards tmp_ and downloads_
   std::optional<TempDir> tmp_;
+  int downloads_ = 0;
 };
 
 }  // namespace
