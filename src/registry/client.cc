@@ -542,19 +542,6 @@ Result<oci::Descriptor> Registry::PutManifest(std::string_view repository,
   return d;
 }
 
-Result<void> Registry::DeleteManifest(std::string_view repository, std::string_view digest) {
-  std::string scope = impl_->Scope({{std::string(repository), "delete"}});
-  net::Request request;
-  request.method = "DELETE";
-  request.url = "/v2/" + std::string(repository) + "/manifests/" + std::string(digest);
-  HB_TRY(net::Response response, impl_->Call(request, scope));
-  if (response.status != 202 && response.status != 200) {
-    return Fail(impl_->Unexpected(response, "delete " + host_ + "/" + std::string(repository) +
-                                                "@" + std::string(digest)));
-  }
-  return {};
-}
-
 Result<bool> Registry::HasBlob(std::string_view repository, std::string_view digest) {
   std::string scope = impl_->Scope({{std::string(repository), "pull"}});
   net::Request request;

@@ -88,7 +88,6 @@ class Registry {
   Result<oci::Descriptor> PutManifest(std::string_view repository, std::string_view reference,
                                       const std::string& media_type, const std::string& bytes,
                                       bool* subject_acknowledged = nullptr);
-  Result<void> DeleteManifest(std::string_view repository, std::string_view digest);
 
   Result<bool> HasBlob(std::string_view repository, std::string_view digest);
   // Writes the blob to `sink` in pieces, resuming with Range after a dropped connection (the
