@@ -306,9 +306,7 @@ class RegistryWriter {
     if (reference == doc.descriptor.digest && present.count(reference)) return false;
     HB_TRY(auto existing, reg_->HeadManifest(repo_, reference));
     if (existing && existing->digest == doc.descriptor.digest) return false;
-    HB_TRY(Descriptor stored, reg_->PutManifest(repo_, reference, doc.descriptor.media_type,
-                                                doc.bytes));
-    (void)stored;
+    HB_TRY_VOID(reg_->PutManifest(repo_, reference, doc.descriptor.media_type, doc.bytes));
     return true;
   }
 

@@ -59,6 +59,19 @@ RegistryOptions Plain() {
   return o;
 }
 
+// A registry with token auth by `issuer` (started), and a client login the issuer accepts.
+Result<std::unique_ptr<RegistryServer>> StartTokenRegistry(const TokenIssuer& issuer) {
+  testing::RegistryOptions config;
+  config.auth = testing::RegistryOptions::Auth::kToken;
+  config.token_issuer = &issuer;
+  return RegistryServer::Start(config);
+}
+RegistryOptions IssuerLogin(const TokenIssuer& issuer) {
+  RegistryOptions options = Plain();
+  options.credentials = Credentials{issuer.options().user, issuer.options().password, ""};
+  return options;
+}
+
 // A one-layer image: its config, layer and manifest.
 struct TinyImage {
   std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
@@ -259,15 +272,9 @@ TEST(RegistryClientTest, TokenAuthFetchesOneTokenPerScopeAndReusesIt) {
   SKIP_WITHOUT_REGISTRY();
   TokenIssuer issuer;
   ASSERT_TRUE(issuer.Start());
-  testing::RegistryOptions config;
-  config.auth = testing::RegistryOptions::Auth::kToken;
-  config.token_issuer = &issuer;
-  auto server = RegistryServer::Start(config);
+  auto server = StartTokenRegistry(issuer);
   ASSERT_TRUE(server) << server.error().message;
-
-  RegistryOptions options = Plain();
-  options.credentials = Credentials{issuer.options().user, issuer.options().password, ""};
-  auto reg = Registry::Open((*server)->host(), options);
+  auto reg = Registry::Open((*server)->host(), IssuerLogin(issuer));
   ASSERT_TRUE(reg);
   std::vector<TinyImage> images;
   for (unsigned i = 0; i < 4; ++i) images.emplace_back(1000, i);
@@ -296,14 +303,10 @@ TEST(RegistryClientTest, RefusedTokenIsFetchedAgain) {
   issuer_options.stale_tokens = 1;
   TokenIssuer issuer(issuer_options);
   ASSERT_TRUE(issuer.Start());
-  testing::RegistryOptions config;
-  config.auth = testing::RegistryOptions::Auth::kToken;
-  config.token_issuer = &issuer;
-  auto server = RegistryServer::Start(config);
+  auto server = StartTokenRegistry(issuer);
   ASSERT_TRUE(server) << server.error().message;
-  RegistryOptions options = Plain();
-  options.credentials = Credentials{issuer.options().user, issuer.options().password, ""};
-  auto reg = Registry::Open((*server)->host(), options);
+  auto reg = Registry::Open((*server)->host(), IssuerLogin(issuer));
+  ASSERT_TRUE(reg);
   TinyImage image;
   image.Push(**reg, "app", "v1");
   EXPECT_EQ(issuer.TokensIssued(), 2);
