@@ -15,13 +15,13 @@ test_deps=(
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   gpg gpg-agent dpkg-dev apt python3-apt xz-utils bc
   umoci skopeo crun bubblewrap zstd libssl-dev openjdk-17-jre-headless passwd busybox-static openssl
-  docker-registry apache2-utils curl
+  docker-registry apache2-utils curl debsecan
 )
 # The main job pushes the image to a local registry.
 main_deps=(docker-registry curl python3)
 # The benchmarks build the "typical" images they compare against with mmdebstrap, and push to a
 # local registry next to skopeo.
-bench_deps=(umoci mmdebstrap bc zstd python3 docker-registry skopeo curl)
+bench_deps=(umoci mmdebstrap bc zstd python3 docker-registry skopeo curl debsecan)
 
 want=("${build_deps[@]}")
 case "${1:-}" in

@@ -3,7 +3,7 @@
 # example against the host's apt repositories (verified InRelease -> Packages -> closure), build
 # its hardened image into out/java17 (an OCI image layout) signed with a cosign-compatible key
 # (made in out/ on first use; password from COSIGN_PASSWORD, empty when unset), verify it, write
-# its SBOMs next to it, then push it with its signatures and SBOMs to a local registry (Debian's
+# its SBOMs next to it, scan it for vulnerabilities, then push it with its signatures and SBOMs to a local registry (Debian's
 # docker-registry on a loopback port, stopped at the end), pin it by digest and verify it there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,11 @@ $hb build examples/java17/image.yaml --locked -o out/java17 --tag java17 \
 $hb verify oci:out/java17:java17 --key out/signing.pub --attestations
 $hb sbom oci:out/java17:java17 --format spdx-json -o out/java17.spdx.json
 $hb sbom oci:out/java17:java17 --format cyclonedx-json -o out/java17.cdx.json
+# Its vulnerabilities, matched against the OSV snapshot of Debian's data in the shared folder:
+# a table here, SARIF for code scanning next to the image.
+$hb vuln update --from ../shared/data/osv-debian-2025-02-12.zip
+$hb scan oci:out/java17:java17
+$hb scan oci:out/java17:java17 --format sarif -o out/java17.sarif
 
 # A registry of our own for the push: storage under out/, gone with the process.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -35,5 +40,6 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && brea
 $hb push oci:out/java17:java17 "127.0.0.1:$port/hardened/java17:17" --plain-http
 pinned=$($hb pin "127.0.0.1:$port/hardened/java17:17" --plain-http)
 $hb verify "$pinned" --key out/signing.pub --attestations --plain-http
-echo "image written to out/java17 (skopeo inspect oci:out/java17:java17), SBOMs to out/java17.*.json;"
+echo "image written to out/java17 (skopeo inspect oci:out/java17:java17), SBOMs to out/java17.*.json,"
+echo "scan report to out/java17.sarif;"
 echo "pushed, pinned and verified as $pinned"

@@ -15,6 +15,7 @@ int ExitCode(ErrorCode code) {
     case ErrorCode::kStale: return 9;
     case ErrorCode::kVerification: return 10;
     case ErrorCode::kAuth: return 11;
+    case ErrorCode::kVulnerable: return 12;
   }
   return 1;
 }
@@ -32,6 +33,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kStale: return "stale";
     case ErrorCode::kVerification: return "verification";
     case ErrorCode::kAuth: return "auth";
+    case ErrorCode::kVulnerable: return "vulnerable";
   }
   return "internal";
 }

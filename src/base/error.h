@@ -27,6 +27,7 @@ enum class ErrorCode {
   kStale,      // a lock no longer matches its spec or the repositories
   kVerification,  // no valid signature or attestation covers what was to be verified
   kAuth,          // a password or credential was refused (wrong key password, registry login)
+  kVulnerable,    // a scan found what its --fail-on / --fail-on-fixable gate forbids
 };
 
 // Process exit code for a category: 0 is success, 1 is kept for "internal".

@@ -49,7 +49,34 @@ bool PathExists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+namespace {
+
+// Writes to what is at `path` as it is: a device or a pipe (`-o /dev/null`, `-o /dev/stdout`)
+// must not be replaced by a regular file.
+Result<void> WriteInPlace(const std::string& path, std::string_view data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Fail(ErrnoError("open", path, errno));
+  for (size_t off = 0; off < data.size();) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return Fail(ErrnoError("write", path, err));
+    }
+    off += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return {};
+}
+
+}  // namespace
+
 Result<void> WriteFileAtomic(const std::string& path, std::string_view data, int mode) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    return WriteInPlace(path, data);
+  }
   std::string tmp = path + ".tmp-XXXXXX";
   std::vector<char> name(tmp.begin(), tmp.end());
   name.push_back('\0');

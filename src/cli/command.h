@@ -69,5 +69,9 @@ void AddCopyCommands(CLI::App& app, CommandRunner& runner);  // push, pull, copy
 void AddPinCommand(CLI::App& app, CommandRunner& runner);
 void AddInspectCommand(CLI::App& app, CommandRunner& runner);
 void AddLoginCommands(CLI::App& app, CommandRunner& runner);  // login, logout
+void AddVulnCommands(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
+void AddScanCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
+void AddUpdateCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
+void AddDiffCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 
 }  // namespace hardbase::cli

@@ -23,7 +23,8 @@ constexpr const char* kExitCodes =
     "  8  resolve: dependencies cannot be satisfied\n"
     "  9  stale: a lock does not match its spec, or re-resolving would change it\n"
     " 10  verification: no valid signature or attestation covers the image\n"
-    " 11  auth: a password or credential was refused\n";
+    " 11  auth: a password or credential was refused\n"
+    " 12  vulnerable: a scan found what --fail-on or --fail-on-fixable forbid\n";
 
 }  // namespace
 
@@ -57,6 +58,10 @@ int main(int argc, char** argv) {
   cli::AddPinCommand(app, runner);
   cli::AddInspectCommand(app, runner);
   cli::AddLoginCommands(app, runner);
+  cli::AddVulnCommands(app, global, runner);
+  cli::AddScanCommand(app, global, runner);
+  cli::AddUpdateCommand(app, global, runner);
+  cli::AddDiffCommand(app, global, runner);
 
   try {
     app.parse(argc, argv);

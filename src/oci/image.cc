@@ -125,13 +125,5 @@ std::string IndexJson(const std::vector<Descriptor>& manifests,
   return Dump(json);
 }
 
-std::string Rfc3339(int64_t seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buf, n);
-}
 
 }  // namespace hardbase::oci

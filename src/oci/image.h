@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/time.h"
 
 namespace hardbase::oci {
 
@@ -91,8 +92,7 @@ std::string ManifestJson(const Descriptor& config, const std::vector<Descriptor>
 std::string IndexJson(const std::vector<Descriptor>& manifests,
                       const std::map<std::string, std::string>& annotations = {});
 
-// "2025-02-08T10:44:01Z" for seconds since the epoch.
-std::string Rfc3339(int64_t seconds);
+using ::hardbase::Rfc3339;  // base/time.h
 
 // Where the bytes of a blob come from when writing an image: in memory, or a file (e.g. the cache)
 // that is copied (copy_file_range) into the output.

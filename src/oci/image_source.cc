@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -552,6 +553,29 @@ Result<std::vector<PlatformImage>> ResolvePlatforms(ImageSource& source, const D
     return Fail(ErrorCode::kNotFound, "image index " + root.digest + ": no platform image in it");
   }
   return out;
+}
+
+Result<PlatformImage> SelectPlatform(ImageSource& source, const Descriptor& root,
+                                     const std::string& wanted) {
+  HB_TRY(auto platforms, ResolvePlatforms(source, root));
+  std::string want = wanted;
+  if (want.empty() && platforms.size() == 1) return platforms[0];
+  if (want.empty()) {
+    struct utsname u {};
+    uname(&u);
+    std::string_view machine = u.machine;
+    want = machine == "x86_64" ? "amd64" : machine == "aarch64" ? "arm64" : std::string(machine);
+  }
+  if (want.starts_with("linux/")) want = want.substr(6);
+  std::vector<std::string> names;
+  for (const auto& p : platforms) {
+    const Platform& pl = p.config.platform;
+    std::string name = pl.architecture + (pl.variant.empty() ? "" : "/" + pl.variant);
+    if (want == name || want == pl.architecture) return p;
+    names.push_back(name);
+  }
+  return Fail(ErrorCode::kNotFound, fmt::format("no {} image (the image has {})", want,
+                                                fmt::join(names, ", ")));
 }
 
 }  // namespace hardbase::oci

@@ -111,6 +111,11 @@ struct PlatformImage {
 // an artifactType, a subject -- skipped).
 Result<std::vector<PlatformImage>> ResolvePlatforms(ImageSource& source, const Descriptor& root);
 
+// The platform image `wanted` names ("amd64", "linux/arm64", "arm/v7"); empty: the only one, else
+// the host's. kNotFound listing the platforms the image has.
+Result<PlatformImage> SelectPlatform(ImageSource& source, const Descriptor& root,
+                                     const std::string& wanted);
+
 using PathFilter = std::function<bool(std::string_view path)>;
 
 // The regular files of an image's filesystem whose path `want` selects, with their contents, after

@@ -1,7 +1,6 @@
 #include "pipeline/attach.h"
 
 #include <fmt/format.h>
-#include <sys/utsname.h>
 
 #include <algorithm>
 #include <ctime>
@@ -49,29 +48,6 @@ Result<std::optional<FileLock>> LockIfLayout(const oci::ImageRef& ref) {
   return std::optional<FileLock>(std::move(lock));
 }
 
-// The title annotation of a manifest or index, or "".
-std::string Title(oci::ImageSource& source, const oci::Descriptor& d) {
-  auto bytes = source.ReadBlob(d);
-  if (!bytes) return "";
-  std::map<std::string, std::string> annotations;
-  if (d.media_type == oci::kMediaTypeIndex) {
-    if (auto index = oci::ParseIndex(*bytes)) annotations = index->annotations;
-  } else if (auto manifest = oci::ParseManifest(*bytes)) {
-    annotations = manifest->annotations;
-  }
-  auto it = annotations.find(std::string(kTitleAnnotation));
-  return it == annotations.end() ? "" : it->second;
-}
-
-std::string ImageName(oci::ImageSource& source, const oci::Descriptor& d,
-                      const oci::ImageRef& ref) {
-  if (ref.transport == oci::ImageRef::Transport::kRegistry) {
-    return ref.registry + "/" + ref.repository;
-  }
-  std::string title = Title(source, d);
-  return title.empty() ? BaseName(ref.path) : title;
-}
-
 // The root and, for an index, its platform manifests.
 Result<std::vector<oci::Descriptor>> Subjects(oci::ImageSource& source,
                                               const oci::Descriptor& root) {
@@ -94,31 +70,31 @@ std::string Problems(const std::vector<Finding>& findings) {
   return out;
 }
 
-// The image of `ref` for one platform.
-Result<oci::PlatformImage> SelectPlatform(oci::ImageSource& source, const oci::Descriptor& root,
-                                          const std::string& wanted) {
-  HB_TRY(auto platforms, oci::ResolvePlatforms(source, root));
-  std::string want = wanted;
-  if (want.empty() && platforms.size() == 1) return platforms[0];
-  if (want.empty()) {
-    struct utsname u {};
-    uname(&u);
-    std::string_view machine = u.machine;
-    want = machine == "x86_64" ? "amd64" : machine == "aarch64" ? "arm64" : std::string(machine);
+// The title annotation of a manifest or index, or "".
+std::string Title(oci::ImageSource& source, const oci::Descriptor& d) {
+  auto bytes = source.ReadBlob(d);
+  if (!bytes) return "";
+  std::map<std::string, std::string> annotations;
+  if (d.media_type == oci::kMediaTypeIndex) {
+    if (auto index = oci::ParseIndex(*bytes)) annotations = index->annotations;
+  } else if (auto manifest = oci::ParseManifest(*bytes)) {
+    annotations = manifest->annotations;
   }
-  if (want.starts_with("linux/")) want = want.substr(6);
-  std::vector<std::string> names;
-  for (const auto& p : platforms) {
-    const oci::Platform& pl = p.config.platform;
-    std::string name = pl.architecture + (pl.variant.empty() ? "" : "/" + pl.variant);
-    if (want == name || want == pl.architecture) return p;
-    names.push_back(name);
-  }
-  return Fail(ErrorCode::kNotFound, fmt::format("no {} image (the image has {})", want,
-                                                fmt::join(names, ", ")));
+  auto it = annotations.find(std::string(kTitleAnnotation));
+  return it == annotations.end() ? "" : it->second;
 }
 
 }  // namespace
+
+std::string ImageName(oci::ImageSource& source, const oci::Descriptor& d,
+                      const oci::ImageRef& ref) {
+  if (ref.transport == oci::ImageRef::Transport::kRegistry) {
+    return ref.registry + "/" + ref.repository;
+  }
+  std::string title = Title(source, d);
+  return title.empty() ? BaseName(ref.path) : title;
+}
+
 
 Result<Signed> SignImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
                          std::string docker_reference, const registry::RegistryOptions& registry) {
@@ -201,7 +177,7 @@ Result<std::string> ImageSbom(const oci::ImageRef& ref, SbomFormat format,
                               const std::string& platform, const spec::Lock* lock,
                               bool regenerate, const registry::RegistryOptions& registry) {
   HB_TRY(Opened image, Open(ref, registry));
-  HB_TRY(oci::PlatformImage selected, SelectPlatform(*image.source, image.root, platform));
+  HB_TRY(oci::PlatformImage selected, oci::SelectPlatform(*image.source, image.root, platform));
   if (!regenerate) {
     HB_TRY(auto referrers, image.source->Referrers(selected.descriptor.digest));
     for (const auto& r : referrers) {

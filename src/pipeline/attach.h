@@ -10,12 +10,18 @@
 
 #include "base/error.h"
 #include "oci/image_ref.h"
+#include "oci/image_source.h"
 #include "pipeline/provenance.h"
 #include "pipeline/signatures.h"
 #include "registry/client.h"
 #include "sign/keys.h"
 
 namespace hardbase::pipeline {
+
+// What an image is called in signatures, SBOMs and reports: for a registry image its repository
+// ("host/repo"), else the org.opencontainers.image.title annotation of `d`, else the layout or
+// archive's file name.
+std::string ImageName(oci::ImageSource& source, const oci::Descriptor& d, const oci::ImageRef& ref);
 
 // The digests signed or checked for an image: the one its reference names, then for an index
 // each platform's manifest.

@@ -8,20 +8,12 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
+#include "base/time.h"
 #include "deb/package_index.h"
 #include "deb/resolver.h"
 
 namespace hardbase::pipeline {
 namespace {
-
-std::string Rfc3339(int64_t seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // The resolver names repositories by a small id; here one id is one (suite, component).
 struct RepoRef {

@@ -10,25 +10,13 @@
 #include "base/version.h"
 #include "deb/control.h"
 #include "deb/relation.h"
+#include "pipeline/inventory.h"
 #include "sbom/copyright.h"
 
 namespace hardbase::pipeline {
 namespace {
 
-constexpr std::string_view kStatusFile = "var/lib/dpkg/status";
-constexpr std::string_view kStatusDir = "var/lib/dpkg/status.d/";
 constexpr std::string_view kDocDir = "usr/share/doc/";
-
-// "name (version)" of a Source field, split; either part may be absent.
-std::pair<std::string, std::string> SplitSource(std::string_view field) {
-  std::string_view name = field.substr(0, field.find(' '));
-  std::string version;
-  if (auto open = field.find('('); open != std::string_view::npos) {
-    auto close = field.find(')', open);
-    version = std::string(field.substr(open + 1, close - open - 1));
-  }
-  return {std::string(name), version};
-}
 
 // One stanza, read.
 struct Record {
@@ -138,7 +126,17 @@ Result<void> DescribePackages(const std::vector<InstalledPackage>& installed,
   return {};
 }
 
-std::string DistroFromOsRelease(std::string_view os_release) {
+std::pair<std::string, std::string> SplitSource(std::string_view field) {
+  std::string_view name = field.substr(0, field.find(' '));
+  std::string version;
+  if (auto open = field.find('('); open != std::string_view::npos) {
+    auto close = field.find(')', open);
+    version = std::string(field.substr(open + 1, close - open - 1));
+  }
+  return {std::string(name), version};
+}
+
+std::map<std::string, std::string> ParseOsRelease(std::string_view os_release) {
   std::map<std::string, std::string> fields;
   while (!os_release.empty()) {
     std::string_view line = os_release.substr(0, os_release.find('\n'));
@@ -152,6 +150,11 @@ std::string DistroFromOsRelease(std::string_view os_release) {
     }
     fields[std::string(line.substr(0, eq))] = value;
   }
+  return fields;
+}
+
+std::string DistroFromOsRelease(std::string_view os_release) {
+  auto fields = ParseOsRelease(os_release);
   std::string id = fields.count("ID") ? fields["ID"] : "debian";
   std::string version = fields.count("VERSION_ID") ? fields["VERSION_ID"] : "unknown";
   return id + "-" + version;
@@ -160,36 +163,17 @@ std::string DistroFromOsRelease(std::string_view os_release) {
 Result<sbom::Document> DescribeImage(oci::ImageSource& source, const oci::PlatformImage& image,
                                      std::string name, const spec::ArchLock* lock) {
   auto wanted = [](std::string_view path) {
-    if (path == kStatusFile || path == "etc/os-release" || path == "usr/lib/os-release") {
+    if (IsPackageDatabasePath(path) || path == "etc/os-release" || path == "usr/lib/os-release") {
       return true;
-    }
-    if (path.starts_with(kStatusDir)) {
-      return path.find('/', kStatusDir.size()) == std::string_view::npos &&
-             !path.ends_with(".md5sums");
     }
     return path.starts_with(kDocDir) && path.ends_with("/copyright") &&
            path.find('/', kDocDir.size()) == path.size() - std::string_view("/copyright").size();
   };
   HB_TRY(auto files, oci::ReadImageFiles(source, image.manifest, wanted));
 
+  HB_TRY(auto stanzas, InstalledStanzas(files));
   std::vector<InstalledPackage> installed;
-  auto add = [&](std::string_view stanza) {
-    installed.push_back({std::string(stanza), std::nullopt});
-  };
-  if (auto it = files.find(std::string(kStatusFile)); it != files.end()) {
-    // dpkg's own database: only packages that are installed count.
-    HB_TRY_VOID(deb::ForEachStanza(it->second, [&](const deb::Stanza& s) -> Result<void> {
-      std::string_view status = s.Get("Status");
-      if (!status.ends_with(" installed")) return {};
-      std::string text;
-      for (const auto& f : s.fields()) text += fmt::format("{}: {}\n", f.name, f.value);
-      add(text);
-      return {};
-    }));
-  }
-  for (const auto& [path, text] : files) {
-    if (path.starts_with(kStatusDir)) add(text);
-  }
+  for (auto& text : stanzas) installed.push_back({std::move(text), std::nullopt});
   for (auto& i : installed) {
     auto stanzas = deb::ParseControl(i.status);
     if (!stanzas || stanzas->empty()) continue;

@@ -6,9 +6,11 @@
 // both kinds of SBOM agree; only hardbase's own carry each .deb's SHA256, from the lock.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -33,6 +35,11 @@ struct InstalledPackage {
 Result<void> DescribePackages(const std::vector<InstalledPackage>& installed,
                               const spec::ArchLock* lock, sbom::Document& doc);
 
+// A status stanza's "Source: name (version)" field split; either part may be absent.
+std::pair<std::string, std::string> SplitSource(std::string_view field);
+
+// The KEY=value fields of an os-release text, quotes removed.
+std::map<std::string, std::string> ParseOsRelease(std::string_view os_release);
 // "debian-12" from an os-release text (ID and VERSION_ID; "debian-unknown" when absent).
 std::string DistroFromOsRelease(std::string_view os_release);
 

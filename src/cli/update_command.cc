@@ -1,0 +1,126 @@
+// `hardbase update SPEC [--write]`: the nightly job of a team that keeps its images patched.
+// Re-resolves the spec against today's repositories and prints, per package, the version change
+// and the vulnerabilities it closes or opens; exit 9 says a rebuild is needed.
+#include "base/fs.h"
+#include "base/log.h"
+#include "cli/command.h"
+#include "pipeline/compare.h"
+#include "pipeline/inventory.h"
+#include "pipeline/lock_pipeline.h"
+#include "pipeline/scan.h"
+#include "spec/image_spec.h"
+#include "vuln/database.h"
+
+namespace hardbase::cli {
+namespace {
+
+struct UpdateFlags {
+  std::string spec_path;
+  std::string lock_path;
+  std::string db;
+  bool write = false;
+  bool offline = false;
+  bool json = false;
+  std::string apt_root = "/";
+};
+
+Result<int> RunUpdate(const UpdateFlags& flags, const GlobalOptions& global) {
+  std::string lock_path =
+      flags.lock_path.empty() ? spec::DefaultLockPath(flags.spec_path) : flags.lock_path;
+  HB_TRY(spec::ImageSpec image_spec, spec::LoadImageSpec(flags.spec_path));
+  HB_TRY(spec::Lock before,
+         WithContext(spec::LoadLock(lock_path), "update (run `hardbase lock` first)"));
+
+  HB_TRY(cache::BlobStore store, OpenCache(global));
+  auto http = net::MakeCurlClient();
+  pipeline::LockOptions options;
+  options.load.offline = flags.offline;
+  options.apt_root = flags.apt_root;
+  HB_TRY(spec::Lock after, WithContext(pipeline::LockSpec(image_spec, *http, store, options),
+                                       "update " + flags.spec_path));
+
+  // The Debian release the lock's packages come from, for matching.
+  std::string release;
+  for (const auto& r : after.releases) {
+    if (auto n = vuln::ReleaseForCodename(r.codename)) release = *n;
+  }
+  if (release.empty()) {
+    release = "12";
+    LogWarn("no release of {} names a known Debian codename: matching as Debian {}", lock_path,
+            release);
+  }
+  std::vector<vuln::InstalledPackage> all;
+  for (const spec::Lock* lock : {&before, &after}) {
+    for (const auto& arch : lock->archs) {
+      auto packages = pipeline::PackagesFromLock(arch);
+      all.insert(all.end(), packages.begin(), packages.end());
+    }
+  }
+  std::string db_path = flags.db.empty() ? pipeline::DefaultVulnDbPath(CacheDir(global)) : flags.db;
+  std::optional<vuln::Database> db;
+  if (auto loaded = pipeline::LoadVulnDbFor(db_path, release, all)) {
+    db = std::move(*loaded);
+    for (const auto& w : pipeline::DatabaseWarnings(db->metadata(), std::time(nullptr))) {
+      LogWarn("{}", w);
+    }
+  } else if (loaded.error().code == ErrorCode::kNotFound) {
+    LogWarn("{}: showing version changes only", loaded.error().message);
+  } else {
+    return Fail(loaded.error());
+  }
+  std::string text;
+  nlohmann::ordered_json json = nlohmann::ordered_json::object();
+  for (const auto& arch : after.archs) {
+    spec::ArchLock empty;
+    const spec::ArchLock* old = &empty;
+    for (const auto& a : before.archs) {
+      if (a.arch == arch.arch) old = &a;
+    }
+    pipeline::Comparison c =
+        pipeline::ComparePackages(pipeline::PackagesFromLock(*old),
+                                  pipeline::PackagesFromLock(arch), db ? &*db : nullptr, release);
+    text += pipeline::ComparisonText(c);
+    json[arch.arch] = pipeline::ComparisonJson(c);
+  }
+  std::vector<std::string> changes = pipeline::DiffLocks(before, after);
+  if (flags.json) {
+    std::printf("%s\n", json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
+  if (changes.empty()) {
+    LogInfo("{} is up to date: no rebuild needed", lock_path);
+    return 0;
+  }
+  if (flags.write) {
+    HB_TRY_VOID(WriteFileAtomic(lock_path, spec::LockToJson(after)));
+    LogInfo("updated {}: rebuild the image (hardbase build {})", lock_path, flags.spec_path);
+  } else {
+    LogInfo("{} is behind the repositories ({} change{}): rebuild needed; --write updates it",
+            lock_path, changes.size(), changes.size() == 1 ? "" : "s");
+  }
+  return ExitCode(ErrorCode::kStale);
+}
+
+}  // namespace
+
+void AddUpdateCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner) {
+  auto flags = std::make_shared<UpdateFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "update", "Re-resolve a spec against today's repositories: per package the new version "
+                "and the CVEs it closes or opens; exit 9 when a rebuild is needed");
+  cmd->add_option("SPEC", flags->spec_path, "The image spec (YAML)")->required();
+  cmd->add_option("--lock", flags->lock_path, "Lock file (default: SPEC with .lock.json)");
+  cmd->add_flag("--write", flags->write, "Write the new lock (atomically)");
+  cmd->add_option("--db", flags->db, "Vulnerability database (default: <cache dir>/vuln/vulndb)");
+  cmd->add_flag("--offline", flags->offline,
+                "Use the release files and indexes already in the cache (still verified)");
+  cmd->add_flag("--json", flags->json, "Print the changes per architecture as JSON on stdout");
+  cmd->add_option("--apt-root", flags->apt_root,
+                  "Read the default repositories from this root's etc/apt (default /)");
+  cmd->callback([&runner, flags, &global] {
+    runner = [flags, &global] { return RunUpdate(*flags, global); };
+  });
+}
+
+}  // namespace hardbase::cli

@@ -1,0 +1,228 @@
+#include "vuln/import.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "base/fs.h"
+#include "base/time.h"
+#include "vuln/osv.h"
+#include "vuln/tracker.h"
+
+namespace hardbase::vuln {
+namespace {
+
+// No OSV record comes near this; a bigger member is a zip bomb or not OSV data.
+constexpr size_t kMaxRecordSize = size_t{64} << 20;
+
+// Parses OSV records on every core while the caller reads them one after another. The records
+// come out in the order they went in, so the database does not depend on thread timing.
+class ParallelParser {
+ public:
+  ParallelParser() {
+    unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+  }
+  ~ParallelParser() { Stop(); }
+  ParallelParser(const ParallelParser&) = delete;
+  ParallelParser& operator=(const ParallelParser&) = delete;
+
+  // Queues one record; waits while too many are queued, to bound memory.
+  void Add(std::string name, std::string text) {
+    std::unique_lock lock(mutex_);
+    room_.wait(lock, [this] { return queue_.size() < kMaxQueued; });
+    queue_.push_back({results_.size(), std::move(name), std::move(text)});
+    results_.emplace_back();
+    ready_.notify_one();
+  }
+
+  // The records in input order, or the error of the first (in that order) that failed.
+  Result<std::vector<OsvRecord>> Finish() {
+    Stop();
+    std::vector<OsvRecord> records;
+    records.reserve(results_.size());
+    for (auto& result : results_) {
+      if (!*result) return Fail(std::move(result->error()));
+      records.push_back(std::move(**result));
+    }
+    return records;
+  }
+
+ private:
+  static constexpr size_t kMaxQueued = 512;
+  struct Item {
+    size_t index;
+    std::string name;
+    std::string text;
+  };
+
+  void Work() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      ready_.wait(lock, [this] { return done_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      Item item = std::move(queue_.front());
+      queue_.pop_front();
+      room_.notify_one();
+      lock.unlock();
+      Result<OsvRecord> record = ParseOsvRecord(item.text, item.name);
+      lock.lock();
+      results_[item.index] = std::move(record);
+    }
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    ready_.notify_all();
+    for (std::thread& worker : workers_) {
+      if (worker.joinable()) worker.join();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_;  // queue_ has items, or done_
+  std::condition_variable room_;   // queue_ has room
+  std::deque<Item> queue_;
+  bool done_ = false;
+  std::vector<std::optional<Result<OsvRecord>>> results_;
+  std::vector<std::thread> workers_;
+};
+
+struct ArchiveFree {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+// Every *.json member of the zip at `path`, in archive order.
+Result<void> ReadZip(const std::string& path, ParallelParser& parser) {
+  std::unique_ptr<archive, ArchiveFree> zip(archive_read_new());
+  // The seekable reader starts from the central directory at the end, so a truncated file fails
+  // at once instead of yielding the members before the cut.
+  archive_read_support_format_zip_seekable(zip.get());
+  auto corrupt = [&] {
+    const char* message = archive_error_string(zip.get());
+    return Fail(ErrorCode::kSpec, path + ": corrupt or truncated zip: " +
+                                      (message ? message : "unreadable archive"));
+  };
+  if (archive_read_open_filename(zip.get(), path.c_str(), size_t{1} << 20) != ARCHIVE_OK) {
+    return corrupt();
+  }
+  std::vector<char> buffer(size_t{1} << 16);
+  while (true) {
+    archive_entry* entry = nullptr;
+    int status = archive_read_next_header(zip.get(), &entry);
+    if (status == ARCHIVE_EOF) return {};
+    if (status < ARCHIVE_WARN) return corrupt();
+    const char* member = archive_entry_pathname(entry);
+    std::string name = member ? member : "";
+    if (archive_entry_filetype(entry) != AE_IFREG || !name.ends_with(".json")) continue;
+    std::string text;
+    if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0) {
+      text.reserve(std::min(static_cast<size_t>(archive_entry_size(entry)), kMaxRecordSize));
+    }
+    while (true) {
+      la_ssize_t n = archive_read_data(zip.get(), buffer.data(), buffer.size());
+      if (n < 0) return corrupt();
+      if (n == 0) break;
+      if (text.size() + static_cast<size_t>(n) > kMaxRecordSize) {
+        return Fail(ErrorCode::kSpec, path + ": " + name + ": larger than " +
+                                          std::to_string(kMaxRecordSize >> 20) + " MiB");
+      }
+      text.append(buffer.data(), static_cast<size_t>(n));
+    }
+    parser.Add(path + ": " + name, std::move(text));
+  }
+}
+
+// Every *.json file directly in `path`, by name.
+Result<void> ReadDirectory(const std::string& path, ParallelParser& parser) {
+  std::vector<std::string> files;
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(path, error), end; !error && it != end;
+       it.increment(error)) {
+    if (it->path().extension() == ".json" && it->is_regular_file(error)) {
+      files.push_back(it->path().string());
+    }
+  }
+  if (error) return Fail(ErrorCode::kIo, "list " + path + ": " + error.message());
+  std::sort(files.begin(), files.end());
+  for (const std::string& file : files) {
+    HB_TRY(std::string text, ReadFile(file));
+    parser.Add(file, std::move(text));
+  }
+  return {};
+}
+
+Result<Database> ImportTracker(const std::string& path, Metadata metadata) {
+  HB_TRY(std::string text, ReadFile(path));
+  HB_TRY(TrackerData data, ParseTrackerJson(text, path));
+  HB_TRY(int64_t mtime, FileMtime(path));
+  metadata.data_date = Rfc3339(static_cast<int64_t>(mtime));
+  metadata.records = data.records;
+  metadata.skipped = data.skipped;
+  metadata.skipped_examples = std::move(data.skipped_examples);
+  return Database::Make(std::move(metadata), std::move(data.entries),
+                        std::move(data.vulnerabilities));
+}
+
+}  // namespace
+
+Result<InputKind> DetectInput(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return Fail(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
+                path + ": " + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) return InputKind::kOsvDirectory;
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) return Fail(ErrorCode::kIo, "open " + path + ": " + std::strerror(errno));
+  char head[4096];
+  size_t size = std::fread(head, 1, sizeof head, file.get());
+  std::string_view start(head, size);
+  if (start.starts_with(std::string_view("PK\x03\x04", 4))) return InputKind::kOsvZip;
+  size_t first = start.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && start[first] == '{') return InputKind::kTrackerJson;
+  return Fail(ErrorCode::kSpec, path +
+                                    ": neither an OSV zip, a directory of OSV records nor Debian "
+                                    "security tracker JSON");
+}
+
+Result<Database> ImportPath(const std::string& path, const std::string& source) {
+  HB_TRY(InputKind kind, DetectInput(path));
+  Metadata metadata;
+  metadata.format_version = kDatabaseFormatVersion;
+  metadata.source = source;
+  metadata.imported_at = Rfc3339(std::time(nullptr));
+  if (kind == InputKind::kTrackerJson) return ImportTracker(path, std::move(metadata));
+
+  ParallelParser parser;
+  Result<void> read =
+      kind == InputKind::kOsvZip ? ReadZip(path, parser) : ReadDirectory(path, parser);
+  Result<std::vector<OsvRecord>> records = parser.Finish();
+  if (!read) return Fail(std::move(read.error()));
+  if (!records) return Fail(std::move(records.error()));
+  // Rather no database than an empty one that would report every image clean.
+  if (records->empty()) return Fail(ErrorCode::kSpec, path + ": no OSV records (*.json) in it");
+  Database db = BuildFromOsv(std::move(*records), std::move(metadata));
+  if (db.entries().empty()) {
+    return Fail(ErrorCode::kSpec, path + ": no Debian entries in its records (wrong export?)");
+  }
+  return db;
+}
+
+}  // namespace hardbase::vuln
