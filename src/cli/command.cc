@@ -4,6 +4,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "base/fs.h"
@@ -35,6 +36,14 @@ Result<std::string> Prompt(int tty, std::string_view question) {
 
 std::string CacheDir(const GlobalOptions& global) {
   return global.cache_dir.empty() ? cache::DefaultCacheDir() : global.cache_dir;
+}
+
+Result<void> WriteOutput(const std::string& path, std::string text) {
+  if (!text.ends_with('\n')) text += '\n';
+  if (!path.empty() && path != "-") return WriteFileAtomic(path, text);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+  return {};
 }
 
 Result<cache::BlobStore> OpenCache(const GlobalOptions& global) {

@@ -52,6 +52,10 @@ void AddRegistryFlags(CLI::App* cmd, RegistryFlags& flags);
 Result<registry::RegistryOptions> RegistryOptionsFrom(const RegistryFlags& flags,
                                                       const std::string& creds = "");
 
+// Writes a command's document to stdout (`path` empty or "-"), else atomically to `path`; ends it
+// with a newline.
+Result<void> WriteOutput(const std::string& path, std::string text);
+
 // Runs a parsed command; returns its exit code on success (0, or a documented non-zero status
 // such as "lock would change"), an Error otherwise.
 using CommandRunner = std::function<Result<int>()>;

@@ -1,5 +1,4 @@
 // `hardbase sbom IMAGE --format spdx-json|cyclonedx-json [-o FILE]`: the SBOM of any image.
-#include "base/fs.h"
 #include "cli/command.h"
 #include "oci/image_ref.h"
 #include "pipeline/attach.h"
@@ -30,12 +29,7 @@ Result<int> RunSbom(const SbomFlags& flags) {
          WithContext(pipeline::ImageSbom(ref, format, flags.platform, lock ? &*lock : nullptr,
                                          flags.regenerate || lock.has_value(), options),
                      "sbom " + flags.image));
-  if (flags.output.empty() || flags.output == "-") {
-    std::fwrite(document.data(), 1, document.size(), stdout);
-    if (!document.ends_with('\n')) std::fputc('\n', stdout);
-    return 0;
-  }
-  HB_TRY_VOID(WriteFileAtomic(flags.output, document));
+  HB_TRY_VOID(WriteOutput(flags.output, std::move(document)));
   return 0;
 }
 

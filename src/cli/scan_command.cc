@@ -66,14 +66,7 @@ Result<int> RunScan(const ScanFlags& flags, const GlobalOptions& global) {
   HB_TRY(vuln::Report report,
          WithContext(pipeline::ScanInventory(inventory, db, release, vex), "scan"));
 
-  std::string text = vuln::Render(report, format);
-  if (!text.ends_with('\n')) text += '\n';
-  if (flags.output.empty() || flags.output == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
-  } else {
-    HB_TRY_VOID(WriteFileAtomic(flags.output, text));
-  }
+  HB_TRY_VOID(WriteOutput(flags.output, vuln::Render(report, format)));
   // The table shows warnings itself; machine formats carry them, and people see them here.
   if (format != vuln::ReportFormat::kTable || !flags.output.empty()) {
     for (const auto& w : report.warnings) LogWarn("{}", w);

@@ -23,6 +23,15 @@ std::optional<int64_t> EpochOf(const std::string& rfc3339) {
 
 std::string DateOf(const std::string& rfc3339) { return rfc3339.substr(0, 10); }
 
+// A database without the release would match nothing and so call every image clean.
+Result<void> CheckRelease(const vuln::Database& db, const std::string& release) {
+  auto releases = db.Releases();
+  if (std::find(releases.begin(), releases.end(), release) != releases.end()) return {};
+  return Fail(ErrorCode::kNotFound,
+              fmt::format("the vulnerability database ({}) has no data for Debian {}",
+                          db.metadata().source, release));
+}
+
 }  // namespace
 
 std::string DefaultVulnDbPath(const std::string& cache_dir) { return cache_dir + "/vuln/vulndb"; }
@@ -80,12 +89,7 @@ Result<vuln::Database> LoadVulnDbFor(const std::string& path, const std::string&
   // An empty set would select every source of the release.
   if (only.sources.empty()) only.sources.insert("");
   HB_TRY(vuln::Database db, vuln::Database::Load(path, &only));
-  auto releases = db.Releases();
-  if (std::find(releases.begin(), releases.end(), release) == releases.end()) {
-    return Fail(ErrorCode::kNotFound,
-                fmt::format("the vulnerability database ({}) has no data for Debian {}",
-                            db.metadata().source, release));
-  }
+  HB_TRY_VOID(CheckRelease(db, release));
   return db;
 }
 
@@ -102,12 +106,7 @@ Result<vuln::Report> ScanInventory(const Inventory& inventory, const vuln::Datab
                                 : "no installed package in " + inventory.package_database));
   }
   HB_TRY(release, InventoryRelease(inventory, std::move(release)));
-  auto releases = db.Releases();
-  if (std::find(releases.begin(), releases.end(), release) == releases.end()) {
-    return Fail(ErrorCode::kNotFound,
-                fmt::format("the vulnerability database ({}) has no data for Debian {}",
-                            db.metadata().source, release));
-  }
+  HB_TRY_VOID(CheckRelease(db, release));
   vuln::Report report;
   report.image = inventory.reference;
   report.image_digest = inventory.digest;
