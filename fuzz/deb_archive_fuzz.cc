@@ -1,5 +1,6 @@
 // Fuzzes the .deb reader (ar, compressed tar members, entry safety checks) with a small unpacked
-// size limit, and checks the promises the header makes about what it returns.
+// size limit, and checks the promises the header makes about what it returns (whiteout names and
+// over-long names refused, errors on one line).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -21,6 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (e.mode > 07777) __builtin_trap();
     if ((e.content != nullptr) != (e.type == EntryType::kFile)) __builtin_trap();
     if (e.type == EntryType::kHardlink && e.link_target.empty()) __builtin_trap();
+    // No OCI whiteout names, nothing longer than NAME_MAX / PATH_MAX allow.
+    std::string_view base = std::string_view(e.path).substr(e.path.rfind('/') + 1);
+    if (base.starts_with(".wh.") || base.size() > 255 || e.path.size() > 4095) __builtin_trap();
+    if (e.link_target.size() > 4095) __builtin_trap();
   }
   return 0;
 }

@@ -2,7 +2,8 @@
 //
 // Besides "no crash, no exception, no leak": an error is one kSpec line naming the file, and an
 // accepted lock survives a write/read round trip unchanged (modulo canonical order), with the
-// written bytes stable.
+// written bytes stable. Every accepted filename stays inside its repository, whatever a server
+// would decode from it: no '%', no '..' component, not absolute.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "spec/lock.h"
+#include "spec/path_checks.h"
 
 namespace {
 
@@ -29,6 +31,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(e.message.starts_with("fuzz.lock.json"));
     Check(e.message.find('\n') == std::string::npos);
     return 0;
+  }
+  for (const auto& arch : lock->archs) {
+    for (const auto& p : arch.packages) {
+      Check(spec::CheckRepositoryPath(p.filename).has_value());
+      Check(p.filename.find('%') == std::string::npos && p.filename.front() != '/');
+      Check(p.filename != ".." && !p.filename.starts_with("../") &&
+            p.filename.find("/../") == std::string::npos && !p.filename.ends_with("/.."));
+    }
   }
   std::string json = spec::LockToJson(*lock);
   Check(!json.empty() && json.back() == '\n');

@@ -2,7 +2,10 @@
 //
 // Beyond "no crash, no exception, no leak", it checks what callers rely on: an error is one kSpec
 // line naming the file; an accepted spec has its defaults filled and only valid names, and its
-// resolution digest is well-formed and deterministic.
+// resolution digest is well-formed and deterministic. Every path it holds is within Linux's
+// limits, and its accounts always make well-formed /etc/passwd and /etc/group files: one line per
+// entry, seven and four ':'-separated fields.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -10,13 +13,28 @@
 #include <string_view>
 
 #include "base/sha256.h"
+#include "image/accounts.h"
 #include "spec/image_spec.h"
 #include "spec/names.h"
+#include "spec/path_checks.h"
 
 namespace {
 
 void Check(bool ok) {
   if (!ok) std::abort();
+}
+
+// `text` is `lines` lines of `fields` ':'-separated fields each.
+void CheckLines(const std::string& text, size_t lines, size_t fields) {
+  size_t seen = 0;
+  for (size_t start = 0; start < text.size(); ++seen) {
+    size_t end = text.find('\n', start);
+    Check(end != std::string::npos);
+    std::string_view line(text.data() + start, end - start);
+    Check(static_cast<size_t>(std::count(line.begin(), line.end(), ':')) + 1 == fields);
+    start = end + 1;
+  }
+  Check(seen == lines);
 }
 
 }  // namespace
@@ -49,6 +67,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& f : s.files) {
     Check(!f.src.empty() && !f.dest.empty() && f.dest[0] == '/');
     Check(!f.mode || *f.mode <= 07777);
+    Check(spec::CheckPathLimits(f.src).has_value() && spec::CheckPathLimits(f.dest).has_value());
+  }
+  Check(spec::CheckPathLimits(s.workdir).has_value());
+  for (const auto* globs : {&s.paths.include, &s.paths.exclude}) {
+    for (const auto& g : *globs) Check(spec::CheckPathLimits(g).has_value());
+  }
+  auto db = hardbase::image::SystemAccounts("", "");
+  Check(db.has_value());
+  const size_t system_users = db->users.size(), system_groups = db->groups.size();
+  if (hardbase::image::AddSpecAccounts(*db, s.accounts)) {
+    auto passwd = hardbase::image::PasswdText(*db);
+    auto group = hardbase::image::GroupText(*db);
+    Check(passwd.has_value() && group.has_value());
+    CheckLines(*passwd, system_users + s.accounts.users.size(), 7);
+    CheckLines(*group, system_groups + s.accounts.groups.size(), 4);
   }
   Check(!s.accounts.run_as.empty());
   Check(s.env.count("PATH") == 1);

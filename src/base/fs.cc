@@ -9,7 +9,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <vector>
+
+#include "base/fs_safe.h"
 
 namespace hardbase {
 namespace {
@@ -33,15 +37,10 @@ Result<void> ReadChunks(int fd, const std::string& path,
 }
 
 Result<std::string> ReadFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Fail(ErrnoError("open", path, errno));
-  std::string out;
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
-  auto read = ReadChunks(fd, path, [&](std::string_view c) { out.append(c); });
-  ::close(fd);
-  if (!read) return Fail(std::move(read.error()));
-  return out;
+  // Only regular files, so a FIFO or a device where a file was expected fails at once instead of
+  // blocking or filling memory; callers with a tighter bound use ReadRegularFile (fs_safe.h).
+  constexpr uint64_t kMaxReadFile = uint64_t{1} << 30;
+  return ReadRegularFile(path, kMaxReadFile);
 }
 
 bool PathExists(const std::string& path) {
@@ -77,12 +76,10 @@ Result<void> WriteFileAtomic(const std::string& path, std::string_view data, int
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
     return WriteInPlace(path, data);
   }
-  std::string tmp = path + ".tmp-XXXXXX";
-  std::vector<char> name(tmp.begin(), tmp.end());
-  name.push_back('\0');
-  int fd = ::mkstemp(name.data());
-  if (fd < 0) return Fail(ErrnoError("create temporary file for", path, errno));
-  tmp = name.data();
+  HB_TRY(LockedTempFile temp, CreateTempFileBeside(path));
+  // The descriptor is closed below with its error checked; the flock goes with it.
+  int fd = temp.fd.Release();
+  std::string tmp = std::move(temp.path);
   auto fail = [&](std::string_view what) {
     int err = errno;
     ::close(fd);
@@ -126,25 +123,60 @@ Result<void> RemoveAll(const std::string& path) {
   return {};
 }
 
+namespace {
+
+// The flock each live TempDir of this process holds on its directory (by path), which tells
+// RemoveStaleTemps in other processes that it is in use. Kept here rather than in TempDir so that
+// the class's layout, which half the code base sees, need not change.
+std::mutex temp_locks_mutex;
+std::map<std::string, int>& TempLocks() {
+  static auto* locks = new std::map<std::string, int>();
+  return *locks;
+}
+
+void RemoveTempDir(const std::string& path) {
+  (void)RemoveAll(path);
+  std::lock_guard<std::mutex> guard(temp_locks_mutex);
+  auto it = TempLocks().find(path);
+  if (it == TempLocks().end()) return;
+  ::close(it->second);
+  TempLocks().erase(it);
+}
+
+}  // namespace
+
+// Named "<prefix><pid>-XXXXXX" and flock'ed while it lives, so that a run killed before it could
+// remove its directory has it removed by the next run with the same prefix (RemoveStaleTemps).
 Result<TempDir> TempDir::Create(std::string_view prefix, std::string parent) {
   if (parent.empty()) {
     const char* env = std::getenv("TMPDIR");
     parent = env && *env ? env : "/tmp";
   }
-  std::string templ = parent + "/" + std::string(prefix) + "XXXXXX";
+  RemoveStaleTemps(parent, prefix);
+  std::string templ = parent + "/" + std::string(prefix) + std::to_string(::getpid()) + "-XXXXXX";
   std::vector<char> name(templ.begin(), templ.end());
   name.push_back('\0');
   if (::mkdtemp(name.data()) == nullptr) {
     return Fail(ErrnoError("create temporary directory in", parent, errno));
   }
-  return TempDir(std::string(name.data()));
+  std::string path = name.data();
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    if (fd >= 0) ::close(fd);
+    (void)RemoveAll(path);
+    return Fail(ErrnoError("lock temporary directory", path, err));
+  }
+  std::lock_guard<std::mutex> guard(temp_locks_mutex);
+  TempLocks()[path] = fd;
+  return TempDir(std::move(path));
 }
 
 TempDir::TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
 
 TempDir& TempDir::operator=(TempDir&& other) noexcept {
   if (this != &other) {
-    if (!path_.empty()) (void)RemoveAll(path_);
+    if (!path_.empty()) RemoveTempDir(path_);
     path_ = std::move(other.path_);
     other.path_.clear();
   }
@@ -152,7 +184,7 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
 }
 
 TempDir::~TempDir() {
-  if (!path_.empty()) (void)RemoveAll(path_);
+  if (!path_.empty()) RemoveTempDir(path_);
 }
 
 Result<FileLock> FileLock::Acquire(const std::string& path, Mode mode) {

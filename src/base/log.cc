@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdio>
 
+#include "base/printable.h"
+
 namespace hardbase {
 namespace {
 
@@ -18,10 +20,13 @@ void SetVerbosity(Verbosity v) { g_verbosity = v; }
 Verbosity GetVerbosity() { return g_verbosity; }
 bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
 
+// A log line is one line: values from others that it carries (package names, registry messages,
+// paths from archives) cannot start another one or send escape sequences.
 void LogLine(Verbosity min_level, const std::string& line) {
   if (static_cast<int>(g_verbosity.load()) < static_cast<int>(min_level)) return;
+  std::string printable = Printable(line);
   std::lock_guard<std::mutex> lock(g_stderr_mu);
-  std::fprintf(stderr, "%s\n", line.c_str());
+  std::fprintf(stderr, "%s\n", printable.c_str());
 }
 
 QuietStderr::QuietStderr() : lock_(g_stderr_mu) {
@@ -41,7 +46,7 @@ QuietStderr::~QuietStderr() {
 }
 
 Progress::Progress(std::string label, uint64_t total, Unit unit)
-    : label_(std::move(label)),
+    : label_(Printable(label)),
       total_(total),
       unit_(unit),
       live_(StderrIsTerminal() && GetVerbosity() != Verbosity::kQuiet),

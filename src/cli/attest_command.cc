@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
+#include "base/json_limits.h"
 #include "base/log.h"
 #include "cli/command.h"
 #include "oci/image_ref.h"
@@ -38,7 +39,7 @@ Result<int> RunAttest(const AttestFlags& flags) {
   HB_TRY(oci::ImageRef ref, oci::ParseImageRef(flags.image));
   HB_TRY(std::string type, PredicateType(flags.type));
   HB_TRY(std::string predicate, ReadFile(flags.predicate));
-  auto parsed = nlohmann::json::parse(predicate, nullptr, /*allow_exceptions=*/false);
+  auto parsed = ParseUntrustedJsonOrDiscarded(predicate);
   if (parsed.is_discarded() || !parsed.is_object()) {
     return Fail(ErrorCode::kSpec,
                 fmt::format("--predicate {}: not a JSON object", flags.predicate));

@@ -1,5 +1,5 @@
 // `hardbase build SPEC -o OUT [--lock FILE | --locked] [--format F] [--tag T] [--compression C]
-//  [--sign-key K]`
+//  [--sign-key K] [--allow-outside-files]`
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -98,6 +98,9 @@ void AddBuildCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& 
                 "Rebuild every package layer instead of reusing cached ones");
   cmd->add_flag("--strict", flags->options.strict,
                 "Fail when a `paths:` glob matches nothing (default: warn)");
+  cmd->add_flag("--allow-outside-files", flags->options.allow_outside_files,
+                "Let the spec's `files:` copy sources from outside its own directory tree "
+                "(default: refused, symbolic links leading out included)");
   cmd->add_flag("--offline", flags->options.offline,
                 "When the lock must be made: use the release files already in the cache");
   cmd->add_option("--apt-root", flags->options.apt_root,

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
+#include "base/printable.h"
 #include "cli/command.h"
 #include "pipeline/compare.h"
 #include "pipeline/scan.h"
@@ -71,8 +72,9 @@ Result<int> RunDiff(const DiffFlags& flags, const GlobalOptions& global) {
   }
   auto mib = [](uint64_t bytes) { return static_cast<double>(bytes) / 1048576.0; };
   std::printf("%s: %zu packages, %.1f MiB\n%s: %zu packages, %.1f MiB (%+.1f MiB)\n",
-              a.reference.c_str(), a.packages.size(), mib(a.size), b.reference.c_str(),
-              b.packages.size(), mib(b.size), mib(b.size) - mib(a.size));
+              Printable(a.reference).c_str(), a.packages.size(), mib(a.size),
+              Printable(b.reference).c_str(), b.packages.size(), mib(b.size),
+              mib(b.size) - mib(a.size));
   std::string text = pipeline::ComparisonText(c);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return 0;

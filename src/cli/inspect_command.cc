@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_limits.h"
+#include "base/printable.h"
 #include "cli/command.h"
 #include "oci/image_ref.h"
 #include "oci/manifest.h"
@@ -85,7 +87,7 @@ Result<int> RunInspect(const InspectFlags& flags) {
   out["digest"] = root.digest;
   out["mediaType"] = root.media_type;
   out["size"] = root.size;
-  out["manifest"] = nlohmann::json::parse(root_bytes, nullptr, false);
+  out["manifest"] = ParseUntrustedJsonOrDiscarded(root_bytes);
   HB_TRY(out["attached"], Attached(*source, root.digest));
   out["platforms"] = nlohmann::json::array();
   for (const auto& p : platforms) {
@@ -112,36 +114,38 @@ Result<int> RunInspect(const InspectFlags& flags) {
     }
     out["platforms"].push_back(std::move(entry));
   }
+  // Config values and annotations need not be UTF-8: replaced, never an exception.
+  constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
   if (flags.json) {
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", out.dump(2, ' ', false, kReplace).c_str());
     return 0;
   }
-  std::printf("Name:       %s\nDigest:     %s\nMediaType:  %s\n", ref.ToString().c_str(),
-              root.digest.c_str(), root.media_type.c_str());
-  for (const auto& a : out["attached"]) {
-    std::printf("Attached:   %s %s\n",
-                a.contains("tag") ? a["tag"].get<std::string>().c_str()
-                                  : a["artifactType"].get<std::string>().c_str(),
-                a["digest"].get<std::string>().c_str());
-  }
+  // Every value comes from the image's author or its registry: escaped, so that none can start a
+  // line of its own or send escape sequences.
+  auto text = [](const nlohmann::json& value) { return Printable(value.get<std::string>()); };
+  auto list = [&](const nlohmann::json& value) {
+    return Printable(value.dump(-1, ' ', false, kReplace));
+  };
+  std::printf("Name:       %s\nDigest:     %s\nMediaType:  %s\n", Printable(ref.ToString()).c_str(),
+              Printable(root.digest).c_str(), Printable(root.media_type).c_str());
+  auto print_attached = [&](const nlohmann::json& attached) {
+    for (const auto& a : attached) {
+      std::printf("Attached:   %s %s\n",
+                  text(a.contains("tag") ? a["tag"] : a["artifactType"]).c_str(),
+                  text(a["digest"]).c_str());
+    }
+  };
+  print_attached(out["attached"]);
   for (const auto& p : out["platforms"]) {
-    std::printf("\nPlatform:   %s (%s)\n", p["platform"].get<std::string>().c_str(),
-                p["digest"].get<std::string>().c_str());
-    std::printf("Created:    %s\nUser:       %s\n", p["created"].get<std::string>().c_str(),
-                p["user"].get<std::string>().c_str());
-    std::printf("Entrypoint: %s\nCmd:        %s\n", p["entrypoint"].dump().c_str(),
-                p["cmd"].dump().c_str());
-    for (const auto& e : p["env"]) std::printf("Env:        %s\n", e.get<std::string>().c_str());
+    std::printf("\nPlatform:   %s (%s)\n", text(p["platform"]).c_str(), text(p["digest"]).c_str());
+    std::printf("Created:    %s\nUser:       %s\n", text(p["created"]).c_str(),
+                text(p["user"]).c_str());
+    std::printf("Entrypoint: %s\nCmd:        %s\n", list(p["entrypoint"]).c_str(),
+                list(p["cmd"]).c_str());
+    for (const auto& e : p["env"]) std::printf("Env:        %s\n", text(e).c_str());
     std::printf("Layers:     %zu (%s bytes)\n", p["layers"].size(),
                 std::to_string(p["layerBytes"].get<int64_t>()).c_str());
-    if (p.contains("attached")) {
-      for (const auto& a : p["attached"]) {
-        std::printf("Attached:   %s %s\n",
-                    a.contains("tag") ? a["tag"].get<std::string>().c_str()
-                                      : a["artifactType"].get<std::string>().c_str(),
-                    a["digest"].get<std::string>().c_str());
-      }
-    }
+    if (p.contains("attached")) print_attached(p["attached"]);
   }
   return 0;
 }

@@ -1,12 +1,14 @@
 // hardbase: build hardened container images from Debian packages and prove what is in them.
+#include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
 #include "base/log.h"
+#include "base/printable.h"
 #include "base/version.h"
 #include "cli/command.h"
+#include "net/http.h"
 
 namespace {
 
@@ -43,6 +45,24 @@ int main(int argc, char** argv) {
   app.add_option("--cache-dir", global.cache_dir,
                  "Download cache (default $HARDBASE_CACHE_DIR, $XDG_CACHE_HOME/hardbase or "
                  "~/.cache/hardbase)");
+  // Bounds on what a slow or hostile server can cost (see net::NetworkLimits).
+  long timeout_seconds = 3600;
+  long low_speed_limit = 1024;
+  long low_speed_time = 30;
+  app.add_option("--timeout", timeout_seconds,
+                 "Give up on network exchanges once the command has run this many seconds "
+                 "(0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--low-speed-limit", low_speed_limit,
+                 "Abort (and retry) a transfer slower than this many bytes per second for "
+                 "--low-speed-time seconds (0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--low-speed-time", low_speed_time,
+                 "Seconds a transfer may stay below --low-speed-limit")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 
   cli::CommandRunner runner;
   cli::AddLockCommand(app, global, runner);
@@ -69,6 +89,7 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : ExitCode(ErrorCode::kUsage);
   }
+  net::SetNetworkLimits(std::chrono::seconds(timeout_seconds), low_speed_limit, low_speed_time);
   SetVerbosity(global.quiet ? Verbosity::kQuiet
                             : global.verbose ? Verbosity::kVerbose : Verbosity::kNormal);
   Result<int> result = Fail(ErrorCode::kInternal, "no command ran");
@@ -79,7 +100,8 @@ int main(int argc, char** argv) {
     result = Fail(ErrorCode::kInternal, std::string("unexpected exception: ") + e.what());
   }
   if (!result) {
-    std::fprintf(stderr, "hardbase: error: %s\n", result.error().message.c_str());
+    // One line, whatever hostile text (registry errors, package fields, paths) the message quotes.
+    std::fprintf(stderr, "hardbase: error: %s\n", Printable(result.error().message).c_str());
     return ExitCode(result.error().code);
   }
   return *result;

@@ -1,4 +1,9 @@
-// `hardbase sbom IMAGE --format spdx-json|cyclonedx-json [-o FILE]`: the SBOM of any image.
+// `hardbase sbom IMAGE --format spdx-json|cyclonedx-json [--key K.pub] [-o FILE]`: the SBOM of
+// any image, saying on stderr which one it is and whether a signature covers it.
+#include <optional>
+
+#include "base/log.h"
+#include "base/printable.h"
 #include "cli/command.h"
 #include "oci/image_ref.h"
 #include "pipeline/attach.h"
@@ -13,6 +18,7 @@ struct SbomFlags {
   std::string output;
   std::string platform;
   std::string lock;
+  std::string key;
   bool regenerate = false;
   RegistryFlags registry;
 };
@@ -25,11 +31,24 @@ Result<int> RunSbom(const SbomFlags& flags) {
   if (!flags.lock.empty()) {
     HB_TRY(lock, spec::LoadLock(flags.lock));
   }
-  HB_TRY(std::string document,
+  std::optional<sign::PublicKey> key;
+  if (!flags.key.empty()) {
+    if (flags.regenerate || lock) {
+      return Fail(ErrorCode::kUsage,
+                  "sbom: --key prints a signed SBOM; --regenerate and --lock make an unsigned one");
+    }
+    HB_TRY(key, LoadPublicKey(flags.key));
+  }
+  HB_TRY(pipeline::ImageSbomResult sbom,
          WithContext(pipeline::ImageSbom(ref, format, flags.platform, lock ? &*lock : nullptr,
-                                         flags.regenerate || lock.has_value(), options),
+                                         flags.regenerate || lock.has_value(),
+                                         key ? &*key : nullptr, options),
                      "sbom " + flags.image));
-  HB_TRY_VOID(WriteOutput(flags.output, std::move(document)));
+  HB_TRY_VOID(WriteOutput(flags.output, std::move(sbom.document)));
+  // Even with --quiet: whoever reads the SBOM must be able to tell a signed one from one that
+  // anybody could have attached.
+  LogLine(Verbosity::kQuiet, fmt::format("sbom: {} {}", sbom.verified ? "verified:" : "UNVERIFIED:",
+                                         Printable(sbom.origin)));
   return 0;
 }
 
@@ -53,6 +72,9 @@ void AddSbomCommand(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--lock", flags->lock,
                   "The image's lock: make the SBOM from the image, with each .deb's SHA256 from "
                   "the lock");
+  cmd->add_option("--key", flags->key,
+                  "Public key file (NAME.pub): print only the SBOM of an attestation that "
+                  "verifies with it, never an unsigned SBOM referrer");
   cmd->add_flag("--regenerate", flags->regenerate,
                 "Make the SBOM from the image's dpkg database even when one is stored with it");
   cmd->callback([&runner, flags] { runner = [flags] { return RunSbom(*flags); }; });

@@ -23,7 +23,8 @@ Result<int> RunSign(const SignFlags& flags) {
          WithContext(pipeline::SignImage(ref, key, flags.reference, options),
                      "sign " + flags.image));
   for (const auto& d : done.digests) std::printf("signed %s\n", d.c_str());
-  LogInfo("stored {} signature manifests with {}", done.artifacts, ref.ToString());
+  LogInfo("stored {} signature manifests with {}, for docker-reference {}", done.artifacts,
+          ref.ToString(), done.docker_reference);
   return 0;
 }
 
@@ -38,8 +39,8 @@ void AddSignCommand(CLI::App& app, CommandRunner& runner) {
   AddRegistryFlags(cmd, flags->registry);
   cmd->add_option("--key", flags->key, "cosign private key file (NAME.key)")->required();
   cmd->add_option("--reference", flags->reference,
-                  "Repository the signature names (default: HOST/REPO for a registry image, "
-                  "else the image's title, else the directory's name)");
+                  "Repository the signature names (default: HOST/REPO of a registry image, else "
+                  "the layout directory's name; never what the image's annotations say)");
   cmd->footer("The key password comes from $COSIGN_PASSWORD, or is asked for on the terminal.");
   cmd->callback([&runner, flags] { runner = [flags] { return RunSign(*flags); }; });
 }

@@ -2,6 +2,7 @@
 // covers exactly the image's digest; exit 10 (verification) otherwise, naming the failed check.
 #include <nlohmann/json.hpp>
 
+#include "base/printable.h"
 #include "cli/command.h"
 #include "oci/image_ref.h"
 #include "pipeline/attach.h"
@@ -37,23 +38,27 @@ Result<int> RunVerify(const VerifyFlags& flags) {
                             {"dockerReference", f.docker_reference},
                             {"problem", f.problem}});
         if (flags.json) continue;
+        // Values from the registry and the signed payloads: escaped, so none fakes a line.
+        std::string digest = Printable(r.digest), where = Printable(f.where);
         if (!f.valid) {
-          std::printf("%s: invalid %s: %s: %s\n", r.digest.c_str(),
-                      signature ? "signature" : "attestation", f.where.c_str(), f.problem.c_str());
+          std::printf("%s: invalid %s: %s: %s\n", digest.c_str(),
+                      signature ? "signature" : "attestation", where.c_str(),
+                      Printable(f.problem).c_str());
         } else if (signature) {
-          std::printf("%s: verified signature (%s)%s\n", r.digest.c_str(), f.where.c_str(),
-                      f.docker_reference.empty()
-                          ? ""
-                          : (" for " + f.docker_reference).c_str());
+          std::printf(
+              "%s: verified signature (%s)%s\n", digest.c_str(), where.c_str(),
+              f.docker_reference.empty() ? "" : (" for " + Printable(f.docker_reference)).c_str());
         } else {
-          std::printf("%s: verified attestation %s (%s)\n", r.digest.c_str(),
-                      f.predicate_type.c_str(), f.where.c_str());
+          std::printf("%s: verified attestation %s (%s)\n", digest.c_str(),
+                      Printable(f.predicate_type).c_str(), where.c_str());
         }
       }
     }
     out.push_back({{"digest", r.digest}, {"signed", r.signed_ok()}, {"findings", findings}});
   }
-  if (flags.json) std::printf("%s\n", out.dump(2).c_str());
+  if (flags.json) {
+    std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  }
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
+#include "base/printable.h"
 #include "cli/command.h"
 #include "net/http.h"
 #include "pipeline/scan.h"
@@ -35,16 +36,17 @@ Result<int> RunStatus(const std::string& db_path, bool json) {
                                 {"warnings", warnings}};
     std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
+    // The metadata comes from the imported data: escaped, one value per line.
     std::printf("database:   %s (format %d)\n", db_path.c_str(), m.format_version);
-    std::printf("source:     %s\n", m.source.c_str());
-    std::printf("data date:  %s\n", m.data_date.c_str());
-    std::printf("imported:   %s\n", m.imported_at.c_str());
+    std::printf("source:     %s\n", Printable(m.source).c_str());
+    std::printf("data date:  %s\n", Printable(m.data_date).c_str());
+    std::printf("imported:   %s\n", Printable(m.imported_at).c_str());
     std::printf("records:    %lld read, %zu entries, %zu vulnerabilities, %lld entries skipped\n",
                 static_cast<long long>(m.records), db.entries().size(),
                 db.vulnerability_count(), static_cast<long long>(m.skipped));
     for (const auto& r : db.Releases()) {
-      std::printf("  Debian %-5s %6zu source packages, %6zu vulnerabilities\n", r.c_str(),
-                  db.SourceCount(r), db.IdCount(r));
+      std::printf("  Debian %-5s %6zu source packages, %6zu vulnerabilities\n",
+                  Printable(r).c_str(), db.SourceCount(r), db.IdCount(r));
     }
   }
   for (const auto& w : warnings) LogWarn("{}", w);

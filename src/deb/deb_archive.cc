@@ -2,15 +2,18 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <lzma.h>
 
 #include <algorithm>
-#include <cstdio>
+#include <cerrno>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <optional>
 #include <thread>
 #include <unordered_map>
+
+#include "base/printable.h"
+#include "deb/decompress.h"
 
 namespace hardbase::deb {
 namespace {
@@ -19,25 +22,21 @@ namespace {
 // so that an archive of millions of empty entries is bounded too.
 constexpr uint64_t kEntryCost = 512;
 
+// Linux's limits (NAME_MAX, PATH_MAX without its NUL): longer names cannot exist on disk, and
+// tools handling the image would truncate or reject them.
+constexpr size_t kMaxNameBytes = 255;
+constexpr size_t kMaxPathBytes = 4095;
+
+// The base-name prefix of OCI layer whiteouts (".wh.foo", ".wh..wh..opq").
+constexpr std::string_view kWhiteoutPrefix = ".wh.";
+
+// The most memory reserved for a file's contents before its bytes arrive.
+constexpr uint64_t kInitialReserve = uint64_t{16} << 20;
+
 struct ArchiveFree {
   void operator()(archive* a) const { archive_read_free(a); }
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
-
-// `text` from an archive, fit for a one-line message: control characters become \xNN.
-std::string Printable(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (c >= 0x20 && c != 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    }
-  }
-  return out;
-}
 
 std::string ArchiveError(archive* a) {
   const char* msg = archive_error_string(a);
@@ -92,138 +91,107 @@ class Budget {
   uint64_t left_;
 };
 
-// Reads the current entry's `size` bytes straight into `out`, charging them to `budget` first.
+// Reads the current entry's `size` bytes into `out`, charging them to `budget` first. The buffer
+// grows as bytes arrive: a header claiming a huge size over a short stream costs no memory.
 Result<void> ReadContent(archive* tar, archive_entry* entry, Budget& budget, std::string& out) {
   la_int64_t size = archive_entry_size(entry);
   if (size < 0) return Fail(ErrorCode::kIntegrity, "negative size");
   HB_TRY_VOID(budget.Take(static_cast<uint64_t>(size)));
-  out.resize(static_cast<size_t>(size));
-  for (size_t done = 0; done < out.size();) {
-    la_ssize_t n = archive_read_data(tar, out.data() + done, out.size() - done);
-    if (n < 0) return Fail(ErrorCode::kIntegrity, ArchiveError(tar));
-    if (n == 0) return Fail(ErrorCode::kIntegrity, "truncated contents");
-    done += static_cast<size_t>(n);
+  out.clear();
+  out.reserve(std::min<uint64_t>(static_cast<uint64_t>(size), kInitialReserve));
+  for (;;) {
+    const void* block = nullptr;
+    size_t n = 0;
+    la_int64_t offset = 0;
+    int r = archive_read_data_block(tar, &block, &n, &offset);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK) return Fail(ErrorCode::kIntegrity, ArchiveError(tar));
+    if (offset != static_cast<la_int64_t>(out.size()) || n > static_cast<uint64_t>(size - offset)) {
+      return Fail(ErrorCode::kIntegrity, "contents do not match the entry's size");
+    }
+    if (out.size() + n > out.capacity()) {
+      // Doubling, but never past the entry's size: a bomb's memory stays within the budget.
+      out.reserve(std::min<uint64_t>(static_cast<uint64_t>(size),
+                                     std::max(2 * out.capacity(), out.size() + n)));
+    }
+    out.append(static_cast<const char*>(block), n);
+  }
+  if (out.size() != static_cast<uint64_t>(size)) {
+    return Fail(ErrorCode::kIntegrity, "truncated contents");
   }
   return {};
 }
 
-// The libarchive filter a tar member's name promises ("data.tar.xz" -> xz), for the compressions
-// dpkg-deb writes that libarchive decompresses in-process; nullopt for any other name.
-std::optional<int> FilterFor(std::string_view member, std::string_view prefix) {
+// The compression a tar member's name promises ("data.tar.xz" -> xz), for the compressions
+// dpkg-deb writes; nullopt for any other name.
+std::optional<Compression> CompressionFor(std::string_view member, std::string_view prefix) {
   std::string_view suffix = member.substr(prefix.size());
-  if (suffix.empty()) return ARCHIVE_FILTER_NONE;
-  if (suffix == ".gz") return ARCHIVE_FILTER_GZIP;
-  if (suffix == ".xz") return ARCHIVE_FILTER_XZ;
-  if (suffix == ".zst") return ARCHIVE_FILTER_ZSTD;
+  if (suffix.empty()) return Compression::kNone;
+  if (suffix == ".gz") return Compression::kGzip;
+  if (suffix == ".xz") return Compression::kXz;
+  if (suffix == ".zst") return Compression::kZstd;
   return std::nullopt;
 }
 
-// The unpacked size an xz stream's index records (read from its end), so the output is allocated
-// once; nullopt when the stream has padding, several streams or a damaged index (the decoder then
-// finds out what is wrong).
-std::optional<uint64_t> XzUnpackedSize(std::string_view xz) {
-  if (xz.size() < 2 * LZMA_STREAM_HEADER_SIZE) return std::nullopt;
-  const auto* end = reinterpret_cast<const uint8_t*>(xz.data() + xz.size());
-  lzma_stream_flags footer;
-  if (lzma_stream_footer_decode(&footer, end - LZMA_STREAM_HEADER_SIZE) != LZMA_OK ||
-      footer.backward_size > xz.size() - 2 * LZMA_STREAM_HEADER_SIZE) {
-    return std::nullopt;
+// libarchive's source of a tar member: the bounded decoder's output, piece by piece, so neither
+// the unpacked tar nor a size its compressed stream claims is ever held in memory at once.
+struct TarSource {
+  Decoder* decoder;
+  std::optional<Error> error;  // what stopped the decoder, which libarchive only sees as -1
+};
+
+la_ssize_t ReadPiece(archive* a, void* client, const void** buffer) {
+  auto* source = static_cast<TarSource*>(client);
+  auto piece = source->decoder->Next();
+  if (!piece) {
+    archive_set_error(a, EIO, "%s", piece.error().message.c_str());
+    source->error = std::move(piece.error());
+    return -1;
   }
-  lzma_index* index = nullptr;
-  uint64_t memlimit = uint64_t{64} << 20;
-  size_t pos = 0;
-  const uint8_t* start = end - LZMA_STREAM_HEADER_SIZE - footer.backward_size;
-  if (lzma_index_buffer_decode(&index, &memlimit, nullptr, start, &pos, footer.backward_size) !=
-      LZMA_OK) {
-    return std::nullopt;
-  }
-  uint64_t size = lzma_index_uncompressed_size(index);
-  lzma_index_end(index, nullptr);
-  return size;
+  *buffer = piece->data();
+  return static_cast<la_ssize_t>(piece->size());
 }
 
-// The xz stream `xz` decompressed on every core: dpkg-deb compresses big members in independent
-// blocks (8 for openjdk's 190 MB data.tar), which liblzma's threaded decoder unpacks in parallel,
-// where libarchive would use one core. kIntegrity beyond `max_size` bytes or on a corrupt stream.
-Result<std::string> DecompressXz(std::string_view xz, uint64_t max_size) {
-  static constexpr std::string_view kMagic(
-      "\xfd"
-      "7zXZ\0",
-      6);
-  if (!xz.starts_with(kMagic)) {
-    return Fail(ErrorCode::kIntegrity, "compressed differently than its name says");
-  }
-  lzma_stream stream = LZMA_STREAM_INIT;
-  lzma_mt mt{};
-  mt.threads = std::max(1u, std::thread::hardware_concurrency());
-  mt.memlimit_threading = uint64_t{1} << 30;
-  mt.memlimit_stop = uint64_t{4} << 30;
-  if (lzma_stream_decoder_mt(&stream, &mt) != LZMA_OK) {
-    return Fail(ErrorCode::kInternal, "xz: cannot start the decoder");
-  }
-  std::unique_ptr<lzma_stream, void (*)(lzma_stream*)> guard(&stream, lzma_end);
-  std::string out;
-  out.resize(std::min<uint64_t>(max_size + 1, XzUnpackedSize(xz).value_or(xz.size() * 4 + 4096)));
-  stream.next_in = reinterpret_cast<const uint8_t*>(xz.data());
-  stream.avail_in = xz.size();
-  for (;;) {
-    // Output goes in 1 MiB steps: given one huge output buffer, liblzma 5.4 decodes in the
-    // calling thread only.
-    size_t done = stream.total_out;
-    if (done > max_size)
-      return Fail(ErrorCode::kIntegrity, "unpacks to more than the allowed size");
-    if (done == out.size()) out.resize(std::min<uint64_t>(max_size + 1, out.size() * 2));
-    stream.next_out = reinterpret_cast<uint8_t*>(out.data()) + done;
-    stream.avail_out = std::min<size_t>(out.size() - done, size_t{1} << 20);
-    lzma_ret r = lzma_code(&stream, LZMA_FINISH);
-    if (r == LZMA_STREAM_END) break;
-    if (r != LZMA_OK) return Fail(ErrorCode::kIntegrity, "xz: corrupt or truncated stream");
-  }
-  if (stream.total_out > max_size) {
-    return Fail(ErrorCode::kIntegrity, "unpacks to more than the allowed size");
-  }
-  out.resize(stream.total_out);
-  return out;
-}
-
-// Calls `on_entry` with every entry of the tar archive `bytes` compressed with `filter`, the member
-// called `member`; errors come back as "<member> entry <name>: ..." or "<member>: ...".
-// `max_size` bounds an xz member's unpacked tar.
+// Calls `on_entry` with every entry of the tar archive `bytes` compressed with `compression`, the
+// member called `member`; errors come back as "<member> entry <name>: ..." or "<member>: ...".
+// `max_size` bounds the unpacked tar.
 Result<void> ForEachTarEntry(
-    std::string_view bytes, const std::string& member, int filter, uint64_t max_size,
+    std::string_view bytes, const std::string& member, Compression compression, uint64_t max_size,
     const std::function<Result<void>(archive*, archive_entry*, const char*)>& on_entry) {
-  std::string unpacked;
-  if (filter == ARCHIVE_FILTER_XZ) {
-    HB_TRY(unpacked, WithContext(DecompressXz(bytes, max_size), member));
-    bytes = unpacked;
-    filter = ARCHIVE_FILTER_NONE;
-  }
+  // dpkg-deb compresses big members in independent xz blocks (8 for openjdk's 190 MB data.tar),
+  // which liblzma's threaded decoder unpacks on every core.
+  HB_TRY(auto decoder,
+         WithContext(OpenDecoder(compression, bytes, max_size, std::thread::hardware_concurrency()),
+                     member));
+  TarSource source{decoder.get(), std::nullopt};
   ArchivePtr tar(archive_read_new());
-  // In-process filters only (none runs an external program); no filter = plain tar.
-  archive_read_support_filter_gzip(tar.get());
-  archive_read_support_filter_xz(tar.get());
-  archive_read_support_filter_zstd(tar.get());
   archive_read_support_format_tar(tar.get());
   auto broken = [&] {
+    if (source.error) return Fail(source.error->Wrap(member));
     return Fail(ErrorCode::kIntegrity, member + ": " + ArchiveError(tar.get()));
   };
-  if (archive_read_open_memory(tar.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
+  if (archive_read_open(tar.get(), &source, nullptr, ReadPiece, nullptr) != ARCHIVE_OK) {
     return broken();
-  }
-  if (archive_filter_code(tar.get(), 0) != filter) {
-    return Fail(ErrorCode::kIntegrity, member + ": compressed differently than its name says");
   }
   for (;;) {
     archive_entry* entry = nullptr;
     int r = archive_read_next_header(tar.get(), &entry);
-    if (r == ARCHIVE_EOF) return {};
+    if (r == ARCHIVE_EOF) break;
     // ARCHIVE_WARN is also a name libarchive could not convert to the locale's character set
     // (a UTF-8 PAX name in the C locale); the name is then kept as the archive's bytes.
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return broken();
     const char* name = archive_entry_pathname(entry);
     if (name == nullptr) return Fail(ErrorCode::kIntegrity, member + ": entry without a name");
-    HB_TRY_VOID(
-        WithContext(on_entry(tar.get(), entry, name), member + " entry " + Printable(name)));
+    auto done = on_entry(tar.get(), entry, name);
+    if (!done && source.error) return broken();
+    HB_TRY_VOID(WithContext(std::move(done), member + " entry " + Printable(name)));
+  }
+  // libarchive stops at the end-of-archive blocks; the rest of the stream must still decode
+  // (a truncated or corrupt member is refused however little of it is cut).
+  if (source.error) return broken();
+  for (;;) {
+    HB_TRY(std::string_view piece, WithContext(decoder->Next(), member));
+    if (piece.empty()) return {};
   }
 }
 
@@ -269,6 +237,11 @@ Result<std::optional<DataEntry>> ToDataEntry(archive* tar, archive_entry* e, con
     return Fail(ErrorCode::kIntegrity, "the root is not a directory");
   }
   if (seen.contains(path)) return Fail(ErrorCode::kIntegrity, "duplicate path");
+  // In an image layer such a name is an OCI deletion marker: it would remove other packages'
+  // files (and their status.d records, hiding them from scanners) instead of being a file.
+  if (std::string_view(path).substr(path.rfind('/') + 1).starts_with(kWhiteoutPrefix)) {
+    return Fail(ErrorCode::kIntegrity, "names starting with '.wh.' are OCI whiteouts, not allowed");
+  }
   DataEntry d;
   d.path = std::move(path);
   d.type = type;
@@ -284,6 +257,10 @@ Result<std::optional<DataEntry>> ToDataEntry(archive* tar, archive_entry* e, con
     const char* target = archive_entry_symlink(e);
     if (target == nullptr || *target == '\0') {
       return Fail(ErrorCode::kIntegrity, "symlink without a target");
+    }
+    if (std::strlen(target) > kMaxPathBytes) {
+      return Fail(ErrorCode::kIntegrity,
+                  "symlink target longer than " + std::to_string(kMaxPathBytes) + " bytes");
     }
     if (!StaysInRoot(d.path, target)) {
       return Fail(ErrorCode::kIntegrity,
@@ -304,10 +281,10 @@ Result<std::optional<DataEntry>> ToDataEntry(archive* tar, archive_entry* e, con
   return d;
 }
 
-Result<void> ReadData(std::string_view bytes, const std::string& member, int filter, Budget& budget,
-                      std::vector<DataEntry>& out) {
+Result<void> ReadData(std::string_view bytes, const std::string& member, Compression compression,
+                      Budget& budget, std::vector<DataEntry>& out) {
   Seen seen;
-  return ForEachTarEntry(bytes, member, filter, budget.TarBound(),
+  return ForEachTarEntry(bytes, member, compression, budget.TarBound(),
                          [&](archive* tar, archive_entry* e, const char* name) -> Result<void> {
                            HB_TRY(std::optional<DataEntry> entry,
                                   ToDataEntry(tar, e, name, seen, budget));
@@ -320,10 +297,10 @@ Result<void> ReadData(std::string_view bytes, const std::string& member, int fil
 }
 
 // Reads control.tar into `out`: regular files at its top level, by name.
-Result<void> ReadControl(std::string_view bytes, const std::string& member, int filter,
+Result<void> ReadControl(std::string_view bytes, const std::string& member, Compression compression,
                          Budget& budget, std::map<std::string, std::string>& out) {
   return ForEachTarEntry(
-      bytes, member, filter, budget.TarBound(),
+      bytes, member, compression, budget.TarBound(),
       [&](archive* tar, archive_entry* e, const char* name) -> Result<void> {
         HB_TRY(std::string path, NormaliseMemberPath(name));
         bool is_file =
@@ -388,15 +365,15 @@ Result<DebContents> ReadDebMembers(std::string_view deb_bytes, uint64_t max_unpa
     if (!name.starts_with(expected) || (next == 0 && name != expected)) {
       return fail("unexpected member '" + name + "' where " + std::string(expected) + " belongs");
     }
-    std::optional<int> filter = FilterFor(name, expected);
-    if (next > 0 && !filter) return fail(name + ": unsupported compression");
+    std::optional<Compression> compression = CompressionFor(name, expected);
+    if (next > 0 && !compression) return fail(name + ": unsupported compression");
     HB_TRY(std::string_view bytes, WithContext(ReadMember(ar.get(), entry, copy), name));
     if (next == 0 && !bytes.starts_with("2.")) {
       return fail("debian-binary: unsupported format version '" +
                   Printable(bytes.substr(0, std::min(bytes.find('\n'), size_t{16}))) + "'");
     }
-    if (next == 1) HB_TRY_VOID(ReadControl(bytes, name, *filter, budget, out.control_files));
-    if (next == 2) HB_TRY_VOID(ReadData(bytes, name, *filter, budget, out.data));
+    if (next == 1) HB_TRY_VOID(ReadControl(bytes, name, *compression, budget, out.control_files));
+    if (next == 2) HB_TRY_VOID(ReadData(bytes, name, *compression, budget, out.data));
     ++next;
   }
   return out;
@@ -413,15 +390,32 @@ Result<std::string> NormaliseMemberPath(std::string_view name) {
   std::string out;
   for (std::string_view c : Components(name)) {
     if (c == "..") return Fail(ErrorCode::kIntegrity, "path leaves the root ('..' component)");
+    if (c.size() > kMaxNameBytes) {
+      return Fail(ErrorCode::kIntegrity,
+                  "path component longer than " + std::to_string(kMaxNameBytes) + " bytes");
+    }
     out += '/';
     out += c;
+  }
+  if (out.size() > kMaxPathBytes) {
+    return Fail(ErrorCode::kIntegrity,
+                "path longer than " + std::to_string(kMaxPathBytes) + " bytes");
   }
   return out;
 }
 
 Result<DebContents> ReadDeb(std::string_view deb_bytes, std::string_view what,
-                            uint64_t max_unpacked) {
-  return WithContext(ReadDebMembers(deb_bytes, max_unpacked), what);
+                            std::optional<uint64_t> max_unpacked) {
+  return WithContext(
+      ReadDebMembers(deb_bytes, max_unpacked.value_or(DefaultMaxUnpacked(deb_bytes.size()))), what);
+}
+
+uint64_t DefaultMaxUnpacked(uint64_t deb_size) {
+  constexpr uint64_t kRatio = 64;
+  constexpr uint64_t kFloor = uint64_t{256} << 20;
+  constexpr uint64_t kCeiling = uint64_t{4} << 30;
+  if (deb_size > kCeiling / kRatio) return kCeiling;
+  return std::max(kFloor, deb_size * kRatio);
 }
 
 }  // namespace hardbase::deb

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,12 +50,23 @@ struct DebContents {
 // subvert an image root: an absolute member path, a ".." component, a symlink whose target
 // resolves outside the root when followed from the link's directory (absolute targets are
 // interpreted inside the root and are allowed), a hard link to anything but an earlier regular file
-// of the same archive, and device nodes, FIFOs and sockets. A malformed archive (bad ar magic, no
-// control.tar or data.tar, an unsupported compression, a truncated member) fails with kIntegrity too.
-// Everything is decompressed in memory; `max_unpacked` bounds the total size of data.tar's file
-// contents (kIntegrity beyond it), so a decompression bomb cannot exhaust memory.
+// of the same archive, device nodes, FIFOs and sockets, a name whose last component starts with
+// ".wh." (an OCI whiteout, which would delete other packages' files from an image), a path
+// component over 255 bytes and a path or symlink target over 4095 bytes (Linux's NAME_MAX and
+// PATH_MAX). A malformed archive (bad ar magic, no control.tar or data.tar, an unsupported
+// compression, a truncated member) fails with kIntegrity too.
+//
+// File contents are held in memory: `max_unpacked` (by default DefaultMaxUnpacked of the .deb's
+// size) bounds their total size, kIntegrity beyond it. The tar members are decompressed as a
+// stream by decoders bounded in memory (decompress.h), so neither a decompression bomb nor a
+// lying xz index, dictionary or zstd window can exhaust memory.
 Result<DebContents> ReadDeb(std::string_view deb_bytes, std::string_view what,
-                            uint64_t max_unpacked = uint64_t{4} << 30);
+                            std::optional<uint64_t> max_unpacked = std::nullopt);
+
+// The default bound on the unpacked contents of a .deb of `deb_size` bytes: 64 times its size,
+// at least 256 MiB and at most 4 GiB. Real packages unpack to a few times their size (openjdk's
+// 44 MB to 193 MB), so only a decompression bomb meets it, and it meets it early.
+uint64_t DefaultMaxUnpacked(uint64_t deb_size);
 
 // The normalised absolute form of an archive member name ("./usr/bin/" -> "/usr/bin"), or an
 // error message for an absolute or ".."-containing name. "" for the root itself ("./" or ".").

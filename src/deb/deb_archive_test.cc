@@ -222,6 +222,68 @@ def ar(members):
         out += ('%-16s%-12d%-6d%-6d%-8o%-10d`\n' % (name, 0, 0, 0, 0o100644, len(data))).encode()
         out += data + (b'\n' if len(data) % 2 else b'')
     return out
+import lzma, struct, zlib
+def varint(n):
+    out = b''
+    while n >= 0x80:
+        out += bytes([n & 0x7f | 0x80]); n >>= 7
+    return out + bytes([n])
+def read_varint(b, i):
+    n = s = 0
+    while True:
+        c = b[i]; i += 1; n |= (c & 0x7f) << s; s += 7
+        if c < 0x80: return n, i
+def xz_lying_index(data, claimed):
+    # One-block xz stream whose index claims `claimed` unpacked bytes (CRCs made to match).
+    x = lzma.compress(data, check=lzma.CHECK_CRC32)
+    start = len(x) - 12 - (struct.unpack('<I', x[-8:-4])[0] + 1) * 4
+    count, i = read_varint(x, start + 1)
+    unpadded, i = read_varint(x, i)
+    body = b'\0' + varint(count) + varint(unpadded) + varint(claimed)
+    body += b'\0' * (-len(body) % 4)
+    body += struct.pack('<I', zlib.crc32(body))
+    fb = struct.pack('<I', len(body) // 4 - 1) + x[-4:-2]
+    return x[:start] + body + struct.pack('<I', zlib.crc32(fb)) + fb + b'YZ'
+def xz_dict(data, props):
+    # An xz stream whose block header asks for the LZMA2 dictionary `props` encodes (40: 4 GiB).
+    x = bytearray(lzma.compress(data, check=lzma.CHECK_CRC32))
+    hsize = (x[12] + 1) * 4
+    i = 14
+    if x[13] & 0x40: _, i = read_varint(x, i)
+    if x[13] & 0x80: _, i = read_varint(x, i)
+    assert x[i] == 0x21 and x[i + 1] == 1
+    x[i + 2] = props
+    x[8 + hsize:12 + hsize] = struct.pack('<I', zlib.crc32(bytes(x[12:8 + hsize])))
+    return bytes(x)
+def zstd_frame(blocks, window_log=20):
+    # A zstd frame of raw (bytes) and RLE ((byte, count)) blocks, its window 2^window_log.
+    out = b'\x28\xb5\x2f\xfd' + bytes([0, (window_log - 10) << 3])
+    for k, b in enumerate(blocks):
+        last = int(k == len(blocks) - 1)
+        if isinstance(b, tuple):
+            out += struct.pack('<I', last | 2 | b[1] << 3)[:3] + b[0]
+        else:
+            out += struct.pack('<I', last | len(b) << 3)[:3] + b
+    return out
+def zstd_raw(data, window_log=20):
+    return zstd_frame([data[i:i + 65536] for i in range(0, len(data), 65536)] or [b''],
+                      window_log)
+def zstd_zero_files(sizes):
+    # A tar of files of zeros, as a zstd frame of RLE blocks: a bomb a few KB big.
+    blocks = []
+    for n, size in enumerate(sizes):
+        ti = tarfile.TarInfo('./zero%d' % n)
+        ti.size = size
+        blocks.append(ti.tobuf(tarfile.GNU_FORMAT))
+        size += -size % 512
+        while size:
+            step = min(size, 1 << 17)
+            blocks.append((b'\0', step))
+            size -= step
+    blocks.append((b'\0', 10240))
+    return zstd_frame(blocks)
+def with_data(name, data):
+    return [('debian-binary', b'2.0\n'), ('control.tar.gz', ctl_tar('w:gz')), (name, data)]
 def ctl_tar(mode='w'):
     ti = tarfile.TarInfo('./control')
     ti.size = len(b'Package: evil\n')
@@ -453,6 +515,43 @@ TEST_F(DebArchiveTest, RefusesUnsafeOrMalformedPackages) {
        " ('data.tar.xz', tar([], 'w:gz'))]",
        "evil.deb: data.tar.xz: compressed differently than its name says"},
       {"not-ar", "raw = b'hello world\\n' * 10", "evil.deb: ar archive: "},
+      {"whiteout", "add('./usr/share/.wh.foo')",
+       e + "./usr/share/.wh.foo: names starting with '.wh.' are OCI whiteouts, not allowed"},
+      {"whiteout-opaque", "add('./usr/share/.wh..wh..opq')",
+       e + "./usr/share/.wh..wh..opq: names starting with '.wh.'"},
+      {"whiteout-dir", "add('./var/lib/dpkg/status.d/.wh.libc6/', tarfile.DIRTYPE)",
+       e + "./var/lib/dpkg/status.d/.wh.libc6/: names starting with '.wh.'"},
+      {"whiteout-symlink", "add('./.wh.etc', tarfile.SYMTYPE, link='usr')",
+       e + "./.wh.etc: names starting with '.wh.'"},
+      {"long-component", "add('./usr/' + 'n' * 256)", "path component longer than 255 bytes"},
+      {"long-path", "add('./' + '/'.join(['d' * 200] * 21))", "path longer than 4095 bytes"},
+      {"long-symlink-target", "add('./l', tarfile.SYMTYPE, link='a/' * 2048)",
+       e + "./l: symlink target longer than 4095 bytes"},
+      {"xz-lying-index",
+       "add('./x', data=b'hello')\n"
+       "members = with_data('data.tar.xz', xz_lying_index(tar(entries), 3 << 30))",
+       "evil.deb: data.tar.xz: xz: corrupt or truncated stream"},
+      {"xz-huge-dictionary",
+       "add('./x', data=b'hello')\nmembers = with_data('data.tar.xz', xz_dict(tar(entries), 40))",
+       "evil.deb: data.tar.xz: xz: the stream needs more than 512 MiB of memory to decode"},
+      {"zstd-huge-window",
+       "add('./x', data=b'hello')\nmembers = with_data('data.tar.zst', zstd_raw(tar(entries), 31))",
+       "evil.deb: data.tar.zst: zstd: the stream's window is larger than the limit of 128 MiB"},
+      {"zstd-bomb", "members = with_data('data.tar.zst', zstd_zero_files([600 << 10] * 4))",
+       "evil.deb: data.tar.zst entry ./zero1: unpacked size exceeds the limit of 1048576 bytes",
+       1 << 20},
+      {"zstd-trailing-zeros",
+       "add('./x', data=b'hello')\n"
+       "members = with_data('data.tar.zst', zstd_frame([tar(entries)] + [(b'\\0', 1 << 17)] * 40))",
+       "evil.deb: data.tar.zst: unpacks to more than the limit of", 1 << 20},
+      {"zstd-truncated",
+       "add('./x', data=b'hello')\n"
+       "members = with_data('data.tar.zst', zstd_raw(tar(entries))[:-100])",
+       "evil.deb: data.tar.zst: zstd: truncated stream"},
+      {"gzip-truncated",
+       "add('./x', data=bytes(range(256)) * 64)\n"
+       "members = with_data('data.tar.gz', tar(entries, 'w:gz')[:-200])",
+       "evil.deb: data.tar.gz: gzip: truncated stream"},
   };
   std::map<std::string, std::string> snippets;
   for (const Case& c : cases) snippets[c.name + ".deb"] = c.snippet;
@@ -477,6 +576,44 @@ TEST_F(DebArchiveTest, BudgetCountsEveryFileOfTheArchive) {
   auto r = ReadFileAsDeb(deb, 1 << 20);
   ASSERT_FALSE(r);
   EXPECT_THAT(r.error().message, HasSubstr("entry ./b: unpacked size exceeds"));
+}
+
+TEST_F(DebArchiveTest, ReadsNamesUpToTheLimitsAndHandCraftedZstd) {
+  // The longest names Linux has (NAME_MAX 255, PATH_MAX 4096 with its NUL), zstd frames of raw
+  // and RLE blocks, and an xz stream whose dictionary (1 MiB) is within the limit.
+  std::string deb = CraftDeb("ok.deb",
+                             "add('./' + 'n' * 255, data=b'x')\n"
+                             "add('./' + '/'.join(['d' * 199] * 20) + '/' + 'f' * 94)\n"
+                             "add('./l', tarfile.SYMTYPE, link='a/' * 2047 + 'b')\n"
+                             "members = with_data('data.tar.zst', zstd_raw(tar(entries)))");
+  auto r = ReadFileAsDeb(deb);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->data.size(), 3u);
+  EXPECT_EQ(r->data[0].path.size(), 256u);
+  EXPECT_EQ(r->data[1].path.size(), 4095u);
+  EXPECT_EQ(r->data[2].link_target.size(), 4095u);
+
+  std::string zeros =
+      CraftDeb("zeros.deb", "members = with_data('data.tar.zst', zstd_zero_files([3 << 20]))");
+  r = ReadFileAsDeb(zeros);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->data.size(), 1u);
+  EXPECT_EQ(*r->data[0].content, std::string(3 << 20, '\0'));
+
+  std::string dict = CraftDeb("dict.deb",
+                              "add('./x', data=b'hello')\n"
+                              "members = with_data('data.tar.xz', xz_dict(tar(entries), 16))");
+  r = ReadFileAsDeb(dict);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(*r->data[0].content, "hello");
+}
+
+TEST(DefaultMaxUnpackedTest, IsAMultipleOfThePackageSizeWithinBounds) {
+  EXPECT_EQ(DefaultMaxUnpacked(0), uint64_t{256} << 20);
+  EXPECT_EQ(DefaultMaxUnpacked(800), uint64_t{256} << 20);
+  EXPECT_EQ(DefaultMaxUnpacked(44 << 20), uint64_t{64 * 44} << 20);
+  EXPECT_EQ(DefaultMaxUnpacked(uint64_t{1} << 30), uint64_t{4} << 30);
+  EXPECT_EQ(DefaultMaxUnpacked(UINT64_MAX), uint64_t{4} << 30);
 }
 
 }  // namespace

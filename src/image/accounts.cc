@@ -4,6 +4,8 @@
 #include <charconv>
 #include <functional>
 
+#include "spec/names.h"
+
 namespace hardbase::image {
 namespace {
 
@@ -53,6 +55,28 @@ Result<void> ForEachEntry(
 Result<uint32_t> ParseIdField(std::string_view field, std::string_view what) {
   if (auto id = ParseId(field)) return *id;
   return Fail(ErrorCode::kSpec, "invalid " + std::string(what) + " '" + std::string(field) + "'");
+}
+
+// Refuses a value that would break its line of /etc/passwd or /etc/group, or add one: a ':' or a
+// control character (a newline starts a new entry) anywhere, and for a `name` (a user, group or
+// member name) also emptiness and ',' (which separates group members). `who` and `field` name the
+// value in the error.
+Result<void> CheckField(std::string_view value, std::string_view who, std::string_view field,
+                        bool name) {
+  auto bad = [&](std::string_view why) {
+    return Fail(ErrorCode::kSpec, std::string(who) + ": " + std::string(field) + " '" +
+                                      spec::EscapeControlCharacters(value) + "' " +
+                                      std::string(why));
+  };
+  if (name && value.empty()) return bad("is empty");
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return bad("contains a control character");
+    }
+    if (c == ':') return bad("contains ':', the field separator");
+    if (name && c == ',') return bad("contains ',', the member separator");
+  }
+  return {};
 }
 
 // "user 'daemon' collides with the system user daemon (uid 1)", or with the id on the left too
@@ -161,20 +185,30 @@ Result<uint32_t> ResolveGid(const AccountDatabase& db, std::string_view group) {
   return Fail(ErrorCode::kSpec, "unknown group '" + std::string(group) + "'");
 }
 
-std::string PasswdText(const AccountDatabase& db) {
+Result<std::string> PasswdText(const AccountDatabase& db) {
   std::string text;
   for (const PasswdEntry& u : db.users) {
+    std::string who = "/etc/passwd: user '" + spec::EscapeControlCharacters(u.name) + "'";
+    HB_TRY_VOID(CheckField(u.name, who, "name", /*name=*/true));
+    HB_TRY_VOID(CheckField(u.gecos, who, "gecos", /*name=*/false));
+    HB_TRY_VOID(CheckField(u.home, who, "home", /*name=*/false));
+    HB_TRY_VOID(CheckField(u.shell, who, "shell", /*name=*/false));
     text += u.name + ":x:" + std::to_string(u.uid) + ":" + std::to_string(u.gid) + ":" + u.gecos +
             ":" + u.home + ":" + u.shell + "\n";
   }
   return text;
 }
 
-std::string GroupText(const AccountDatabase& db) {
+Result<std::string> GroupText(const AccountDatabase& db) {
   std::string text;
   for (const GroupEntry& g : db.groups) {
+    std::string who = "/etc/group: group '" + spec::EscapeControlCharacters(g.name) + "'";
+    HB_TRY_VOID(CheckField(g.name, who, "name", /*name=*/true));
     text += g.name + ":x:" + std::to_string(g.gid) + ":";
-    for (size_t i = 0; i < g.members.size(); ++i) text += (i ? "," : "") + g.members[i];
+    for (size_t i = 0; i < g.members.size(); ++i) {
+      HB_TRY_VOID(CheckField(g.members[i], who, "member", /*name=*/true));
+      text += (i ? "," : "") + g.members[i];
+    }
     text += "\n";
   }
   return text;

@@ -58,8 +58,11 @@ Result<std::string> RunAsUser(const AccountDatabase& db, std::string_view run_as
 Result<uint32_t> ResolveUid(const AccountDatabase& db, std::string_view user);
 Result<uint32_t> ResolveGid(const AccountDatabase& db, std::string_view group);
 
-std::string PasswdText(const AccountDatabase& db);  // "name:x:uid:gid:gecos:home:shell\n" each
-std::string GroupText(const AccountDatabase& db);   // "name:x:gid:member,member\n" each
+// The files' texts: "name:x:uid:gid:gecos:home:shell\n" and "name:x:gid:member,member\n" per
+// entry. Whatever built `db`, a field that would break its line or add another (a ':', ',' in a
+// name, or a control character such as a newline) is a kSpec error naming the entry, never output.
+Result<std::string> PasswdText(const AccountDatabase& db);
+Result<std::string> GroupText(const AccountDatabase& db);
 
 // nsswitch.conf laid out as Debian's libc-bin installs it, but with only `files` for every database
 // (no systemd, db or nis modules exist in the image) and `files dns` for hosts.

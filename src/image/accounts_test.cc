@@ -62,8 +62,8 @@ class AccountsTest : public ::testing::Test {
   // well formed and no name repeats.
   void ExpectValid(const AccountDatabase& db) {
     std::string passwd = dir_->path() + "/passwd", group = dir_->path() + "/group";
-    ASSERT_TRUE(WriteFileAtomic(passwd, PasswdText(db)));
-    ASSERT_TRUE(WriteFileAtomic(group, GroupText(db)));
+    ASSERT_TRUE(WriteFileAtomic(passwd, PasswdText(db).value()));
+    ASSERT_TRUE(WriteFileAtomic(group, GroupText(db).value()));
     auto pw = RunProcess({"pwck", "-r", "-q", passwd});
     EXPECT_EQ(pw.exit_code, 0) << pw.out << pw.err;
     auto gr = RunProcess({"grpck", "-r", group});
@@ -75,8 +75,8 @@ class AccountsTest : public ::testing::Test {
 };
 
 TEST_F(AccountsTest, BasePasswdMasterFilesRoundTrip) {
-  EXPECT_EQ(PasswdText(base_), WithShadowPasswords(Read(kPasswdMaster)));
-  EXPECT_EQ(GroupText(base_), WithShadowPasswords(Read(kGroupMaster)));
+  EXPECT_EQ(PasswdText(base_).value(), WithShadowPasswords(Read(kPasswdMaster)));
+  EXPECT_EQ(GroupText(base_).value(), WithShadowPasswords(Read(kGroupMaster)));
   auto root = base_.FindUser("root");
   ASSERT_TRUE(root);
   EXPECT_EQ(root->uid, 0u);
@@ -97,8 +97,8 @@ TEST_F(AccountsTest, ValidatorRejectsRepeatedNames) {
   twice.users.push_back(twice.users.front());
   twice.groups.push_back(twice.groups.front());
   std::string passwd = dir_->path() + "/passwd", group = dir_->path() + "/group";
-  ASSERT_TRUE(WriteFileAtomic(passwd, PasswdText(twice)));
-  ASSERT_TRUE(WriteFileAtomic(group, GroupText(twice)));
+  ASSERT_TRUE(WriteFileAtomic(passwd, PasswdText(twice).value()));
+  ASSERT_TRUE(WriteFileAtomic(group, GroupText(twice).value()));
   EXPECT_NE(RunProcess({"pwck", "-r", "-q", passwd}).exit_code, 0);
   EXPECT_NE(RunProcess({"grpck", "-r", group}).exit_code, 0);
 }
@@ -106,10 +106,10 @@ TEST_F(AccountsTest, ValidatorRejectsRepeatedNames) {
 TEST_F(AccountsTest, MinimalSetWithoutBasePasswd) {
   auto db = SystemAccounts("", "");
   ASSERT_TRUE(db) << db.error().message;
-  EXPECT_EQ(PasswdText(*db),
+  EXPECT_EQ(PasswdText(*db).value(),
             "root:x:0:0:root:/root:/usr/sbin/nologin\n"
             "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
-  EXPECT_EQ(GroupText(*db), "root:x:0:\ntty:x:5:\nstaff:x:50:\nnogroup:x:65534:\n");
+  EXPECT_EQ(GroupText(*db).value(), "root:x:0:\ntty:x:5:\nstaff:x:50:\nnogroup:x:65534:\n");
   ASSERT_TRUE(AddSpecAccounts(*db, DefaultSpecAccounts()));
   ExpectValid(*db);
 }
@@ -122,12 +122,13 @@ TEST_F(AccountsTest, SpecAccountsAreAppended) {
   accounts.users.push_back({"worker", 1001, 100, "/home/worker", "/usr/sbin/nologin"});
   accounts.users.push_back({"orphan", 1002, 4242, "/home/orphan", "/usr/sbin/nologin"});
   ASSERT_TRUE(AddSpecAccounts(db, accounts));
-  EXPECT_EQ(PasswdText(db), PasswdText(base_) +
-                                "nonroot:x:65532:65532:nonroot:/home/nonroot:/usr/sbin/nologin\n"
-                                "app:x:1000:1000:app:/srv/app:/bin/false\n"
-                                "worker:x:1001:100:worker:/home/worker:/usr/sbin/nologin\n"
-                                "orphan:x:1002:4242:orphan:/home/orphan:/usr/sbin/nologin\n");
-  EXPECT_EQ(GroupText(db), GroupText(base_) + "nonroot:x:65532:\napp:x:1000:\n");
+  EXPECT_EQ(PasswdText(db).value(),
+            PasswdText(base_).value() +
+                "nonroot:x:65532:65532:nonroot:/home/nonroot:/usr/sbin/nologin\n"
+                "app:x:1000:1000:app:/srv/app:/bin/false\n"
+                "worker:x:1001:100:worker:/home/worker:/usr/sbin/nologin\n"
+                "orphan:x:1002:4242:orphan:/home/orphan:/usr/sbin/nologin\n");
+  EXPECT_EQ(GroupText(db).value(), GroupText(base_).value() + "nonroot:x:65532:\napp:x:1000:\n");
   ExpectValid(db);
 
   EXPECT_EQ(RunAsUser(db, "nonroot").value_or("?"), "65532:65532");
@@ -200,7 +201,47 @@ TEST(SystemAccountsTest, GroupMembersAreKept) {
   ASSERT_TRUE(db) << db.error().message;
   ASSERT_TRUE(db->FindGroup("adm"));
   EXPECT_EQ(db->FindGroup("adm")->members, (std::vector<std::string>{"syslog", "ann"}));
-  EXPECT_EQ(GroupText(*db), "root:x:0:\nadm:x:4:syslog,ann\n");
+  EXPECT_EQ(GroupText(*db).value(), "root:x:0:\nadm:x:4:syslog,ann\n");
+}
+
+// Whatever put them into the database (a hand-made value here; a hostile master file or spec in
+// a build), fields that would end their line early or add a line never reach the files.
+TEST(AccountTextTest, RefusesFieldsThatWouldBreakOrAddALine) {
+  const PasswdEntry good{"app", 1000, 1000, "app", "/home/app", "/usr/sbin/nologin"};
+  struct Case {
+    PasswdEntry user;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {{"app", 1000, 1000, "app", "/home/app\nevil::0:0::/:/bin/sh", "/usr/sbin/nologin"},
+       "/etc/passwd: user 'app': home '/home/app\\nevil::0:0::/:/bin/sh' contains a control "
+       "character"},
+      {{"app", 1000, 1000, "x:0:0", "/home/app", "/usr/sbin/nologin"},
+       "/etc/passwd: user 'app': gecos 'x:0:0' contains ':', the field separator"},
+      {{"", 1000, 1000, "app", "/home/app", "/usr/sbin/nologin"},
+       "/etc/passwd: user '': name '' is empty"},
+      {{"app", 1000, 1000, "app", "/home/app", "/bin/sh\r"},
+       "/etc/passwd: user 'app': shell '/bin/sh\\x0d' contains a control character"},
+  };
+  for (const Case& c : cases) {
+    AccountDatabase db;
+    db.users = {good, c.user};
+    auto text = PasswdText(db);
+    ASSERT_FALSE(text.has_value()) << c.message;
+    EXPECT_EQ(text.error().code, ErrorCode::kSpec);
+    EXPECT_EQ(text.error().message, c.message);
+  }
+  AccountDatabase groups;
+  groups.groups = {{"app", 1000, {"ann", "bob,root"}}};
+  auto text = GroupText(groups);
+  ASSERT_FALSE(text.has_value());
+  EXPECT_EQ(text.error().message,
+            "/etc/group: group 'app': member 'bob,root' contains ',', the member separator");
+  groups.groups = {{"app\nroot", 1000, {}}};
+  text = GroupText(groups);
+  ASSERT_FALSE(text.has_value());
+  EXPECT_EQ(text.error().message,
+            "/etc/group: group 'app\\nroot': name 'app\\nroot' contains a control character");
 }
 
 TEST(NsswitchConfTest, FilesForEveryDatabaseAndDnsForHosts) {

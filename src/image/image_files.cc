@@ -3,7 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <set>
+#include <unordered_map>
 
+#include "base/log.h"
+#include "base/sha256.h"
 #include "image/alternatives.h"
 #include "image/path_glob.h"
 #include "image/truststore.h"
@@ -21,7 +26,6 @@ std::string ParentOf(std::string_view path) {
   auto slash = path.rfind('/');
   return slash == 0 || slash == std::string_view::npos ? "/" : std::string(path.substr(0, slash));
 }
-
 
 LayerEntry Entry(std::string path, LayerEntryType type, uint32_t mode, int64_t mtime,
                  uint32_t uid = 0, uint32_t gid = 0) {
@@ -45,6 +49,107 @@ LayerEntry LinkEntry(std::string path, std::string target, int64_t mtime) {
   LayerEntry e = Entry(std::move(path), LayerEntryType::kSymlink, 0777, mtime);
   e.link_target = std::move(target);
   return e;
+}
+
+// What an entry is, for messages: "a file (mode 0644, sha256 0123456789ab)".
+std::string Describe(const ViewEntry& e) {
+  switch (e.type) {
+    case LayerEntryType::kDirectory:
+      return fmt::format("a directory (mode {:04o})", e.mode);
+    case LayerEntryType::kSymlink:
+      return "a symbolic link to " + e.link_target;
+    case LayerEntryType::kHardlink:
+      return "a hard link to " + e.link_target;
+    case LayerEntryType::kFile:
+      break;
+  }
+  return fmt::format("a file (mode {:04o}, sha256 {})", e.mode, e.sha256.substr(0, 12));
+}
+
+// "/a/b" without "." or ".." components, empty ones or a trailing slash.
+bool IsNormalisedAbsolute(std::string_view path) {
+  if (path.size() < 2 || path[0] != '/' || path.back() == '/' ||
+      path.find("//") != std::string_view::npos) {
+    return false;
+  }
+  auto parts = PathComponents(path);
+  return std::none_of(parts.begin(), parts.end(),
+                      [](std::string_view c) { return c == "." || c == ".."; });
+}
+
+// Files hardbase writes itself, and the trees it alone manages, whatever the image holds: no
+// package's alternative may put a link there.
+bool IsGeneratedPath(std::string_view path) {
+  constexpr std::array<std::string_view, 9> kFiles = {
+      "/etc/passwd",         "/etc/group",
+      "/etc/shadow",         "/etc/gshadow",
+      "/etc/nsswitch.conf",  "/etc/os-release",
+      "/usr/lib/os-release", "/etc/ssl/certs/ca-certificates.crt",
+      kJavaTruststore};
+  constexpr std::array<std::string_view, 2> kTrees = {"/var/lib/dpkg", "/etc/alternatives"};
+  if (std::find(kFiles.begin(), kFiles.end(), path) != kFiles.end()) return true;
+  return std::any_of(kTrees.begin(), kTrees.end(), [&](std::string_view tree) {
+    return path == tree || (path.starts_with(tree) && path[tree.size()] == '/');
+  });
+}
+
+// Walks `parts` from the root as the kernel resolves a path, following symlinks (absolute targets
+// from the root, relative ones from the link's directory, ".." never above the root) and returns
+// the path reached ("" for the root). A missing component ends the walk with nullopt unless
+// `missing_ok`, when it and the rest are taken as they are (directories a runtime would create).
+// nullopt too when the links loop or the walk exceeds what a kernel resolves (40 links, a path of
+// 4096 bytes), or 4096 components or 256 KiB of paths looked up in all: a walk costs at most that
+// however hostile the links, and no real path comes near it.
+std::optional<std::string> Walk(const ImageView& view, std::vector<std::string_view> parts,
+                                bool missing_ok) {
+  constexpr size_t kMaxPathBytes = 4096;
+  constexpr size_t kMaxSteps = 4096;
+  constexpr size_t kMaxLookupBytes = 256 << 10;
+  std::vector<std::string_view> pending(parts.rbegin(), parts.rend());  // next at the back
+  std::string current;
+  bool missing = false;
+  int hops = 0;
+  size_t steps = 0;
+  size_t looked_up = 0;
+  while (!pending.empty()) {
+    std::string_view c = pending.back();
+    pending.pop_back();
+    if (++steps > kMaxSteps) return std::nullopt;
+    if (c == ".") continue;
+    if (c == "..") {
+      current.resize(current.empty() ? 0 : current.rfind('/'));
+      continue;
+    }
+    size_t size = current.size();
+    current.append("/").append(c);
+    looked_up += current.size();
+    if (current.size() > kMaxPathBytes || looked_up > kMaxLookupBytes) return std::nullopt;
+    const ViewEntry* e = missing ? nullptr : view.Find(current);
+    if (!e) {
+      if (!missing_ok) return std::nullopt;
+      missing = true;
+      continue;
+    }
+    if (e->type != LayerEntryType::kSymlink) continue;
+    if (++hops > kMaxSymlinkHops) return std::nullopt;
+    current.resize(e->link_target.starts_with("/") ? 0 : size);
+    auto target = PathComponents(e->link_target);
+    if (pending.size() + target.size() > kMaxSteps) return std::nullopt;
+    pending.insert(pending.end(), target.rbegin(), target.rend());
+  }
+  return current;
+}
+
+// The first path of `sorted` (sorted bytewise) strictly below `dir`, or nullptr: paths below a
+// directory sort together, right after "dir/".
+template <class Sorted, class PathOf>
+const std::string* FirstBelow(const Sorted& sorted, std::string_view dir, PathOf path_of) {
+  std::string prefix = std::string(dir) + "/";
+  auto it =
+      std::lower_bound(sorted.begin(), sorted.end(), prefix,
+                       [&](const auto& item, const std::string& p) { return path_of(item) < p; });
+  if (it == sorted.end() || !path_of(*it).starts_with(prefix)) return nullptr;
+  return &path_of(*it);
 }
 
 bool IsExecutableFile(const ViewEntry& e) {
@@ -115,16 +220,72 @@ Result<void> AddTrustStores(const TopLayerInputs& in, LayerBuilder& layer, const
   return {};
 }
 
-void AddAlternatives(const TopLayerInputs& in, LayerBuilder& layer, const ImageView& view) {
+// The alternatives the packages register (see image_files.h for what is refused).
+Result<void> AddAlternatives(const TopLayerInputs& in, LayerBuilder& layer, const ImageView& view) {
   std::vector<Alternative> all;
   for (const auto& f : in.facts)
     all.insert(all.end(), f.alternatives.begin(), f.alternatives.end());
-  for (const auto& alt : ChooseAlternatives(std::move(all))) {
-    if (!view.Resolve(alt.target) || view.Find(alt.link)) continue;
-    std::string managed = "/etc/alternatives/" + alt.name;
-    layer.Put(LinkEntry(managed, alt.target, in.epoch));
-    layer.Put(LinkEntry(alt.link, managed, in.epoch));
+  // The package that registered each alternative, for messages.
+  auto key = [](const Alternative& a) {
+    return fmt::format("{}\n{}\n{}\n{}", a.link, a.name, a.target, a.priority);
+  };
+  std::map<std::string, std::string> registered_by;
+  for (size_t i = 0; i < in.facts.size() && i < in.packages.size(); ++i) {
+    for (const auto& a : in.facts[i].alternatives) registered_by.emplace(key(a), in.packages[i]);
   }
+  auto package_of = [&](const Alternative& a) {
+    auto it = registered_by.find(key(a));
+    return it == registered_by.end() ? std::string("?") : it->second;
+  };
+  std::vector<Alternative> chosen = ChooseAlternatives(std::move(all));
+  // Each one costs a walk of links (see Walk); real images have a few dozen.
+  constexpr size_t kMaxAlternatives = 1024;
+  if (chosen.size() > kMaxAlternatives) {
+    std::map<std::string, size_t> names_of;
+    for (const auto& alt : chosen) ++names_of[package_of(alt)];
+    auto most = std::max_element(names_of.begin(), names_of.end(),
+                                 [](const auto& a, const auto& b) { return a.second < b.second; });
+    return Fail(ErrorCode::kIntegrity,
+                fmt::format("package {}: registers {} update-alternatives names, and the image {} "
+                            "in all, more than {}: refused",
+                            most->first, most->second, chosen.size(), kMaxAlternatives));
+  }
+  std::set<std::string> links;  // put by an alternative
+  for (const auto& alt : chosen) {
+    auto what = [&] {
+      return fmt::format("package {}: update-alternatives link {} (alternative {} -> {})",
+                         package_of(alt), alt.link, alt.name, alt.target);
+    };
+    auto refuse = [&](std::string_view why) {
+      return Fail(ErrorCode::kIntegrity, fmt::format("{}: {}", what(), why));
+    };
+    if (!IsNormalisedAbsolute(alt.link)) return refuse("not a normalised absolute path");
+    if (alt.name.empty() || alt.name.find('/') != std::string::npos || alt.name == "." ||
+        alt.name == "..") {
+      return refuse("the name is not a file name");
+    }
+    auto link = view.WritePath(alt.link);
+    if (!link) return refuse("its directory is a loop of symbolic links");
+    if (IsGeneratedPath(*link)) return refuse("would replace " + *link + ", which hardbase writes");
+    auto target = view.Resolve(alt.target);
+    if (!target) continue;  // not in the image (filtered out, or of a package left out)
+    if (IsShellPath(*link) || IsShellPath(target->first)) {
+      LogWarn("{}: left out: an image has no shell", what());
+      continue;
+    }
+    std::string managed = "/etc/alternatives/" + alt.name;
+    if (links.count(*link)) {
+      LogWarn("{}: left out: {} is already the link of another alternative", what(), *link);
+      continue;
+    }
+    if (view.Find(*link)) continue;  // a package ships the path itself
+    if (layer.Has(*link)) return refuse("would replace " + *link + ", which hardbase writes");
+    if (layer.Has(managed)) return refuse("would replace " + managed);
+    layer.Put(LinkEntry(managed, alt.target, in.epoch));
+    layer.Put(LinkEntry(*link, managed, in.epoch));
+    links.insert(*link);
+  }
+  return {};
 }
 
 Result<void> AddLocalFiles(const TopLayerInputs& in, const AccountDatabase& db,
@@ -155,8 +316,19 @@ Result<void> AddLocalFiles(const TopLayerInputs& in, const AccountDatabase& db,
 
 }  // namespace
 
+bool ViewEntry::SameAs(const ViewEntry& other) const {
+  return type == other.type && mode == other.mode && link_target == other.link_target &&
+         sha256 == other.sha256;
+}
+
+ViewEntry ViewEntryOf(const oci::LayerEntry& e) {
+  ViewEntry v{e.type, e.mode, e.link_target};
+  if (e.type == LayerEntryType::kFile) v.sha256 = Sha256Hex(e.content ? *e.content : "");
+  return v;
+}
+
 void ImageView::Add(const std::vector<oci::LayerEntry>& entries) {
-  for (const auto& e : entries) Add(e.path, {e.type, e.mode, e.link_target});
+  for (const auto& e : entries) Add(e.path, ViewEntryOf(e));
 }
 
 void ImageView::Add(const std::string& path, ViewEntry entry) { entries_[path] = std::move(entry); }
@@ -167,34 +339,72 @@ const ViewEntry* ImageView::Find(std::string_view path) const {
 }
 
 std::optional<std::pair<std::string, ViewEntry>> ImageView::Resolve(std::string_view path) const {
-  std::vector<std::string> pending;  // components still to walk, last one at the back
-  for (auto c : PathComponents(path)) pending.insert(pending.begin(), std::string(c));
-  std::string current;  // "" is the root
-  int hops = 0;
-  while (!pending.empty()) {
-    std::string c = std::move(pending.back());
-    pending.pop_back();
-    if (c == ".") continue;
-    if (c == "..") {
-      current = current.empty() ? "" : ParentOf(current);
-      if (current == "/") current.clear();
-      continue;
-    }
-    std::string next = current + "/" + c;
-    const ViewEntry* e = Find(next);
-    if (!e) return std::nullopt;
-    if (e->type != LayerEntryType::kSymlink) {
-      current = std::move(next);
-      continue;
-    }
-    if (++hops > kMaxSymlinkHops) return std::nullopt;
-    if (e->link_target.starts_with("/")) current.clear();
-    auto target = PathComponents(e->link_target);
-    for (auto it = target.rbegin(); it != target.rend(); ++it) pending.emplace_back(*it);
-  }
-  if (current.empty())
+  auto walked = Walk(*this, PathComponents(path), /*missing_ok=*/false);
+  if (!walked) return std::nullopt;
+  if (walked->empty())
     return std::pair{std::string("/"), ViewEntry{LayerEntryType::kDirectory, 0755, ""}};
-  return std::pair{current, *Find(current)};
+  return std::pair{*walked, *Find(*walked)};
+}
+
+std::optional<std::string> ImageView::WritePath(std::string_view path) const {
+  auto parts = PathComponents(path);
+  if (parts.empty()) return std::string("/");
+  std::string_view last = parts.back();
+  parts.pop_back();
+  auto walked = Walk(*this, std::move(parts), /*missing_ok=*/true);
+  if (!walked) return std::nullopt;
+  return *walked + "/" + std::string(last);
+}
+
+Result<void> StackPackages(const std::vector<StackedPackage>& packages, ImageView& view) {
+  // Who first put each path into the tree: a package, or "" for the skeleton.
+  std::unordered_map<std::string, std::string> owner;
+  for (const auto& [path, e] : view.entries()) owner.emplace(path, "");
+  auto who = [](const std::string& name) {
+    return name.empty() ? std::string("the image skeleton") : "package " + name;
+  };
+  for (const auto& p : packages) {
+    for (const auto& [path, e] : *p.entries) {
+      auto [it, first] = owner.emplace(path, p.name);
+      const ViewEntry* before = view.Find(path);
+      if (!first && before) {
+        bool dirs =
+            before->type == LayerEntryType::kDirectory && e.type == LayerEntryType::kDirectory;
+        if (it->second.empty() && !dirs) {
+          return Fail(ErrorCode::kIntegrity,
+                      fmt::format("package {} ships {} as {}, where the image skeleton has {}: "
+                                  "refused",
+                                  p.name, path, Describe(e), Describe(*before)));
+        }
+        if (!dirs && !before->SameAs(e)) {
+          return Fail(ErrorCode::kIntegrity,
+                      fmt::format("packages {} and {} both ship {}, as {} and as {}: refused "
+                                  "(one package would overwrite the other's file)",
+                                  it->second, p.name, path, Describe(*before), Describe(e)));
+        }
+      }
+      view.Add(path, e);
+    }
+  }
+  // Every entry below a link or a file of the final tree, whichever package shipped it.
+  const auto key = [](const auto& item) -> const std::string& { return item.first; };
+  for (const auto& [dir, d] : view.entries()) {
+    if (d.type == LayerEntryType::kDirectory) continue;
+    const std::string* below = FirstBelow(view.entries(), dir, key);
+    if (!below) continue;
+    if (d.type != LayerEntryType::kSymlink) {
+      return Fail(ErrorCode::kIntegrity,
+                  fmt::format("{} ships {} below {}, which is {} of {}: refused",
+                              who(owner[*below]), *below, dir, Describe(d), who(owner[dir])));
+    }
+    auto written = view.WritePath(*below);
+    return Fail(ErrorCode::kIntegrity,
+                fmt::format("{} ships {} below the symbolic link {} -> {} of {}: a runtime would "
+                            "write it to {}: refused",
+                            who(owner[*below]), *below, dir, d.link_target, who(owner[dir]),
+                            written.value_or("(a loop of links)")));
+  }
+  return {};
 }
 
 std::vector<oci::LayerEntry> SkeletonEntries(std::string_view debian_arch) {
@@ -229,8 +439,10 @@ Result<TopLayer> TopLayerEntries(const TopLayerInputs& in, const ImageView& view
   TopLayer out;
   HB_TRY(out.user,
          WithContext(RunAsUser(db, spec.accounts.run_as), spec.Locate({}) + ": accounts.run-as"));
-  layer.Put(FileEntry("/etc/passwd", PasswdText(db), in.epoch));
-  layer.Put(FileEntry("/etc/group", GroupText(db), in.epoch));
+  HB_TRY(std::string passwd, PasswdText(db));
+  HB_TRY(std::string group, GroupText(db));
+  layer.Put(FileEntry("/etc/passwd", std::move(passwd), in.epoch));
+  layer.Put(FileEntry("/etc/group", std::move(group), in.epoch));
   layer.PutIfAbsent(FileEntry("/etc/nsswitch.conf", NsswitchConf(), in.epoch));
   for (const auto& user : spec.accounts.users) {
     if (user.home.empty() || user.home == "/") continue;
@@ -239,12 +451,23 @@ Result<TopLayer> TopLayerEntries(const TopLayerInputs& in, const ImageView& view
   }
 
   HB_TRY_VOID(AddTrustStores(in, layer, view));
-  AddAlternatives(in, layer, view);
+  HB_TRY_VOID(AddAlternatives(in, layer, view));
   if (spec.variant == spec::Variant::kDebug && view.Find("/usr/bin/busybox")) {
     layer.PutIfAbsent(LinkEntry("/usr/bin/sh", "busybox", in.epoch));
   }
   HB_TRY_VOID(AddLocalFiles(in, db, layer));
   out.entries = layer.Finish();
+  // out.entries is sorted by path (LayerBuilder keeps a map).
+  const auto path_of = [](const LayerEntry& e) -> const std::string& { return e.path; };
+  for (const auto& [dir, d] : view.entries()) {
+    if (d.type == LayerEntryType::kDirectory) continue;
+    const std::string* below = FirstBelow(out.entries, dir, path_of);
+    if (!below) continue;
+    return Fail(ErrorCode::kIntegrity,
+                fmt::format("the image's own {} lies below {}, which is {} in a package layer: a "
+                            "runtime would write it elsewhere: refused",
+                            *below, dir, Describe(d)));
+  }
   return out;
 }
 

@@ -24,7 +24,14 @@ struct ViewEntry {
   oci::LayerEntryType type = oci::LayerEntryType::kFile;
   uint32_t mode = 0;
   std::string link_target;
+  std::string sha256 = {};  // hex digest of a regular file's content, "" for other types
+
+  // Whether two packages shipping these at one path ship the same thing (as dpkg allows).
+  bool SameAs(const ViewEntry& other) const;
 };
+
+// What `entry` is in a view (its content's digest computed for a regular file).
+ViewEntry ViewEntryOf(const oci::LayerEntry& entry);
 
 class ImageView {
  public:
@@ -35,8 +42,14 @@ class ImageView {
   const ViewEntry* Find(std::string_view path) const;
   // The entry `path` names after following symlinks in every component (absolute targets from
   // the image root, relative ones from the link's directory), or nullopt when it does not exist or
-  // the links loop. The string is the resolved path.
+  // the links loop or the walk exceeds a kernel's bounds (40 links, 4096-byte paths) or 4096
+  // components and 256 KiB of lookups, which keeps hostile chains of links cheap. The string is
+  // the resolved path.
   std::optional<std::pair<std::string, ViewEntry>> Resolve(std::string_view path) const;
+  // Where a runtime that follows symlinked directories when it applies a layer (umoci, podman)
+  // puts an entry at `path`: its parent directories resolved as Resolve does, a missing tail kept
+  // as it is, the last component not followed. nullopt when the links loop.
+  std::optional<std::string> WritePath(std::string_view path) const;
 
   const std::map<std::string, ViewEntry, std::less<>>& entries() const { return entries_; }
 
@@ -48,6 +61,25 @@ class ImageView {
 // on 64-bit x86, /lib64 into /usr), the top-level directories, /tmp (1777), /root (0700) and the
 // dpkg database directory. Its timestamps are 0: it is the same in every image of that arch.
 std::vector<oci::LayerEntry> SkeletonEntries(std::string_view debian_arch);
+
+// One package's layer, for the checks across packages.
+struct StackedPackage {
+  std::string name;
+  const std::vector<std::pair<std::string, ViewEntry>>* entries = nullptr;
+};
+
+// Adds the package layers to `view` (the skeleton) in order, checking the final tree the way a
+// runtime unpacks it. Each layer is built from its package alone, so these checks can only be made
+// here. kIntegrity error, naming the packages and the path, when
+//  - two packages ship one path differently (type, mode, content or link target): dpkg refuses
+//    that too; identical files, links and any directories may be shared;
+//  - a package ships anything but a directory over a skeleton entry (/usr/bin, the merged-/usr
+//    links), or anything over a skeleton link;
+//  - an entry lies below a symbolic link or a file of the final tree (the links of every package
+//    and of the skeleton): umoci and podman follow such a link and would put the entry wherever
+//    it points (`usr/lib/x -> /usr/bin` then `usr/lib/x/sh` gives /usr/bin/sh), past the checks
+//    made on the path it was shipped at. No bookworm package of the examples ships through one.
+Result<void> StackPackages(const std::vector<StackedPackage>& packages, ImageView& view);
 
 // A `files:` entry read from disk (by the build pipeline), at its image path.
 struct LocalFile {
@@ -78,6 +110,13 @@ struct TopLayer {
 // bundle and its hash links, the Java truststore (when the image has ca-certificates-java),
 // update-alternatives links whose targets exist, the debug variant's /usr/bin/sh -> busybox,
 // and the spec's `files:`. `view` holds the layers below; missing parent directories are added.
+// An alternative's link is put where a runtime would write it (through /bin -> usr/bin); one at a
+// shell path (or whose target resolves to one) is dropped with a warning; a link that is not a
+// normalised absolute path, or that would replace a file hardbase generates (accounts, CA bundle,
+// Java truststore, os-release, the dpkg database, /etc/alternatives, any entry of the top layer or
+// below) is a kIntegrity error naming the package, and so are more than 1024 alternative names.
+// Any entry of this layer below a symbolic link of the layers under it is a kIntegrity error too
+// (the runtime would write it elsewhere).
 Result<TopLayer> TopLayerEntries(const TopLayerInputs& inputs, const ImageView& view);
 
 // kSpec error when the image would not start: the entrypoint (or, without one, cmd's program) is

@@ -115,6 +115,268 @@ TEST(TopLayerTest, AFilesOwnerThatDoesNotExistIsNamed) {
   EXPECT_THAT(top.error().message, HasSubstr("ghost"));
 }
 
+TEST(ImageViewTest, WritePathFollowsDirectoryLinksButNotTheLastComponent) {
+  ImageView view = ViewOf({
+      {"/usr/lib/x", LayerEntryType::kSymlink, 0777, "/usr/bin"},
+      {"/usr/lib/rel", LayerEntryType::kSymlink, 0777, "../bin"},
+      {"/usr/lib/loop", LayerEntryType::kSymlink, 0777, "loop"},
+      {"/usr/bin/link", LayerEntryType::kSymlink, 0777, "/etc"},
+  });
+  EXPECT_EQ(view.WritePath("/usr/lib/x/sh"), "/usr/bin/sh");
+  EXPECT_EQ(view.WritePath("/usr/lib/rel/sh"), "/usr/bin/sh");
+  EXPECT_EQ(view.WritePath("/bin/sh"), "/usr/bin/sh");
+  EXPECT_EQ(view.WritePath("/usr/bin/link"), "/usr/bin/link") << "the last component is kept";
+  EXPECT_EQ(view.WritePath("/bin/link/passwd"), "/etc/passwd");
+  EXPECT_EQ(view.WritePath("/opt/new/x/y"), "/opt/new/x/y") << "missing directories are made";
+  EXPECT_EQ(view.WritePath("/usr/lib/x/../../etc/x"), "/etc/x");
+  EXPECT_FALSE(view.WritePath("/usr/lib/loop/x").has_value());
+  EXPECT_EQ(view.WritePath("/"), "/");
+}
+
+TEST(ImageViewTest, HostileChainsOfLinksAreCutShort) {
+  // A directory 200 levels deep, and links that each walk down it and back up to the next.
+  std::vector<std::tuple<std::string, LayerEntryType, uint32_t, std::string>> items;
+  std::string deep = "/usr/lib/d";
+  std::string down_up;
+  for (int i = 0; i < 200; ++i) {
+    items.push_back({deep, LayerEntryType::kDirectory, 0755, ""});
+    deep += "/d";
+    down_up += "d/";
+  }
+  for (int i = 0; i < 200; ++i) down_up += "../";
+  for (int i = 0; i < 40; ++i) {
+    items.push_back({"/usr/lib/l" + std::to_string(i), LayerEntryType::kSymlink, 0777,
+                     down_up + "l" + std::to_string(i + 1)});
+  }
+  items.push_back({"/usr/lib/l40", LayerEntryType::kFile, 0644, ""});
+  ImageView view = ViewOf(items);
+  EXPECT_FALSE(view.Resolve("/usr/lib/l0").has_value());
+  EXPECT_FALSE(view.WritePath("/usr/lib/l0/x").has_value());
+  auto one = view.Resolve("/usr/lib/l39");
+  ASSERT_TRUE(one.has_value()) << "one such link is fine";
+  EXPECT_EQ(one->first, "/usr/lib/l40");
+  EXPECT_TRUE(view.Resolve(deep.substr(0, deep.size() - 2)).has_value()) << "so is a deep path";
+  EXPECT_EQ(view.WritePath(deep + "/x"), deep + "/x");
+}
+
+using Entries = std::vector<std::pair<std::string, ViewEntry>>;
+
+ViewEntry FileView(std::string sha256, uint32_t mode = 0644) {
+  return {LayerEntryType::kFile, mode, "", std::move(sha256)};
+}
+ViewEntry DirView() { return {LayerEntryType::kDirectory, 0755, ""}; }
+ViewEntry LinkView(std::string target) { return {LayerEntryType::kSymlink, 0777, target}; }
+
+Result<void> Stack(const std::vector<std::pair<std::string, Entries>>& packages,
+                   ImageView* out = nullptr) {
+  ImageView view;
+  view.Add(SkeletonEntries("amd64"));
+  std::vector<StackedPackage> stacked;
+  for (const auto& [name, entries] : packages) stacked.push_back({name, &entries});
+  auto r = StackPackages(stacked, view);
+  if (out) *out = view;
+  return r;
+}
+
+TEST(StackPackagesTest, RefusesAnEntryBelowAnotherPackagesDirectoryLink) {
+  Entries a = {{"/usr/lib", DirView()}, {"/usr/lib/x", LinkView("/usr/bin")}};
+  Entries b = {{"/usr/lib", DirView()}, {"/usr/lib/x/sh", FileView("ab", 0755)}};
+  auto r = Stack({{"a", a}, {"b", b}});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kIntegrity);
+  EXPECT_EQ(r.error().message,
+            "package b ships /usr/lib/x/sh below the symbolic link /usr/lib/x -> /usr/bin of "
+            "package a: a runtime would write it to /usr/bin/sh: refused");
+  // The order of the layers does not matter: the final tree has the link.
+  auto reversed = Stack({{"b", b}, {"a", a}});
+  ASSERT_FALSE(reversed.has_value());
+  EXPECT_THAT(reversed.error().message, HasSubstr("package b ships /usr/lib/x/sh below"));
+}
+
+TEST(StackPackagesTest, RefusesAnEntryBelowItsOwnRelativeDirectoryLink) {
+  Entries a = {{"/usr/lib/x", LinkView("../bin")}, {"/usr/lib/x/y/sh", FileView("ab", 0755)}};
+  auto r = Stack({{"a", a}});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_THAT(r.error().message,
+              HasSubstr("/usr/lib/x -> ../bin of package a: a runtime would write it to "
+                        "/usr/bin/y/sh"));
+}
+
+TEST(StackPackagesTest, RefusesAnEntryBelowAFile) {
+  Entries a = {{"/usr/lib/x", FileView("aa")}};
+  Entries b = {{"/usr/lib/x/y", FileView("bb")}};
+  auto r = Stack({{"a", a}, {"b", b}});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_THAT(r.error().message, HasSubstr("package b ships /usr/lib/x/y below /usr/lib/x, which "
+                                           "is a file (mode 0644, sha256 aa) of package a"));
+}
+
+TEST(StackPackagesTest, RefusesTwoPackagesShippingOnePathDifferently) {
+  Entries a = {{"/usr/share/x", FileView("aa")}};
+  for (const auto& [b, why] : std::vector<std::pair<Entries, std::string>>{
+           {{{"/usr/share/x", FileView("bb")}}, "sha256 bb"},
+           {{{"/usr/share/x", FileView("aa", 0755)}}, "mode 0755"},
+           {{{"/usr/share/x", LinkView("y")}}, "a symbolic link to y"},
+           {{{"/usr/share/x", DirView()}}, "a directory"}}) {
+    auto r = Stack({{"a", a}, {"b", b}});
+    ASSERT_FALSE(r.has_value()) << why;
+    EXPECT_EQ(r.error().code, ErrorCode::kIntegrity);
+    EXPECT_THAT(r.error().message,
+                HasSubstr("packages a and b both ship /usr/share/x, as a file (mode 0644, "
+                          "sha256 aa) and as "));
+    EXPECT_THAT(r.error().message, HasSubstr(why));
+  }
+}
+
+TEST(StackPackagesTest, SharesIdenticalFilesLinksAndDirectories) {
+  Entries a = {
+      {"/usr/share", DirView()}, {"/usr/share/x", FileView("aa")}, {"/usr/share/l", LinkView("x")}};
+  Entries b = {{"/usr/share", {LayerEntryType::kDirectory, 0775, ""}},
+               {"/usr/share/x", FileView("aa")},
+               {"/usr/share/l", LinkView("x")},
+               {"/usr/bin", DirView()}};
+  ImageView view;
+  auto r = Stack({{"a", a}, {"b", b}}, &view);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(view.Find("/usr/share/x")->sha256, "aa");
+  EXPECT_EQ(view.Find("/usr/share")->mode, 0775u) << "the later layer's directory wins";
+}
+
+TEST(StackPackagesTest, RefusesReplacingTheSkeleton) {
+  Entries a = {{"/usr/bin", LinkView("/tmp")}};
+  auto r = Stack({{"a", a}});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message,
+            "package a ships /usr/bin as a symbolic link to /tmp, where the image skeleton has a "
+            "directory (mode 0755): refused");
+}
+
+TopLayerInputs AlternativesInputs(const spec::ImageSpec& spec, std::vector<Alternative> alts) {
+  TopLayerInputs in;
+  in.spec = &spec;
+  in.epoch = 1;
+  in.packages = {"good", "evil"};
+  PackageFacts good, evil;
+  evil.alternatives = std::move(alts);
+  in.facts = {good, evil};
+  return in;
+}
+
+TEST(TopLayerTest, AlternativesNeverReplaceWhatHardbaseWrites) {
+  spec::ImageSpec spec = DefaultSpec();
+  ImageView view = ViewOf({{"/usr/share", LayerEntryType::kDirectory, 0755, ""},
+                           {"/usr/share/evil", LayerEntryType::kFile, 0644, ""}});
+  for (std::string link : {"/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/os-release",
+                           "/etc/ssl/certs/java/cacerts", "/var/lib/dpkg/status.d/libc6",
+                           "/etc/alternatives/x", "/home/nonroot"}) {
+    auto top = TopLayerEntries(AlternativesInputs(spec, {{link, "x", "/usr/share/evil", 1}}), view);
+    ASSERT_FALSE(top.has_value()) << link;
+    EXPECT_EQ(top.error().code, ErrorCode::kIntegrity);
+    EXPECT_EQ(top.error().message, "package evil: update-alternatives link " + link +
+                                       " (alternative x -> /usr/share/evil): would replace " +
+                                       link + ", which hardbase writes");
+  }
+}
+
+TEST(TopLayerTest, AlternativeLinksMustBeNormalisedAbsolutePaths) {
+  spec::ImageSpec spec = DefaultSpec();
+  ImageView view = ViewOf({{"/usr/share", LayerEntryType::kDirectory, 0755, ""},
+                           {"/usr/share/evil", LayerEntryType::kFile, 0644, ""}});
+  for (std::string link : {"/usr/bin/../../etc/passwd", "/usr//bin/x", "/usr/bin/./x", "/usr/bin/",
+                           "usr/bin/x", "/"}) {
+    auto top = TopLayerEntries(AlternativesInputs(spec, {{link, "x", "/usr/share/evil", 1}}), view);
+    ASSERT_FALSE(top.has_value()) << link;
+    EXPECT_THAT(top.error().message, HasSubstr("not a normalised absolute path")) << link;
+  }
+}
+
+TEST(TopLayerTest, ShellAlternativesAreLeftOutAndLinksGoWhereARuntimePutsThem) {
+  spec::ImageSpec spec = DefaultSpec();
+  ImageView view = ViewOf({
+      {"/usr/share", LayerEntryType::kDirectory, 0755, ""},
+      {"/usr/share/evil", LayerEntryType::kFile, 0755, ""},
+      {"/usr/lib/busybox", LayerEntryType::kFile, 0755, ""},
+      {"/usr/lib/sh", LayerEntryType::kSymlink, 0777, "/usr/bin/sh"},
+      {"/usr/bin/sh", LayerEntryType::kFile, 0755, ""},  // as if a package had one
+      {"/opt", LayerEntryType::kSymlink, 0777, "usr/bin"},
+  });
+  auto top =
+      TopLayerEntries(AlternativesInputs(spec, {{"/bin/sh", "sh", "/usr/lib/busybox", 1},
+                                                {"/usr/bin/bash", "bash", "/usr/lib/busybox", 1},
+                                                {"/usr/bin/tool", "tool", "/usr/lib/sh", 1},
+                                                {"/bin/evil", "evil", "/usr/share/evil", 1}}),
+                      view);
+  ASSERT_TRUE(top.has_value()) << top.error().message;
+  std::map<std::string, oci::LayerEntry> by_path;
+  for (auto& e : top->entries) by_path[e.path] = e;
+  for (const char* gone : {"/bin/sh", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/tool",
+                           "/etc/alternatives/sh", "/etc/alternatives/tool", "/bin/evil"}) {
+    EXPECT_FALSE(by_path.count(gone)) << gone;
+  }
+  EXPECT_EQ(by_path["/usr/bin/evil"].link_target, "/etc/alternatives/evil");
+}
+
+TEST(TopLayerTest, AnAlternativeNeverReplacesAPackagesFileUnderEtcAlternatives) {
+  spec::ImageSpec spec = DefaultSpec();
+  ImageView view = ViewOf({{"/usr/share", LayerEntryType::kDirectory, 0755, ""},
+                           {"/usr/share/evil", LayerEntryType::kFile, 0644, ""},
+                           {"/etc/alternatives", LayerEntryType::kDirectory, 0755, ""},
+                           {"/etc/alternatives/README", LayerEntryType::kFile, 0644, ""}});
+  auto top = TopLayerEntries(
+      AlternativesInputs(spec, {{"/usr/bin/readme", "README", "/usr/share/evil", 1}}), view);
+  ASSERT_FALSE(top.has_value());
+  EXPECT_THAT(top.error().message, HasSubstr("would replace /etc/alternatives/README"));
+}
+
+TEST(TopLayerTest, TwoAlternativesWithOneLinkGiveOneLink) {
+  spec::ImageSpec spec = DefaultSpec();
+  ImageView view = ViewOf({{"/usr/share", LayerEntryType::kDirectory, 0755, ""},
+                           {"/usr/share/a", LayerEntryType::kFile, 0755, ""},
+                           {"/usr/share/b", LayerEntryType::kFile, 0755, ""}});
+  auto top = TopLayerEntries(AlternativesInputs(spec, {{"/usr/bin/x", "a", "/usr/share/a", 1},
+                                                       {"/usr/bin/x", "b", "/usr/share/b", 9}}),
+                             view);
+  ASSERT_TRUE(top.has_value()) << top.error().message;
+  std::map<std::string, oci::LayerEntry> by_path;
+  for (auto& e : top->entries) by_path[e.path] = e;
+  EXPECT_EQ(by_path["/usr/bin/x"].link_target, "/etc/alternatives/a") << "the first by name";
+  EXPECT_FALSE(by_path.count("/etc/alternatives/b"));
+}
+
+TEST(TopLayerTest, MoreThan1024AlternativeNamesAreRefused) {
+  spec::ImageSpec spec = DefaultSpec();
+  ImageView view = ViewOf({});
+  std::vector<Alternative> alts;
+  for (int i = 0; i < 1025; ++i) {
+    alts.push_back({"/usr/bin/t" + std::to_string(i), "t" + std::to_string(i), "/usr/bin/x", 1});
+  }
+  auto top = TopLayerEntries(AlternativesInputs(spec, alts), view);
+  ASSERT_FALSE(top.has_value());
+  EXPECT_EQ(top.error().message,
+            "package evil: registers 1025 update-alternatives names, and the image 1025 in all, "
+            "more than 1024: refused");
+  alts.pop_back();
+  EXPECT_TRUE(TopLayerEntries(AlternativesInputs(spec, alts), view).has_value());
+}
+
+TEST(TopLayerTest, OwnEntriesBelowAPackageLinkAreRefused) {
+  spec::ImageSpec spec = DefaultSpec();
+  ImageView view = ViewOf({{"/srv", LayerEntryType::kSymlink, 0777, "/usr/bin"}});
+  TopLayerInputs in;
+  in.spec = &spec;
+  LocalFile f;
+  f.path = "/srv/sh";
+  f.content = std::make_shared<const std::string>("x");
+  f.user = "0";
+  in.files = {f};
+  auto top = TopLayerEntries(in, view);
+  ASSERT_FALSE(top.has_value());
+  EXPECT_EQ(top.error().code, ErrorCode::kIntegrity);
+  EXPECT_THAT(top.error().message,
+              HasSubstr("the image's own /srv/sh lies below /srv, which is a symbolic link to "
+                        "/usr/bin in a package layer"));
+}
+
 TEST(CheckStartableTest, FindsTheEntrypointOrNamesWhyNot) {
   spec::ImageSpec spec = DefaultSpec();
   ImageView view = ViewOf({

@@ -26,6 +26,9 @@ constexpr std::array<std::string_view, 9> kDefaultStrip = {
     "/usr/share/doc-base/**", "/usr/share/gtk-doc/**", "/usr/share/bug/**"};
 constexpr std::string_view kDefaultKeep = "/usr/share/doc/*/copyright";
 
+// Where the image's package database lives (status.d, written by PackageLayerFiles).
+constexpr std::string_view kDpkgDatabase = "/var/lib/dpkg/";
+
 // Shells by their merged-/usr path: never in an image, whichever package ships them.
 constexpr std::array<std::string_view, 12> kShellPaths = {
     "/usr/bin/sh",  "/usr/bin/bash", "/usr/bin/rbash", "/usr/bin/dash",
@@ -125,6 +128,10 @@ std::optional<std::string_view> HardeningExclusion(std::string_view package,
   return std::nullopt;
 }
 
+bool IsShellPath(std::string_view path) {
+  return std::find(kShellPaths.begin(), kShellPaths.end(), path) != kShellPaths.end();
+}
+
 std::string FilePolicy::Digest() const {
   std::string text = "include\n";
   for (const auto& g : include) text += g.pattern() + "\n";
@@ -175,6 +182,12 @@ Result<PackageFiles> PackageLayerFiles(const deb::DebContents& deb, std::string_
   for (const auto& e : deb.data) {
     newest = std::max(newest, e.mtime);
     std::string path = MergedUsrPath(e.path);
+    // The scanner-visible database is written from what shipped: a package's own records there
+    // could hide it, or claim packages the image does not hold.
+    if (path.starts_with(kDpkgDatabase) && e.type != deb::EntryType::kDirectory) {
+      return Fail(ErrorCode::kIntegrity,
+                  where(e.path) + ": the package database is hardbase's to write: refused");
+    }
     if (auto it = by_path.find(path); it != by_path.end()) {
       // A directory shipped both under / and under /usr is one directory after the merge.
       if (e.type == deb::EntryType::kDirectory &&
@@ -190,7 +203,7 @@ Result<PackageFiles> PackageLayerFiles(const deb::DebContents& deb, std::string_
     bool doc_link = e.type == deb::EntryType::kSymlink && Parent(path) == "/usr/share/doc";
     bool keep =
         user_include || DefaultKeep().Matches(path) || doc_link || !(user_exclude || stripped);
-    if (std::find(kShellPaths.begin(), kShellPaths.end(), path) != kShellPaths.end()) keep = false;
+    if (IsShellPath(path)) keep = false;
     by_path.emplace(path, items.size());
     items.push_back({&e, std::move(path), keep});
   }

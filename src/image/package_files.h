@@ -6,10 +6,14 @@
 // spec's `paths:` plus the default strip of documentation, man and info pages and locales, keeping
 // every /usr/share/doc/<pkg>/copyright), and the hardening policy (no shells, no setuid/setgid
 // bits, nothing world-writable but /tmp). The package's scanner-visible records
-// /var/lib/dpkg/status.d/<name> and <name>.md5sums are added, listing exactly what shipped.
+// /var/lib/dpkg/status.d/<name> and <name>.md5sums are added, listing exactly what shipped; a
+// package shipping anything but directories under /var/lib/dpkg itself is refused (it could hide
+// itself from scanners or claim packages the image does not hold).
 //
 // The result depends on nothing but the package's bytes, the policy and the clamp time, so the
 // same package gives the same layer in every image: that is what lets layers be shared and cached.
+// What depends on the other packages (one overwriting another's file, a path below another's
+// directory symlink) is checked when the layers are stacked: image::StackPackages.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +36,9 @@ namespace hardbase::image {
 // tools to change users or privileges. Returns why `package` is left out, or nullopt if it may
 // ship. The debug variant keeps busybox (its shell for troubleshooting).
 std::optional<std::string_view> HardeningExclusion(std::string_view package, spec::Variant variant);
+
+// Whether `path` (merged-/usr, normalised) is where a shell lives: no image has anything there.
+bool IsShellPath(std::string_view path);
 
 // Which package files an image keeps (see the header comment).
 struct FilePolicy {

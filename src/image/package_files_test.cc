@@ -104,6 +104,31 @@ TEST(PackageLayerFilesTest, ShippingAPathTwiceAcrossTheMergeIsAnError) {
   EXPECT_THAT(files.error().message, HasSubstr("package demo: /usr/bin/tool"));
 }
 
+TEST(PackageLayerFilesTest, RecordsInThePackageDatabaseAreRefused) {
+  for (auto entry : {File("/var/lib/dpkg/status.d/openssl", "Package: openssl\n"),
+                     File("/var/lib/dpkg/status", "Package: x\n"),
+                     Link("/var/lib/dpkg/status.d/demo.md5sums", "/dev/null")}) {
+    auto files =
+        PackageLayerFiles(Package({Dir("/var"), Dir("/var/lib"), Dir("/var/lib/dpkg"), entry}),
+                          "demo", Policy(), 5000);
+    ASSERT_FALSE(files.has_value()) << entry.path;
+    EXPECT_EQ(files.error().code, ErrorCode::kIntegrity);
+    EXPECT_EQ(files.error().message, "package demo: " + entry.path +
+                                         ": the package database is hardbase's to write: refused");
+  }
+  auto dirs = PackageLayerFiles(
+      Package({Dir("/var"), Dir("/var/lib"), Dir("/var/lib/dpkg"), Dir("/var/lib/dpkg/info")}),
+      "demo", Policy(), 5000);
+  EXPECT_TRUE(dirs.has_value()) << "real packages ship the directories";
+}
+
+TEST(IsShellPathTest, KnowsShellsByTheirMergedUsrPath) {
+  EXPECT_TRUE(IsShellPath("/usr/bin/sh"));
+  EXPECT_TRUE(IsShellPath("/usr/bin/bash"));
+  EXPECT_FALSE(IsShellPath("/bin/sh")) << "callers resolve the path first";
+  EXPECT_FALSE(IsShellPath("/usr/bin/shx"));
+}
+
 TEST(PackageLayerFilesTest, StripsDocumentationButKeepsEveryCopyright) {
   auto files = PackageLayerFiles(
       Package({Dir("/usr"), Dir("/usr/share"), Dir("/usr/share/doc"), Dir("/usr/share/doc/demo"),

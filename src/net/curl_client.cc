@@ -35,9 +35,26 @@ constexpr std::chrono::milliseconds kMaxBackoff{30000};
 // Get() keeps the body in memory; a server sending more than this is refused.
 constexpr uint64_t kMaxDocumentBytes = uint64_t{256} << 20;
 constexpr size_t kMaxIdleMultiHandles = 4;
+// A response with more header fields than this is refused (curl bounds each field's size).
+constexpr size_t kMaxHeaderFields = 1000;
 // Send() runs on as many threads as a caller likes (parallel blob uploads); this many idle handles
 // are kept for reuse.
 constexpr size_t kMaxIdleEasyHandles = 16;
+
+// The process's network bounds (see NetworkLimits), set from the command line.
+std::mutex limits_mu;
+NetworkLimits process_limits;
+
+std::string TimedOut(const NetworkLimits& limits) {
+  return "timed out: the command's --timeout of " + std::to_string(limits.timeout.count()) +
+         " s ran out";
+}
+
+// With a little slack: curl's timer for the deadline may fire a moment before it.
+bool DeadlinePassed(const NetworkLimits& limits) {
+  return limits.deadline &&
+         std::chrono::steady_clock::now() + std::chrono::milliseconds(20) >= *limits.deadline;
+}
 
 Result<void> EnsureCurlInitialized() {
   static std::once_flag once;
@@ -323,13 +340,17 @@ bool IsTransient(CURLcode rc) {
   }
 }
 
-// What every transfer shares: limits on redirects and slow peers, keep-alive, buffers, TLS.
+// What every transfer shares: limits on redirects, slow peers and the command's deadline,
+// keep-alive, buffers, TLS.
 void ApplyCommonOptions(CURL* e, const ClientOptions& options) {
   curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
   curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
-  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, options.low_speed_seconds);
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, options.limits.low_speed_limit);
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, options.limits.low_speed_seconds);
+  if (auto left = TimeLeft(options.limits)) {
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(left->count()));
+  }
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 128L * 1024L);
   if (!options.tls_verify) {
@@ -377,6 +398,12 @@ size_t ExchangeHeader(char* data, size_t size, size_t nitems, void* userdata) {
       if (auto code = ParseUint(line.substr(sp + 1, 3))) x->response->status = static_cast<long>(*code);
     }
   } else if (size_t colon = line.find(':'); colon != std::string_view::npos) {
+    if (x->response->headers.size() >= kMaxHeaderFields) {
+      x->error =
+          Error{ErrorCode::kNetwork,
+                "response has more than " + std::to_string(kMaxHeaderFields) + " header fields"};
+      return 0;
+    }
     x->response->headers.emplace_back(std::string(Trim(line.substr(0, colon))),
                                       std::string(Trim(line.substr(colon + 1))));
   }
@@ -503,6 +530,13 @@ class Scheduler {
             break;
           case Outcome::Kind::kRetry: {
             auto delay = outcome.delay ? *outcome.delay : Backoff(t->attempts);
+            if (auto left = TimeLeft(options_.limits); left && *left <= delay) {
+              t->result = Fail(ErrorCode::kNetwork, outcome.error.message + " (" +
+                                                        TimedOut(options_.limits) +
+                                                        " before the next attempt)");
+              --unfinished;
+              break;
+            }
             LogDebug("{} (attempt {} of {}), retrying in {} ms", outcome.error.message, t->attempts,
                      options_.max_attempts, delay.count());
             if (delay.count() <= 0) {
@@ -538,6 +572,9 @@ class Scheduler {
   }
 
   Result<void> StartAttempt(Transfer& t) {
+    if (DeadlinePassed(options_.limits)) {
+      return Fail(ErrorCode::kNetwork, t.Prefix() + TimedOut(options_.limits));
+    }
     ++t.attempts;
     t.head = ResponseHead{};
     t.body_started = false;
@@ -644,6 +681,9 @@ class Scheduler {
 
     if (rc != CURLE_OK) {
       t.CloseFile();
+      if (rc == CURLE_OPERATION_TIMEDOUT && DeadlinePassed(options_.limits)) {
+        return Failed(ErrorCode::kNetwork, where + TimedOut(options_.limits) + redirected);
+      }
       std::string message = where + curl_message + redirected;
       if (rc == CURLE_BAD_DOWNLOAD_RESUME || rc == CURLE_RANGE_ERROR) {
         return Restart(t, std::move(message));
@@ -751,6 +791,7 @@ class CurlClient final : public HttpClient {
 
   Result<Response> Send(const Request& request) override {
     HB_TRY_VOID(EnsureCurlInitialized());
+    HB_TRY_VOID(CheckDeadline(options_.limits, request.method + " " + request.url));
     CURL* e = TakeIdle(idle_easy_);
     if (e) {
       curl_easy_reset(e);  // keeps the handle's open connections
@@ -803,6 +844,10 @@ class CurlClient final : public HttpClient {
     if (!KeepIdle(idle_easy_, e, kMaxIdleEasyHandles)) curl_easy_cleanup(e);
     if (x.error) {
       return Fail(x.error->Wrap(request.method + " " + request.url));
+    }
+    if (rc == CURLE_OPERATION_TIMEDOUT && DeadlinePassed(options_.limits)) {
+      return Fail(ErrorCode::kNetwork,
+                  request.method + " " + request.url + ": " + TimedOut(options_.limits));
     }
     if (rc != CURLE_OK) {
       response.status = 0;
@@ -860,6 +905,32 @@ std::optional<std::string> FindHeader(const Headers& headers, std::string_view n
     if (key.size() == name.size() && StartsWithIgnoreCase(key, name)) return value;
   }
   return std::nullopt;
+}
+
+NetworkLimits GetNetworkLimits() {
+  std::lock_guard<std::mutex> lock(limits_mu);
+  return process_limits;
+}
+
+void SetNetworkLimits(std::chrono::seconds timeout, long low_speed_limit, long low_speed_seconds) {
+  std::lock_guard<std::mutex> lock(limits_mu);
+  process_limits.timeout = timeout;
+  process_limits.deadline.reset();
+  if (timeout.count() > 0) process_limits.deadline = std::chrono::steady_clock::now() + timeout;
+  process_limits.low_speed_limit = low_speed_limit;
+  process_limits.low_speed_seconds = low_speed_seconds;
+}
+
+Result<void> CheckDeadline(const NetworkLimits& limits, std::string_view what) {
+  if (!DeadlinePassed(limits)) return {};
+  return Fail(ErrorCode::kNetwork, std::string(what) + ": " + TimedOut(limits));
+}
+
+std::optional<std::chrono::milliseconds> TimeLeft(const NetworkLimits& limits) {
+  if (!limits.deadline) return std::nullopt;
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(*limits.deadline -
+                                                           std::chrono::steady_clock::now());
+  return std::max(left, std::chrono::milliseconds(1));
 }
 
 std::unique_ptr<HttpClient> MakeCurlClient(ClientOptions options) {

@@ -67,14 +67,35 @@ struct Request {
   uint64_t max_body = uint64_t{64} << 20;
 };
 
+// Bounds on how long a peer may hold this process, set once from the global command-line flags
+// (--timeout, --low-speed-limit, --low-speed-time) before any client is made. A server that
+// trickles bytes just fast enough to pass the low-speed check is stopped by the deadline.
+struct NetworkLimits {
+  // No exchange runs past this point: the whole command's deadline (unset: none). An exchange cut
+  // by it fails with kNetwork "... : timed out: the command's --timeout of N s ran out" and is
+  // not retried.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  std::chrono::seconds timeout{0};  // what `deadline` was computed from, for messages
+  // A transfer slower than `low_speed_limit` bytes/s for `low_speed_seconds` is aborted (and
+  // retried like any dropped connection).
+  long low_speed_limit = 1024;
+  long low_speed_seconds = 30;
+};
+NetworkLimits GetNetworkLimits();
+// Sets the deadline `timeout` from now (0: none) and the low-speed bounds.
+void SetNetworkLimits(std::chrono::seconds timeout, long low_speed_limit, long low_speed_seconds);
+// kNetwork "WHAT: timed out: ..." when the deadline of `limits` has passed.
+Result<void> CheckDeadline(const NetworkLimits& limits, std::string_view what);
+// How long until the deadline of `limits` (at least 1 ms), or nullopt without one.
+std::optional<std::chrono::milliseconds> TimeLeft(const NetworkLimits& limits);
 
 struct ClientOptions {
   int max_parallel = 8;
   int max_attempts = 5;
   std::chrono::milliseconds initial_backoff{250};
   long connect_timeout_seconds = 15;
-  // A transfer slower than 1 KiB/s for this long is aborted and retried.
-  long low_speed_seconds = 30;
+  // Deadline and low-speed bounds; the process's (GetNetworkLimits) unless a caller overrides.
+  NetworkLimits limits = GetNetworkLimits();
   std::string user_agent = "hardbase";
   // Check TLS certificates (against `ca_file` when set, else the system's store).
   bool tls_verify = true;

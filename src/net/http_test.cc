@@ -60,7 +60,7 @@ class HttpTest : public ::testing::Test {
     options_.initial_backoff = std::chrono::milliseconds(5);
     options_.max_attempts = 4;
     options_.connect_timeout_seconds = 5;
-    options_.low_speed_seconds = 5;
+    options_.limits.low_speed_seconds = 5;
     options_.user_agent = "hardbase-test/1";
     client_ = MakeCurlClient(options_);
   }
@@ -184,7 +184,7 @@ TEST_F(HttpTest, UnreachableHostIsNetworkErrorAndFast) {
 }
 
 TEST_F(HttpTest, StalledResponseTimesOutAndIsRetried) {
-  options_.low_speed_seconds = 1;
+  options_.limits.low_speed_seconds = 1;
   client_ = MakeCurlClient(options_);
   Serve("/slow", "finally");
   server_->InjectDelay("/slow", std::chrono::seconds(8));
@@ -194,6 +194,79 @@ TEST_F(HttpTest, StalledResponseTimesOutAndIsRetried) {
   EXPECT_EQ(*body, "finally");
   EXPECT_EQ(server_->RequestCount("/slow"), 2);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+}
+
+// The command's deadline ends a stalled exchange that the low-speed check (5 s here) would still
+// wait for, in every kind of call, with one kNetwork message naming the URL, and no retry.
+TEST_F(HttpTest, DeadlineEndsStalledGetDownloadAndSend) {
+  Serve("/slow", "finally");
+  for (int call = 0; call < 3; ++call) {
+    SCOPED_TRACE(call);
+    server_->ClearFaults();
+    server_->InjectDelay("/slow", std::chrono::seconds(8), 5);
+    options_.limits.timeout = std::chrono::seconds(1);
+    options_.limits.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    client_ = MakeCurlClient(options_);
+    auto start = std::chrono::steady_clock::now();
+    Result<void> result;
+    std::string prefix = "GET " + server_->Url("/slow") + ": ";
+    if (call == 0) {
+      auto body = client_->Get(server_->Url("/slow"));
+      result = body ? Result<void>{} : Fail(body.error());
+    } else if (call == 1) {
+      result = client_->Download({{server_->Url("/slow"), out_ + "/slow", 0}}, nullptr).at(0);
+    } else {
+      Request request;
+      request.url = server_->Url("/slow");
+      auto response = client_->Send(request);
+      result = response ? Result<void>{} : Fail(response.error());
+    }
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().code, ErrorCode::kNetwork);
+    EXPECT_EQ(result.error().message, prefix + "timed out: the command's --timeout of 1 s ran out");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+    EXPECT_FALSE(PathExists(out_ + "/slow"));
+  }
+  EXPECT_EQ(server_->RequestCount("/slow"), 3);
+
+  // Once the deadline has passed nothing is sent at all.
+  auto late = client_->Get(server_->Url("/slow"));
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().message,
+            "GET " + server_->Url("/slow") + ": timed out: the command's --timeout of 1 s ran out");
+  EXPECT_EQ(server_->RequestCount("/slow"), 3);
+}
+
+TEST_F(HttpTest, RetryThatWouldOutlastTheDeadlineIsNotWaitedFor) {
+  options_.limits.timeout = std::chrono::seconds(2);
+  options_.limits.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  client_ = MakeCurlClient(options_);
+  Serve("/busy", "x");
+  server_->InjectStatus("/busy", 503, 1, {{"Retry-After", "20"}});
+  auto start = std::chrono::steady_clock::now();
+  auto body = client_->Get(server_->Url("/busy"));
+  ASSERT_FALSE(body);
+  EXPECT_EQ(body.error().code, ErrorCode::kNetwork);
+  EXPECT_EQ(body.error().message, "GET " + server_->Url("/busy") +
+                                      ": HTTP 503 (timed out: the command's --timeout of 2 s "
+                                      "ran out before the next attempt)");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+TEST_F(HttpTest, SendRefusesAResponseWithEndlessHeaders) {
+  server_->SetHandler([](const HttpServer::Request& r) -> std::optional<HttpServer::Response> {
+    if (r.path != "/headers") return std::nullopt;
+    HttpServer::Response response;
+    for (int i = 0; i < 1500; ++i) response.headers.emplace_back("X-" + std::to_string(i), "y");
+    return response;
+  });
+  Request request;
+  request.url = server_->Url("/headers");
+  auto answer = client_->Send(request);
+  ASSERT_FALSE(answer);
+  EXPECT_EQ(answer.error().code, ErrorCode::kNetwork);
+  EXPECT_EQ(answer.error().message,
+            "GET " + request.url + ": response has more than 1000 header fields");
 }
 
 TEST_F(HttpTest, DownloadWritesFileAndLeavesNoPart) {

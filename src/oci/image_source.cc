@@ -3,18 +3,20 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "base/fs.h"
+#include "base/fs_safe.h"
+#include "base/json_limits.h"
 #include "base/log.h"
 
 namespace hardbase::oci {
@@ -31,14 +33,35 @@ BlobReader::~BlobReader() {
 
 Result<std::unique_ptr<BlobReader>> BlobReader::File(const std::string& path, std::string name,
                                                      std::optional<Descriptor> expect) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    if (err == ENOENT)
+  auto file = OpenRegularFile(path);
+  if (!file) {
+    if (!PathExists(path)) {
       return Fail(ErrorCode::kNotFound, "blob " + name + ": missing (" + path + ")");
-    return Fail(ErrorCode::kIo, "open " + path + ": " + std::strerror(err));
+    }
+    return Fail(std::move(file.error()).Wrap("blob " + name));
   }
-  return std::unique_ptr<BlobReader>(new BlobReader(fd, "", std::move(name), std::move(expect)));
+  if (expect && file->size != static_cast<uint64_t>(expect->size)) {
+    return Fail(ErrorCode::kIntegrity, "blob " + expect->digest + ": size " +
+                                           std::to_string(file->size) + ", expected " +
+                                           std::to_string(expect->size));
+  }
+  return std::unique_ptr<BlobReader>(
+      new BlobReader(file->fd.Release(), "", std::move(name), std::move(expect)));
+}
+
+Result<std::unique_ptr<BlobReader>> BlobReader::Range(int fd, uint64_t offset, uint64_t size,
+                                                      std::string name,
+                                                      std::optional<Descriptor> expect) {
+  if (expect && size != static_cast<uint64_t>(expect->size)) {
+    return Fail(ErrorCode::kIntegrity, "blob " + expect->digest + ": size " + std::to_string(size) +
+                                           ", expected " + std::to_string(expect->size));
+  }
+  int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (own < 0) return Fail(ErrorCode::kIo, "dup " + name + ": " + std::strerror(errno));
+  std::unique_ptr<BlobReader> reader(new BlobReader(own, "", std::move(name), std::move(expect)));
+  reader->at_ = offset;
+  reader->end_ = offset + size;
+  return reader;
 }
 
 std::unique_ptr<BlobReader> BlobReader::Bytes(std::string bytes, std::string name,
@@ -73,6 +96,19 @@ Result<size_t> BlobReader::Read(char* buf, size_t size) {
     n = std::min(size, bytes_.size() - offset_);
     std::memcpy(buf, bytes_.data() + offset_, n);
     offset_ += n;
+  } else if (at_) {
+    size = static_cast<size_t>(std::min<uint64_t>(size, end_ - *at_));
+    ssize_t r = 0;
+    if (size > 0) {
+      do r = ::pread(fd_, buf, size, static_cast<off_t>(*at_));
+      while (r < 0 && errno == EINTR);
+    }
+    if (r < 0) return Fail(ErrorCode::kIo, "read blob " + name_ + ": " + std::strerror(errno));
+    if (r == 0 && size > 0) {
+      return Fail(ErrorCode::kIo, "read blob " + name_ + ": the archive ends inside it");
+    }
+    *at_ += static_cast<uint64_t>(r);
+    n = static_cast<size_t>(r);
   } else {
     ssize_t r;
     do r = ::read(fd_, buf, size);
@@ -203,9 +239,6 @@ namespace {
 struct ArchiveFree {
   void operator()(archive* a) const { archive_read_free(a); }
 };
-struct ArchiveWriteFree {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
 
 // A member or manifest.json path that stays inside the archive: relative, no "..", normalised.
 std::optional<std::string> SafeRelativePath(std::string_view name) {
@@ -244,83 +277,230 @@ std::optional<std::string> LinkTarget(const std::string& link, std::string_view 
   return SafeRelativePath(out);
 }
 
-// Unpacks the tar `file` into `dir`: directories and regular files only (no devices, no member
-// outside `dir`, none twice). Symlinks, which `docker save` and skopeo's docker-archive use for
-// "<id>/layer.tar", are not made: they go into `links` (member -> target inside the archive).
-Result<void> Unpack(const std::string& file, const std::string& dir,
-                    std::map<std::string, std::string>& links) {
-  std::unique_ptr<archive, ArchiveFree> in(archive_read_new());
-  std::unique_ptr<archive, ArchiveWriteFree> out(archive_write_disk_new());
-  if (!in || !out) return Fail(ErrorCode::kInternal, "libarchive: out of memory");
-  archive_read_support_format_tar(in.get());
-  archive_read_support_filter_all(in.get());
-  archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                                                ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                                ARCHIVE_EXTRACT_NO_OVERWRITE);
-  if (archive_read_open_filename(in.get(), file.c_str(), 1 << 16) != ARCHIVE_OK) {
-    int err = archive_errno(in.get());
-    return Fail(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kSpec,
-                file + ": " + archive_error_string(in.get()));
-  }
-  for (;;) {
-    archive_entry* entry = nullptr;
-    int r = archive_read_next_header(in.get(), &entry);
-    if (r == ARCHIVE_EOF) return {};
-    if (r != ARCHIVE_OK) {
-      return Fail(ErrorCode::kSpec, file + ": " + archive_error_string(in.get()));
-    }
-    const char* raw = archive_entry_pathname(entry);
-    std::string name = raw ? raw : "";
-    auto path = SafeRelativePath(name);
-    auto type = archive_entry_filetype(entry);
-    if (!path && type == AE_IFDIR && (name == "." || name == "./")) continue;
-    if (path && type == AE_IFLNK) {
-      const char* target = archive_entry_symlink(entry);
-      auto resolved = LinkTarget(*path, target ? target : "");
-      if (!resolved) {
-        return Fail(ErrorCode::kSpec,
-                    file + ": unsafe symlink '" + name + "' -> '" + (target ? target : "") + "'");
-      }
-      links[*path] = *resolved;
-      continue;
-    }
-    if (!path || (type != AE_IFREG && type != AE_IFDIR) || archive_entry_hardlink(entry)) {
-      return Fail(ErrorCode::kSpec, file + ": unsafe member '" + name +
-                                        "' (only files and directories inside it are allowed)");
-    }
-    archive_entry_set_pathname(entry, (dir + "/" + *path).c_str());
-    archive_entry_set_perm(entry, type == AE_IFDIR ? 0755 : 0644);
-    if (archive_read_extract2(in.get(), entry, out.get()) != ARCHIVE_OK) {
-      const char* why = archive_error_string(out.get());
-      if (!why) why = archive_error_string(in.get());
-      return Fail(ErrorCode::kSpec, file + ": member '" + name + "': " + (why ? why : "?"));
-    }
-  }
+// A member of an archive read in place: where its bytes are in the (uncompressed) tar file.
+struct MemberRange {
+  uint64_t offset = 0;
+  uint64_t size = 0;
+};
+
+// The most an archive's compressed form may grow to when decompressed: a decompression bomb (a few
+// MB of compressed zeros) must not fill TMPDIR.
+uint64_t MaxDecompressed(uint64_t compressed) {
+  constexpr uint64_t kFloor = uint64_t{256} << 20;
+  constexpr uint64_t kRatio = 32;
+  return std::max(kFloor, compressed * kRatio);
 }
 
-// A layout directory, maybe unpacked from an archive into a temporary directory it owns, with
-// made-up blobs (for the legacy docker-archive form) kept in memory or elsewhere in the tree.
+// A tar archive read in place: its members indexed once (name -> offset and size in the file),
+// then read on demand with pread, so that nothing is unpacked. Regular files and directories
+// only, each name once; symlinks, which `docker save` and skopeo's docker-archive use for
+// "<id>/layer.tar", are recorded as links (member -> target inside the archive) and followed by
+// name. A compressed archive is decompressed first, into a private temporary file of bounded size.
+class ArchiveIndex {
+ public:
+  static Result<std::shared_ptr<ArchiveIndex>> Open(const std::string& file) {
+    auto index = std::shared_ptr<ArchiveIndex>(new ArchiveIndex());
+    auto opened = OpenRegularFile(file);
+    if (!opened) {
+      return Fail(PathExists(file) ? opened.error().code : ErrorCode::kNotFound,
+                  opened.error().message);
+    }
+    index->fd_ = std::move(opened->fd);
+    HB_TRY(bool compressed, index->IsCompressed(file));
+    if (compressed) HB_TRY_VOID(index->Decompress(file, opened->size));
+    HB_TRY_VOID(index->Index(file));
+    return index;
+  }
+
+  bool Has(const std::string& name) const { return files_.count(Follow(name)) > 0; }
+
+  // The member `name` (links followed) as a blob reader; kNotFound naming `display` if absent.
+  Result<std::unique_ptr<BlobReader>> Open(const std::string& name, std::string display,
+                                           std::optional<Descriptor> expect) const {
+    auto it = files_.find(Follow(name));
+    if (it == files_.end()) {
+      return Fail(ErrorCode::kNotFound, "blob " + display + ": missing (no member " + name + ")");
+    }
+    return BlobReader::Range(fd_.get(), it->second.offset, it->second.size, std::move(display),
+                             std::move(expect));
+  }
+
+  // The member `name` whole, when it has at most `max_bytes`.
+  Result<std::string> Read(const std::string& name, uint64_t max_bytes) const {
+    auto it = files_.find(Follow(name));
+    if (it == files_.end()) return Fail(ErrorCode::kNotFound, name + ": no such member");
+    if (it->second.size > max_bytes) {
+      return Fail(ErrorCode::kSpec, name + ": more than " + std::to_string(max_bytes) + " bytes");
+    }
+    HB_TRY(auto reader, Open(name, name, std::nullopt));
+    return reader->ReadAll();
+  }
+
+ private:
+  ArchiveIndex() = default;
+
+  std::string Follow(std::string name) const {
+    for (int hops = 0; hops < 8; ++hops) {
+      auto it = links_.find(name);
+      if (it == links_.end()) break;
+      name = it->second;
+    }
+    return name;
+  }
+
+  // Whether libarchive finds a compression filter (gzip, zstd, xz, ...) over the tar.
+  Result<bool> IsCompressed(const std::string& file) {
+    std::unique_ptr<archive, ArchiveFree> in(archive_read_new());
+    if (!in) return Fail(ErrorCode::kInternal, "libarchive: out of memory");
+    archive_read_support_filter_all(in.get());
+    archive_read_support_format_raw(in.get());
+    archive_read_support_format_empty(in.get());
+    if (archive_read_open_fd(in.get(), fd_.get(), 1 << 16) != ARCHIVE_OK) {
+      return Fail(ErrorCode::kSpec, file + ": " + archive_error_string(in.get()));
+    }
+    archive_entry* entry = nullptr;
+    int r = archive_read_next_header(in.get(), &entry);
+    if (r != ARCHIVE_OK && r != ARCHIVE_EOF) {
+      return Fail(ErrorCode::kSpec, file + ": " + archive_error_string(in.get()));
+    }
+    return archive_filter_code(in.get(), 0) != ARCHIVE_FILTER_NONE;
+  }
+
+  Result<void> Decompress(const std::string& file, uint64_t compressed) {
+    HB_TRY(tmp_, TempDir::Create("hardbase-image-"));
+    std::string out_path = tmp_->path() + "/archive.tar";
+    UniqueFd out(::open(out_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (out.get() < 0)
+      return Fail(ErrorCode::kIo, "create " + out_path + ": " + std::strerror(errno));
+    std::unique_ptr<archive, ArchiveFree> in(archive_read_new());
+    if (!in) return Fail(ErrorCode::kInternal, "libarchive: out of memory");
+    archive_read_support_filter_all(in.get());
+    archive_read_support_format_raw(in.get());
+    if (::lseek(fd_.get(), 0, SEEK_SET) != 0 ||
+        archive_read_open_fd(in.get(), fd_.get(), 1 << 16) != ARCHIVE_OK) {
+      return Fail(ErrorCode::kSpec, file + ": cannot be decompressed");
+    }
+    archive_entry* entry = nullptr;
+    if (archive_read_next_header(in.get(), &entry) != ARCHIVE_OK) {
+      return Fail(ErrorCode::kSpec, file + ": " + archive_error_string(in.get()));
+    }
+    uint64_t limit = MaxDecompressed(compressed), written = 0;
+    std::vector<char> buf(1 << 16);
+    for (;;) {
+      la_ssize_t n = archive_read_data(in.get(), buf.data(), buf.size());
+      if (n < 0) return Fail(ErrorCode::kSpec, file + ": " + archive_error_string(in.get()));
+      if (n == 0) break;
+      written += static_cast<uint64_t>(n);
+      if (written > limit) {
+        return Fail(ErrorCode::kSpec,
+                    file + ": decompresses to more than " + std::to_string(limit) + " bytes");
+      }
+      for (size_t off = 0; off < static_cast<size_t>(n);) {
+        ssize_t w = ::write(out.get(), buf.data() + off, static_cast<size_t>(n) - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return Fail(ErrorCode::kIo, "write " + out_path + ": " + std::strerror(errno));
+        off += static_cast<size_t>(w);
+      }
+    }
+    fd_ = std::move(out);
+    return {};
+  }
+
+  Result<void> Index(const std::string& file) {
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0 || ::lseek(fd_.get(), 0, SEEK_SET) != 0) {
+      return Fail(ErrorCode::kIo, "read " + file + ": " + std::strerror(errno));
+    }
+    std::unique_ptr<archive, ArchiveFree> in(archive_read_new());
+    if (!in) return Fail(ErrorCode::kInternal, "libarchive: out of memory");
+    archive_read_support_format_tar(in.get());
+    if (archive_read_open_fd(in.get(), fd_.get(), 1 << 16) != ARCHIVE_OK) {
+      return Fail(ErrorCode::kSpec, file + ": " + archive_error_string(in.get()));
+    }
+    std::set<std::string> seen;
+    for (;;) {
+      archive_entry* entry = nullptr;
+      int r = archive_read_next_header(in.get(), &entry);
+      if (r == ARCHIVE_EOF) return {};
+      if (r != ARCHIVE_OK) {
+        return Fail(ErrorCode::kSpec, file + ": " + archive_error_string(in.get()));
+      }
+      const char* raw = archive_entry_pathname(entry);
+      std::string name = raw ? raw : "";
+      auto path = SafeRelativePath(name);
+      auto type = archive_entry_filetype(entry);
+      if (!path && type == AE_IFDIR && (name == "." || name == "./")) continue;
+      if (path && !seen.insert(*path).second) {
+        return Fail(ErrorCode::kSpec, file + ": member '" + *path +
+                                          "' appears more than once (readers differ on which "
+                                          "one counts)");
+      }
+      if (path && type == AE_IFLNK && !archive_entry_hardlink(entry)) {
+        const char* target = archive_entry_symlink(entry);
+        auto resolved = LinkTarget(*path, target ? target : "");
+        if (!resolved) {
+          return Fail(ErrorCode::kSpec,
+                      file + ": unsafe symlink '" + name + "' -> '" + (target ? target : "") + "'");
+        }
+        links_[*path] = *resolved;
+        continue;
+      }
+      if (!path || (type != AE_IFREG && type != AE_IFDIR) || archive_entry_hardlink(entry) ||
+          archive_entry_sparse_count(entry) > 0) {
+        return Fail(ErrorCode::kSpec, file + ": unsafe member '" + name +
+                                          "' (only files and directories inside it are allowed)");
+      }
+      if (type == AE_IFDIR) continue;
+      // The format reader has consumed the member's headers and none of its data: what the
+      // filter has handed on so far is where the data starts.
+      int64_t offset = archive_filter_bytes(in.get(), 0);
+      int64_t size = archive_entry_size(entry);
+      if (offset < 0 || size < 0 || offset + size > st.st_size) {
+        return Fail(ErrorCode::kSpec, file + ": member '" + name + "' runs past the end");
+      }
+      // Checked against what libarchive itself reads there, so an offset this reckoning got
+      // wrong fails here rather than giving other bytes.
+      char expect[512], got[512];
+      size_t probe = static_cast<size_t>(std::min<int64_t>(size, sizeof expect));
+      la_ssize_t n = archive_read_data(in.get(), expect, probe);
+      if (n != static_cast<la_ssize_t>(probe) ||
+          ::pread(fd_.get(), got, probe, offset) != static_cast<ssize_t>(probe) ||
+          std::memcmp(expect, got, probe) != 0) {
+        return Fail(ErrorCode::kSpec, file + ": member '" + name + "' cannot be read in place");
+      }
+      files_[*path] = {static_cast<uint64_t>(offset), static_cast<uint64_t>(size)};
+    }
+  }
+
+  UniqueFd fd_;
+  std::optional<TempDir> tmp_;  // the decompressed copy of a compressed archive
+  std::map<std::string, MemberRange> files_;
+  std::map<std::string, std::string> links_;
+};
+
+// A layout directory, or an archive read in place, with made-up blobs (for the legacy
+// docker-archive form) kept in memory or elsewhere in the archive.
 class LocalSource final : public ImageSource {
  public:
-  LocalSource(ImageRef ref, std::string dir, std::optional<TempDir> tmp,
-              std::map<std::string, std::string> links = {})
-      : ImageSource(std::move(ref)),
-        dir_(std::move(dir)),
-        tmp_(std::move(tmp)),
-        links_(std::move(links)) {}
+  LocalSource(ImageRef ref, std::string dir, std::shared_ptr<ArchiveIndex> archive = nullptr)
+      : ImageSource(std::move(ref)), dir_(std::move(dir)), archive_(std::move(archive)) {}
 
   // Reads oci-layout and index.json.
   Result<void> LoadLayout() {
-    auto version = ReadFile(dir_ + "/oci-layout");
+    auto version = ReadSmall("oci-layout", kMaxLayoutDocument);
     if (!version) {
-      return Fail(PathExists(dir_) ? ErrorCode::kSpec : ErrorCode::kNotFound,
-                  "not an OCI image layout (" + version.error().message + ")");
+      // Present but unreadable (a FIFO, too big): that error; absent: not a layout.
+      bool present = archive_ ? archive_->Has("oci-layout") : PathExists(dir_ + "/oci-layout");
+      ErrorCode code = present                        ? version.error().code
+                       : archive_ || PathExists(dir_) ? ErrorCode::kSpec
+                                                      : ErrorCode::kNotFound;
+      return Fail(code, "not an OCI image layout (" + version.error().message + ")");
     }
-    auto json = nlohmann::json::parse(*version, nullptr, false);
+    auto json = ParseUntrustedJsonOrDiscarded(*version);
     if (!json.is_object() || !json.contains("imageLayoutVersion")) {
       return Fail(ErrorCode::kSpec, "oci-layout: no imageLayoutVersion");
     }
-    HB_TRY(std::string index, ReadFile(dir_ + "/index.json"));
+    HB_TRY(std::string index, ReadSmall("index.json", kMaxLayoutDocument));
     auto parsed = ParseIndex(index);
     if (!parsed) return Fail(parsed.error().Wrap("index.json"));
     entries_ = std::move(parsed->manifests);
@@ -334,8 +514,8 @@ class LocalSource final : public ImageSource {
   // that of an uncompressed OCI copy of the image: neither Docker's image ID nor the digest a
   // registry gives the image once pushed (compressed).
   Result<void> LoadDockerManifest() {
-    HB_TRY(std::string text, ReadFile(dir_ + "/manifest.json"));
-    auto json = nlohmann::json::parse(text, nullptr, false);
+    HB_TRY(std::string text, ReadSmall("manifest.json", kMaxLayoutDocument));
+    auto json = ParseUntrustedJsonOrDiscarded(text);
     if (!json.is_array()) return Fail(ErrorCode::kSpec, "manifest.json: not a JSON array");
     for (const auto& image : json) {
       if (!image.is_object() || !image.contains("Config") || !image["Config"].is_string() ||
@@ -369,8 +549,10 @@ class LocalSource final : public ImageSource {
   Result<std::vector<Descriptor>> Entries() override { return entries_; }
 
   std::optional<std::string> BlobFile(const Descriptor& blob) override {
-    if (!IsSha256Digest(blob.digest) || memory_.count(blob.digest)) return std::nullopt;
-    std::string path = PathOf(blob.digest);
+    if (archive_ || !IsSha256Digest(blob.digest) || memory_.count(blob.digest)) {
+      return std::nullopt;
+    }
+    std::string path = dir_ + "/" + MemberOf(blob.digest);
     if (!PathExists(path)) return std::nullopt;
     return path;
   }
@@ -385,7 +567,9 @@ class LocalSource final : public ImageSource {
     // A blob not listed in index.json: a manifest or index by its own mediaType.
     Descriptor d{"", name, 0, std::nullopt, "", {}};
     auto it = memory_.find(name);
-    Result<std::string> bytes = it != memory_.end() ? it->second : ReadFile(PathOf(name));
+    constexpr uint64_t kMaxDocument = uint64_t{64} << 20;
+    Result<std::string> bytes =
+        it != memory_.end() ? it->second : ReadSmall(MemberOf(name), kMaxDocument);
     if (!bytes) {
       return Fail(ErrorCode::kNotFound, ref().ToString() + ": no image or blob " + name);
     }
@@ -393,7 +577,7 @@ class LocalSource final : public ImageSource {
       return Fail(ErrorCode::kIntegrity, "blob " + name + ": sha256 mismatch");
     }
     d.size = static_cast<int64_t>(bytes->size());
-    auto json = nlohmann::json::parse(*bytes, nullptr, false);
+    auto json = ParseUntrustedJsonOrDiscarded(*bytes);
     if (json.is_object() && json.contains("mediaType") && json["mediaType"].is_string()) {
       d.media_type = json["mediaType"].get<std::string>();
     } else if (json.is_object()) {
@@ -411,8 +595,7 @@ class LocalSource final : public ImageSource {
     }
     auto it = memory_.find(blob.digest);
     if (it != memory_.end()) return BlobReader::Bytes(it->second, blob.digest, blob);
-    auto opened = BlobReader::File(PathOf(blob.digest), blob.digest, blob);
-    return WithContext(std::move(opened), ref().ToString());
+    return WithContext(OpenMember(MemberOf(blob.digest), blob.digest, blob), ref().ToString());
   }
 
   Result<std::vector<Descriptor>> Referrers(std::string_view subject_digest) override {
@@ -438,37 +621,48 @@ class LocalSource final : public ImageSource {
   }
 
  private:
-  std::string PathOf(const std::string& digest) const {
+  // The layout-relative name of a blob's file.
+  std::string MemberOf(const std::string& digest) const {
     auto it = files_.find(digest);
-    return it != files_.end() ? it->second : dir_ + "/blobs/sha256/" + digest.substr(7);
+    return it != files_.end() ? it->second : "blobs/sha256/" + digest.substr(7);
   }
 
-  // A file of the unpacked archive named by manifest.json, as a blob.
+  // The file `name` of the layout or member of the archive, whole, up to `max_bytes`.
+  Result<std::string> ReadSmall(const std::string& name, uint64_t max_bytes) const {
+    if (archive_) return archive_->Read(name, max_bytes);
+    return ReadRegularFile(dir_ + "/" + name, max_bytes);
+  }
+
+  Result<std::unique_ptr<BlobReader>> OpenMember(const std::string& name, std::string display,
+                                                 std::optional<Descriptor> expect) const {
+    if (archive_) return archive_->Open(name, std::move(display), std::move(expect));
+    return BlobReader::File(dir_ + "/" + name, std::move(display), std::move(expect));
+  }
+
+  // A member of the archive named by manifest.json, as a blob.
   Result<Descriptor> AddFile(const nlohmann::json& name, std::string_view media_type) {
     auto path = name.is_string() ? SafeRelativePath(name.get<std::string>()) : std::nullopt;
-    for (int hops = 0; path && links_.count(*path); ++hops) {
-      path = hops < 8 ? std::optional(links_.at(*path)) : std::nullopt;
-    }
     if (!path) return Fail(ErrorCode::kSpec, "manifest.json: unsafe path " + name.dump());
-    std::string file = dir_ + "/" + *path;
-    HB_TRY(std::string hex, Sha256File(file));
-    std::error_code ec;
-    Descriptor d{std::string(media_type),
-                 "sha256:" + hex,
-                 static_cast<int64_t>(std::filesystem::file_size(file, ec)),
-                 std::nullopt,
-                 "",
-                 {}};
-    files_[d.digest] = file;
+    HB_TRY(auto reader, OpenMember(*path, *path, std::nullopt));
+    Sha256 hash;
+    int64_t size = 0;
+    std::vector<char> buf(1 << 16);
+    for (;;) {
+      HB_TRY(size_t n, reader->Read(buf.data(), buf.size()));
+      if (n == 0) break;
+      hash.Update(std::string_view(buf.data(), n));
+      size += static_cast<int64_t>(n);
+    }
+    Descriptor d{std::string(media_type), "sha256:" + hash.HexDigest(), size, std::nullopt, "", {}};
+    files_[d.digest] = *path;
     return d;
   }
 
-  std::string dir_;
-  std::optional<TempDir> tmp_;  // removed with the source
+  std::string dir_;  // a layout directory, when the source is not an archive
+  std::shared_ptr<ArchiveIndex> archive_;
   std::vector<Descriptor> entries_;
   std::map<std::string, std::string> memory_;  // digest -> bytes of made-up blobs
-  std::map<std::string, std::string> files_;   // digest -> file outside blobs/sha256
-  std::map<std::string, std::string> links_;   // symlinks of the archive (see Unpack)
+  std::map<std::string, std::string> files_;   // digest -> member outside blobs/sha256
 };
 
 }  // namespace
@@ -481,16 +675,13 @@ Result<std::unique_ptr<ImageSource>> OpenImage(const ImageRef& ref) {
   }
   auto open = [&]() -> Result<std::unique_ptr<ImageSource>> {
     if (ref.transport == T::kOciLayout) {
-      auto source = std::make_unique<LocalSource>(ref, ref.path, std::nullopt);
+      auto source = std::make_unique<LocalSource>(ref, ref.path);
       HB_TRY_VOID(source->LoadLayout());
       return source;
     }
-    HB_TRY(TempDir tmp, TempDir::Create("hardbase-image-"));
-    std::map<std::string, std::string> links;
-    HB_TRY_VOID(Unpack(ref.path, tmp.path(), links));
-    std::string dir = tmp.path();
-    auto source = std::make_unique<LocalSource>(ref, dir, std::move(tmp), std::move(links));
-    bool layout = PathExists(dir + "/oci-layout") && PathExists(dir + "/index.json");
+    HB_TRY(auto archive, ArchiveIndex::Open(ref.path));
+    bool layout = archive->Has("oci-layout") && archive->Has("index.json");
+    auto source = std::make_unique<LocalSource>(ref, "", std::move(archive));
     if (ref.transport == T::kDockerArchive && !layout) {
       HB_TRY_VOID(source->LoadDockerManifest());
     } else {

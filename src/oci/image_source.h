@@ -24,9 +24,16 @@ namespace hardbase::oci {
 // the end fails unless size and sha256 match (kIntegrity naming the digest).
 class BlobReader {
  public:
-  // The file at `path` (kNotFound naming `name` when it does not exist).
+  // The regular file at `path` (kNotFound naming `name` when it does not exist; kIo when it is a
+  // FIFO, a device or anything else that is not a regular file; kIntegrity when its size is not
+  // the descriptor's).
   static Result<std::unique_ptr<BlobReader>> File(const std::string& path, std::string name,
                                                   std::optional<Descriptor> expect);
+  // `size` bytes of the open file `fd` from `offset` (a member of an archive read in place);
+  // `fd` is duplicated, the caller keeps its own.
+  static Result<std::unique_ptr<BlobReader>> Range(int fd, uint64_t offset, uint64_t size,
+                                                   std::string name,
+                                                   std::optional<Descriptor> expect);
   static std::unique_ptr<BlobReader> Bytes(std::string bytes, std::string name,
                                            std::optional<Descriptor> expect);
   ~BlobReader();
@@ -46,12 +53,19 @@ class BlobReader {
   int fd_;
   std::string bytes_;
   size_t offset_ = 0;
+  // For Range readers: the next offset in `fd_` and the end of the range (pread, not read).
+  std::optional<uint64_t> at_;
+  uint64_t end_ = 0;
   std::string name_;
   std::optional<Descriptor> expect_;
   Sha256 hash_;
   uint64_t done_ = 0;
   bool finished_ = false;  // the end was reached and checked
 };
+
+// The most bytes an index.json, an oci-layout or a docker-archive manifest.json may have: these
+// are read whole into memory before anything is known about them.
+inline constexpr uint64_t kMaxLayoutDocument = uint64_t{8} << 20;
 
 // Where an image's blobs come from: a layout directory, an archive, later a registry.
 class ImageSource {
@@ -93,8 +107,12 @@ class ImageSource {
   ImageRef ref_;
 };
 
-// Opens a layout directory (oci-layout checked); an oci-archive (unpacked into a private
-// temporary directory the source removes; unsafe member names refused); a docker-archive (the
+// Opens a layout directory (oci-layout checked; its files must be regular files: a FIFO or a
+// device is refused, not read); an oci-archive (read in place: the tar is indexed once, member name
+// -> offset and size, and members are read from the file on demand, so nothing is unpacked; a
+// compressed archive is first decompressed into a private temporary file of bounded size; members
+// that are absolute, hold "..", are hard links, devices, sparse, or appear twice are refused, as
+// readers disagree about which of two same-named members counts); a docker-archive (the
 // OCI layout Docker 25+ and hardbase write into it, else the legacy manifest.json form, for which
 // an OCI manifest is made up: see image_source.cc). Registries are opened by the registry module
 // (registry::OpenRegistryImage); here they are kUsage.

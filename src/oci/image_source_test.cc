@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -317,6 +318,19 @@ TEST_F(ImageSourceTest, RefusesWhatIsNotAnImage) {
   auto evil = open("oci-archive:" + Path("evil.tar"));
   ASSERT_FALSE(evil.has_value());
   EXPECT_THAT(evil.error().message, HasSubstr("unsafe member '../etc/hostname'"));
+  // A member twice, once as "./name": tar(1) and skopeo take the last, so no one of them counts.
+  ASSERT_TRUE(WriteFileAtomic(Path("index.json"), "{}").has_value());
+  Run({"tar", "-cf", Path("twice.tar"), "-C", dir_->path(), "index.json", "./index.json"});
+  auto twice = open("oci-archive:" + Path("twice.tar"));
+  ASSERT_FALSE(twice.has_value());
+  EXPECT_EQ(twice.error().code, ErrorCode::kSpec);
+  EXPECT_THAT(twice.error().message, HasSubstr("member 'index.json' appears more than once"));
+  // A FIFO where the archive should be fails at once instead of waiting for a writer.
+  ASSERT_EQ(::mkfifo(Path("fifo.tar").c_str(), 0644), 0);
+  auto fifo = open("oci-archive:" + Path("fifo.tar"));
+  ASSERT_FALSE(fifo.has_value());
+  EXPECT_EQ(fifo.error().code, ErrorCode::kIo);
+  EXPECT_THAT(fifo.error().message, HasSubstr("not a regular file (a FIFO)"));
 }
 
 }  // namespace

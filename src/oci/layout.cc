@@ -1,19 +1,25 @@
 // WriteImage: the OCI image layout as a directory, an oci-archive or a docker-archive.
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <vector>
 
 #include "base/fs.h"
+#include "base/fs_safe.h"
+#include "base/json_limits.h"
 #include "base/sha256.h"
 #include "oci/image.h"
+#include "oci/output_target.h"
 #include "oci/tar_writer.h"
 
 namespace hardbase::oci {
@@ -121,12 +127,11 @@ Result<void> WriteBlob(const BlobSource& blob, int out, const std::string& out_p
     }
     return WriteAll(out, out_path, blob.bytes);
   }
-  Fd in(::open(blob.path.c_str(), O_RDONLY | O_CLOEXEC));
-  struct stat st {};
-  if (in.get() < 0 || ::fstat(in.get(), &st) != 0) return Fail(ErrnoError("open", blob.path));
-  if (st.st_size != d.size) {
+  HB_TRY(RegularFile file, OpenRegularFile(blob.path));
+  Fd in(file.fd.Release());
+  if (file.size != static_cast<uint64_t>(d.size)) {
     return Fail(Mismatch(
-        blob, "size " + std::to_string(st.st_size) + ", expected " + std::to_string(d.size)));
+        blob, "size " + std::to_string(file.size) + ", expected " + std::to_string(d.size)));
   }
   off_t start = ::lseek(out, 0, SEEK_CUR);
   if (start < 0) return Fail(ErrnoError("seek", out_path));
@@ -170,11 +175,14 @@ struct Document {
 Result<Document> ReadDocument(const BlobSource& blob, bool index) {
   std::string bytes = blob.bytes;
   if (!blob.path.empty()) {
-    HB_TRY(bytes, ReadFile(blob.path));
+    // No more than its descriptor says: what is there beyond cannot match the digest anyway.
+    HB_TRY(bytes, ReadRegularFile(blob.path, static_cast<uint64_t>(
+                                                 std::max<int64_t>(blob.descriptor.size, 0))));
   }
   if ("sha256:" + Sha256Hex(bytes) != blob.descriptor.digest) {
     return Fail(Mismatch(blob, "sha256 mismatch"));
   }
+  HB_TRY_VOID(CheckUntrustedJson(bytes, "blob " + blob.descriptor.digest));
   try {
     auto json = nlohmann::json::parse(bytes);
     Document doc;
@@ -280,18 +288,81 @@ Result<void> MakeDir(const std::string& path) {
   return {};
 }
 
-Result<void> WriteLayoutDir(const std::vector<Member>& members, const std::string& path) {
+// The names in directory `dir`, "." and ".." left out; nullopt when it cannot be read.
+std::optional<std::vector<std::string>> DirEntries(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return std::nullopt;
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(d);
+  return names;
+}
+
+bool IsKind(const std::string& path, mode_t kind) {
   struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0) {
-    // Replacing a directory deletes it: only ever an earlier image.
-    std::error_code ec;
-    bool empty = std::filesystem::is_empty(path, ec) && !ec;
-    if (!S_ISDIR(st.st_mode) || (!empty && !PathExists(path + "/" + std::string(kOciLayoutFile)))) {
-      return Fail(ErrorCode::kUsage,
-                  path + " exists and is not an OCI image layout; refusing to replace it");
+  return ::lstat(path.c_str(), &st) == 0 && (st.st_mode & S_IFMT) == kind;
+}
+
+// Whether `name` is the temporary file a killed AddToLayout left for the file `of`
+// (CreateTempFileBeside names it ".<of>.tmp-<pid>-XXXXXX").
+bool IsTempOf(std::string_view name, std::string_view of) {
+  return name.starts_with(".") && name.substr(1).starts_with(of) &&
+         name.substr(1 + of.size()).starts_with(".tmp-");
+}
+
+// Whether `dir` holds an OCI image layout and nothing else (what WriteLayoutDir and AddToLayout
+// put there: oci-layout, index.json, its lock, blobs/sha256/<hex> files, and the temporary files
+// of theirs a killed run leaves), or nothing at all. Replacing a directory deletes it, so it must
+// only ever be an earlier image: one more file (a user's notes, a source tree that happened to
+// hold an oci-layout) and it is not ours to delete.
+bool IsReplaceableLayout(const std::string& dir) {
+  auto top = IsKind(dir, S_IFDIR) ? DirEntries(dir) : std::nullopt;
+  if (!top) return false;
+  if (top->empty()) return true;
+  bool has_layout = false;
+  for (const auto& name : *top) {
+    std::string path = dir + "/" + name;
+    if (name == kOciLayoutFile) {
+      has_layout = IsKind(path, S_IFREG);
+      if (!has_layout) return false;
+    } else if (name == "index.json" || name == "index.json.lock" ||
+               IsTempOf(name, "index.json")) {
+      if (!IsKind(path, S_IFREG)) return false;
+    } else if (name == "blobs") {
+      auto algorithms = DirEntries(path);
+      if (!IsKind(path, S_IFDIR) || !algorithms) return false;
+      for (const auto& algorithm : *algorithms) {
+        std::string sub = path + "/" + algorithm;
+        auto blobs = DirEntries(sub);
+        if (algorithm != "sha256" || !IsKind(sub, S_IFDIR) || !blobs) return false;
+        for (const auto& blob : *blobs) {
+          std::string_view hex = std::string_view(blob).substr(blob.starts_with(".") ? 1 : 0, 64);
+          bool ours = IsSha256Hex(blob) || (IsSha256Hex(hex) && IsTempOf(blob, hex));
+          if (!ours || !IsKind(sub + "/" + blob, S_IFREG)) return false;
+        }
+      }
+    } else {
+      return false;
     }
   }
-  HB_TRY(TempDir tmp, TempDir::Create("." + BaseName(path) + ".tmp-", DirName(path)));
+  return has_layout;
+}
+
+Result<void> CheckReplaceableLayout(const std::string& path) {
+  if (PathExists(path) && !IsReplaceableLayout(path)) {
+    return Fail(ErrorCode::kUsage, path +
+                                       " exists and is not only an OCI image layout (hardbase "
+                                       "replaces nothing else); refusing to replace it");
+  }
+  return {};
+}
+
+Result<void> WriteLayoutDir(const std::vector<Member>& members, const std::string& path) {
+  HB_TRY_VOID(CheckReplaceableLayout(path));
+  HB_TRY(TempDir tmp, TempDir::Create(TempPrefixFor(path), DirName(path)));
   if (::chmod(tmp.path().c_str(), 0755) != 0) return Fail(ErrnoError("chmod", tmp.path()));
   HB_TRY_VOID(MakeDir(tmp.path() + "/blobs"));
   HB_TRY_VOID(MakeDir(tmp.path() + "/blobs/sha256"));
@@ -317,14 +388,27 @@ Result<void> WriteLayoutDir(const std::vector<Member>& members, const std::strin
   return SyncPath(DirName(path));
 }
 
-Result<void> WriteArchive(const std::vector<Member>& members, const std::string& path) {
+// An archive is renamed over what is at `path`: only ever a regular file, never a directory, a
+// symlink (whose target would stay and the link be lost), a device or a FIFO.
+Result<void> CheckReplaceableFile(const std::string& path) {
   struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    return Fail(ErrorCode::kUsage, path + " is a directory");
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return {};
+    return Fail(ErrnoError("stat", path));
   }
-  std::string tmp = DirName(path) + "/." + BaseName(path) + ".tmp-XXXXXX";
-  Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
-  if (fd.get() < 0) return Fail(ErrnoError("create temporary file beside", path));
+  if (S_ISDIR(st.st_mode)) return Fail(ErrorCode::kUsage, path + " is a directory");
+  if (!S_ISREG(st.st_mode)) {
+    return Fail(ErrorCode::kUsage,
+                path + " exists and is not a regular file; refusing to replace it");
+  }
+  return {};
+}
+
+Result<void> WriteArchive(const std::vector<Member>& members, const std::string& path) {
+  HB_TRY_VOID(CheckReplaceableFile(path));
+  HB_TRY(LockedTempFile temp, CreateTempFileBeside(path));
+  std::string tmp = std::move(temp.path);
+  Fd fd(temp.fd.Release());
   auto write = [&]() -> Result<void> {
     std::string headers;
     auto header = [&](std::string path, LayerEntryType type, uint64_t size) {
@@ -381,9 +465,10 @@ Result<OutputFormat> ParseOutputFormat(std::string_view name) {
 }
 
 Result<void> WriteBlobFile(const BlobSource& blob, const std::string& path) {
-  std::string tmp = DirName(path) + "/." + BaseName(path) + ".tmp-XXXXXX";
-  Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
-  if (fd.get() < 0) return Fail(ErrnoError("create temporary file beside", path));
+  HB_TRY_VOID(CheckReplaceableFile(path));
+  HB_TRY(LockedTempFile temp, CreateTempFileBeside(path));
+  std::string tmp = std::move(temp.path);
+  Fd fd(temp.fd.Release());
   auto write = [&]() -> Result<void> {
     HB_TRY_VOID(WriteBlob(blob, fd.get(), tmp));
     if (::fchmod(fd.get(), 0644) != 0) return Fail(ErrnoError("chmod", tmp));
@@ -399,11 +484,32 @@ Result<void> WriteBlobFile(const BlobSource& blob, const std::string& path) {
   return written;
 }
 
-Result<void> WriteImage(const ImageOutput& image, OutputFormat format, const std::string& path) {
-  std::string context = "write " + std::string(FormatName(format)) + " " + path;
+namespace {
+
+// `path` without trailing slashes, or kUsage when that leaves no file name.
+Result<std::string> OutputPath(const std::string& path) {
   std::string out = path;
   while (out.size() > 1 && out.back() == '/') out.pop_back();
-  if (out.empty() || out == "/") return Fail(ErrorCode::kUsage, context + ": not a file path");
+  if (out.empty() || out == "/") return Fail(ErrorCode::kUsage, "not a file path");
+  return out;
+}
+
+}  // namespace
+
+Result<void> CheckOutputTarget(OutputFormat format, const std::string& path) {
+  auto check = [&]() -> Result<void> {
+    HB_TRY(std::string out, OutputPath(path));
+    return format == OutputFormat::kOciLayout ? CheckReplaceableLayout(out)
+                                              : CheckReplaceableFile(out);
+  };
+  return WithContext(check(), "write " + std::string(FormatName(format)) + " " + path);
+}
+
+Result<void> WriteImage(const ImageOutput& image, OutputFormat format, const std::string& path) {
+  std::string context = "write " + std::string(FormatName(format)) + " " + path;
+  auto normalised = OutputPath(path);
+  if (!normalised) return Fail(std::move(normalised.error()).Wrap(context));
+  const std::string& out = *normalised;
   auto members = LayoutMembers(image, format);
   if (!members) return Fail(std::move(members.error()).Wrap(context));
   auto written = format == OutputFormat::kOciLayout ? WriteLayoutDir(*members, out)

@@ -373,6 +373,42 @@ TEST_F(LayoutTest, RefusesIncompleteImagesAndForeignDirectories) {
   EXPECT_TRUE(WriteImage(SinglePlatform(image, "t"), OutputFormat::kOciLayout, empty + "/"));
   EXPECT_TRUE(PathExists(empty + "/index.json"));
   EXPECT_THAT(Listing(), ElementsAre("empty", "home"));
+
+  // An oci-layout file does not make a directory an image: anything besides a layout's own files
+  // stays, and so does the directory. A layout signed in place (index.json.lock) is replaced.
+  ASSERT_TRUE(WriteFileAtomic(home + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
+  refused = WriteImage(SinglePlatform(image, "t"), OutputFormat::kOciLayout, home);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_THAT(refused.error().message, ::testing::HasSubstr(home + " exists and is not only an "
+                                                                   "OCI image layout"));
+  EXPECT_EQ(*ReadFile(home + "/notes.txt"), "keep me");
+  ASSERT_TRUE(WriteFileAtomic(empty + "/index.json.lock", "").has_value());
+  ASSERT_TRUE(WriteFileAtomic(empty + "/.index.json.tmp-1-abcdef", "").has_value());
+  ASSERT_TRUE(WriteFileAtomic(empty + "/blobs/sha256/." + image.layer_digest.substr(7) +
+                                  ".tmp-1-abcdef",
+                              "")
+                  .has_value());
+  EXPECT_TRUE(WriteImage(SinglePlatform(image, "t"), OutputFormat::kOciLayout, empty));
+  EXPECT_FALSE(PathExists(empty + "/.index.json.tmp-1-abcdef"));
+  ASSERT_TRUE(WriteFileAtomic(empty + "/blobs/sha256/not-a-digest", "mine").has_value());
+  EXPECT_FALSE(WriteImage(SinglePlatform(image, "t"), OutputFormat::kOciLayout, empty));
+  EXPECT_TRUE(PathExists(empty + "/blobs/sha256/not-a-digest"));
+
+  // An archive replaces a regular file only: not a symlink (to a file or a device) nor a FIFO.
+  ASSERT_EQ(::symlink("/dev/null", Path("null.tar").c_str()), 0);
+  ASSERT_EQ(::symlink((home + "/notes.txt").c_str(), Path("notes.tar").c_str()), 0);
+  ASSERT_EQ(::mkfifo(Path("fifo.tar").c_str(), 0644), 0);
+  for (const char* name : {"null.tar", "notes.tar", "fifo.tar"}) {
+    for (auto format : {OutputFormat::kOciArchive, OutputFormat::kDockerArchive}) {
+      auto archive = WriteImage(SinglePlatform(image, "t"), format, Path(name));
+      ASSERT_FALSE(archive.has_value()) << name;
+      EXPECT_EQ(archive.error().code, ErrorCode::kUsage);
+      EXPECT_THAT(archive.error().message,
+                  ::testing::HasSubstr(Path(name) + " exists and is not a regular file"));
+    }
+  }
+  EXPECT_EQ(*ReadFile(home + "/notes.txt"), "keep me");
+  EXPECT_THAT(Listing(), ElementsAre("empty", "fifo.tar", "home", "notes.tar", "null.tar"));
 }
 
 TEST(OutputFormatTest, Names) {

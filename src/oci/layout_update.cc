@@ -4,7 +4,9 @@
 #include <optional>
 
 #include "base/fs.h"
+#include "base/fs_safe.h"
 #include "oci/image_ref.h"
+#include "oci/image_source.h"
 #include "oci/manifest.h"
 
 namespace hardbase::oci {
@@ -35,7 +37,7 @@ Result<void> Update(const std::string& dir, const std::vector<BlobSource>& blobs
   if (!held) {
     HB_TRY(lock, LockLayout(dir));
   }
-  HB_TRY(std::string text, ReadFile(dir + "/index.json"));
+  HB_TRY(std::string text, ReadRegularFile(dir + "/index.json", kMaxLayoutDocument));
   auto index = ParseIndex(text);
   if (!index) return Fail(index.error().Wrap("index.json"));
   std::vector<Descriptor>& list = index->manifests;

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_limits.h"
 #include "oci/image_ref.h"
 
 namespace hardbase::oci {
@@ -108,7 +109,7 @@ std::vector<Descriptor> Descriptors(const Json& obj, std::string_view key) {
 template <class T, class F>
 Result<T> ParseDocument(std::string_view text, std::string_view kind, F parse) {
   std::string context = "malformed " + std::string(kind);
-  Json json = Json::parse(text, nullptr, false);
+  Json json = ParseUntrustedJsonOrDiscarded(text);
   if (json.is_discarded()) return Fail(ErrorCode::kSpec, context + ": not valid JSON");
   if (!json.is_object()) return Fail(ErrorCode::kSpec, context + ": not a JSON object");
   try {

@@ -12,6 +12,7 @@
 #include "oci/manifest.h"
 #include "pipeline/transfer.h"
 #include "registry/registry_source.h"
+#include "sign/dsse.h"
 
 namespace hardbase::pipeline {
 namespace {
@@ -86,6 +87,13 @@ std::string Title(oci::ImageSource& source, const oci::Descriptor& d) {
 
 }  // namespace
 
+std::string DefaultDockerReference(const oci::ImageRef& ref) {
+  if (ref.transport == oci::ImageRef::Transport::kRegistry) {
+    return ref.registry + "/" + ref.repository;
+  }
+  return BaseName(ref.path);
+}
+
 std::string ImageName(oci::ImageSource& source, const oci::Descriptor& d,
                       const oci::ImageRef& ref) {
   if (ref.transport == oci::ImageRef::Transport::kRegistry) {
@@ -103,7 +111,7 @@ Result<Signed> SignImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
   // concurrent sign does not lose one.
   HB_TRY(auto lock, LockIfLayout(ref));
   HB_TRY(Opened image, Open(ref, registry));
-  if (docker_reference.empty()) docker_reference = ImageName(*image.source, image.root, ref);
+  if (docker_reference.empty()) docker_reference = DefaultDockerReference(ref);
   HB_TRY(auto subjects, Subjects(*image.source, image.root));
   Signed out;
   Artifacts all;
@@ -116,6 +124,7 @@ Result<Signed> SignImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
     out.digests.push_back(subject.digest);
   }
   out.artifacts = all.entries.size();
+  out.docker_reference = docker_reference;
   HB_TRY_VOID(StoreArtifacts(ref, all.blobs, all.entries, registry, lock ? &*lock : nullptr));
   return out;
 }
@@ -131,7 +140,7 @@ Result<Signed> AttestImage(const oci::ImageRef& ref, const sign::PrivateKey& key
   HB_TRY(Artifacts artifacts, AttestationArtifacts(key, a, {predicate}));
   HB_TRY_VOID(StoreArtifacts(ref, artifacts.blobs, artifacts.entries, registry,
                              lock ? &*lock : nullptr));
-  return Signed{{image.root.digest}, artifacts.entries.size()};
+  return Signed{{image.root.digest}, artifacts.entries.size(), ""};
 }
 
 Result<Verification> VerifyImage(const oci::ImageRef& ref, const sign::PublicKey& key,
@@ -173,11 +182,37 @@ Result<Verification> VerifyImage(const oci::ImageRef& ref, const sign::PublicKey
   return out;
 }
 
-Result<std::string> ImageSbom(const oci::ImageRef& ref, SbomFormat format,
-                              const std::string& platform, const spec::Lock* lock,
-                              bool regenerate, const registry::RegistryOptions& registry) {
+Result<ImageSbomResult> ImageSbom(const oci::ImageRef& ref, SbomFormat format,
+                                  const std::string& platform, const spec::Lock* lock,
+                                  bool regenerate, const sign::PublicKey* key,
+                                  const registry::RegistryOptions& registry) {
   HB_TRY(Opened image, Open(ref, registry));
   HB_TRY(oci::PlatformImage selected, oci::SelectPlatform(*image.source, image.root, platform));
+  if (key != nullptr) {
+    std::string_view predicate_type =
+        format == SbomFormat::kSpdx ? sign::kPredicateSpdx : sign::kPredicateCycloneDx;
+    std::vector<oci::Descriptor> subjects = {selected.descriptor};
+    if (image.root.digest != selected.descriptor.digest) subjects.push_back(image.root);
+    std::string problems;
+    for (const auto& subject : subjects) {
+      HB_TRY(DigestReport report, CheckAttached(*image.source, subject, *key));
+      for (const auto& f : report.attestations) {
+        if (f.valid && f.predicate_type == predicate_type) {
+          return ImageSbomResult{f.predicate_json, true,
+                                 fmt::format("the {} attestation of {} ({}), verified with key {}",
+                                             predicate_type, subject.digest, f.where, key->Hint())};
+        }
+        if (!f.valid && (f.predicate_type.empty() || f.predicate_type == predicate_type)) {
+          problems += fmt::format("; {}: {}", f.where, f.problem);
+        }
+      }
+    }
+    return Fail(ErrorCode::kVerification,
+                fmt::format("no attestation of predicate type {} covering {}{} verifies with key "
+                            "{}{}",
+                            predicate_type, selected.descriptor.digest,
+                            subjects.size() > 1 ? " or its index" : "", key->Hint(), problems));
+  }
   if (!regenerate) {
     HB_TRY(auto referrers, image.source->Referrers(selected.descriptor.digest));
     for (const auto& r : referrers) {
@@ -185,7 +220,12 @@ Result<std::string> ImageSbom(const oci::ImageRef& ref, SbomFormat format,
       HB_TRY(std::string bytes, image.source->ReadBlob(r));
       HB_TRY(oci::Manifest manifest, WithContext(oci::ParseManifest(bytes), "SBOM " + r.digest));
       if (manifest.layers.size() != 1) continue;
-      return image.source->ReadBlob(manifest.layers[0]);
+      HB_TRY(std::string document, image.source->ReadBlob(manifest.layers[0]));
+      return ImageSbomResult{
+          std::move(document), false,
+          fmt::format("the unsigned SBOM referrer {} of {} (anyone who can write to the "
+                      "image's store can add one; --key KEY.pub prints an attested one)",
+                      r.digest, selected.descriptor.digest)};
     }
   }
   const spec::ArchLock* arch_lock = nullptr;
@@ -198,7 +238,10 @@ Result<std::string> ImageSbom(const oci::ImageRef& ref, SbomFormat format,
   HB_TRY(sbom::Document doc,
          DescribeImage(*image.source, selected,
                        ImageName(*image.source, selected.descriptor, ref), arch_lock));
-  return SbomJson(doc, format);
+  return ImageSbomResult{
+      SbomJson(doc, format), false,
+      fmt::format("made from the dpkg database of {}{}", selected.descriptor.digest,
+                  arch_lock != nullptr ? " with hashes from the lock" : "")};
 }
 
 }  // namespace hardbase::pipeline

@@ -28,11 +28,17 @@ std::string ImageName(oci::ImageSource& source, const oci::Descriptor& d, const 
 struct Signed {
   std::vector<std::string> digests;
   size_t artifacts = 0;  // manifests added
+  std::string docker_reference;  // what the signatures claim (sign only)
 };
 
+// The identity (docker-reference) a signature claims when none is given: what the user named,
+// never what the image says about itself (its title annotation is written by whoever built it):
+// for a registry image the repository of the reference ("host/repo"), else the layout
+// directory's name.
+std::string DefaultDockerReference(const oci::ImageRef& ref);
+
 // Signs the image and, for an index, each platform manifest. `docker_reference` is what the
-// signatures claim; empty: for a registry image its repository ("host/repo"), else the image's
-// org.opencontainers.image.title annotation, else the layout directory's name.
+// signatures claim; empty: DefaultDockerReference(ref).
 Result<Signed> SignImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
                          std::string docker_reference,
                          const registry::RegistryOptions& registry = {});
@@ -55,13 +61,31 @@ Result<Verification> VerifyImage(const oci::ImageRef& ref, const sign::PublicKey
                                  bool attestations,
                                  const registry::RegistryOptions& registry = {});
 
+// An SBOM document and where it came from.
+struct ImageSbomResult {
+  std::string document;
+  // Whether a signature by the key given to ImageSbom covers it.
+  bool verified = false;
+  // One line saying which SBOM this is and whether it is signed: "the SPDX attestation at tag
+  // sha256-<hex>.att layer 0, verified with key <hint>", "the unsigned SBOM referrer sha256:..."
+  // or "made from the image's dpkg database".
+  std::string origin;
+};
+
 // The SBOM of the image (one platform: `platform` as "amd64" or "linux/arm64", empty for the
-// only one or the host's): the one hardbase stored with it at build time when there is one (it
-// carries each .deb's SHA256), unless `regenerate`; else made from the image's dpkg database,
-// with hashes from `lock` when given.
-Result<std::string> ImageSbom(const oci::ImageRef& ref, SbomFormat format,
-                              const std::string& platform, const spec::Lock* lock,
-                              bool regenerate,
-                              const registry::RegistryOptions& registry = {});
+// only one or the host's).
+//
+// With `key`: the predicate of an attestation of the format's predicate type (SPDX or
+// CycloneDX) that verifies with `key` and covers the platform's manifest (or, failing that, the
+// index), the first such one; kVerification saying what was checked when there is none. SBOM
+// referrers are not considered then: anyone who can push to a repository can add one.
+//
+// Without: the SBOM referrer hardbase stored with the image at build time when there is one (it
+// carries each .deb's SHA256), unless `regenerate`; else one made from the image's dpkg
+// database, with hashes from `lock` when given. Neither is verified.
+Result<ImageSbomResult> ImageSbom(const oci::ImageRef& ref, SbomFormat format,
+                                  const std::string& platform, const spec::Lock* lock,
+                                  bool regenerate, const sign::PublicKey* key = nullptr,
+                                  const registry::RegistryOptions& registry = {});
 
 }  // namespace hardbase::pipeline

@@ -34,6 +34,9 @@ struct BuildOptions {
   oci::Compression compression = oci::Compression::kGzip;
   bool layer_cache = true;  // reuse cached package layers
   bool strict = false;      // a `paths:` glob that matches nothing is an error, not a warning
+  // `files:` sources may lie outside the spec's directory tree (given as absolute or '..' paths,
+  // or reached through symlinks); by default a spec can only copy what is beside it.
+  bool allow_outside_files = false;
   std::optional<int64_t> source_date_epoch;  // overrides the lock's timestamp
   std::string apt_root = "/";
   // With a key: sign every manifest (and the index), and attest each platform's SPDX SBOM and its

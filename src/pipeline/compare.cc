@@ -8,6 +8,8 @@
 #include <set>
 #include <tuple>
 
+#include "base/printable.h"
+
 namespace hardbase::pipeline {
 namespace {
 
@@ -83,7 +85,8 @@ namespace {
 std::string Ids(const std::vector<vuln::Finding>& findings) {
   std::string out;
   for (const auto& f : findings) {
-    out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", f.id, vuln::SeverityName(f.severity));
+    out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", Printable(f.id),
+                       vuln::SeverityName(f.severity));
   }
   return out;
 }
@@ -105,10 +108,13 @@ std::string ComparisonText(const Comparison& comparison) {
   std::string out;
   size_t closed = 0, opened = 0;
   for (const auto& c : comparison.changes) {
-    std::string what = c.before.empty()  ? fmt::format("+ {} {}", c.name, c.after)
-                       : c.after.empty() ? fmt::format("- {} {}", c.name, c.before)
-                                         : fmt::format("{} {} -> {}", c.name, c.before, c.after);
-    out += fmt::format("{:<7} {}", c.architecture, what);
+    // Names and versions come from images' package databases and repositories' indexes: escaped,
+    // one change per line.
+    std::string name = Printable(c.name), before = Printable(c.before), after = Printable(c.after);
+    std::string what = c.before.empty()  ? fmt::format("+ {} {}", name, after)
+                       : c.after.empty() ? fmt::format("- {} {}", name, before)
+                                         : fmt::format("{} {} -> {}", name, before, after);
+    out += fmt::format("{:<7} {}", Printable(c.architecture), what);
     if (!c.closed.empty()) out += fmt::format("  closes {}", Ids(c.closed));
     if (!c.opened.empty()) out += fmt::format("  opens {}", Ids(c.opened));
     out += '\n';

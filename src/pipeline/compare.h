@@ -40,7 +40,8 @@ Comparison ComparePackages(const std::vector<vuln::InstalledPackage>& before,
                            const vuln::Database* db, const std::string& release);
 
 // One line per change, "amd64  openssl  3.0.15-1 -> 3.0.16-1  closes CVE-2024-1 (high)"
-// ("+ name version" added, "- name version" removed), then a summary line.
+// ("+ name version" added, "- name version" removed), then a summary line. Names, versions and
+// ids are escaped for a terminal (base/printable.h): each change stays one line.
 std::string ComparisonText(const Comparison& comparison);
 // {"changes": [{name, architecture, before, after, size_before_kib, size_after_kib, closed[],
 // opened[]}], "unchanged", "closed", "opened", "remaining_with_fix": [...]} (finding lists as

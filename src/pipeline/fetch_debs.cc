@@ -1,10 +1,11 @@
 #include "pipeline/fetch_debs.h"
 
-#include <algorithm>
-
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include "pipeline/blob_fetch.h"
+#include "spec/path_checks.h"
 
 namespace hardbase::pipeline {
 
@@ -20,6 +21,9 @@ Result<FetchStats> FetchDebs(const spec::Lock& lock, const std::vector<SuiteSour
       // Every configured repository of the package's suite and component may serve it; the lock's
       // sha256, not the server, decides what is accepted.
       BlobRequest b{p.sha256, p.size, {}, fmt::format("{} {} ({})", p.name, p.version, p.filename)};
+      // Joined to each repository's URI below: it must name a file inside the repository.
+      HB_TRY_VOID(WithContext(spec::CheckRepositoryPath(p.filename),
+                              fmt::format("{} {}: filename", p.name, p.version)));
       for (const SuiteSource& s : sources) {
         bool serves_arch = s.architectures.empty() ||
                            std::find(s.architectures.begin(), s.architectures.end(), arch.arch) !=

@@ -73,14 +73,17 @@ int OpenInRoot(int root_fd, const std::string& rel, int flags) {
   return static_cast<int>(::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
 }
 
-// The regular file at `rel` inside the root; nullopt when it is absent or not a regular file.
+// The regular file at `rel` inside the root; nullopt when it is absent, not a regular file (a
+// FIFO is opened without blocking and then passed over) or larger than a package database gets.
 std::optional<std::string> ReadRootFile(int root_fd, const std::string& rel,
                                         int64_t* mtime = nullptr) {
-  int fd = OpenInRoot(root_fd, rel, O_RDONLY);
+  constexpr int64_t kMaxRootFile = int64_t{256} << 20;
+  int fd = OpenInRoot(root_fd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return std::nullopt;
   struct stat st {};
   std::optional<std::string> text;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= kMaxRootFile &&
+      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0) {
     std::string bytes;
     if (ReadChunks(fd, rel, [&bytes](std::string_view chunk) { bytes.append(chunk); })) {
       text = std::move(bytes);

@@ -1,16 +1,17 @@
 #include "pipeline/lock_pipeline.h"
 
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <ctime>
 #include <map>
 #include <set>
 
-#include <fmt/core.h>
-#include <fmt/ranges.h>
-
 #include "base/time.h"
 #include "deb/package_index.h"
 #include "deb/resolver.h"
+#include "spec/path_checks.h"
 
 namespace hardbase::pipeline {
 namespace {
@@ -59,6 +60,12 @@ Result<spec::ArchLock> LockArch(const spec::ImageSpec& image_spec,
     p.repository = {suites[ref.suite].release.origin, suites[ref.suite].source.suite,
                     ref.component};
     p.filename = r.filename;
+    // A repository's Filename is joined to its URI whenever the lock is fetched: refuse one that
+    // leaves the repository now, not when a build follows it.
+    HB_TRY_VOID(WithContext(
+        spec::CheckRepositoryPath(p.filename),
+        fmt::format("{}: {}/binary-{}/Packages: package {} {}: Filename",
+                    suites[ref.suite].source.Label(), ref.component, arch, p.name, p.version)));
     p.size = r.size;
     p.sha256 = r.sha256;
     std::transform(p.sha256.begin(), p.sha256.end(), p.sha256.begin(),

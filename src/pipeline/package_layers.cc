@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "base/printable.h"
 #include "base/sha256.h"
+#include "deb/control.h"
 #include "deb/deb_archive.h"
 
 namespace hardbase::pipeline {
@@ -14,7 +16,7 @@ namespace {
 using nlohmann::json;
 
 // Bump when anything changes what a package's layer or record holds.
-constexpr std::string_view kLayerFormat = "hardbase-package-layer-2";
+constexpr std::string_view kLayerFormat = "hardbase-package-layer-3";
 
 char TypeChar(oci::LayerEntryType t) {
   switch (t) {
@@ -73,7 +75,7 @@ image::PackageFacts FactsFromJson(const json& j) {
 std::string RecordJson(const PackageLayer& l) {
   json entries = json::array();
   for (const auto& [path, e] : l.entries) {
-    entries.push_back({path, std::string(1, TypeChar(e.type)), e.mode, e.link_target});
+    entries.push_back({path, std::string(1, TypeChar(e.type)), e.mode, e.link_target, e.sha256});
   }
   json j = {{"format", kLayerFormat},
             {"digest", l.layer.digest},
@@ -100,7 +102,7 @@ std::optional<PackageLayer> ParseRecord(std::string_view text) {
     for (const auto& e : j.at("entries")) {
       auto type = TypeFromChar(e.at(1).get<std::string>());
       if (!type) return std::nullopt;
-      l.entries.push_back({e.at(0), image::ViewEntry{*type, e.at(2), e.at(3)}});
+      l.entries.push_back({e.at(0), image::ViewEntry{*type, e.at(2), e.at(3), e.at(4)}});
     }
     l.facts = FactsFromJson(j.at("facts"));
     l.include_hits = j.at("includeHits").get<std::vector<uint64_t>>();
@@ -112,6 +114,35 @@ std::optional<PackageLayer> ParseRecord(std::string_view text) {
   } catch (const json::exception&) {
     return std::nullopt;
   }
+}
+
+// A package's own control file must name what the lock names: the image's status.d record comes
+// from the control file, the SBOM and the scan from the lock, and a .deb calling itself something
+// else (or a lock pointing at another package's .deb) would make them describe another package
+// than the one shipped, hiding its vulnerabilities.
+Result<void> CheckControlMatchesLock(const deb::DebContents& deb,
+                                     const spec::LockedPackage& package) {
+  auto control = deb.control_files.find("control");
+  if (control == deb.control_files.end()) return Fail(ErrorCode::kIntegrity, "no control file");
+  auto stanzas = deb::ParseControl(control->second);
+  if (!stanzas) {  // the package's fault, not the user's: an integrity error, not a spec error
+    return Fail(ErrorCode::kIntegrity, "control file: " + stanzas.error().message);
+  }
+  if (stanzas->size() != 1) {
+    return Fail(ErrorCode::kIntegrity,
+                fmt::format("control file has {} stanzas, not one", stanzas->size()));
+  }
+  for (auto [field, locked] : {std::pair{"Package", std::string_view(package.name)},
+                               std::pair{"Version", std::string_view(package.version)},
+                               std::pair{"Architecture", std::string_view(package.architecture)}}) {
+    std::string_view found = (*stanzas)[0].Get(field);
+    if (found != locked) {
+      return Fail(ErrorCode::kIntegrity,
+                  fmt::format("control file says {} '{}' where the lock says '{}'", field,
+                              Printable(found), Printable(locked)));
+    }
+  }
+  return {};
 }
 
 Result<LayerInfo> CompressAndStore(cache::BlobStore& store, const std::string& tar,
@@ -128,8 +159,11 @@ Result<LayerInfo> CompressAndStore(cache::BlobStore& store, const std::string& t
 
 std::string PackageLayerKey(const spec::LockedPackage& package,
                             const PackageLayerSettings& settings) {
-  return Sha256Hex(fmt::format("{}\n{}\n{}\n{}\n{}\n{}\n", kLayerFormat, package.name,
-                               package.sha256, settings.policy->Digest(), settings.clamp_epoch,
+  // The identity the control file was checked against is part of the key: a layer built (and
+  // checked) for one name, version or architecture is never reused under another.
+  return Sha256Hex(fmt::format("{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n", kLayerFormat, package.name,
+                               package.version, package.architecture, package.sha256,
+                               settings.policy->Digest(), settings.clamp_epoch,
                                oci::CompressionFingerprint(settings.compression)));
 }
 
@@ -155,12 +189,13 @@ Result<PackageLayer> BuildPackageLayer(cache::BlobStore& store, const spec::Lock
   }
   HB_TRY(deb::DebContents deb, deb::ReadDeb(*bytes, package.filename));
   bytes.reset();
+  HB_TRY_VOID(WithContext(CheckControlMatchesLock(deb, package), "package " + what));
   HB_TRY(image::PackageFiles files,
          image::PackageLayerFiles(deb, package.name, *settings.policy, settings.clamp_epoch));
   PackageLayer out;
   out.entries.reserve(files.entries.size());
   for (const auto& e : files.entries) {
-    out.entries.push_back({e.path, image::ViewEntry{e.type, e.mode, e.link_target}});
+    out.entries.push_back({e.path, image::ViewEntryOf(e)});
   }
   out.facts = std::move(files.facts);
   out.include_hits = std::move(files.include_hits);

@@ -9,6 +9,7 @@
 #include "oci/manifest.h"
 #include "sign/bundle.h"
 #include "sign/dsse.h"
+#include "sign/signed_json.h"
 #include "sign/simple_signing.h"
 
 namespace hardbase::pipeline {
@@ -120,6 +121,7 @@ void CheckEnvelope(const sign::Envelope& envelope, const sign::PublicKey& key,
     f.problem = covers.error().message;
     return;
   }
+  f.predicate_json = std::move(statement->predicate_json);
   f.valid = true;
 }
 
@@ -206,8 +208,8 @@ Result<DigestReport> CheckAttached(oci::ImageSource& source, const oci::Descript
   // The manifest itself must be the bytes its digest names: a signature covers a digest, and
   // what runs is what those bytes say.
   if (auto bytes = source.ReadBlob(subject); !bytes) {
-    report.signatures.push_back({"manifest " + subject.digest, "", "", false,
-                                 bytes.error().message});
+    report.signatures.push_back(
+        {"manifest " + subject.digest, "", "", false, bytes.error().message, ""});
     return report;
   }
 
@@ -224,7 +226,7 @@ Result<DigestReport> CheckAttached(oci::ImageSource& source, const oci::Descript
     auto manifest = manifest_bytes ? oci::ParseManifest(*manifest_bytes)
                                    : Result<oci::Manifest>(Fail(manifest_bytes.error()));
     if (!manifest) {
-      findings.push_back({"tag " + tag, "", "", false, manifest.error().message});
+      findings.push_back({"tag " + tag, "", "", false, manifest.error().message, ""});
       continue;
     }
     for (size_t i = 0; i < manifest->layers.size(); ++i) {
@@ -279,6 +281,10 @@ Result<DigestReport> CheckAttached(oci::ImageSource& source, const oci::Descript
     auto bundle = blob ? sign::ParseBundle(*blob) : Result<sign::Bundle>(Fail(blob.error()));
     if (!bundle) {
       f.problem = bundle.error().message;
+    } else if (!bundle->public_key_hint.empty() && bundle->public_key_hint != key.Hint()) {
+      // sigstore's verifiers look the key up by this hint: they would not use this key.
+      f.problem = fmt::format("the bundle names key {}, not {}",
+                              sign::JsonQuoted(bundle->public_key_hint), key.Hint());
     } else {
       CheckEnvelope(bundle->envelope, key, subject.digest, f);
     }

@@ -81,6 +81,7 @@ struct Finding {
   std::string docker_reference;  // simple signing's claim
   bool valid = false;
   std::string problem;    // which check failed, when not valid
+  std::string predicate_json;  // a valid attestation's predicate, compact JSON
 };
 
 struct DigestReport {

@@ -18,6 +18,7 @@
 #include "oci/image_source.h"
 #include "oci/layout_update.h"
 #include "oci/manifest.h"
+#include "oci/output_target.h"
 #include "pipeline/signatures.h"
 #include "registry/registry_source.h"
 
@@ -44,16 +45,27 @@ struct Graph {
   std::set<std::string> seen;
 };
 
-Result<void> Walk(oci::ImageSource& source, const Descriptor& d, Graph& graph) {
+// Indexes nested deeper than this are refused, as oci::ResolvePlatforms refuses them: real images
+// nest two or three levels, and a registry serving an endless chain must not exhaust the stack.
+constexpr int kMaxIndexDepth = 8;
+
+Result<void> Walk(oci::ImageSource& source, const Descriptor& d, Graph& graph, int depth = 0) {
   if (!graph.seen.insert(d.digest).second) return {};
   if (!IsDocument(d)) {
     graph.blobs.push_back(d);
     return {};
   }
+  if (depth > kMaxIndexDepth) {
+    return Fail(ErrorCode::kSpec,
+                (oci::IsIndexMediaType(d.media_type) ? "index " : "manifest ") + d.digest +
+                    ": indexes nested deeper than " + std::to_string(kMaxIndexDepth) + " levels");
+  }
   HB_TRY(std::string bytes, source.ReadBlob(d));
   if (oci::IsIndexMediaType(d.media_type)) {
     HB_TRY(oci::Index index, WithContext(oci::ParseIndex(bytes), "index " + d.digest));
-    for (const auto& child : index.manifests) HB_TRY_VOID(Walk(source, child, graph));
+    for (const auto& child : index.manifests) {
+      HB_TRY_VOID(Walk(source, child, graph, depth + 1));
+    }
   } else {
     HB_TRY(oci::Manifest manifest, WithContext(oci::ParseManifest(bytes), "manifest " + d.digest));
     auto& own = graph.blobs_of[d.digest];
@@ -485,6 +497,12 @@ Result<TransferReport> CopyImage(const ImageRef& from, const ImageRef& to,
       return CopyToRegistry(*source, staged, from, to, dest_registry, reference, options.parallel);
     }
 
+    oci::OutputFormat format = to.transport == Transport::kOciLayout    ? oci::OutputFormat::kOciLayout
+                               : to.transport == Transport::kOciArchive ? oci::OutputFormat::kOciArchive
+                                                                        : oci::OutputFormat::kDockerArchive;
+    bool add_to_layout = to.transport == Transport::kOciLayout && PathExists(to.path + "/oci-layout");
+    // Before the blobs are copied: what is at the destination may not be hardbase's to replace.
+    if (!add_to_layout) HB_TRY_VOID(oci::CheckOutputTarget(format, to.path));
     HB_TRY(TempDir tmp, TempDir::Create("hardbase-copy-"));
     HB_TRY(auto blobs, LocalBlobs(*source, staged, tmp.path()));
     std::vector<Descriptor> artifacts;
@@ -495,7 +513,7 @@ Result<TransferReport> CopyImage(const ImageRef& from, const ImageRef& to,
     report.blobs = static_cast<int>(staged.graph.blobs.size());
     report.manifests = static_cast<int>(staged.graph.documents.size());
     report.artifacts = static_cast<int>(artifacts.size());
-    if (to.transport == Transport::kOciLayout && PathExists(to.path + "/oci-layout")) {
+    if (add_to_layout) {
       Descriptor entry = staged.root;
       if (!tag.empty()) entry.annotations[std::string(oci::kAnnotationRefName)] = tag;
       std::vector<Descriptor> entries = {entry};
@@ -503,9 +521,6 @@ Result<TransferReport> CopyImage(const ImageRef& from, const ImageRef& to,
       HB_TRY_VOID(oci::AddToLayout(to.path, blobs, entries));
       return report;
     }
-    oci::OutputFormat format = to.transport == Transport::kOciLayout    ? oci::OutputFormat::kOciLayout
-                               : to.transport == Transport::kOciArchive ? oci::OutputFormat::kOciArchive
-                                                                        : oci::OutputFormat::kDockerArchive;
     oci::ImageOutput output{std::move(blobs), staged.root, tag, std::move(artifacts)};
     HB_TRY_VOID(oci::WriteImage(output, format, to.path));
     return report;

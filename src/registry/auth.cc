@@ -16,6 +16,7 @@
 
 #include "base/base64.h"
 #include "base/fs.h"
+#include "base/json_limits.h"
 
 namespace hardbase::registry {
 namespace {
@@ -156,6 +157,7 @@ class ChallengeParser {
 // message is not used: it quotes the input, which may hold a secret.
 Result<Json> ParseObject(std::string_view text, std::string_view what) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return Json::object();
+  HB_TRY_VOID(CheckUntrustedJson(text, what));
   try {
     Json doc = Json::parse(text);
     if (!doc.is_object()) return Fail(ErrorCode::kSpec, fmt::format("{}: not a JSON object", what));
@@ -304,6 +306,10 @@ Result<Token> ParseTokenResponse(std::string_view body) {
   };
   // Not ParseObject: an empty body is no token.
   Json doc;
+  if (auto bounded = CheckUntrustedJson(body, "token response", 16, kMaxTokenResponseBytes);
+      !bounded) {
+    return Fail(std::move(bounded.error()));
+  }
   try {
     doc = Json::parse(body);
   } catch (const Json::parse_error& e) {

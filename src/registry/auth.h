@@ -40,6 +40,9 @@ struct Token {
   std::chrono::seconds expires_in{60};
 };
 Result<Token> ParseTokenResponse(std::string_view body);
+// A token service answers with a few kilobytes ({"token": JWT, "expires_in": ...}); a longer
+// answer (or one nested deeper than 16 levels) is not a token.
+inline constexpr size_t kMaxTokenResponseBytes = size_t{1} << 20;
 
 // A registry login. `identity_token` is an OAuth2 refresh token some registries issue instead of
 // a password; when set it is sent to the token service instead of Basic credentials.

@@ -128,6 +128,21 @@ TEST(ParseTokenResponseTest, Token) {
   EXPECT_EQ(token->expires_in, std::chrono::seconds(300));
 }
 
+TEST(ParseTokenResponseTest, DeepOrHugeAnswerIsRefusedBeforeParsing) {
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  auto token = ParseTokenResponse(deep);
+  ASSERT_FALSE(token);
+  EXPECT_EQ(token.error().code, ErrorCode::kSpec);
+  EXPECT_EQ(token.error().message, "token response: JSON nested deeper than 16 levels");
+  std::string huge = R"({"token":")" + std::string(kMaxTokenResponseBytes, 'a') + R"("})";
+  token = ParseTokenResponse(huge);
+  ASSERT_FALSE(token);
+  EXPECT_THAT(token.error().message, ::testing::HasSubstr("is larger than"));
+  // Brackets inside the token do not count as nesting.
+  token = ParseTokenResponse(R"({"token":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[","expires_in":300})");
+  ASSERT_TRUE(token) << token.error().message;
+}
+
 TEST(ParseTokenResponseTest, AccessToken) {
   auto token = ParseTokenResponse(R"({"access_token":"xyz","expires_in":3600})");
   ASSERT_TRUE(token) << token.error().message;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "base/base64.h"
+#include "base/json_limits.h"
 #include "base/sha256.h"
 #include "oci/image_ref.h"
 #include "oci/manifest.h"
@@ -26,8 +27,15 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kMaxRetryAfter{30};
 // A token is fetched again this long before it expires, so no request carries a stale one.
 constexpr std::chrono::seconds kTokenMargin{5};
-// Tag and referrer lists longer than this many pages are cut (a registry paging forever).
+// Tag lists longer than this many pages or tags are cut (a registry paging forever).
 constexpr int kMaxTagPages = 1000;
+constexpr size_t kMaxTags = 100000;
+// Referrer listings longer than this many pages are refused (see also kMaxReferrers).
+constexpr int kMaxReferrerPages = 100;
+// The distribution spec lets registries refuse manifests over 4 MiB; a client may as well.
+constexpr uint64_t kMaxManifestBytes = uint64_t{4} << 20;
+// Any other answer read into memory (pings, error documents, tag lists, upload replies).
+constexpr uint64_t kMaxAnswerBytes = uint64_t{4} << 20;
 
 std::string PercentEncode(std::string_view s) {
   static const char kHex[] = "0123456789ABCDEF";
@@ -88,6 +96,14 @@ struct Registry::Impl {
   std::map<std::string, std::set<std::string>> actions;  // repository -> actions wanted so far
   Stats stats;
   std::minstd_rand rng{static_cast<unsigned>(Clock::now().time_since_epoch().count())};
+  net::NetworkLimits limits;  // the HTTP client's: no wait outlasts the command's deadline
+
+  // Waits before another attempt, no longer than the deadline leaves (the attempt then fails
+  // with the timeout).
+  void Pause(std::chrono::milliseconds delay) {
+    if (auto left = net::TimeLeft(limits)) delay = std::min(delay, *left);
+    std::this_thread::sleep_for(delay);
+  }
 
   std::chrono::milliseconds Backoff(int attempt) {
     double ms = static_cast<double>(options.initial_backoff.count());
@@ -174,6 +190,7 @@ struct Registry::Impl {
             "Authorization", "Basic " + Base64Encode(creds->username + ":" + creds->password));
       }
     }
+    request.max_body = kMaxTokenResponseBytes;
     const std::string what = "token from " + realm_copy;
     for (int attempt = 1;; ++attempt) {
       HB_TRY(net::Response response, http->Send(request));
@@ -181,7 +198,7 @@ struct Registry::Impl {
                        IsRetryableStatus(response.status);
       if (transient && attempt < options.max_attempts) {
         CountRetry();
-        std::this_thread::sleep_for(RetryAfter(response).value_or(Backoff(attempt)));
+        Pause(RetryAfter(response).value_or(Backoff(attempt)));
         continue;
       }
       if (response.status == 0) {
@@ -196,7 +213,7 @@ struct Registry::Impl {
       if (response.status != 200) {
         return Fail(ErrorCode::kNetwork, what + ": HTTP " + std::to_string(response.status));
       }
-      HB_TRY(Token token, ParseTokenResponse(response.body));
+      HB_TRY(Token token, WithContext(ParseTokenResponse(response.body), what));
       std::lock_guard<std::mutex> lock(mu);
       ++stats.tokens_fetched;
       tokens[scope] = {token.token, Clock::now() + token.expires_in};
@@ -282,6 +299,7 @@ struct Registry::Impl {
     for (const std::string& candidate : candidates) {
       net::Request request;
       request.url = candidate + "/v2/";
+      request.max_body = kMaxAnswerBytes;
       for (int attempt = 1;; ++attempt) {
         HB_TRY(net::Response response, http->Send(request));
         bool transient = (response.status == 0 && response.transient) ||
@@ -291,7 +309,7 @@ struct Registry::Impl {
                         candidates.size() > 1;
         if (transient && !try_next && attempt < options.max_attempts) {
           CountRetry();
-          std::this_thread::sleep_for(RetryAfter(response).value_or(Backoff(attempt)));
+          Pause(RetryAfter(response).value_or(Backoff(attempt)));
           continue;
         }
         if (response.status == 0) {
@@ -319,6 +337,7 @@ struct Registry::Impl {
   Result<net::Response> Call(net::Request request, const std::string& scope, bool retry = true) {
     HB_TRY(std::string root, Base());
     if (request.url.starts_with("/")) request.url = root + request.url;
+    request.max_body = std::min(request.max_body, kMaxAnswerBytes);
     const std::string what = request.method + " " + request.url;
     bool reauthenticated = false;
     bool refresh = false;
@@ -367,7 +386,7 @@ struct Registry::Impl {
                  response.status ? "HTTP " + std::to_string(response.status)
                                  : response.transport_error,
                  delay.count());
-        std::this_thread::sleep_for(delay);
+        Pause(delay);
         ++attempt;
         continue;
       }
@@ -414,6 +433,7 @@ Registry::Registry(std::string host, RegistryOptions options)
   net::ClientOptions http_options;
   http_options.tls_verify = impl_->options.tls_verify;
   http_options.ca_file = impl_->options.ca_file;
+  impl_->limits = http_options.limits;
   impl_->http = net::MakeCurlClient(http_options);
 }
 
@@ -450,7 +470,7 @@ Result<ManifestBytes> Registry::GetManifest(std::string_view repository,
   net::Request request;
   request.url = "/v2/" + std::string(repository) + "/manifests/" + std::string(reference);
   request.headers.emplace_back("Accept", kManifestAccept);
-  request.max_body = uint64_t{64} << 20;
+  request.max_body = kMaxManifestBytes;
   const std::string what = host_ + "/" + std::string(repository) +
                            (oci::IsSha256Digest(reference) ? "@" : ":") + std::string(reference);
   HB_TRY(net::Response response, impl_->Call(request, scope));
@@ -612,7 +632,7 @@ Result<void> Registry::GetBlob(std::string_view repository, const oci::Descripto
       return Fail(impl_->Unexpected(response, what));
     }
     impl_->CountRetry();
-    std::this_thread::sleep_for(RetryAfter(response).value_or(impl_->Backoff(attempt)));
+    impl_->Pause(RetryAfter(response).value_or(impl_->Backoff(attempt)));
   }
 }
 
@@ -707,7 +727,7 @@ Result<void> Registry::PutBlob(std::string_view repository, const oci::Descripto
     LogDebug("{}: {} failed ({}); trying again", what, step,
              response.status ? "HTTP " + std::to_string(response.status)
                              : response.transport_error);
-    std::this_thread::sleep_for(RetryAfter(response).value_or(impl_->Backoff(failures)));
+    impl_->Pause(RetryAfter(response).value_or(impl_->Backoff(failures)));
     return {};
   };
 
@@ -802,21 +822,21 @@ Result<std::vector<std::string>> Registry::Tags(std::string_view repository) {
       return Fail(impl_->Unexpected(response, "list tags of " + host_ + "/" +
                                                   std::string(repository)));
     }
-    auto json = nlohmann::json::parse(response.body, nullptr, false);
+    auto json = ParseUntrustedJsonOrDiscarded(response.body);
     if (!json.is_object()) {
       return Fail(ErrorCode::kSpec, "list tags of " + host_ + "/" + std::string(repository) +
                                         ": the answer is not a JSON object");
     }
     if (json.contains("tags") && json["tags"].is_array()) {
       for (const auto& t : json["tags"]) {
-        if (t.is_string()) tags.push_back(t.get<std::string>());
+        if (t.is_string() && tags.size() < kMaxTags) tags.push_back(t.get<std::string>());
       }
     }
     // Pagination: Link: </v2/name/tags/list?n=100&last=x>; rel="next". A registry that keeps
     // answering with more pages is stopped at a bound.
     url.clear();
     if (auto link = response.Header("Link")) {
-      if (auto next = NextLink(*link); next && ++pages < kMaxTagPages) {
+      if (auto next = NextLink(*link); next && ++pages < kMaxTagPages && tags.size() < kMaxTags) {
         url = impl_->Resolve(*next, response.effective_url);
       }
     }
@@ -830,7 +850,13 @@ Result<std::optional<std::vector<oci::Descriptor>>> Registry::Referrers(
   std::string scope = impl_->Scope({{std::string(repository), "pull"}});
   std::vector<oci::Descriptor> referrers;
   std::string url = "/v2/" + std::string(repository) + "/referrers/" + std::string(digest);
+  const std::string what =
+      "referrers of " + host_ + "/" + std::string(repository) + "@" + std::string(digest);
   for (int page = 1; !url.empty(); ++page) {
+    if (page > kMaxReferrerPages) {
+      return Fail(ErrorCode::kSpec,
+                  what + ": more than " + std::to_string(kMaxReferrerPages) + " pages");
+    }
     net::Request request;
     request.url = url;
     request.headers.emplace_back("Accept", "application/vnd.oci.image.index.v1+json");
@@ -848,11 +874,15 @@ Result<std::optional<std::vector<oci::Descriptor>>> Registry::Referrers(
       if (page == 1) return Found();
       return Fail(index.error().Wrap("referrers of " + std::string(digest)));
     }
+    if (referrers.size() + index->manifests.size() > kMaxReferrers) {
+      return Fail(ErrorCode::kSpec,
+                  what + ": more than " + std::to_string(kMaxReferrers) + " entries");
+    }
     for (auto& m : index->manifests) referrers.push_back(std::move(m));
-    // The answer may come in pages (Link rel="next"), bounded like tag lists.
+    // The answer may come in pages (Link rel="next"), bounded above.
     url.clear();
     if (auto link = response.Header("Link")) {
-      if (auto next = NextLink(*link); next && page < kMaxTagPages) {
+      if (auto next = NextLink(*link)) {
         url = impl_->Resolve(*next, response.effective_url);
       }
     }

@@ -45,6 +45,10 @@ struct RegistryOptions {
   uint64_t chunk_size = uint64_t{32} << 20;
 };
 
+// Referrers of one subject beyond this many are refused, from the referrers API and from the
+// tag fallback alike (cosign caps the signatures it reads at 1,000 too).
+inline constexpr size_t kMaxReferrers = 1000;
+
 // Accept header for manifests: OCI manifest and index, Docker manifest and manifest list.
 extern const char kManifestAccept[];
 

@@ -56,6 +56,9 @@ class RegistrySource final : public oci::ImageSource {
       HB_TRY(ManifestBytes manifest, registry_->GetManifest(repo, blob.digest));
       return oci::BlobReader::Bytes(std::move(manifest.bytes), blob.digest, blob);
     }
+    if (blob.size < 0) {
+      return Fail(ErrorCode::kSpec, "blob " + blob.digest + ": negative size in its descriptor");
+    }
     if (blob.size <= kInMemoryBlob) {
       std::string bytes;
       HB_TRY_VOID(registry_->GetBlob(repo, blob, [&](std::string_view data) -> Result<void> {
@@ -133,6 +136,11 @@ Result<std::vector<oci::Descriptor>> ListReferrers(Registry& registry,
   HB_TRY(oci::Index parsed, WithContext(oci::ParseIndex(index->bytes),
                                         "referrers tag " + tag + " of " + registry.host() + "/" +
                                             std::string(repository)));
+  if (parsed.manifests.size() > kMaxReferrers) {
+    return Fail(ErrorCode::kSpec, "referrers tag " + tag + " of " + registry.host() + "/" +
+                                      std::string(repository) + ": more than " +
+                                      std::to_string(kMaxReferrers) + " entries");
+  }
   return parsed.manifests;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "base/json_limits.h"
 #include "oci/image.h"
 
 namespace hardbase::registry {
@@ -21,7 +22,7 @@ std::optional<uint64_t> ParseDecimal(std::string_view s) {
 }  // namespace
 
 std::string RegistryErrorText(std::string_view body) {
-  auto json = nlohmann::json::parse(body, nullptr, false);
+  auto json = ParseUntrustedJsonOrDiscarded(body);
   std::string text;
   if (!json.is_object() || !json.contains("errors") || !json["errors"].is_array()) return text;
   for (const auto& e : json["errors"]) {
@@ -67,7 +68,7 @@ std::optional<std::string> NextLink(std::string_view link) {
 }
 
 std::string ManifestMediaType(std::string_view bytes, std::string_view content_type) {
-  auto json = nlohmann::json::parse(bytes, nullptr, false);
+  auto json = ParseUntrustedJsonOrDiscarded(bytes);
   if (json.is_object() && json.contains("mediaType") && json["mediaType"].is_string() &&
       !json["mediaType"].get<std::string>().empty()) {
     return json["mediaType"].get<std::string>();

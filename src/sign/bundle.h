@@ -25,9 +25,14 @@ struct Bundle {
   Envelope envelope;
 };
 
-// kSpec when malformed or not a sigstore bundle; "not supported" for bundles hardbase cannot
-// verify: a messageSignature instead of a DSSE envelope, or a certificate instead of a key hint.
-// Transparency log entries and timestamps are ignored (keyed verification does not need them).
+// kSpec when malformed or not a sigstore bundle, and for every bundle sigstore's own validation
+// (@sigstore/bundle) refuses: a media type other than the four of versions 0.1 to 0.3 (exactly,
+// not by prefix), an envelope with other than one signature or with an empty payload or
+// signature, log entries without logId/kindVersion/inclusion proof; also when two members have
+// names Go's encoding/json takes for one (sign/signed_json.h). "not supported" for bundles
+// hardbase cannot verify: a messageSignature instead of a DSSE envelope, or a certificate instead
+// of a key hint. Transparency log entries and timestamps are not consulted (keyed verification
+// without a log, like `cosign verify --insecure-ignore-tlog`).
 Result<Bundle> ParseBundle(std::string_view json);
 
 }  // namespace hardbase::sign

@@ -53,9 +53,22 @@ TEST(BundleTest, RejectsMalformedAndUnsupportedBundles) {
   const std::string key = R"("verificationMaterial":{"publicKey":{"hint":"h"}})";
   const std::pair<std::string, const char*> cases[] = {
       {"[]", "not a JSON object"},
-      {"{" + key + "," + envelope + "}", "no sigstore bundle mediaType"},
+      {"{" + key + "," + envelope + "}", "no mediaType"},
       {R"({"mediaType":"application/json",)" + key + "," + envelope + "}",
-       "no sigstore bundle mediaType"},
+       "mediaType \"application/json\" is not a sigstore bundle version"},
+      {R"({"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json-x",)" + key + "," + envelope +
+           "}",
+       "is not a sigstore bundle version"},
+      // Two of one member: JSON.parse takes the last, nlohmann one of them.
+      {"{" + media + "," + key + "," + envelope + "," + envelope + "}",
+       "duplicate member \"dsseEnvelope\" at the top level"},
+      {"{" + media + "," + key + "," +
+           R"("dsseEnvelope":{"payload":"aGk=","payloadType":"t","signatures":[{"sig":"AQI=","Sig":"AQI="}]})" +
+           "}",
+       "duplicate member \"Sig\" in dsseEnvelope.signatures[]"},
+      {"{" + media + "," + key + "," +
+           R"("dsseEnvelope":{"payload":"aGk=","payloadType":"t","signatures":[{"sig":""}]})" + "}",
+       "dsseEnvelope has an empty signature"},
       {"{" + media + "," + key + R"(,"messageSignature":{"signature":"AQI="}})",
        "messageSignature bundles are not supported"},
       {"{" + media + "," + key + "}", "no dsseEnvelope"},

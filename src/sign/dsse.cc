@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "base/base64.h"
+#include "base/json_limits.h"
 #include "base/sha256.h"
+#include "sign/signed_json.h"
 
 namespace hardbase::sign {
 namespace {
@@ -13,7 +15,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 Json ParseJson(std::string_view text) {
-  return Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return ParseUntrustedJsonOrDiscarded<Json>(text);
 }
 
 std::string Dump(const Json& json) {
@@ -47,6 +49,7 @@ Result<Envelope> ParseEnvelope(std::string_view json) {
   auto bad = [](std::string_view why) {
     return Fail(ErrorCode::kSpec, fmt::format("DSSE envelope: {}", why));
   };
+  HB_TRY_VOID(CheckSignedJson(json, ErrorCode::kSpec, "DSSE envelope"));
   Json doc = ParseJson(json);
   if (doc.is_discarded() || !doc.is_object()) return bad("not a JSON object");
   const std::string* payload = StringAt(doc, "payload");
@@ -119,6 +122,10 @@ Result<Statement> ParseStatement(std::string_view json) {
   auto bad = [](std::string_view why) {
     return Fail(ErrorCode::kVerification, fmt::format("not an in-toto statement: {}", why));
   };
+  // Go readers of statements (cosign, in-toto-golang) match the statement's member names
+  // case-insensitively; the predicate is free-form (a map to them).
+  HB_TRY_VOID(
+      CheckSignedJson(json, ErrorCode::kVerification, "not an in-toto statement", "predicate"));
   Json doc = ParseJson(json);
   if (doc.is_discarded() || !doc.is_object()) return bad("not a JSON object");
   const std::string* type = StringAt(doc, "_type");

@@ -183,5 +183,29 @@ TEST(StatementTest, ParseRejectsOtherDocuments) {
   }
 }
 
+// Issue 13: two members Go takes for one (by case, or the same name twice) make a statement
+// ambiguous; inside the predicate, a free-form map to Go, only exact duplicates are.
+TEST(StatementTest, ParseRefusesMembersGoTakesForOne) {
+  const std::string subject = R"("subject":[{"digest":{"sha256":")" + kSha + R"("}}])";
+  const std::string head = R"({"_type":"https://in-toto.io/Statement/v1","predicateType":"p",)";
+  const std::pair<std::string, const char*> refused[] = {
+      {head + subject + R"(,"Subject":[{"digest":{"sha256":")" + std::string(64, '0') + R"("}}]})",
+       "duplicate member \"Subject\" at the top level"},
+      {head + R"("subject":[{"digest":{"sha256":")" + kSha + R"(","SHA256":"00"}}]})",
+       "duplicate member \"SHA256\" in subject[].digest"},
+      {head + subject + R"(,"predicate":{"a":1,"a":2}})", "duplicate member \"a\" in predicate"},
+  };
+  for (const auto& [json, message] : refused) {
+    auto statement = ParseStatement(json);
+    ASSERT_FALSE(statement) << json;
+    EXPECT_EQ(statement.error().code, ErrorCode::kVerification);
+    EXPECT_THAT(statement.error().message,
+                StartsWith(std::string("not an in-toto statement: ") + message));
+  }
+  auto cased = ParseStatement(head + subject + R"(,"predicate":{"a":{"b":1,"B":2},"A":3}})");
+  ASSERT_TRUE(cased) << cased.error().message;
+  EXPECT_EQ(cased->predicate_json, R"({"a":{"b":1,"B":2},"A":3})");
+}
+
 }  // namespace
 }  // namespace hardbase::sign

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -158,6 +159,47 @@ TEST_F(InteropTest, SigstoreVerifyAcceptsHardbaseBundle) {
     auto result = VerifyEnvelope(parsed->envelope, key_->Public());
     ASSERT_FALSE(result);
     EXPECT_EQ(result.error().code, ErrorCode::kVerification);
+  }
+}
+
+// Issue 13: bundles @sigstore/bundle's validation refuses are refused by hardbase too, each
+// built here from a valid one by changing one thing.
+TEST_F(InteropTest, BundlesSigstoreRefusesAreRefused) {
+  auto statement = StatementJson({{"", kDigest}}, kPredicateSpdx, R"({"spdxVersion":"SPDX-2.3"})");
+  ASSERT_TRUE(statement);
+  auto envelope = SignEnvelope(*key_, std::string(kInTotoPayloadType), *statement);
+  ASSERT_TRUE(envelope);
+  const std::string valid = BundleJson(*envelope, key_->Public().Hint());
+  ASSERT_TRUE(ParseBundle(valid));
+  auto changed = [&](const std::string& pointer, const nlohmann::json& value) {
+    nlohmann::ordered_json doc = nlohmann::ordered_json::parse(valid);
+    doc[nlohmann::ordered_json::json_pointer(pointer)] = value;
+    return doc.dump();
+  };
+  Envelope two = *envelope;
+  two.signatures.push_back(two.signatures[0]);
+  Envelope empty = *envelope;
+  empty.payload.clear();
+  const std::pair<std::string, std::string> cases[] = {
+      {BundleJson(two, key_->Public().Hint()), "dsseEnvelope has 2 signatures, not one"},
+      {BundleJson(empty, key_->Public().Hint()), "dsseEnvelope has an empty payload"},
+      {changed("/mediaType", "application/vnd.dev.sigstore.bundle.evil+json"),
+       "mediaType \"application/vnd.dev.sigstore.bundle.evil+json\" is not a sigstore bundle"},
+      {changed("/mediaType", "application/vnd.dev.sigstore.bundle"),
+       "mediaType \"application/vnd.dev.sigstore.bundle\" is not a sigstore bundle"},
+      {changed("/verificationMaterial/tlogEntries",
+               nlohmann::json::array({nlohmann::json::object()})),
+       "tlogEntries[0] has no logId"},
+  };
+  for (const auto& [bundle, message] : cases) {
+    std::string file = Write("hostile.bundle.json", bundle);
+    ProcessResult node = Node("bundle.mjs", {"verify", file, Path("hb.pub")});
+    EXPECT_NE(node.exit_code, 0) << message;
+    auto parsed = ParseBundle(bundle);
+    ASSERT_FALSE(parsed) << message;
+    EXPECT_EQ(parsed.error().code, ErrorCode::kSpec);
+    EXPECT_THAT(parsed.error().message, HasSubstr(message));
+    EXPECT_THAT(parsed.error().message, ::testing::StartsWith("sigstore bundle: "));
   }
 }
 

@@ -1,6 +1,7 @@
-// cosign-compatible signing keys: ECDSA P-256 with SHA-256, public keys as PEM "PUBLIC KEY" (PKIX)
-// and private keys in cosign's password-encrypted file format (see FORMATS.md, "cosign / sigstore
-// compatibility"), so that keys move freely between hardbase and cosign.
+// cosign-compatible keys. hardbase signs with ECDSA P-256 and SHA-256, keeping private keys in
+// cosign's password-encrypted file format (see FORMATS.md, "cosign / sigstore compatibility"), so
+// that keys move freely between hardbase and cosign; it verifies with every public key type
+// cosign verifies with, read as Go's crypto/x509 reads them.
 #pragma once
 
 #include <memory>
@@ -13,11 +14,16 @@ struct evp_pkey_st;
 
 namespace hardbase::sign {
 
-// An ECDSA P-256 public key. Copies share the underlying OpenSSL key, which is never modified.
+// A public key that verifies signatures: RSA (2048 to 16384 bits), ECDSA on P-256, P-384 or P-521,
+// or Ed25519. Copies share the underlying OpenSSL key, which is never modified.
 class PublicKey {
  public:
-  // Reads PEM "PUBLIC KEY" (PKIX). kSpec naming `what` when it is malformed or truncated, or a key
-  // of another type or curve ("<what>: an RSA key; cosign keys are ECDSA P-256").
+  // Reads a PEM "PUBLIC KEY" (PKIX) file holding exactly one block. kSpec naming `what` when it is
+  // malformed or truncated, has text after the block, or holds a key Go's crypto/x509 would
+  // refuse (bytes after the DER, explicit curve parameters, a compressed point, non-canonical
+  // DER) or cosign would not verify with (RSA under 2048 bits, other curves or types):
+  // "<what>: an EC secp256k1 key; cosign verifies RSA (...), ECDSA P-256/P-384/P-521 and Ed25519
+  // keys".
   static Result<PublicKey> FromPem(std::string_view pem, std::string_view what);
 
   std::string Pem() const;
@@ -27,9 +33,11 @@ class PublicKey {
   // (verificationMaterial.publicKey.hint).
   std::string Hint() const;
 
-  // Checks `signature_der` (ASN.1 DER ECDSA) over SHA-256(data). kVerification naming the key's
-  // hint when it does not verify, also when the signature is not DER at all.
-  Result<void> Verify(std::string_view data, std::string_view signature_der) const;
+  // Checks `signature` over `data`: for ECDSA an ASN.1 DER signature over the curve's hash
+  // (SHA-256, SHA-384, SHA-512 for P-256, P-384, P-521), for RSA a PKCS#1 v1.5 or PSS signature
+  // over SHA-256, for Ed25519 a pure Ed25519 signature. kVerification naming the key's hint when
+  // it does not verify, also when it is not of the key's form at all.
+  Result<void> Verify(std::string_view data, std::string_view signature) const;
 
  private:
   explicit PublicKey(std::shared_ptr<evp_pkey_st> key) : key_(std::move(key)) {}
@@ -60,8 +68,10 @@ Result<std::string> EncryptPrivateKey(const PrivateKey& key, std::string_view pa
 
 // Reads that file (also the older "ENCRYPTED COSIGN PRIVATE KEY" label), naming it `what` in
 // errors. kAuth when the password is wrong; kSpec for malformed PEM, JSON or base64, an unknown
-// kdf or cipher, scrypt parameters too costly to run (N*r > 2^21 or N*r*p > 2^22, i.e. more than
-// 256 MiB or eight times cosign's work) or a decrypted key that is not ECDSA P-256.
+// kdf or cipher, scrypt parameters other than the three sets cosign's library decrypts (N=32768,
+// 65536 or 131072, each with r=8 p=1: weaker ones make the password cheap to guess, larger ones
+// cost minutes), a salt that is not 32 bytes, or a decrypted key that is not ECDSA P-256. The
+// parameters are checked before any scrypt work.
 Result<PrivateKey> DecryptPrivateKey(std::string_view pem, std::string_view password,
                                      std::string_view what);
 

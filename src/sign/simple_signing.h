@@ -22,8 +22,11 @@ struct SimpleSigningClaims {
 };
 
 // Reads a signed payload back. kVerification when it is not a cosign simple signing document
-// (not JSON, wrong type, no digest or reference); extra "optional" members are accepted, as
-// cosign allows annotations there.
+// (not JSON, wrong type, no digest or reference), when two members of one object have names that
+// Go's encoding/json, which cosign uses, takes for one (duplicates, "Docker-Manifest-Digest"
+// beside "docker-manifest-digest": cosign would read the last), or when a member outside
+// "optional" is not one cosign's payload has (an unknown claim in "critical" is not ignored).
+// Members of "optional" are free, as cosign puts annotations there.
 Result<SimpleSigningClaims> ParseSimpleSigningPayload(std::string_view payload);
 
 // kVerification unless the claims name `manifest_digest` ("sha256:<hex>"): a valid signature over

@@ -76,5 +76,67 @@ TEST(SimpleSigningTest, RejectsOtherDocuments) {
   }
 }
 
+// The payloads of issue 13: cosign (Go's encoding/json) reads member names case-insensitively and
+// keeps the last duplicate, so each of these named one image to hardbase and another to cosign.
+TEST(SimpleSigningTest, RefusesDuplicateAndCaseVariantMembers) {
+  const std::string a = "sha256:" + std::string(64, 'a'), b = "sha256:" + std::string(64, 'b');
+  const std::string ref = R"("identity":{"docker-reference":"r"})";
+  const std::string type = R"("type":"cosign container image signature")";
+  auto payload = [&](const std::string& image) {
+    return R"({"critical":{)" + ref + ",\"image\":{" + image + "}," + type + "}}";
+  };
+  const std::pair<std::string, std::string> cases[] = {
+      {payload(R"("docker-manifest-digest":")" + a + R"(","Docker-Manifest-Digest":")" + b + "\""),
+       "duplicate member \"Docker-Manifest-Digest\" in critical.image"},
+      {payload(R"("docker-manifest-digest":")" + a + R"(","docker-manifest-digest":")" + b + "\""),
+       "duplicate member \"docker-manifest-digest\" in critical.image"},
+      // U+017F (long s) folds onto 's' in Go.
+      {payload(R"("docker-manifest-digest":")" + a + "\",\"docker-manifest-dige\u017Ft\":\"" + b +
+               "\""),
+       "duplicate member \"docker-manifest-dige\xC5\xBFt\" in critical.image"},
+      {R"({"critical":{)" + ref + R"(,"image":{"docker-manifest-digest":")" + a + "\"}," + type +
+           R"(},"Critical":{}})",
+       "duplicate member \"Critical\" at the top level"},
+      {R"({"critical":{)" + ref + R"(,"image":{"docker-manifest-digest":")" + a + "\"}," + type +
+           R"(},"optional":{"x":1,"X":2}})",
+       "duplicate member \"X\" in optional"},
+  };
+  for (const auto& [text, message] : cases) {
+    auto claims = ParseSimpleSigningPayload(text);
+    ASSERT_FALSE(claims) << text;
+    EXPECT_EQ(claims.error().code, ErrorCode::kVerification);
+    EXPECT_THAT(claims.error().message,
+                ::testing::StartsWith("not a cosign simple signing payload: " + message))
+        << text;
+    EXPECT_EQ(claims.error().message.find('\n'), std::string::npos);
+  }
+  // The same members once each: accepted.
+  EXPECT_TRUE(ParseSimpleSigningPayload(payload(R"("docker-manifest-digest":")" + a + "\"")));
+}
+
+TEST(SimpleSigningTest, RefusesUnknownCriticalMembers) {
+  const std::string digest = R"("image":{"docker-manifest-digest":"d"})";
+  const std::string type = R"("type":"cosign container image signature")";
+  const std::string ref = R"("identity":{"docker-reference":"r"})";
+  const std::pair<std::string, const char*> cases[] = {
+      {R"({"critical":{)" + ref + "," + digest + "," + type + R"(,"expires":1}})",
+       "unknown member \"expires\" in critical"},
+      {R"({"critical":{"identity":{"docker-reference":"r","x":"y"},)" + digest + "," + type + "}}",
+       "unknown member \"x\" in critical.identity"},
+      {R"({"critical":{)" + ref + R"(,"image":{"docker-manifest-digest":"d","tag":"t"},)" + type +
+           "}}",
+       "unknown member \"tag\" in critical.image"},
+      {R"({"critical":{)" + ref + "," + digest + "," + type + R"(},"extra":null})",
+       "unknown member \"extra\" in the document"},
+  };
+  for (const auto& [payload, message] : cases) {
+    auto claims = ParseSimpleSigningPayload(payload);
+    ASSERT_FALSE(claims) << payload;
+    EXPECT_EQ(claims.error().code, ErrorCode::kVerification);
+    EXPECT_EQ(claims.error().message,
+              std::string("not a cosign simple signing payload: ") + message);
+  }
+}
+
 }  // namespace
 }  // namespace hardbase::sign

@@ -13,7 +13,9 @@
 #include <utility>
 
 #include "base/fs.h"
+#include "base/fs_safe.h"
 #include "base/sha256.h"
+#include "spec/path_checks.h"
 
 namespace hardbase::spec {
 namespace {
@@ -32,6 +34,8 @@ constexpr std::string_view kUserKeys[] = {"name", "uid", "gid", "home", "shell"}
 
 constexpr uint32_t kMaxId = 4294967294u;  // (uid_t)-1 means "no change" to the kernel
 constexpr uint32_t kNogroup = 65534;
+// A spec is a page of YAML; anything much larger is not one, and is refused before it is parsed.
+constexpr uint64_t kMaxSpecBytes = uint64_t{4} << 20;
 
 // Index of the first byte that is not part of well-formed UTF-8 (no overlongs, surrogates or
 // code points past U+10FFFF), or npos.
@@ -343,14 +347,37 @@ class SpecReader {
     return v;
   }
 
+  // A path within CheckPathLimits, so that it fits in the image and in the files that record it.
+  Result<std::string> ReadLimitedPath(const YAML::Node& node, const std::string& path,
+                                      SourceLocation at) const {
+    HB_TRY(std::string s, ReadNonEmptyString(node, path, at));
+    if (auto limits = CheckPathLimits(s); !limits) {
+      return ErrorAt(Where(node, at), path, limits.error().message);
+    }
+    return s;
+  }
+
+  // An absolute, lexically normal path in the image ("/srv/app", not "/srv//app/" or "/srv/./app").
+  // A `passwd_field` (a home or shell) also must not hold ':', which separates /etc/passwd fields.
   Result<std::string> ReadAbsolutePath(const YAML::Node& node, const std::string& path,
-                                       SourceLocation at) const {
+                                       SourceLocation at, bool passwd_field = false) const {
     HB_TRY(std::string s, ReadString(node, path, at));
     if (s.empty() || s[0] != '/') {
       return ErrorAt(Where(node, at), path, "expected an absolute path, got '" + s + "'");
     }
     if (HasDotDotComponent(s)) {
       return ErrorAt(Where(node, at), path, "path '" + s + "' must not contain '..'");
+    }
+    HB_TRY(s, ReadLimitedPath(node, path, at));
+    std::string normal = std::filesystem::path(s).lexically_normal().string();
+    if (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+    if (normal != s) {
+      return ErrorAt(Where(node, at), path,
+                     "path '" + s + "' is not in normal form: write '" + normal + "'");
+    }
+    if (passwd_field && s.find(':') != std::string::npos) {
+      return ErrorAt(Where(node, at), path,
+                     "path '" + s + "' must not contain ':', which separates /etc/passwd fields");
     }
     return s;
   }
@@ -403,7 +430,9 @@ class SpecReader {
       HB_TRY(repo.url, ReadNonEmptyString(url->value, p + ".url", url->key_at));
       if (!(repo.url.starts_with("http://") || repo.url.starts_with("https://") ||
             repo.url.starts_with("file:/")) ||
-          repo.url.find_first_of(" \t\r\n") != std::string::npos) {
+          std::any_of(repo.url.begin(), repo.url.end(), [](char c) {
+            return c == ' ' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+          })) {
         return ErrorAt(Where(url->value, url->key_at), p + ".url",
                        "expected an http://, https:// or file:/ URL, got '" + repo.url + "'");
       }
@@ -436,7 +465,7 @@ class SpecReader {
         }
       }
       if (const Field* k = f.Get("keyring")) {
-        HB_TRY(repo.keyring, ReadNonEmptyString(k->value, p + ".keyring", k->key_at));
+        HB_TRY(repo.keyring, ReadLimitedPath(k->value, p + ".keyring", k->key_at));
       }
       if (const Field* a = f.Get("architectures")) {
         HB_TRY(repo.architectures,
@@ -514,6 +543,9 @@ class SpecReader {
       HB_TRY(std::vector<std::string> globs,
              ReadStringList(field->value, p, field->key_at, &where));
       for (size_t i = 0; i < globs.size(); ++i) {
+        if (auto limits = CheckPathLimits(globs[i]); !limits) {
+          return ErrorAt(where[i], p + "[" + std::to_string(i) + "]", limits.error().message);
+        }
         if (!IsValidPathGlob(globs[i])) {
           return ErrorAt(where[i], p + "[" + std::to_string(i) + "]",
                          "invalid glob '" + globs[i] +
@@ -568,7 +600,7 @@ class SpecReader {
       entry.where = f.where;
       const Field* src = f.Get("src");
       if (!src) return ErrorAt(f.where, p, "missing required key 'src'");
-      HB_TRY(entry.src, ReadNonEmptyString(src->value, p + ".src", src->key_at));
+      HB_TRY(entry.src, ReadLimitedPath(src->value, p + ".src", src->key_at));
       const Field* dest = f.Get("dest");
       if (!dest) return ErrorAt(f.where, p, "missing required key 'dest'");
       HB_TRY(entry.dest, ReadAbsolutePath(dest->value, p + ".dest", dest->key_at));
@@ -656,10 +688,12 @@ class SpecReader {
         }
         user.home = "/home/" + user.name;
         if (const Field* home = u.Get("home")) {
-          HB_TRY(user.home, ReadAbsolutePath(home->value, p + ".home", home->key_at));
+          HB_TRY(user.home, ReadAbsolutePath(home->value, p + ".home", home->key_at,
+                                             /*passwd_field=*/true));
         }
         if (const Field* shell = u.Get("shell")) {
-          HB_TRY(user.shell, ReadAbsolutePath(shell->value, p + ".shell", shell->key_at));
+          HB_TRY(user.shell, ReadAbsolutePath(shell->value, p + ".shell", shell->key_at,
+                                              /*passwd_field=*/true));
         }
         if (auto [pos, ok] = user_names.try_emplace(user.name, p); !ok) {
           return ErrorAt(u.where, p, "user name '" + user.name + "' repeats " + pos->second);
@@ -777,6 +811,11 @@ class SpecReader {
         if (key.find('=') != std::string::npos) {
           return ErrorAt(Where(e->value, e->key_at), "env",
                          "variable name '" + key + "' must not contain '='");
+        }
+        if (std::any_of(key.begin(), key.end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+          return ErrorAt(Where(e->value, e->key_at), "env",
+                         "variable name '" + key + "' must not contain control characters");
         }
       }
     }
@@ -908,7 +947,7 @@ Result<ImageSpec> ParseImageSpec(std::string_view yaml_text, std::string_view fi
 }
 
 Result<ImageSpec> LoadImageSpec(const std::string& path) {
-  auto text = ReadFile(path);
+  auto text = ReadRegularFile(path, kMaxSpecBytes);
   if (!text) return Fail(std::move(text.error()).Wrap("load spec"));
   return ParseImageSpec(*text, path);
 }

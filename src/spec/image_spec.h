@@ -151,7 +151,8 @@ inline constexpr std::string_view kDefaultPath =
 // architecture is filled in (see HostArchitecture in spec/names.h).
 Result<ImageSpec> ParseImageSpec(std::string_view yaml_text, std::string_view file_name);
 
-// Reads `path` and parses it (kIo if it cannot be read).
+// Reads `path` and parses it: kIo if it cannot be read or is not a regular file (a FIFO would
+// block), kSpec if it is larger than 4 MiB.
 Result<ImageSpec> LoadImageSpec(const std::string& path);
 
 // `path` if absolute, else `path` under `base_dir` ("" or "." mean the current directory),

@@ -411,6 +411,53 @@ TEST(ImageSpecTest, OtherErrors) {
             "image.yaml:3:20: invalid YAML: invalid unicode: 55296");
 }
 
+// Values that end up in /etc/passwd, the image's file tree or its config can neither break the
+// line they are written on nor exceed what Linux accepts as a path.
+TEST(ImageSpecTest, GeneratedFileFieldsAreConfined) {
+  const std::string head = "name: x\npackages: [aa]\n";
+  EXPECT_EQ(ParseError(head + "accounts:\n  users:\n    - {name: a, uid: 7, home: \"/h\\n"
+                              "r::0:0::/:/bin/sh\"}\n"),
+            "image.yaml:5:31: accounts.users[0].home: path '/h\\nr::0:0::/:/bin/sh' contains the "
+            "control character \\n");
+  EXPECT_EQ(ParseError(head + "accounts:\n  users:\n    - {name: a, uid: 7, home: '/a:b'}\n"),
+            "image.yaml:5:31: accounts.users[0].home: path '/a:b' must not contain ':', which "
+            "separates /etc/passwd fields");
+  EXPECT_EQ(ParseError(head + "accounts:\n  users:\n    - {name: a, uid: 7, shell: '/bin/x:'}\n"),
+            "image.yaml:5:32: accounts.users[0].shell: path '/bin/x:' must not contain ':', "
+            "which separates /etc/passwd fields");
+  EXPECT_EQ(ParseError(head + "accounts:\n  users:\n    - {name: a, uid: 7, home: /h//a/}\n"),
+            "image.yaml:5:31: accounts.users[0].home: path '/h//a/' is not in normal form: write "
+            "'/h/a'");
+  EXPECT_EQ(ParseError(head + "workdir: /srv/.\n"),
+            "image.yaml:3:10: workdir: path '/srv/.' is not in normal form: write '/srv'");
+  EXPECT_EQ(ParseError(head + "files:\n  - {src: a, dest: \"/etc/\\x01\"}\n"),
+            "image.yaml:4:20: files[0].dest: path '/etc/\\x01' contains the control character "
+            "\\x01");
+  EXPECT_EQ(ParseError(head + "files:\n  - {src: \"a\\tb\", dest: /a}\n"),
+            "image.yaml:4:11: files[0].src: path 'a\\tb' contains the control character \\t");
+  EXPECT_EQ(ParseError(head + "env: {\"A\\nB\": c}\n"),
+            "image.yaml:3:6: env: variable name 'A\\nB' must not contain control characters");
+  EXPECT_EQ(ParseError(head + "repositories:\n  - {url: \"http://h/\\x1b\", suites: [s]}\n"),
+            "image.yaml:4:11: repositories[0].url: expected an http://, https:// or file:/ URL, "
+            "got 'http://h/\\x1b'");
+  const std::string name(256, 'a');
+  EXPECT_EQ(ParseError(head + "paths:\n  exclude: [/usr/" + name + "]\n"),
+            "image.yaml:4:13: paths.exclude[0]: path component '" + std::string(60, 'a') +
+                "...' is 256 bytes long (at most 255)");
+  std::string deep;
+  for (int i = 0; i < 20; ++i) deep += "/" + std::string(250, 'd');
+  EXPECT_EQ(ParseError(head + "workdir: " + deep + "\n"),
+            "image.yaml:3:10: workdir: path is 5020 bytes long (at most 4096)");
+  // The longest allowed values still parse, as do normal paths with ':' where passwd is not
+  // concerned.
+  std::string longest = "/" + std::string(255, 'a');
+  while (longest.size() + 256 <= 4096) longest += "/" + std::string(255, 'a');
+  ImageSpec spec =
+      MustParse(head + "workdir: " + longest + "\nfiles:\n  - {src: a, dest: '/a:b'}\n");
+  EXPECT_EQ(spec.workdir, longest);
+  EXPECT_EQ(spec.files[0].dest, "/a:b");
+}
+
 TEST(ImageSpecTest, YamlSyntaxErrorsHavePositions) {
   EXPECT_EQ(ParseError("name: x\npackages: [aa, bb\n"),
             "image.yaml:3:1: invalid YAML: end of sequence flow not found");

@@ -9,13 +9,18 @@
 #include <utility>
 
 #include "base/fs.h"
+#include "base/fs_safe.h"
 #include "base/sha256.h"
+#include "spec/path_checks.h"
 
 namespace hardbase::spec {
 namespace {
 
 using nlohmann::json;
 using nlohmann::ordered_json;
+
+// A lock of thousands of packages is a few MiB; a larger file is refused before it is parsed.
+constexpr uint64_t kMaxLockBytes = uint64_t{64} << 20;
 
 void SortUnique(std::vector<std::string>& v) {
   std::sort(v.begin(), v.end());
@@ -51,35 +56,28 @@ bool IsRfc3339Utc(std::string_view s) {
          num(14, 2, 0, 59) && num(17, 2, 0, 60);
 }
 
-// A repository-relative file name: no absolute path, no "..", no URL, no control characters.
-bool IsRelativeFilename(std::string_view s) {
-  if (s.empty() || s.front() == '/' || s.find("://") != std::string_view::npos) return false;
-  if (std::any_of(s.begin(), s.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
-    return false;
-  }
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t slash = s.find('/', start);
-    if (slash == std::string_view::npos) slash = s.size();
-    std::string_view part = s.substr(start, slash - start);
-    if (part == ".." || part == "." || part.empty()) return false;
-    start = slash + 1;
-  }
-  return true;
-}
-
 bool IsRequirer(std::string_view s) { return s == kRequiredBySpec || IsValidPackageName(s); }
 
 // Reads one JSON value into lock fields, checking types and syntax; errors carry the JSON pointer.
 class LockReader {
  public:
-  explicit LockReader(std::string file) : file_(std::move(file)) {}
+  LockReader(std::string file, std::string_view text) : file_(std::move(file)), text_(text) {}
 
-  tl::unexpected<Error> ErrorAt(const std::string& pointer, std::string_view message) const {
-    std::string text =
-        file_ + ": " + (pointer.empty() ? std::string("/") : pointer) + ": " + std::string(message);
+  // "file: pointer: message", or "file:line: pointer: message" when `line` is known.
+  tl::unexpected<Error> ErrorAt(const std::string& pointer, std::string_view message,
+                                int line = 0) const {
+    std::string text = file_ + (line > 0 ? ":" + std::to_string(line) : "") + ": " +
+                       (pointer.empty() ? std::string("/") : pointer) + ": " + std::string(message);
     return Fail(ErrorCode::kSpec, EscapeControlCharacters(text));
+  }
+
+  // The line of the lock text where the string `value` is first written (as JSON writes it), or
+  // 0 if it is written some other way (with \u escapes, say).
+  int LineOf(const std::string& value) const {
+    std::string quoted = json(value).dump(-1, ' ', false, json::error_handler_t::replace);
+    size_t at = text_.find(quoted);
+    if (at == std::string_view::npos) return 0;
+    return 1 + static_cast<int>(std::count(text_.begin(), text_.begin() + at, '\n'));
   }
 
   // Checks that `v` is an object with exactly the `required` keys plus any of `optional`.
@@ -177,8 +175,11 @@ class LockReader {
            Checked(r["suite"], rptr + "/suite", non_empty, "expected a suite name"));
     HB_TRY(p.repository.component,
            Checked(r["component"], rptr + "/component", non_empty, "expected a component name"));
-    HB_TRY(p.filename, Checked(v["filename"], ptr + "/filename", IsRelativeFilename,
-                               "expected a repository-relative path"));
+    // The one value joined to a mirror's URI: it must stay inside the repository.
+    HB_TRY(p.filename, String(v["filename"], ptr + "/filename"));
+    if (auto confined = CheckRepositoryPath(p.filename); !confined) {
+      return ErrorAt(ptr + "/filename", confined.error().message, LineOf(p.filename));
+    }
     HB_TRY(p.size, Unsigned(v["size"], ptr + "/size"));
     HB_TRY(p.sha256,
            Checked(v["sha256"], ptr + "/sha256", IsSha256Hex, "expected 64 lowercase hex digits"));
@@ -293,6 +294,7 @@ class LockReader {
 
  private:
   std::string file_;
+  std::string_view text_;
 };
 
 ordered_json PackageJson(const LockedPackage& p) {
@@ -382,7 +384,7 @@ std::string LockToJson(const Lock& input) {
 
 Result<Lock> ParseLock(std::string_view text, std::string_view file_name) {
   const std::string file(file_name);
-  LockReader reader(file);
+  LockReader reader(file, text);
   try {
     json doc = json::parse(text.begin(), text.end());
     return reader.Read(doc);
@@ -414,7 +416,7 @@ Result<Lock> LoadLock(const std::string& path) {
   if (!PathExists(path)) {
     return Fail(ErrorCode::kNotFound, "lock " + path + " does not exist: run hardbase lock");
   }
-  auto text = ReadFile(path);
+  auto text = ReadRegularFile(path, kMaxLockBytes);
   if (!text) return Fail(std::move(text.error()).Wrap("load lock"));
   return ParseLock(*text, path);
 }

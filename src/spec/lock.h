@@ -96,7 +96,8 @@ Lock CanonicalLock(Lock lock);
 // and duplicate archs too.
 Result<Lock> ParseLock(std::string_view json, std::string_view file_name);
 
-// Reads and parses a lock file (kIo if it cannot be read, kNotFound if it does not exist).
+// Reads and parses a lock file (kIo if it cannot be read or is not a regular file, kNotFound if
+// it does not exist, kSpec if it is larger than 64 MiB).
 Result<Lock> LoadLock(const std::string& path);
 
 // "dir/image.yaml" -> "dir/image.lock.json"; ".yml" likewise; any other name gets ".lock.json"

@@ -259,12 +259,27 @@ TEST(ParseLockTest, ErrorsNameTheJsonPointer) {
        "image.lock.json: /archs/0/packages/0/size: expected a non-negative integer"},
       {"d['archs'][0]['packages'][0]['url'] = 'http://x'",
        "image.lock.json: /archs/0/packages/0/url: unknown key"},
+      // A filename error names the line too: it is the value that decides which file is read.
       {"d['archs'][0]['packages'][0]['filename'] = '/pool/x.deb'",
-       "image.lock.json: /archs/0/packages/0/filename: expected a repository-relative path, "
-       "got '/pool/x.deb'"},
+       "image.lock.json:45: /archs/0/packages/0/filename: repository path '/pool/x.deb' is "
+       "absolute"},
       {"d['archs'][0]['packages'][0]['filename'] = 'pool/../../x.deb'",
-       "image.lock.json: /archs/0/packages/0/filename: expected a repository-relative path, "
-       "got 'pool/../../x.deb'"},
+       "image.lock.json:45: /archs/0/packages/0/filename: repository path 'pool/../../x.deb' has "
+       "a '..' component"},
+      {"d['archs'][0]['packages'][0]['filename'] = 'pool/%2e%2e/%2E%2E/x.deb'",
+       "image.lock.json:45: /archs/0/packages/0/filename: repository path "
+       "'pool/%2e%2e/%2E%2E/x.deb' contains the percent-escape '%2e'"},
+      {"d['archs'][0]['packages'][0]['filename'] = 'pool\\\\..\\\\x.deb'",
+       "image.lock.json:45: /archs/0/packages/0/filename: repository path 'pool\\..\\x.deb' "
+       "contains '\\'"},
+      {"d['archs'][1]['packages'][1]['filename'] = 'pool/x.deb\\n'",
+       "image.lock.json:112: /archs/1/packages/1/filename: path 'pool/x.deb\\n' contains the "
+       "control character \\n"},
+      // Python writes non-ASCII as \\u escapes, so the value is not found verbatim: the pointer
+      // still names it.
+      {"d['archs'][0]['packages'][0]['filename'] = 'pool/\\u00e9%41'",
+       "image.lock.json: /archs/0/packages/0/filename: repository path 'pool/\xc3\xa9%41' "
+       "contains the percent-escape '%41'"},
       {"d['archs'][0]['packages'][0]['name'] = 'Libc6'",
        "image.lock.json: /archs/0/packages/0/name: expected a Debian package name, got "
        "'Libc6'"},

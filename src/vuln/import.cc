@@ -18,15 +18,13 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "base/fs_safe.h"
 #include "base/time.h"
 #include "vuln/osv.h"
 #include "vuln/tracker.h"
 
 namespace hardbase::vuln {
 namespace {
-
-// No OSV record comes near this; a bigger member is a zip bomb or not OSV data.
-constexpr size_t kMaxRecordSize = size_t{64} << 20;
 
 // Parses OSV records on every core while the caller reads them one after another. The records
 // come out in the order they went in, so the database does not depend on thread timing.
@@ -40,13 +38,22 @@ class ParallelParser {
   ParallelParser(const ParallelParser&) = delete;
   ParallelParser& operator=(const ParallelParser&) = delete;
 
-  // Queues one record; waits while too many are queued, to bound memory.
+  // Queues one record; waits while too many records or bytes are queued, to bound memory.
   void Add(std::string name, std::string text) {
     std::unique_lock lock(mutex_);
-    room_.wait(lock, [this] { return queue_.size() < kMaxQueued; });
+    room_.wait(lock, [this] {
+      return queue_.empty() || (queue_.size() < kMaxQueued && queued_bytes_ < kMaxQueuedBytes);
+    });
+    queued_bytes_ += text.size();
     queue_.push_back({results_.size(), std::move(name), std::move(text)});
     results_.emplace_back();
     ready_.notify_one();
+  }
+
+  // Whether a record has failed already: reading more cannot make the import succeed.
+  bool Failed() {
+    std::lock_guard lock(mutex_);
+    return failed_;
   }
 
   // The records in input order, or the error of the first (in that order) that failed.
@@ -63,6 +70,7 @@ class ParallelParser {
 
  private:
   static constexpr size_t kMaxQueued = 512;
+  static constexpr size_t kMaxQueuedBytes = size_t{64} << 20;
   struct Item {
     size_t index;
     std::string name;
@@ -76,10 +84,12 @@ class ParallelParser {
       if (queue_.empty()) return;
       Item item = std::move(queue_.front());
       queue_.pop_front();
+      queued_bytes_ -= item.text.size();
       room_.notify_one();
       lock.unlock();
       Result<OsvRecord> record = ParseOsvRecord(item.text, item.name);
       lock.lock();
+      if (!record) failed_ = true;
       results_[item.index] = std::move(record);
     }
   }
@@ -99,6 +109,8 @@ class ParallelParser {
   std::condition_variable ready_;  // queue_ has items, or done_
   std::condition_variable room_;   // queue_ has room
   std::deque<Item> queue_;
+  size_t queued_bytes_ = 0;  // text of the records in queue_
+  bool failed_ = false;
   bool done_ = false;
   std::vector<std::optional<Result<OsvRecord>>> results_;
   std::vector<std::thread> workers_;
@@ -108,8 +120,36 @@ struct ArchiveFree {
   void operator()(archive* a) const { archive_read_free(a); }
 };
 
+// Counts decompressed bytes against ImportLimits; the errors name the entry that crossed a bound.
+class SizeBudget {
+ public:
+  explicit SizeBudget(const ImportLimits& limits) : limits_(limits) {}
+
+  // Whether `record` may grow by `n` bytes to `record_size + n`.
+  Result<void> Take(const std::string& where, uint64_t record_size, uint64_t n) {
+    if (record_size + n > limits_.max_record_bytes) {
+      return Fail(ErrorCode::kSpec, where + ": larger than " + Mib(limits_.max_record_bytes) +
+                                        " once decompressed (no OSV record is)");
+    }
+    if (total_ + n > limits_.max_total_bytes) {
+      return Fail(ErrorCode::kSpec, where + ": the records decompress to more than " +
+                                        Mib(limits_.max_total_bytes) + " in all");
+    }
+    total_ += n;
+    return {};
+  }
+
+ private:
+  static std::string Mib(uint64_t bytes) {
+    return bytes % (uint64_t{1} << 20) == 0 ? std::to_string(bytes >> 20) + " MiB"
+                                            : std::to_string(bytes) + " bytes";
+  }
+  const ImportLimits& limits_;
+  uint64_t total_ = 0;
+};
+
 // Every *.json member of the zip at `path`, in archive order.
-Result<void> ReadZip(const std::string& path, ParallelParser& parser) {
+Result<void> ReadZip(const std::string& path, ParallelParser& parser, SizeBudget& budget) {
   std::unique_ptr<archive, ArchiveFree> zip(archive_read_new());
   // The seekable reader starts from the central directory at the end, so a truncated file fails
   // at once instead of yielding the members before the cut.
@@ -131,17 +171,22 @@ Result<void> ReadZip(const std::string& path, ParallelParser& parser) {
     const char* member = archive_entry_pathname(entry);
     std::string name = member ? member : "";
     if (archive_entry_filetype(entry) != AE_IFREG || !name.ends_with(".json")) continue;
+    if (parser.Failed()) return {};  // Finish reports the record that failed
+    const std::string where = path + ": entry " + name;
     std::string text;
+    // The size the zip declares is checked before anything is inflated, the bytes as they come.
     if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0) {
-      text.reserve(std::min(static_cast<size_t>(archive_entry_size(entry)), kMaxRecordSize));
+      HB_TRY_VOID(budget.Take(where, 0, static_cast<uint64_t>(archive_entry_size(entry))));
+      text.reserve(static_cast<size_t>(archive_entry_size(entry)));
     }
+    const bool declared = archive_entry_size_is_set(entry);
     while (true) {
       la_ssize_t n = archive_read_data(zip.get(), buffer.data(), buffer.size());
       if (n < 0) return corrupt();
       if (n == 0) break;
-      if (text.size() + static_cast<size_t>(n) > kMaxRecordSize) {
-        return Fail(ErrorCode::kSpec, path + ": " + name + ": larger than " +
-                                          std::to_string(kMaxRecordSize >> 20) + " MiB");
+      if (!declared ||
+          text.size() + static_cast<size_t>(n) > static_cast<uint64_t>(archive_entry_size(entry))) {
+        HB_TRY_VOID(budget.Take(where, text.size(), static_cast<uint64_t>(n)));
       }
       text.append(buffer.data(), static_cast<size_t>(n));
     }
@@ -150,7 +195,8 @@ Result<void> ReadZip(const std::string& path, ParallelParser& parser) {
 }
 
 // Every *.json file directly in `path`, by name.
-Result<void> ReadDirectory(const std::string& path, ParallelParser& parser) {
+Result<void> ReadDirectory(const std::string& path, ParallelParser& parser, SizeBudget& budget,
+                           const ImportLimits& limits) {
   std::vector<std::string> files;
   std::error_code error;
   for (std::filesystem::directory_iterator it(path, error), end; !error && it != end;
@@ -162,7 +208,8 @@ Result<void> ReadDirectory(const std::string& path, ParallelParser& parser) {
   if (error) return Fail(ErrorCode::kIo, "list " + path + ": " + error.message());
   std::sort(files.begin(), files.end());
   for (const std::string& file : files) {
-    HB_TRY(std::string text, ReadFile(file));
+    HB_TRY(std::string text, ReadRegularFile(file, limits.max_record_bytes));
+    HB_TRY_VOID(budget.Take(file, 0, text.size()));
     parser.Add(file, std::move(text));
   }
   return {};
@@ -202,7 +249,8 @@ Result<InputKind> DetectInput(const std::string& path) {
                                     "security tracker JSON");
 }
 
-Result<Database> ImportPath(const std::string& path, const std::string& source) {
+Result<Database> ImportPath(const std::string& path, const std::string& source,
+                            const ImportLimits& limits) {
   HB_TRY(InputKind kind, DetectInput(path));
   Metadata metadata;
   metadata.format_version = kDatabaseFormatVersion;
@@ -211,8 +259,9 @@ Result<Database> ImportPath(const std::string& path, const std::string& source) 
   if (kind == InputKind::kTrackerJson) return ImportTracker(path, std::move(metadata));
 
   ParallelParser parser;
-  Result<void> read =
-      kind == InputKind::kOsvZip ? ReadZip(path, parser) : ReadDirectory(path, parser);
+  SizeBudget budget(limits);
+  Result<void> read = kind == InputKind::kOsvZip ? ReadZip(path, parser, budget)
+                                                 : ReadDirectory(path, parser, budget, limits);
   Result<std::vector<OsvRecord>> records = parser.Finish();
   if (!read) return Fail(std::move(read.error()));
   if (!records) return Fail(std::move(records.error()));

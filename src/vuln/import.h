@@ -3,6 +3,7 @@
 // the caller's business (the pipeline fetches it to a file first).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "base/error.h"
@@ -16,11 +17,22 @@ enum class InputKind { kOsvZip, kOsvDirectory, kTrackerJson };
 // first non-blank byte is '{' (tracker JSON). kSpec otherwise.
 Result<InputKind> DetectInput(const std::string& path);
 
+// What an import may cost: the data is someone else's, and a zip of a few megabytes can inflate
+// to gigabytes. Past a bound the import fails with kSpec naming the entry.
+struct ImportLimits {
+  // One OSV record (zip member or file) once decompressed; real ones are a few kilobytes.
+  uint64_t max_record_bytes = uint64_t{16} << 20;
+  // All records together once decompressed; osv.dev's whole Debian export is a few hundred MiB.
+  uint64_t max_total_bytes = uint64_t{4} << 30;
+};
+
 // Reads and builds the whole database. `source` is recorded as the metadata's source (the URL a
 // file was downloaded from, or the path). kSpec naming the zip member / file for a record that is
-// not valid JSON or not OSV; kSpec "corrupt or truncated zip" for a damaged archive (nothing is
-// returned, so a failed import never replaces a good database). Records of no Debian release
-// (Alpine, ...) are read and ignored. For a tracker file, data_date is its mtime.
-Result<Database> ImportPath(const std::string& path, const std::string& source);
+// not valid JSON or not OSV, or past `limits`; kSpec "corrupt or truncated zip" for a damaged
+// archive (nothing is returned, so a failed import never replaces a good database). Records of no
+// Debian release (Alpine, ...) are read and ignored. For a tracker file, data_date is its mtime.
+// Memory stays bounded by a few records in flight plus what the database keeps.
+Result<Database> ImportPath(const std::string& path, const std::string& source,
+                            const ImportLimits& limits = {});
 
 }  // namespace hardbase::vuln

@@ -143,6 +143,52 @@ TEST_F(ImportTest, MemberThatIsNotJsonFailsNamingIt) {
   EXPECT_EQ(db.error().message, zip + ": DLA-1-1.json: not valid JSON");
 }
 
+TEST_F(ImportTest, RecordPastTheLimitFailsNamingIt) {
+  const std::string zip = Path("all.zip");
+  Members members = SmallExport();
+  members.emplace_back("DLA-2-1.json", Record("DLA-2-1", "2024-01-01T00:00:00Z",
+                                              Affected("Debian:12", "big", "1.0-1")) +
+                                           std::string(5000, ' '));
+  WriteZip(zip, members);
+  ImportLimits limits;
+  limits.max_record_bytes = 4096;
+  auto db = ImportPath(zip, "osv:x", limits);
+  ASSERT_FALSE(db);
+  EXPECT_EQ(db.error().code, ErrorCode::kSpec);
+  EXPECT_EQ(db.error().message, zip +
+                                    ": entry DLA-2-1.json: larger than 4096 bytes once "
+                                    "decompressed (no OSV record is)");
+  limits.max_record_bytes = 8192;
+  EXPECT_TRUE(ImportPath(zip, "osv:x", limits));
+}
+
+TEST_F(ImportTest, RecordsPastTheTotalLimitFailNamingTheEntry) {
+  const std::string zip = Path("all.zip");
+  Members members = SmallExport();
+  size_t total = 0;
+  for (const auto& m : members) total += m.second.size();
+  WriteZip(zip, members);
+  ImportLimits limits;
+  limits.max_total_bytes = total - 1;
+  auto db = ImportPath(zip, "osv:x", limits);
+  ASSERT_FALSE(db);
+  EXPECT_EQ(db.error().code, ErrorCode::kSpec);
+  EXPECT_EQ(db.error().message, zip +
+                                    ": entry CVE-2023-0001.json: the records decompress to "
+                                    "more than " +
+                                    std::to_string(total - 1) + " bytes in all");
+  limits.max_total_bytes = total;
+  EXPECT_TRUE(ImportPath(zip, "osv:x", limits));
+
+  // A directory is held to the same bounds, file by file.
+  ASSERT_TRUE(MakeDirs(Path("osv")));
+  for (const auto& [name, text] : members) ASSERT_TRUE(WriteFileAtomic(Path("osv/" + name), text));
+  limits.max_total_bytes = total - 1;
+  auto from_dir = ImportPath(Path("osv"), "osv:dir", limits);
+  ASSERT_FALSE(from_dir);
+  EXPECT_THAT(from_dir.error().message, HasSubstr("in all"));
+}
+
 TEST_F(ImportTest, Directory) {
   const std::string dir = Path("osv");
   ASSERT_TRUE(MakeDirs(dir));

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_limits.h"
 #include "deb/version.h"
 #include "vuln/severity.h"
 
@@ -171,6 +172,7 @@ std::string SummaryLine(std::string_view text) {
 
 Result<OsvRecord> ParseOsvRecord(std::string_view text, std::string_view name) {
   std::string context(name);
+  HB_TRY_VOID(CheckUntrustedJson(text, context));
   json doc = json::parse(text.begin(), text.end(), SkipUnused, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Fail(ErrorCode::kSpec, context + ": not valid JSON");
   if (!doc.is_object()) return Fail(ErrorCode::kSpec, context + ": not an OSV record (not an object)");

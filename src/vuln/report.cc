@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "base/printable.h"
 #include "base/sha256.h"
 
 namespace hardbase::vuln {
@@ -83,8 +84,12 @@ std::string ContentUuid(std::string_view content) {
 
 // --- table ----------------------------------------------------------------------------------
 
-// Rows as aligned columns, two spaces apart, with no trailing blanks.
-std::string Columns(const std::vector<std::vector<std::string>>& rows, std::string_view indent) {
+// Rows as aligned columns, two spaces apart, with no trailing blanks. Cells come from images,
+// databases and VEX documents: each is escaped, so none can start a row or send escape sequences.
+std::string Columns(std::vector<std::vector<std::string>> rows, std::string_view indent) {
+  for (auto& row : rows) {
+    for (auto& cell : row) cell = Printable(cell);
+  }
   std::vector<size_t> widths;
   for (const auto& row : rows) {
     widths.resize(std::max(widths.size(), row.size()));
@@ -358,8 +363,9 @@ Result<ReportFormat> ParseReportFormat(std::string_view name) {
 }
 
 std::string RenderTable(const Report& report) {
-  std::string out = fmt::format("{}: {} {}, {} packages\n\n", ImageLabel(report), report.distro,
-                                report.architecture, report.packages.size());
+  std::string out =
+      fmt::format("{}: {} {}, {} packages\n\n", Printable(ImageLabel(report)),
+                  Printable(report.distro), Printable(report.architecture), report.packages.size());
   std::vector<std::vector<std::string>> main{
       {"SEVERITY", "ID", "PACKAGE", "INSTALLED", "FIXED", "STATUS"}};
   std::vector<std::vector<std::string>> kernel, suppressed;
@@ -404,15 +410,16 @@ std::string RenderTable(const Report& report) {
                      s.kernel_headers, s.suppressed);
   const Metadata& db = report.database;
   out += fmt::format("Database: data as of {}, from {}",
-                     db.data_date.empty() ? "an unknown date" : db.data_date, db.source);
-  if (!db.imported_at.empty()) out += ", imported " + db.imported_at;
+                     db.data_date.empty() ? "an unknown date" : Printable(db.data_date),
+                     Printable(db.source));
+  if (!db.imported_at.empty()) out += ", imported " + Printable(db.imported_at);
   if (db.skipped > 0) out += fmt::format(", {} entries skipped for bad versions", db.skipped);
   out += "\n";
   if (!report.match.unmatched.empty()) {
     out += fmt::format("Unmatched packages ({}, not scanned):\n", report.match.unmatched.size());
-    for (const std::string& u : report.match.unmatched) out += "  " + u + "\n";
+    for (const std::string& u : report.match.unmatched) out += "  " + Printable(u) + "\n";
   }
-  for (const std::string& w : report.warnings) out += "Warning: " + w + "\n";
+  for (const std::string& w : report.warnings) out += "Warning: " + Printable(w) + "\n";
   return out;
 }
 

@@ -203,6 +203,34 @@ TEST(RenderTableTest, WorstFirstWithSectionsAndDataDate) {
               HasSubstr("\n\nNo vulnerabilities found.\n\nSummary: 0 findings"));
 }
 
+// Every value in the table comes from an image, a database or a VEX document: a newline cannot
+// start a row of its own and escape sequences reach the terminal escaped; the columns still align.
+TEST(RenderTableTest, EscapesValuesFromImagesDatabasesAndVex) {
+  Report report = SampleReport();
+  for (Finding& f : report.match.findings) {
+    if (f.package == "zlib1g") f.version = "1:1.2\nhigh  CVE-FAKE  fixed\x1b[32m";
+    if (f.suppressed) f.vex_document = std::string("vex/\xc2\x9b") + "31m\xe2\x80\xae.json";
+  }
+  report.image = std::string("registry.test/\x1b]0;title\x07") + "app";
+  report.database.source = "osv\r";
+  report.match.unmatched.push_back("evil 1\x1b[2J");
+  report.warnings.push_back("bad\x7f\nWarning: none");
+  std::string table = RenderTable(report);
+  for (char c : table) {
+    EXPECT_TRUE(c == '\n' || static_cast<unsigned char>(c) >= 0x20) << table;
+    EXPECT_NE(c, '\x7f') << table;
+  }
+  EXPECT_THAT(table, Not(HasSubstr("\nhigh  CVE-FAKE")));
+  EXPECT_THAT(table, HasSubstr("critical    CVE-2023-45853  zlib1g     "
+                               "1:1.2\\x0ahigh  CVE-FAKE  fixed\\x1b[32m  -               "
+                               "unfixed\n"));
+  EXPECT_THAT(table, HasSubstr("vex/\\u009b31m\\u202e.json\n"));
+  EXPECT_THAT(table, HasSubstr("registry.test/\\x1b]0;title\\x07app ("));
+  EXPECT_THAT(table, HasSubstr(", from osv\\x0d, "));
+  EXPECT_THAT(table, HasSubstr("\n  evil 1\\x1b[2J\n"));
+  EXPECT_THAT(table, HasSubstr("\nWarning: bad\\x7f\\x0aWarning: none\n"));
+}
+
 TEST(RenderJsonTest, CarriesImageDatabaseSummaryAndFindings) {
   Report report = SampleReport();
   Json j = Json::parse(RenderJson(report));

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_limits.h"
 #include "deb/version.h"
 #include "vuln/osv.h"
 
@@ -48,6 +49,7 @@ void AddRelease(const std::string& source, const std::string& id, const std::str
 
 Result<TrackerData> ParseTrackerJson(std::string_view text, std::string_view name) {
   std::string context(name);
+  HB_TRY_VOID(CheckUntrustedJson(text, context, kMaxJsonDepth, SIZE_MAX));  // the file is big
   json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Fail(ErrorCode::kSpec, context + ": not valid JSON");
   auto malformed = [&](const std::string& what) {

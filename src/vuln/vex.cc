@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "base/json_limits.h"
 #include "base/time.h"
 
 namespace hardbase::vuln {
@@ -297,7 +298,7 @@ bool Covers(const VexStatement& statement, const std::vector<std::string>& image
 }  // namespace
 
 Result<VexDocument> ParseOpenVex(std::string_view json, std::string_view name) {
-  Json doc = Json::parse(json, nullptr, /*allow_exceptions=*/false);
+  Json doc = ParseUntrustedJsonOrDiscarded(json);
   if (doc.is_discarded()) {
     return Fail(ErrorCode::kSpec, std::string(name) + ": not an OpenVEX document (not JSON)");
   }

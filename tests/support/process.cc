@@ -114,4 +114,31 @@ std::string HardbaseBinary() {
   return std::string(HARDBASE_BINARY_DIR_FALLBACK) + "/src/cli/hardbase";
 }
 
+bool UnderAddressSanitizer() {
+#if defined(__SANITIZE_ADDRESS__)
+  return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  return true;
+#endif
+#endif
+  return false;
+}
+
+std::vector<std::string> WithinLimits(const std::vector<std::string>& argv, int seconds,
+                                      std::vector<std::string> limits) {
+  if (UnderAddressSanitizer()) {
+    std::erase_if(limits, [](const std::string& l) { return l.starts_with("--as="); });
+  }
+  std::vector<std::string> out;
+  if (!limits.empty()) {
+    out = {"prlimit"};
+    out.insert(out.end(), limits.begin(), limits.end());
+    out.push_back("--");
+  }
+  out.insert(out.end(), {"timeout", "-s", "KILL", std::to_string(seconds)});
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
 }  // namespace hardbase::testing

@@ -22,4 +22,13 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
 // Path of the hardbase binary under test ($HARDBASE_BIN, set by ctest).
 std::string HardbaseBinary();
 
+// Whether the tests were built with AddressSanitizer (and so is the binary they run).
+bool UnderAddressSanitizer();
+
+// `argv` bounded as a run on hostile input must be: killed after `seconds`, and under prlimit(1)
+// with `limits` ("--as=BYTES", "--fsize=BYTES", ...) when there are any. An --as limit is dropped
+// under AddressSanitizer, which reserves terabytes of address space at start-up.
+std::vector<std::string> WithinLimits(const std::vector<std::string>& argv, int seconds,
+                                      std::vector<std::string> limits = {});
+
 }  // namespace hardbase::testing

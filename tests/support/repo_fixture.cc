@@ -263,6 +263,10 @@ Result<PublishedPackage> RepoFixture::AddPackage(const std::string& suite, const
                             {{"SOURCE_DATE_EPOCH", kSourceDateEpoch}}),
                     "build " + filename));
     HB_TRY(std::string deb, ReadFile(deb_path));
+    if (!spec.deb_bytes.empty()) {
+      deb = spec.deb_bytes;
+      HB_TRY_VOID(WriteBytes(deb_path, deb));
+    }
     PublishedPackage p;
     p.name = spec.name;
     p.version = spec.version;

@@ -40,6 +40,9 @@ struct PackageSpec {
   std::map<std::string, std::string> control_files = {};
   // Change one byte of the built .deb after its SHA256 went into the index.
   bool corrupt_deb = false;
+  // When not empty, published (and hashed into the index) instead of what dpkg-deb built: a .deb
+  // crafted by the test, e.g. one dpkg-deb refuses to build.
+  std::string deb_bytes = {};
 };
 
 // What AddPackage put into the repository.
