@@ -36,6 +36,13 @@ struct RegularFile {
   uint64_t size = 0;
 };
 
+// What kind of file an st_mode is, for messages: "a FIFO", "a character device", "a directory".
+std::string_view FileTypeName(unsigned mode);
+
+// openat(2) with openat2's `resolve` flags (RESOLVE_BENEATH, RESOLVE_IN_ROOT, ...): `path` below
+// the directory `dir_fd`, O_CLOEXEC added to `flags`. The descriptor, or -1 with errno set.
+int OpenAt2(int dir_fd, const std::string& path, int flags, uint64_t resolve);
+
 // Opens `path` (symlinks followed) for reading when it is a regular file. The open does not
 // block (O_NONBLOCK, cleared afterwards) and the check is fstat(2) on what was opened, so a FIFO,
 // a device or a socket put where a file was expected is refused at once: kIo "open PATH: not a

@@ -103,7 +103,6 @@ std::string ImageName(oci::ImageSource& source, const oci::Descriptor& d,
   return title.empty() ? BaseName(ref.path) : title;
 }
 
-
 Result<Signed> SignImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
                          std::string docker_reference, const registry::RegistryOptions& registry) {
   HB_TRY_VOID(CheckWritable(ref, "sign"));

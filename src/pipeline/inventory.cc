@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include <filesystem>
 
 #include "base/fs.h"
+#include "base/fs_safe.h"
 #include "deb/control.h"
 #include "oci/image_source.h"
 #include "pipeline/attach.h"
@@ -67,10 +67,7 @@ std::string RootDirectory(std::string_view image) {
 // inside that root, as the image would see it (RESOLVE_IN_ROOT): an absolute or ".." link in a
 // scanned directory never reaches the host's files. -1 with errno set on failure.
 int OpenInRoot(int root_fd, const std::string& rel, int flags) {
-  struct open_how how {};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return static_cast<int>(::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
+  return OpenAt2(root_fd, rel, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 // The regular file at `rel` inside the root; nullopt when it is absent, not a regular file (a

@@ -28,6 +28,7 @@
 #include "support/http_server.h"
 #include "support/process.h"
 #include "support/repo_fixture.h"
+#include "support/tree_snapshot.h"
 
 extern char** environ;
 
@@ -146,32 +147,6 @@ elif cmd == "bomb":  # the layout and SIZE zero bytes, gzip-compressed
             t.addfile(ti, Zeros())
 )PY";
 
-// What is in a directory tree: path -> kind and content (symlink target, file bytes); FIFOs and
-// devices are recorded by kind only, never opened.
-std::map<std::string, std::string> Listing(const std::string& dir) {
-  std::map<std::string, std::string> out;
-  if (!fs::exists(fs::symlink_status(dir))) return out;
-  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
-       ++it) {
-    auto status = it->symlink_status();
-    std::string rel = it->path().string().substr(dir.size());
-    if (rel == "/cache") {  // hardbase's own cache, not an output
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (fs::is_symlink(status)) {
-      out[rel] = "symlink " + fs::read_symlink(it->path()).string();
-    } else if (fs::is_regular_file(status)) {
-      out[rel] = "file " + ReadFile(it->path()).value_or("?");
-    } else if (fs::is_directory(status)) {
-      out[rel] = "dir";
-    } else {
-      out[rel] = "other " + std::to_string(static_cast<int>(status.type()));
-    }
-  }
-  return out;
-}
-
 // A process started in the background, killed and reaped when this object dies.
 class Background {
  public:
@@ -253,7 +228,9 @@ class HostileArchiveTest : public ::testing::Test {
     EXPECT_THAT(r.err, HasSubstr(message));
   }
 
-  void ExpectTmpEmpty() { EXPECT_TRUE(Listing(Tmp()).empty()) << "hardbase left files in TMPDIR"; }
+  void ExpectTmpEmpty() {
+    EXPECT_TRUE(TreeSnapshot(Tmp()).empty()) << "hardbase left files in TMPDIR";
+  }
 
   // An earlier output at Out()/name, which failed runs must leave as it is.
   std::string PreviousArchive(const std::string& name = "image.tar") {
@@ -294,14 +271,15 @@ TEST_F(HostileArchiveTest, ArchiveMembersTwiceOrOutsideAreRefused) {
     args.insert(args.end(), c.extra.begin(), c.extra.end());
     Python(args);
     std::string out = PreviousArchive();
-    auto before = Listing(Work());
+    auto before = TreeSnapshot(Work(), {"cache"});
     for (std::string transport : {"oci-archive:", "docker-archive:"}) {
       auto r = Hardbase({"copy", transport + archive, "oci-archive:" + out});
       ExpectRefused(r, kExitSpec, c.message);
       auto inspect = Hardbase({"inspect", transport + archive});
       ExpectRefused(inspect, kExitSpec, c.message);
     }
-    EXPECT_EQ(Listing(Work()), before) << "nothing written, the previous output intact";
+    EXPECT_EQ(TreeSnapshot(Work(), {"cache"}), before)
+        << "nothing written, the previous output intact";
     ExpectTmpEmpty();
   }
   // The same layout without the extra member is read.
@@ -322,7 +300,7 @@ TEST_F(HostileArchiveTest, ArchiveOutputReplacesOnlyARegularFile) {
   ASSERT_EQ(::symlink("/dev/null", to_null.c_str()), 0);
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
   ASSERT_TRUE(MakeDirs(dir + "/sub").has_value());
-  auto before = Listing(Work());
+  auto before = TreeSnapshot(Work(), {"cache"});
   for (std::string format : {"oci-archive:", "docker-archive:"}) {
     for (const auto& [target, message] : std::vector<std::pair<std::string, std::string>>{
              {to_file, to_file + " exists and is not a regular file; refusing to replace it"},
@@ -334,7 +312,7 @@ TEST_F(HostileArchiveTest, ArchiveOutputReplacesOnlyARegularFile) {
       ExpectRefused(r, kExitUsage, message);
     }
   }
-  EXPECT_EQ(Listing(Work()), before);
+  EXPECT_EQ(TreeSnapshot(Work(), {"cache"}), before);
   ExpectTmpEmpty();
   // A regular file is replaced, atomically, by the archive.
   std::string out = PreviousArchive();
@@ -381,7 +359,7 @@ TEST_F(HostileArchiveTest, FifosAndDevicesInALayoutAreRefusedNotRead) {
     Python({"layout", layout, "good image\n"});
     c.spoil(layout);
     std::string out = PreviousArchive();
-    auto before = Listing(Work());
+    auto before = TreeSnapshot(Work(), {"cache"});
     for (const auto& args : std::vector<std::vector<std::string>>{
              {"inspect", "oci:" + layout}, {"copy", "oci:" + layout, "oci-archive:" + out}}) {
       auto started = std::chrono::steady_clock::now();
@@ -389,7 +367,7 @@ TEST_F(HostileArchiveTest, FifosAndDevicesInALayoutAreRefusedNotRead) {
       ExpectRefused(r, kExitIo, c.message);
       EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
     }
-    EXPECT_EQ(Listing(Work()), before);
+    EXPECT_EQ(TreeSnapshot(Work(), {"cache"}), before);
     ExpectTmpEmpty();
   }
   // Key files that are a FIFO or /dev/zero are refused before anything is read from them.
@@ -413,10 +391,10 @@ TEST_F(HostileArchiveTest, FifosAndDevicesInALayoutAreRefusedNotRead) {
   ASSERT_FALSE(layer.empty());
   fifo_at(layer);
   std::string out = PreviousArchive();
-  auto before = Listing(Work());
+  auto before = TreeSnapshot(Work(), {"cache"});
   auto r = Hardbase({"copy", "oci:" + layout, "oci-archive:" + out});
   ExpectRefused(r, kExitIo, "not a regular file (a FIFO)");
-  EXPECT_EQ(Listing(Work()), before);
+  EXPECT_EQ(TreeSnapshot(Work(), {"cache"}), before);
   ExpectTmpEmpty();
 }
 
@@ -475,11 +453,11 @@ TEST_F(HostileArchiveTest, ADecompressionBombIsBounded) {
   Python({"bomb", archive, Good(), std::to_string(int64_t{400} << 20)});
   ASSERT_LT(fs::file_size(archive), uintmax_t{8} << 20);
   std::string out = PreviousArchive();
-  auto before = Listing(Work());
+  auto before = TreeSnapshot(Work(), {"cache"});
   auto r = Hardbase({"copy", "oci-archive:" + archive, "oci-archive:" + out},
                     {"--as=2147483648", "--fsize=" + std::to_string(300 << 20)});
   ExpectRefused(r, kExitSpec, "decompresses to more than 268435456 bytes");
-  EXPECT_EQ(Listing(Work()), before);
+  EXPECT_EQ(TreeSnapshot(Work(), {"cache"}), before);
   ExpectTmpEmpty();
 }
 
@@ -579,15 +557,15 @@ TEST_F(HostileArchiveTest, BuildOutputReplacesOnlyWhatHardbaseWrote) {
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
   std::string link = Out() + "/link.tar";
   ASSERT_EQ(::symlink("/dev/null", link.c_str()), 0);
-  auto before = Listing(Work());
+  auto before = TreeSnapshot(Work(), {"cache"});
   ExpectRefused(build(dir, "oci"), kExitUsage, dir + " exists and is not only an OCI image layout");
   ExpectRefused(build(fifo, "oci-archive"), kExitUsage,
                 fifo + " exists and is not a regular file; refusing to replace it");
   ExpectRefused(build(link, "docker-archive"), kExitUsage,
                 link + " exists and is not a regular file; refusing to replace it");
-  auto after = Listing(Work());
-  std::erase_if(after, [](const auto& e) { return !e.first.starts_with("/out"); });
-  std::erase_if(before, [](const auto& e) { return !e.first.starts_with("/out"); });
+  auto after = TreeSnapshot(Work(), {"cache"});
+  std::erase_if(after, [](const auto& e) { return !e.first.starts_with("out"); });
+  std::erase_if(before, [](const auto& e) { return !e.first.starts_with("out"); });
   EXPECT_EQ(after, before);
 
   // What hardbase wrote itself it replaces.

@@ -23,6 +23,7 @@
 #include "support/oci_runtime.h"
 #include "support/process.h"
 #include "support/repo_fixture.h"
+#include "support/tree_snapshot.h"
 
 namespace hardbase::testing {
 namespace {
@@ -172,26 +173,7 @@ class HostileImageTest : public ::testing::Test {
 
   // Every file, directory and link under the work dir but the cache (which a build fills), with
   // the content of each file.
-  std::map<std::string, std::string> Snapshot() {
-    std::map<std::string, std::string> out;
-    for (auto it = fs::recursive_directory_iterator(Work());
-         it != fs::recursive_directory_iterator(); ++it) {
-      std::string rel = fs::relative(it->path(), Work()).string();
-      if (rel == "cache") {
-        it.disable_recursion_pending();
-        continue;
-      }
-      auto st = it->symlink_status();
-      if (fs::is_symlink(st)) {
-        out[rel] = "-> " + fs::read_symlink(it->path()).string();
-      } else if (fs::is_regular_file(st)) {
-        out[rel] = Sha256File(it->path().string()).value_or("unreadable");
-      } else {
-        out[rel] = "dir";
-      }
-    }
-    return out;
-  }
+  std::map<std::string, std::string> Snapshot() { return TreeSnapshot(Work(), {"cache"}); }
 
   // Builds the image of `good` into Out() (the previous output every refusal must leave).
   void BuildPrevious() {

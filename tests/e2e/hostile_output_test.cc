@@ -18,6 +18,7 @@
 #include "support/http_server.h"
 #include "support/process.h"
 #include "support/repo_fixture.h"
+#include "support/tree_snapshot.h"
 
 namespace hardbase::testing {
 namespace {
@@ -93,14 +94,7 @@ class HostileOutputTest : public ::testing::Test {
 
   // Every file under the test's directory and its SHA-256: the read-only commands change nothing.
   std::map<std::string, std::string> Snapshot() {
-    std::map<std::string, std::string> out;
-    for (const auto& entry : fs::recursive_directory_iterator(work_->path())) {
-      std::string rel = fs::relative(entry.path(), work_->path()).string();
-      if (rel.starts_with("cache") || rel.starts_with("home")) continue;
-      out[rel] =
-          entry.is_regular_file() ? Sha256Hex(ReadFile(entry.path().string()).value_or("")) : "dir";
-    }
-    return out;
+    return TreeSnapshot(work_->path(), {"cache", "home"});
   }
 
   // A database with one record: CVE-2099-0001 in source foo, fixed in 1.1.

@@ -21,6 +21,7 @@
 #include "support/http_server.h"
 #include "support/process.h"
 #include "support/repo_fixture.h"
+#include "support/tree_snapshot.h"
 
 namespace hardbase::testing {
 namespace {
@@ -34,82 +35,15 @@ constexpr int kExitIntegrity = 7;
 
 // Writes a .deb: python3 craft.py OUT KIND NAME VERSION ARCH.
 constexpr std::string_view kCraft = R"PY(
-import io, lzma, struct, sys, tarfile, zlib
+import lzma, sys, tarfile
+from hostile_archives import ar, tar, xz_dict, xz_lying_index, zstd_zero_files
 out, kind, name, version, arch = sys.argv[1:6]
-
-def tar(items):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode='w', format=tarfile.GNU_FORMAT) as t:
-        for ti, data in items:
-            t.addfile(ti, io.BytesIO(data) if ti.isreg() else None)
-    return buf.getvalue()
 
 def entry(path, data=b'', type=tarfile.REGTYPE):
     ti = tarfile.TarInfo(path)
     ti.type, ti.mode, ti.mtime = type, 0o755 if type == tarfile.DIRTYPE else 0o644, 1000000000
     ti.size = len(data)
     return (ti, data)
-
-def varint(n):
-    b = b''
-    while n >= 0x80:
-        b += bytes([n & 0x7f | 0x80]); n >>= 7
-    return b + bytes([n])
-
-def read_varint(b, i):
-    n = s = 0
-    while True:
-        c = b[i]; i += 1; n |= (c & 0x7f) << s; s += 7
-        if c < 0x80: return n, i
-
-def xz_lying_index(data, claimed):
-    # The index at the stream's end says `claimed` unpacked bytes; its CRCs are made to match.
-    x = lzma.compress(data, check=lzma.CHECK_CRC32)
-    start = len(x) - 12 - (struct.unpack('<I', x[-8:-4])[0] + 1) * 4
-    count, i = read_varint(x, start + 1)
-    unpadded, i = read_varint(x, i)
-    body = b'\0' + varint(count) + varint(unpadded) + varint(claimed)
-    body += b'\0' * (-len(body) % 4)
-    body += struct.pack('<I', zlib.crc32(body))
-    fb = struct.pack('<I', len(body) // 4 - 1) + x[-4:-2]
-    return x[:start] + body + struct.pack('<I', zlib.crc32(fb)) + fb + b'YZ'
-
-def xz_huge_dictionary(data):
-    # The block header asks for a 4 GiB LZMA2 dictionary (property 40); its CRC is made to match.
-    x = bytearray(lzma.compress(data, check=lzma.CHECK_CRC32))
-    hsize = (x[12] + 1) * 4
-    i = 14
-    if x[13] & 0x40: _, i = read_varint(x, i)
-    if x[13] & 0x80: _, i = read_varint(x, i)
-    assert x[i] == 0x21 and x[i + 1] == 1
-    x[i + 2] = 40
-    x[8 + hsize:12 + hsize] = struct.pack('<I', zlib.crc32(bytes(x[12:8 + hsize])))
-    return bytes(x)
-
-def zstd_zero_files(count, size):
-    # A tar of `count` files of `size` zero bytes as one zstd frame of RLE blocks (128 KiB of
-    # output for 4 bytes of input).
-    out = b'\x28\xb5\x2f\xfd' + bytes([0, 10 << 3])  # no content size, a 1 MiB window
-    def block(payload, n, rle, last=False):
-        return struct.pack('<I', int(last) | (2 if rle else 0) | n << 3)[:3] + payload
-    for k in range(count):
-        ti = tarfile.TarInfo('./usr/share/zero%d' % k)
-        ti.size = size
-        header = ti.tobuf(tarfile.GNU_FORMAT)
-        out += block(header, len(header), False)
-        left = size + (-size % 512)
-        while left:
-            step = min(left, 1 << 17)
-            out += block(b'\0', step, True)
-            left -= step
-    return out + block(b'\0', 10240, True, True)
-
-def ar(members):
-    b = b'!<arch>\n'
-    for n, data in members:
-        b += ('%-16s%-12d%-6d%-6d%-8o%-10d`\n' % (n, 0, 0, 0, 0o100644, len(data))).encode()
-        b += data + (b'\n' if len(data) % 2 else b'')
-    return b
 
 control = ('Package: %s\nVersion: %s\nArchitecture: %s\nMaintainer: Test <t@example.org>\n'
            'Description: hostile test package\n' % (name, version, arch)).encode()
@@ -123,32 +57,13 @@ elif kind == 'long-path':
 elif kind == 'xz-lying-index':
     data = ('data.tar.xz', xz_lying_index(tar(usr + [entry('./usr/share/x', b'x')]), 3 << 30))
 elif kind == 'xz-huge-dictionary':
-    data = ('data.tar.xz', xz_huge_dictionary(tar(usr + [entry('./usr/share/x', b'x')])))
+    data = ('data.tar.xz', xz_dict(tar(usr + [entry('./usr/share/x', b'x')]), 40))
 elif kind == 'zstd-bomb':
-    data = ('data.tar.zst', zstd_zero_files(12, 240 << 20))
+    data = ('data.tar.zst', zstd_zero_files([240 << 20] * 12, './usr/share/zero'))
 else:
     sys.exit('unknown kind ' + kind)
 open(out, 'wb').write(ar([('debian-binary', b'2.0\n'), ('control.tar', control_tar), data]))
 )PY";
-
-// path -> what is there ("file <bytes>", "dir", "symlink <target>"), for before/after checks.
-std::map<std::string, std::string> Listing(const std::string& dir) {
-  std::map<std::string, std::string> out;
-  if (!fs::exists(fs::symlink_status(dir))) return out;
-  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
-       ++it) {
-    auto status = it->symlink_status();
-    std::string rel = it->path().string().substr(dir.size());
-    if (fs::is_symlink(status)) {
-      out[rel] = "symlink " + fs::read_symlink(it->path()).string();
-    } else if (fs::is_regular_file(status)) {
-      out[rel] = "file " + ReadFile(it->path()).value_or("?");
-    } else {
-      out[rel] = fs::is_directory(status) ? "dir" : "other";
-    }
-  }
-  return out;
-}
 
 class HostilePackagesTest : public ::testing::Test {
  protected:
@@ -178,7 +93,8 @@ class HostilePackagesTest : public ::testing::Test {
   std::string Crafted(const std::string& kind, const std::string& name,
                       const std::string& version = "1.0") {
     std::string path = Work() + "/" + kind + ".deb";
-    auto r = RunProcess({"python3", Work() + "/craft.py", path, kind, name, version, "amd64"});
+    auto r = RunProcess({"python3", Work() + "/craft.py", path, kind, name, version, "amd64"},
+                        {{"PYTHONPATH", std::string(HARDBASE_SOURCE_DIR) + "/tests/support"}});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return ReadFile(path).value_or("");
   }
@@ -217,7 +133,7 @@ class HostilePackagesTest : public ::testing::Test {
   void BuildPrevious() {
     auto r = Build(Locked("previous", "good"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    previous_ = Listing(Out());
+    previous_ = TreeSnapshot(Out());
     ASSERT_FALSE(previous_.empty());
   }
 
@@ -226,15 +142,15 @@ class HostilePackagesTest : public ::testing::Test {
   // cache aside).
   void ExpectRefused(const std::string& lock, const std::string& message,
                      std::vector<std::string> limits = {}) {
-    auto before = Listing(Work());
+    auto before = TreeSnapshot(Work());
     auto r = Build(lock, std::move(limits));
     EXPECT_EQ(r.exit_code, kExitIntegrity) << r.err;
     EXPECT_THAT(r.err, MatchesRegex("hardbase: error: [^\n]*\n")) << "one line";
     EXPECT_THAT(r.err, HasSubstr(message));
-    EXPECT_TRUE(Listing(Out()) == previous_) << "the previous output changed";
-    EXPECT_TRUE(Listing(Tmp()).empty()) << "hardbase left files in TMPDIR";
-    for (const auto& [path, what] : Listing(Work())) {
-      if (!path.starts_with("/cache") && !before.contains(path)) {
+    EXPECT_TRUE(TreeSnapshot(Out()) == previous_) << "the previous output changed";
+    EXPECT_TRUE(TreeSnapshot(Tmp()).empty()) << "hardbase left files in TMPDIR";
+    for (const auto& [path, what] : TreeSnapshot(Work())) {
+      if (!path.starts_with("cache") && !before.contains(path)) {
         ADD_FAILURE() << "written outside the output: " << path;
       }
     }
@@ -334,7 +250,7 @@ TEST_F(HostilePackagesTest, HandEditedLockCannotPassOnePackageOffAsAnother) {
   std::string lock = Locked("honest", "good, foo");
   auto honest = Build(lock);
   ASSERT_EQ(honest.exit_code, 0) << honest.err;  // every layer is now in the cache
-  previous_ = Listing(Out());
+  previous_ = TreeSnapshot(Out());
 
   auto text = ReadFile(lock);
   ASSERT_TRUE(text.has_value());

@@ -30,6 +30,7 @@
 #include "base/sha256.h"
 #include "support/http_server.h"
 #include "support/process.h"
+#include "support/tree_snapshot.h"
 
 namespace hardbase::testing {
 namespace {
@@ -275,15 +276,7 @@ class HostileRegistryTest : public ::testing::Test {
     return RunProcess(WithinLimits(argv, 60, std::move(limits)), {{"HOME", Path("home")}});
   }
 
-  std::map<std::string, std::string> Snapshot() {
-    std::map<std::string, std::string> out;
-    for (const auto& entry : fs::recursive_directory_iterator(Work())) {
-      std::string rel = fs::relative(entry.path(), Work()).string();
-      out[rel] =
-          entry.is_regular_file() ? Sha256Hex(ReadFile(entry.path().string()).value_or("")) : "dir";
-    }
-    return out;
-  }
+  std::map<std::string, std::string> Snapshot() { return TreeSnapshot(Work()); }
 
   // A refusal: the exit code, one error line holding `message`, within `max_seconds`, and
   // nothing written anywhere.

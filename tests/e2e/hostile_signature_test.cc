@@ -18,6 +18,7 @@
 #include "base/fs.h"
 #include "base/sha256.h"
 #include "support/process.h"
+#include "support/tree_snapshot.h"
 
 namespace hardbase::testing {
 namespace {
@@ -65,15 +66,7 @@ class HostileSignatureTest : public ::testing::Test {
   }
 
   // Every file under the test's directory and its SHA-256.
-  std::map<std::string, std::string> Snapshot() {
-    std::map<std::string, std::string> out;
-    for (const auto& entry : fs::recursive_directory_iterator(Work())) {
-      std::string rel = fs::relative(entry.path(), Work()).string();
-      out[rel] =
-          entry.is_regular_file() ? Sha256Hex(ReadFile(entry.path().string()).value_or("")) : "dir";
-    }
-    return out;
-  }
+  std::map<std::string, std::string> Snapshot() { return TreeSnapshot(Work()); }
 
   // A refusal: the exit code, one error line with `message`, nothing written anywhere.
   void ExpectRefused(const std::vector<std::string>& args, int exit_code,
@@ -294,12 +287,11 @@ TEST_F(HostileSignatureTest, CostlyScryptKeyFileIsRefusedWithinBounds) {
   Write("costly.key", "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n" + pem +
                           "-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n");
   auto before = Snapshot();
-  auto r =
-      RunProcess(WithinLimits({HardbaseBinary(), "--cache-dir", Path("cache"), "sign",
-                               "oci:" + Path("img") + ":test", "--key", Path("costly.key"),
-                               "--reference", "registry.test/app"},
-                              10, {"--as=" + std::to_string(160 << 20)}),
-                 {{"COSIGN_PASSWORD", kPassword}, {"HOME", Path("home")}});
+  auto r = RunProcess(WithinLimits({HardbaseBinary(), "--cache-dir", Path("cache"), "sign",
+                                    "oci:" + Path("img") + ":test", "--key", Path("costly.key"),
+                                    "--reference", "registry.test/app"},
+                                   10, {"--as=" + std::to_string(160 << 20)}),
+                      {{"COSIGN_PASSWORD", kPassword}, {"HOME", Path("home")}});
   EXPECT_EQ(r.exit_code, kExitSpec) << r.err;
   EXPECT_THAT(r.err, HasSubstr("scrypt parameters N=262144 r=8 p=2 are not one of cosign's"));
   EXPECT_EQ(Snapshot(), before);

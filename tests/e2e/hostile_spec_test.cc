@@ -21,6 +21,7 @@
 #include "base/fs.h"
 #include "support/process.h"
 #include "support/repo_fixture.h"
+#include "support/tree_snapshot.h"
 
 namespace hardbase::testing {
 namespace {
@@ -95,27 +96,7 @@ class HostileSpecTest : public ::testing::Test {
   }
 
   // Every entry below the work directory but the cache: type, size, mtime and link target.
-  std::map<std::string, std::string> Snapshot() const {
-    std::map<std::string, std::string> out;
-    const std::string cache = Work() + "/cache";
-    for (auto it = fs::recursive_directory_iterator(Work());
-         it != fs::recursive_directory_iterator(); ++it) {
-      std::string path = it->path().string();
-      if (path == cache) {
-        it.disable_recursion_pending();
-        continue;
-      }
-      struct stat st {};
-      if (::lstat(path.c_str(), &st) != 0) continue;
-      std::string id = std::to_string(st.st_mode) + " " + std::to_string(st.st_size) + " " +
-                       std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
-      if (S_ISLNK(st.st_mode)) id += " -> " + fs::read_symlink(path).string();
-      if (S_ISDIR(st.st_mode) && fs::is_symlink(it->symlink_status()))
-        it.disable_recursion_pending();
-      out[path] = id;
-    }
-    return out;
-  }
+  std::map<std::string, std::string> Snapshot() const { return TreeSnapshot(Work(), {"cache"}); }
 
   // Runs hardbase with `args` and expects it to refuse: `exit_code`, one line on stderr that
   // contains `message`, nothing on stdout, and no file in the work directory written, removed or
