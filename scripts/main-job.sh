@@ -17,7 +17,7 @@ $hb lock examples/java17/image.yaml
 $hb build examples/java17/image.yaml --locked -o out/java17 --tag java17 \
   --sign-key out/signing.key
 $hb verify oci:out/java17:java17 --key out/signing.pub --attestations
-$hb sbom oci:out/java17:java17 --format spdx-json -o out/java17.spdx.json
+$hb sbom oci:out/java17:java17 --format spdx-json --key out/signing.pub -o out/java17.spdx.json
 $hb sbom oci:out/java17:java17 --format cyclonedx-json -o out/java17.cdx.json
 # Its vulnerabilities, matched against the OSV snapshot of Debian's data in the shared folder:
 # a table here, SARIF for code scanning next to the image.
