@@ -116,10 +116,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(sign::CheckSubject(*statement, statement->subjects[0].sha256).has_value());
   }
 
-  // Whatever is accepted as signed JSON has no two members Go would take for one.
+  // An accepted payload's claims survive being written again.
   auto claims = sign::ParseSimpleSigningPayload(text);
   if (Accepted(claims, ErrorCode::kVerification)) {
-    Check(sign::CheckSignedJson(text, ErrorCode::kVerification, "fuzz").has_value());
     auto again = sign::ParseSimpleSigningPayload(
         sign::SimpleSigningPayload(claims->docker_reference, claims->manifest_digest));
     Check(again && again->docker_reference == claims->docker_reference &&

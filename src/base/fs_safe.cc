@@ -12,6 +12,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <mutex>
+#include <set>
 #include <vector>
 
 #include "base/fs.h"
@@ -36,6 +39,49 @@ pid_t TempOwner(std::string_view name, std::string_view prefix) {
 }
 
 bool Running(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
+
+// Removes the entries of `dir` that a dead process left: those named "<prefix><pid>-XXXXXX" for
+// the prefix `prefix_of` gives the name ("" for a name that is no temporary), whose pid no longer
+// runs and whose flock nobody holds.
+void RemoveStale(const std::string& dir,
+                 const std::function<std::string_view(std::string_view)>& prefix_of) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  std::vector<std::string> stale;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view prefix = prefix_of(e->d_name);
+    if (prefix.empty()) continue;
+    pid_t pid = TempOwner(e->d_name, prefix);
+    if (pid <= 0 || pid == ::getpid() || Running(pid)) continue;
+    std::string path = dir + "/" + e->d_name;
+    // Not following a symlink: only what a run itself made is a candidate.
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    struct stat st {};
+    if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0) continue;
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) continue;
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;  // someone still holds it
+    stale.push_back(std::move(path));
+  }
+  ::closedir(d);
+  for (const auto& path : stale) (void)RemoveAll(path);
+}
+
+// The temporary files of every target in `dir` (".<base>.tmp-<pid>-XXXXXX") that dead processes
+// left, removed the first time this process writes into `dir`: once, not on every write, since a
+// blob directory holds thousands of files and gets one write per blob.
+void SweepTempFilesOnce(const std::string& dir) {
+  static std::mutex mutex;
+  static auto* swept = new std::set<std::string>();
+  {
+    std::lock_guard<std::mutex> guard(mutex);
+    if (!swept->insert(dir).second) return;
+  }
+  RemoveStale(dir, [](std::string_view name) -> std::string_view {
+    size_t tmp = name.rfind(".tmp-");
+    return name.starts_with('.') && tmp != std::string_view::npos ? name.substr(0, tmp + 5)
+                                                                  : std::string_view();
+  });
+}
 
 }  // namespace
 
@@ -118,7 +164,7 @@ std::string TempPrefixFor(const std::string& target) { return "." + BaseName(tar
 Result<LockedTempFile> CreateTempFileBeside(const std::string& target) {
   std::string dir = DirName(target);
   std::string prefix = TempPrefixFor(target);
-  RemoveStaleTemps(dir, prefix);
+  SweepTempFilesOnce(dir);
   std::string name = dir + "/" + prefix + std::to_string(::getpid()) + "-XXXXXX";
   UniqueFd fd(::mkostemp(name.data(), O_CLOEXEC));
   if (fd.get() < 0) {
@@ -134,23 +180,7 @@ Result<LockedTempFile> CreateTempFileBeside(const std::string& target) {
 }
 
 void RemoveStaleTemps(const std::string& dir, std::string_view prefix) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return;
-  std::vector<std::string> stale;
-  while (dirent* e = ::readdir(d)) {
-    pid_t pid = TempOwner(e->d_name, prefix);
-    if (pid <= 0 || pid == ::getpid() || Running(pid)) continue;
-    std::string path = dir + "/" + e->d_name;
-    // Not following a symlink: only what a run itself made is a candidate.
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    struct stat st {};
-    if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0) continue;
-    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) continue;
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;  // someone still holds it
-    stale.push_back(std::move(path));
-  }
-  ::closedir(d);
-  for (const auto& path : stale) (void)RemoveAll(path);
+  RemoveStale(dir, [prefix](std::string_view) { return prefix; });
 }
 
 }  // namespace hardbase

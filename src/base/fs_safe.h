@@ -56,7 +56,8 @@ Result<std::string> ReadRegularFile(const std::string& path, uint64_t max_bytes)
 
 // A temporary file beside `target`, named ".<base>.tmp-<pid>-XXXXXX" and held under an flock(2)
 // for as long as `fd` is open, so that RemoveStaleTemps in a later run can tell it from the temp
-// file of a run still at work. Stale temp files of `target` are removed first.
+// file of a run still at work. The stale temp files of every target in its directory are removed
+// the first time this process writes there.
 struct LockedTempFile {
   UniqueFd fd;
   std::string path;

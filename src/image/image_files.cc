@@ -328,7 +328,9 @@ ViewEntry ViewEntryOf(const oci::LayerEntry& e) {
 }
 
 void ImageView::Add(const std::vector<oci::LayerEntry>& entries) {
-  for (const auto& e : entries) Add(e.path, ViewEntryOf(e));
+  // Without content hashes: only package layers, compared with each other in StackPackages (which
+  // get theirs from ViewEntryOf), need them; hashing the skeleton and the top layer is wasted work.
+  for (const auto& e : entries) Add(e.path, {e.type, e.mode, e.link_target});
 }
 
 void ImageView::Add(const std::string& path, ViewEntry entry) { entries_[path] = std::move(entry); }

@@ -96,11 +96,8 @@ std::string DefaultDockerReference(const oci::ImageRef& ref) {
 
 std::string ImageName(oci::ImageSource& source, const oci::Descriptor& d,
                       const oci::ImageRef& ref) {
-  if (ref.transport == oci::ImageRef::Transport::kRegistry) {
-    return ref.registry + "/" + ref.repository;
-  }
-  std::string title = Title(source, d);
-  return title.empty() ? BaseName(ref.path) : title;
+  std::string title = ref.transport == oci::ImageRef::Transport::kRegistry ? "" : Title(source, d);
+  return title.empty() ? DefaultDockerReference(ref) : title;
 }
 
 Result<Signed> SignImage(const oci::ImageRef& ref, const sign::PrivateKey& key,

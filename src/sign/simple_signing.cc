@@ -52,7 +52,8 @@ Result<SimpleSigningClaims> ParseSimpleSigningPayload(std::string_view payload) 
   auto bad = [&](std::string_view why) {
     return Fail(ErrorCode::kVerification, fmt::format("{}: {}", kWhat, why));
   };
-  HB_TRY_VOID(CheckSignedJson(payload, ErrorCode::kVerification, kWhat));
+  // cosign reads "optional" into a map: there, names differing in case are distinct members.
+  HB_TRY_VOID(CheckSignedJson(payload, ErrorCode::kVerification, kWhat, "optional"));
   auto doc = ParseUntrustedJsonOrDiscarded(payload);
   if (doc.is_discarded() || !doc.is_object()) return bad("not a JSON object");
   // cosign ignores members it does not know; a reader that knows more (containers/image's

@@ -147,7 +147,7 @@ class HostilePackagesTest : public ::testing::Test {
     EXPECT_EQ(r.exit_code, kExitIntegrity) << r.err;
     EXPECT_THAT(r.err, MatchesRegex("hardbase: error: [^\n]*\n")) << "one line";
     EXPECT_THAT(r.err, HasSubstr(message));
-    EXPECT_TRUE(TreeSnapshot(Out()) == previous_) << "the previous output changed";
+    EXPECT_EQ(TreeSnapshot(Out()), previous_) << "the previous output changed";
     EXPECT_TRUE(TreeSnapshot(Tmp()).empty()) << "hardbase left files in TMPDIR";
     for (const auto& [path, what] : TreeSnapshot(Work())) {
       if (!path.starts_with("cache") && !before.contains(path)) {

@@ -95,7 +95,7 @@ class HostileSpecTest : public ::testing::Test {
     return Hardbase(args, memory_cap);
   }
 
-  // Every entry below the work directory but the cache: type, size, mtime and link target.
+  // Every entry below the work directory but the cache: type, mode, content hash, link target.
   std::map<std::string, std::string> Snapshot() const { return TreeSnapshot(Work(), {"cache"}); }
 
   // Runs hardbase with `args` and expects it to refuse: `exit_code`, one line on stderr that
