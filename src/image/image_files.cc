@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "base/log.h"
+#include "base/printable.h"
 #include "base/sha256.h"
 #include "image/alternatives.h"
 #include "image/path_glob.h"
@@ -459,6 +460,16 @@ Result<TopLayer> TopLayerEntries(const TopLayerInputs& in, const ImageView& view
   }
   HB_TRY_VOID(AddLocalFiles(in, db, layer));
   out.entries = layer.Finish();
+  // An OCI whiteout name in the image's own layer (an alternative's name or link, a file of the
+  // spec's) would delete what the packages below ship once unpacked.
+  for (const auto& e : out.entries) {
+    if (e.path.substr(e.path.rfind('/') + 1).starts_with(".wh.")) {
+      return Fail(ErrorCode::kIntegrity,
+                  fmt::format("the image's own {}: names starting with '.wh.' are OCI whiteouts, "
+                              "not allowed",
+                              Printable(e.path)));
+    }
+  }
   // out.entries is sorted by path (LayerBuilder keeps a map).
   const auto path_of = [](const LayerEntry& e) -> const std::string& { return e.path; };
   for (const auto& [dir, d] : view.entries()) {

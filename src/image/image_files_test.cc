@@ -290,6 +290,20 @@ TEST(TopLayerTest, AlternativeLinksMustBeNormalisedAbsolutePaths) {
   }
 }
 
+TEST(TopLayerTest, AlternativesNeverWriteWhiteouts) {
+  spec::ImageSpec spec = DefaultSpec();
+  ImageView view = ViewOf({{"/usr/share", LayerEntryType::kDirectory, 0755, ""},
+                           {"/usr/share/evil", LayerEntryType::kFile, 0644, ""}});
+  for (auto [link, name] :
+       {std::pair{"/usr/bin/.wh.python3", "x"}, std::pair{"/usr/bin/x", ".wh..wh..opq"}}) {
+    auto top =
+        TopLayerEntries(AlternativesInputs(spec, {{link, name, "/usr/share/evil", 1}}), view);
+    ASSERT_FALSE(top.has_value()) << link;
+    EXPECT_EQ(top.error().code, ErrorCode::kIntegrity);
+    EXPECT_THAT(top.error().message, HasSubstr("names starting with '.wh.' are OCI whiteouts"));
+  }
+}
+
 TEST(TopLayerTest, ShellAlternativesAreLeftOutAndLinksGoWhereARuntimePutsThem) {
   spec::ImageSpec spec = DefaultSpec();
   ImageView view = ViewOf({
