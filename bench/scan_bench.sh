@@ -27,11 +27,9 @@ SUITE=bookworm
 SOURCES=/etc/apt/sources.list.d/debian.sources
 TYPICAL_DIR=$BUILD_DIR/bench-typical
 
-# Builds the targets "$@" in $BUILD_DIR, configuring it first if needed.
+# Builds the targets "$@" in $BUILD_DIR (debsecan_data is test support, so with the tests on).
 build_tools() {
-  [ -f "$BUILD_DIR/build.ninja" ] ||
-    cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  ninja -C "$BUILD_DIR" "$@" >/dev/null
+  BUILD_DIR=$BUILD_DIR scripts/build.sh -DHARDBASE_TESTS=ON "$@" >/dev/null
 }
 
 # The typical root filesystem $1 (`mmdebstrap --variant=apt --include=$2`), made into

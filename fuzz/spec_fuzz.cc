@@ -1,7 +1,8 @@
 // libFuzzer target for the image spec parser (YAML via yaml-cpp, then validation).
 //
 // Beyond "no crash, no exception, no leak", it checks what callers rely on: an error is one kSpec
-// line naming the file; an accepted spec has its defaults filled and only valid names, and its
+// line naming the file, with at most 21 detail lines (20 mistakes, each naming the file, and
+// "... and M more errors"); an accepted spec has its defaults filled and only valid names, and its
 // resolution digest is well-formed and deterministic. Every path it holds is within Linux's
 // limits, and its accounts always make well-formed /etc/passwd and /etc/group files: one line per
 // entry, seven and four ':'-separated fields.
@@ -53,12 +54,23 @@ bool WithinPathLimits(std::string_view path) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace spec = hardbase::spec;
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto parsed = spec::ParseImageSpec(text, "fuzz/image.yaml");
+  constexpr std::string_view kFile = "fuzz/image.yaml";
+  auto parsed = spec::ParseImageSpec(text, kFile);
   if (!parsed) {
     const hardbase::Error& e = parsed.error();
     Check(e.code == hardbase::ErrorCode::kSpec);
-    Check(e.message.starts_with("fuzz/image.yaml"));
+    Check(e.message.starts_with(kFile));
     Check(e.message.find('\n') == std::string::npos);
+    // Several mistakes: "file: N errors", then at most 20 of them, each a line naming the file,
+    // and last, when some are left out, one "... and M more errors".
+    Check(e.details.size() <= 21);
+    Check(e.details.empty() || e.message.ends_with(" errors"));
+    for (size_t i = 0; i < e.details.size(); ++i) {
+      const std::string& d = e.details[i];
+      Check(d.find('\n') == std::string::npos);
+      bool summary = d.starts_with("... and ");
+      Check(summary ? i + 1 == e.details.size() : d.starts_with(kFile));
+    }
     return 0;
   }
   const spec::ImageSpec& s = *parsed;

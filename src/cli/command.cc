@@ -38,6 +38,10 @@ std::string CacheDir(const GlobalOptions& global) {
   return global.cache_dir.empty() ? cache::DefaultCacheDir() : global.cache_dir;
 }
 
+std::vector<std::string> Choices(std::span<const std::string_view> names) {
+  return {names.begin(), names.end()};
+}
+
 Result<void> WriteOutput(const std::string& path, std::string text) {
   if (!text.ends_with('\n')) text += '\n';
   if (!path.empty() && path != "-") return WriteFileAtomic(path, text);

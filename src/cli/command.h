@@ -6,7 +6,10 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -52,6 +55,11 @@ void AddRegistryFlags(CLI::App* cmd, RegistryFlags& flags);
 Result<registry::RegistryOptions> RegistryOptionsFrom(const RegistryFlags& flags,
                                                       const std::string& creds = "");
 
+// A library's table of the names its parser accepts (oci::CompressionNames(), ...) as the set a
+// CLI::IsMember check takes, so that --help, the completion scripts and the man page list exactly
+// what the parser reads.
+std::vector<std::string> Choices(std::span<const std::string_view> names);
+
 // Writes a command's document to stdout (`path` empty or "-"), else atomically to `path`; ends it
 // with a newline.
 Result<void> WriteOutput(const std::string& path, std::string text);
@@ -60,6 +68,7 @@ Result<void> WriteOutput(const std::string& path, std::string text);
 // such as "lock would change"), an Error otherwise.
 using CommandRunner = std::function<Result<int>()>;
 
+void AddInitCommand(CLI::App& app, CommandRunner& runner);
 void AddLockCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 void AddCacheCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 void AddFetchCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
@@ -77,5 +86,7 @@ void AddVulnCommands(CLI::App& app, const GlobalOptions& global, CommandRunner& 
 void AddScanCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 void AddUpdateCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 void AddDiffCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
+// completion, and the hidden manpage: scripts and page describing all of `app` when they run.
+void AddCompletionCommands(CLI::App& app, CommandRunner& runner);
 
 }  // namespace hardbase::cli

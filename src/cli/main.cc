@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   cli::CommandRunner runner;
+  cli::AddInitCommand(app, runner);
   cli::AddLockCommand(app, global, runner);
   cli::AddFetchCommand(app, global, runner);
   cli::AddBuildCommand(app, global, runner);
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
   cli::AddScanCommand(app, global, runner);
   cli::AddUpdateCommand(app, global, runner);
   cli::AddDiffCommand(app, global, runner);
+  cli::AddCompletionCommands(app, runner);
 
   try {
     app.parse(argc, argv);
@@ -100,9 +102,14 @@ int main(int argc, char** argv) {
     result = Fail(ErrorCode::kInternal, std::string("unexpected exception: ") + e.what());
   }
   if (!result) {
-    // One line, whatever hostile text (registry errors, package fields, paths) the message quotes.
-    std::fprintf(stderr, "hardbase: error: %s\n", Printable(result.error().message).c_str());
-    return ExitCode(result.error().code);
+    // One line, whatever hostile text (registry errors, package fields, paths) the message quotes;
+    // then one indented line for each detail (every mistake in a spec), escaped the same way.
+    const Error& error = result.error();
+    std::fprintf(stderr, "hardbase: error: %s\n", Printable(error.message).c_str());
+    for (const std::string& line : error.details) {
+      std::fprintf(stderr, "  %s\n", Printable(line).c_str());
+    }
+    return ExitCode(error.code);
   }
   return *result;
 }

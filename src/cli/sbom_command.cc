@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "oci/image_ref.h"
 #include "pipeline/attach.h"
+#include "pipeline/provenance.h"
 #include "spec/lock.h"
 
 namespace hardbase::cli {
@@ -64,7 +65,9 @@ void AddSbomCommand(CLI::App& app, CommandRunner& runner) {
                   "[docker://]HOST/REPO[:TAG|@DIGEST]")
       ->required();
   AddRegistryFlags(cmd, flags->registry);
-  cmd->add_option("--format", flags->format, "spdx-json or cyclonedx-json")->capture_default_str();
+  cmd->add_option("--format", flags->format, "spdx-json or cyclonedx-json")
+      ->check(CLI::IsMember(Choices(pipeline::SbomFormatNames())))
+      ->capture_default_str();
   cmd->add_option("-o,--output", flags->output, "Write to FILE (atomically) instead of stdout");
   cmd->add_option("--platform", flags->platform,
                   "Which image of a multi-platform index: amd64, linux/arm64, ... (default: the "

@@ -1,9 +1,13 @@
 // `hardbase scan IMAGE`: the vulnerabilities of an image's Debian packages, as a table, JSON,
 // SARIF or CycloneDX, with gates for CI (--fail-on, --fail-on-fixable) and OpenVEX statements.
+#include <algorithm>
+
 #include "base/fs.h"
 #include "base/log.h"
 #include "cli/command.h"
 #include "pipeline/scan.h"
+#include "vuln/report.h"
+#include "vuln/severity.h"
 
 namespace hardbase::cli {
 namespace {
@@ -88,6 +92,7 @@ void AddScanCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& r
   AddRegistryFlags(cmd, flags->registry);
   cmd->add_option("--db", flags->db, "Database file (default: <cache dir>/vuln/vulndb)");
   cmd->add_option("--format", flags->format, "table, json, sarif (2.1.0) or cyclonedx (1.5 VEX)")
+      ->check(CLI::IsMember(Choices(vuln::ReportFormatNames())))
       ->capture_default_str();
   cmd->add_option("-o,--output", flags->output, "Write to FILE (atomically) instead of stdout");
   cmd->add_option("--platform", flags->platform,
@@ -95,9 +100,12 @@ void AddScanCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& r
                   "only one, else the host's)");
   cmd->add_option("--release", flags->release,
                   "Debian release to match against (default: from the image's os-release)");
+  std::vector<std::string> severities = Choices(vuln::SeverityNames());
+  std::reverse(severities.begin(), severities.end());  // worst first, as the help lists them
   cmd->add_option("--fail-on", flags->fail_on,
                   "Exit 12 when a finding is this severe or worse: critical, high, medium, low, "
-                  "negligible, unknown (VEX-suppressed and kernel-header findings do not count)");
+                  "negligible, unknown (VEX-suppressed and kernel-header findings do not count)")
+      ->check(CLI::IsMember(severities, CLI::ignore_case));
   cmd->add_flag("--fail-on-fixable", flags->fail_on_fixable,
                 "Exit 12 when a finding has a fix (with --fail-on: a fixable one that severe)");
   cmd->add_option("--vex", flags->vex,

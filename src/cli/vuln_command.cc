@@ -1,7 +1,9 @@
-// `hardbase vuln update --from FILE|DIR|URL` and `hardbase vuln status`: the local vulnerability
-// database that `scan`, `diff` and `update` match against.
+// `hardbase vuln update [--source osv|tracker | --from FILE|DIR|URL]` and `hardbase vuln status`:
+// the local vulnerability database that `scan`, `diff` and `update` match against.
+#include <cstdlib>
 #include <ctime>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
@@ -9,9 +11,32 @@
 #include "cli/command.h"
 #include "net/http.h"
 #include "pipeline/scan.h"
+#include "vuln/import.h"
 
 namespace hardbase::cli {
 namespace {
+
+// The excerpt of osv.dev's Debian data that ships in hardbase's source tree, for offline demos.
+constexpr std::string_view kShippedExcerpt = "data/vuln/osv-debian-excerpt-2025-02-12.zip";
+
+// What `vuln update` imports: --from as given, else the URL of the --source. For the tests alone,
+// HARDBASE_VULN_URL replaces that URL (a loopback server, or a closed port to be unreachable).
+std::string UpdateSource(const std::string& from, const std::string& source) {
+  if (!from.empty()) return from;
+  if (const char* url = std::getenv("HARDBASE_VULN_URL"); url && *url) return url;
+  return std::string(source == "tracker" ? vuln::kTrackerJsonUrl : vuln::kOsvDebianExportUrl);
+}
+
+// An unreachable URL says what to do without the network: import a copy from a file.
+Error WithOfflineHint(Error error) {
+  if (error.code != ErrorCode::kNetwork) return error;
+  error.message += fmt::format(
+      "; without a network to it, import a copy: `hardbase vuln update --from FILE` (a file "
+      "downloaded elsewhere, or {} of hardbase's source tree: data of 2025-02-12, for offline "
+      "demos)",
+      kShippedExcerpt);
+  return error;
+}
 
 Result<int> RunStatus(const std::string& db_path, bool json) {
   HB_TRY(vuln::Database db, vuln::Database::Load(db_path));
@@ -61,6 +86,7 @@ void AddVulnCommands(CLI::App& app, const GlobalOptions& global, CommandRunner& 
 
   struct Flags {
     std::string from;
+    std::string source = "osv";
     std::string db;
     bool json = false;
   };
@@ -70,15 +96,33 @@ void AddVulnCommands(CLI::App& app, const GlobalOptions& global, CommandRunner& 
   };
 
   CLI::App* update = vuln->add_subcommand(
-      "update", "Import vulnerability data: osv.dev's Debian export (all.zip or a directory of "
-                "OSV JSON records) or Debian's security tracker JSON, from a file or URL");
-  update->add_option("--from", flags->from, "FILE, DIR or http(s) URL")->required();
+      "update",
+      fmt::format(
+          "Import vulnerability data into the local database, replacing it only when the "
+          "import succeeds. Without --from, downloads Debian's data as published today: "
+          "osv.dev's Debian export ({}, the default) or with --source tracker the Debian "
+          "security tracker's JSON ({}). --from imports a file, directory or URL instead: an "
+          "all.zip or a directory of OSV JSON records, or tracker JSON (e.g. a copy downloaded "
+          "elsewhere, or {} of the source tree, an excerpt of 2025-02-12 for offline demos). "
+          "Downloads larger than {} MiB are refused.",
+          vuln::kOsvDebianExportUrl, vuln::kTrackerJsonUrl, kShippedExcerpt,
+          vuln::ImportLimits{}.max_input_bytes >> 20));
+  auto* from = update->add_option("--from", flags->from, "FILE, DIR or http(s) URL to import");
+  update
+      ->add_option("--source", flags->source,
+                   "What to download without --from: osv (osv.dev's Debian all.zip, default) "
+                   "or tracker (the security tracker's JSON)")
+      ->check(CLI::IsMember({"osv", "tracker"}))
+      ->excludes(from);
   update->add_option("--db", flags->db, "Database file (default: <cache dir>/vuln/vulndb)");
   update->callback([&runner, flags, db_path] {
     runner = [flags, db_path]() -> Result<int> {
       auto http = net::MakeCurlClient();
       std::string path = db_path();
-      HB_TRY(vuln::Database db, pipeline::UpdateVulnDb(flags->from, path, *http));
+      std::string source = UpdateSource(flags->from, flags->source);
+      Result<vuln::Database> updated = pipeline::UpdateVulnDb(source, path, *http);
+      if (!updated) return Fail(WithOfflineHint(std::move(updated.error())));
+      vuln::Database& db = *updated;
       const vuln::Metadata& m = db.metadata();
       LogInfo("imported {} records ({} entries, {} vulnerabilities; data of {}) into {}",
               m.records, db.entries().size(), db.vulnerability_count(), m.data_date, path);

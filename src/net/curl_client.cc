@@ -156,6 +156,7 @@ struct Transfer {
   std::string dest_path;  // empty: the body goes to `memory`
   std::string part_path;
   uint64_t expected_size = 0;
+  uint64_t max_size = 0;  // 0: no bound
   std::string* memory = nullptr;
   Progress* progress = nullptr;
 
@@ -260,6 +261,12 @@ bool BeginBody(Transfer& t) {
                                       " bytes, expected " + std::to_string(t.expected_size));
     return false;
   }
+  if (t.max_size && total && *total > t.max_size) {
+    t.StopWith(Abort::kIntegrity, "document of " + std::to_string(*total) +
+                                      " bytes is larger than the limit of " +
+                                      std::to_string(t.max_size) + " bytes");
+    return false;
+  }
 
   t.fd = ::open(t.part_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (t.fd < 0 || ::ftruncate(t.fd, static_cast<off_t>(start)) != 0) {
@@ -299,6 +306,11 @@ size_t WriteCallback(char* data, size_t size, size_t nmemb, void* userdata) {
   if (t->expected_size && t->pos + n > t->expected_size) {
     t->StopWith(Abort::kIntegrity, "size mismatch: received more than the expected " +
                                        std::to_string(t->expected_size) + " bytes");
+    return 0;
+  }
+  if (t->max_size && t->pos + n > t->max_size) {
+    t->StopWith(Abort::kIntegrity, "received more than the limit of " +
+                                       std::to_string(t->max_size) + " bytes");
     return 0;
   }
   size_t done = 0;
@@ -767,6 +779,7 @@ class CurlClient final : public HttpClient {
       t.dest_path = requests[i].dest_path;
       t.part_path = t.dest_path + ".part";
       t.expected_size = requests[i].expected_size;
+      t.max_size = requests[i].max_size;
       t.progress = progress;
       if (t.dest_path.empty()) {
         t.result = Fail(ErrorCode::kInternal, t.Prefix() + "download without a destination path");

@@ -27,6 +27,9 @@ struct DownloadRequest {
   // when the transfer completed and, if given, the size matched.
   std::string dest_path;
   uint64_t expected_size = 0;  // 0 when unknown
+  // The most bytes the caller accepts when the size is not known in advance (0: no bound): a
+  // body announced or grown past it fails with ErrorCode::kIntegrity and leaves nothing behind.
+  uint64_t max_size = 0;
 };
 
 // Header fields in order; names compared case-insensitively by FindHeader.

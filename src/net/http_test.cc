@@ -348,6 +348,34 @@ TEST_F(HttpTest, PartLargerThanExpectedIsIntegrityError) {
   EXPECT_EQ(server_->RequestCount("/pool/d.deb"), 0);
 }
 
+// A bound on a body of unknown size: refused when announced past it, cut when it grows past it
+// without an announced size; at the bound itself the download succeeds.
+TEST_F(HttpTest, BodyPastMaxSizeIsIntegrityErrorAndLeavesNothing) {
+  Serve("/all.zip", std::string(1000, 'z'));
+  server_->SetHandler([](const HttpRequest& req) -> std::optional<HttpResponse> {
+    if (req.path != "/endless") return std::nullopt;
+    HttpResponse response{200, {}, std::string(1000, 'e')};
+    response.close_delimited = true;
+    return response;
+  });
+  for (const std::string path : {"/all.zip", "/endless"}) {
+    DownloadRequest request{server_->Url(path), out_ + "/data", 0, 999};
+    auto results = client_->Download({request}, nullptr);
+    ASSERT_FALSE(results[0]) << path;
+    EXPECT_EQ(results[0].error().code, ErrorCode::kIntegrity) << path;
+    EXPECT_THAT(results[0].error().message, HasSubstr("limit of 999 bytes"));
+    EXPECT_FALSE(PathExists(out_ + "/data"));
+    EXPECT_FALSE(PathExists(out_ + "/data.part"));
+    EXPECT_EQ(server_->RequestCount(path), 1) << "retried";
+
+    request.max_size = 1000;
+    results = client_->Download({request}, nullptr);
+    ASSERT_TRUE(results[0]) << results[0].error().message;
+    EXPECT_EQ(Read(out_ + "/data").size(), 1000u);
+    ASSERT_TRUE(RemoveAll(out_ + "/data"));
+  }
+}
+
 TEST_F(HttpTest, ExistingPartFileIsResumed) {
   std::string data = RandomBytes(100000, 5);
   Serve("/pool/e.deb", data);

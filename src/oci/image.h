@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -120,7 +121,10 @@ struct ImageOutput {
 };
 
 enum class OutputFormat { kOciLayout, kOciArchive, kDockerArchive };
-Result<OutputFormat> ParseOutputFormat(std::string_view name);  // oci, oci-archive, docker-archive
+// The formats' names, in the order above: "oci", "oci-archive", "docker-archive".
+std::span<const std::string_view> OutputFormatNames();
+// kUsage naming the choices for anything else.
+Result<OutputFormat> ParseOutputFormat(std::string_view name);
 
 // Writes `image` to `path` atomically: an OCI layout directory (oci-layout, index.json,
 // blobs/sha256/...) built in a temporary sibling and swapped into place (an existing directory at

@@ -4,6 +4,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <system_error>
@@ -13,6 +14,9 @@
 
 namespace hardbase::oci {
 namespace {
+
+// Compression's names, indexed by the enum.
+constexpr std::array<std::string_view, 2> kCompressionNames = {"gzip", "zstd"};
 
 // Fixed compression parameters: changing any of them changes every layer digest.
 constexpr size_t kChunkSize = size_t{8} << 20;  // tar bytes per gzip member / zstd frame
@@ -225,13 +229,16 @@ Result<std::string> WriteLayerTar(std::vector<LayerEntry> entries) {
   return out;
 }
 
+std::span<const std::string_view> CompressionNames() { return kCompressionNames; }
+
 std::string_view CompressionName(Compression compression) {
-  return compression == Compression::kGzip ? "gzip" : "zstd";
+  return kCompressionNames[static_cast<size_t>(compression)];
 }
 
 Result<Compression> ParseCompression(std::string_view name) {
-  if (name == "gzip") return Compression::kGzip;
-  if (name == "zstd") return Compression::kZstd;
+  for (size_t i = 0; i < kCompressionNames.size(); ++i) {
+    if (kCompressionNames[i] == name) return static_cast<Compression>(i);
+  }
   return Fail(ErrorCode::kUsage,
               "unknown compression '" + std::string(name) + "' (expected gzip or zstd)");
 }

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,8 @@ Result<std::string> WriteLayerTar(std::vector<LayerEntry> entries);
 
 enum class Compression { kGzip, kZstd };
 
+// The compressions' names, in the order above: "gzip", "zstd".
+std::span<const std::string_view> CompressionNames();
 // "gzip" / "zstd", and back (kUsage error for anything else).
 std::string_view CompressionName(Compression compression);
 Result<Compression> ParseCompression(std::string_view name);

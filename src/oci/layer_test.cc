@@ -356,6 +356,10 @@ TEST(CompressionTest, NamesAndMediaTypes) {
     EXPECT_EQ(*ParseCompression(CompressionName(compression)), compression);
   }
   EXPECT_EQ(ParseCompression("xz").error().code, ErrorCode::kUsage);
+  EXPECT_THAT(CompressionNames(), ElementsAre("gzip", "zstd"));
+  for (std::string_view name : CompressionNames()) {
+    EXPECT_EQ(CompressionName(*ParseCompression(name)), name);
+  }
   EXPECT_EQ(LayerMediaType(Compression::kGzip), "application/vnd.oci.image.layer.v1.tar+gzip");
   EXPECT_EQ(LayerMediaType(Compression::kZstd), "application/vnd.oci.image.layer.v1.tar+zstd");
 }

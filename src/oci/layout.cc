@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -24,6 +25,10 @@
 
 namespace hardbase::oci {
 namespace {
+
+// OutputFormat's names, indexed by the enum.
+constexpr std::array<std::string_view, 3> kOutputFormatNames = {"oci", "oci-archive",
+                                                                "docker-archive"};
 
 constexpr std::string_view kOciLayoutFile = "oci-layout";
 constexpr std::string_view kOciLayoutJson = R"({"imageLayoutVersion":"1.0.0"})";
@@ -442,23 +447,16 @@ Result<void> WriteArchive(const std::vector<Member>& members, const std::string&
 }
 
 std::string_view FormatName(OutputFormat format) {
-  switch (format) {
-    case OutputFormat::kOciLayout:
-      return "oci";
-    case OutputFormat::kOciArchive:
-      return "oci-archive";
-    case OutputFormat::kDockerArchive:
-      return "docker-archive";
-  }
-  return "";
+  return kOutputFormatNames[static_cast<size_t>(format)];
 }
 
 }  // namespace
 
+std::span<const std::string_view> OutputFormatNames() { return kOutputFormatNames; }
+
 Result<OutputFormat> ParseOutputFormat(std::string_view name) {
-  for (auto format :
-       {OutputFormat::kOciLayout, OutputFormat::kOciArchive, OutputFormat::kDockerArchive}) {
-    if (FormatName(format) == name) return format;
+  for (size_t i = 0; i < kOutputFormatNames.size(); ++i) {
+    if (kOutputFormatNames[i] == name) return static_cast<OutputFormat>(i);
   }
   return Fail(ErrorCode::kUsage, "unknown output format '" + std::string(name) +
                                      "' (expected oci, oci-archive or docker-archive)");

@@ -416,6 +416,11 @@ TEST(OutputFormatTest, Names) {
   EXPECT_EQ(*ParseOutputFormat("oci-archive"), OutputFormat::kOciArchive);
   EXPECT_EQ(*ParseOutputFormat("docker-archive"), OutputFormat::kDockerArchive);
   EXPECT_EQ(ParseOutputFormat("docker").error().code, ErrorCode::kUsage);
+  // The CLI offers exactly these; each must parse, in the enum's order.
+  EXPECT_THAT(OutputFormatNames(), ElementsAre("oci", "oci-archive", "docker-archive"));
+  for (size_t i = 0; i < OutputFormatNames().size(); ++i) {
+    EXPECT_EQ(*ParseOutputFormat(OutputFormatNames()[i]), static_cast<OutputFormat>(i));
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -17,6 +18,13 @@ namespace hardbase::pipeline {
 namespace {
 
 constexpr std::string_view kDocDir = "usr/share/doc/";
+
+// The names ParseSbomFormat accepts (the full ones, then their short aliases), and the format
+// each one names.
+constexpr std::array<std::string_view, 4> kSbomFormatNames = {"spdx-json", "cyclonedx-json",
+                                                              "spdx", "cyclonedx"};
+constexpr std::array<SbomFormat, kSbomFormatNames.size()> kSbomFormatOf = {
+    SbomFormat::kSpdx, SbomFormat::kCycloneDx, SbomFormat::kSpdx, SbomFormat::kCycloneDx};
 
 // One stanza, read.
 struct Record {
@@ -201,9 +209,12 @@ Result<sbom::Document> DescribeImage(oci::ImageSource& source, const oci::Platfo
   return doc;
 }
 
+std::span<const std::string_view> SbomFormatNames() { return kSbomFormatNames; }
+
 Result<SbomFormat> ParseSbomFormat(std::string_view name) {
-  if (name == "spdx-json" || name == "spdx") return SbomFormat::kSpdx;
-  if (name == "cyclonedx-json" || name == "cyclonedx") return SbomFormat::kCycloneDx;
+  for (size_t i = 0; i < kSbomFormatNames.size(); ++i) {
+    if (kSbomFormatNames[i] == name) return kSbomFormatOf[i];
+  }
   return Fail(ErrorCode::kUsage,
               fmt::format("unknown SBOM format '{}': use spdx-json or cyclonedx-json", name));
 }

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,7 +54,11 @@ Result<sbom::Document> DescribeImage(oci::ImageSource& source, const oci::Platfo
 inline constexpr std::string_view kSpdxMediaType = "application/spdx+json";
 inline constexpr std::string_view kCycloneDxMediaType = "application/vnd.cyclonedx+json";
 enum class SbomFormat { kSpdx, kCycloneDx };
-Result<SbomFormat> ParseSbomFormat(std::string_view name);  // spdx-json, cyclonedx-json
+// The names ParseSbomFormat accepts: "spdx-json", "cyclonedx-json", and the short aliases
+// "spdx", "cyclonedx".
+std::span<const std::string_view> SbomFormatNames();
+// kUsage naming spdx-json and cyclonedx-json for anything else.
+Result<SbomFormat> ParseSbomFormat(std::string_view name);
 std::string_view SbomMediaType(SbomFormat format);
 std::string SbomJson(const sbom::Document& document, SbomFormat format);
 

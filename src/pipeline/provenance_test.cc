@@ -106,6 +106,19 @@ TEST(DistroFromOsReleaseTest, ReadsIdAndVersion) {
   EXPECT_EQ(DistroFromOsRelease("ID=debian\nVERSION_CODENAME=trixie\n"), "debian-unknown");
 }
 
+TEST(SbomFormatTest, NamesAndAliasesParse) {
+  // The CLI offers exactly these: the full names and the short aliases.
+  EXPECT_THAT(SbomFormatNames(), ElementsAre("spdx-json", "cyclonedx-json", "spdx", "cyclonedx"));
+  EXPECT_EQ(*ParseSbomFormat("spdx-json"), SbomFormat::kSpdx);
+  EXPECT_EQ(*ParseSbomFormat("spdx"), SbomFormat::kSpdx);
+  EXPECT_EQ(*ParseSbomFormat("cyclonedx-json"), SbomFormat::kCycloneDx);
+  EXPECT_EQ(*ParseSbomFormat("cyclonedx"), SbomFormat::kCycloneDx);
+  auto bad = ParseSbomFormat("SPDX");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kUsage);
+  EXPECT_THAT(bad.error().message, HasSubstr("use spdx-json or cyclonedx-json"));
+}
+
 TEST(SlsaProvenanceTest, ListsEveryDebAndTheInputs) {
   spec::ArchLock lock;
   lock.packages.push_back({"libc6", "2.36-9", "amd64", "glibc", "2.36-9", {},

@@ -48,7 +48,11 @@ Result<vuln::Database> UpdateVulnDb(const std::string& from, const std::string& 
     std::string name = BaseName(from.substr(0, from.find_first_of("?#")));
     path = download->path() + "/" + (name.empty() ? "data" : name);
     LogInfo("downloading {}", from);
-    auto results = http.Download({net::DownloadRequest{from, path}}, nullptr);
+    // Bounded like any input of the import, and complete before anything reads it (the client
+    // renames its .part file into place only then).
+    net::DownloadRequest request{from, path};
+    request.max_size = vuln::ImportLimits{}.max_input_bytes;
+    auto results = http.Download({request}, nullptr);
     HB_TRY_VOID(results.at(0));
   }
   HB_TRY(vuln::Database db, WithContext(vuln::ImportPath(path, from), "import " + from));

@@ -94,36 +94,6 @@ bool IsValidAccountName(std::string_view s) {
   return true;
 }
 
-// An image name as OCI distribution allows for a repository: components of lowercase letters and
-// digits joined by '.', '_', '__' or runs of '-', separated by '/'.
-bool IsValidImageName(std::string_view s) {
-  if (s.empty() || s.size() > 255) return false;
-  size_t start = 0;
-  while (true) {
-    size_t slash = s.find('/', start);
-    std::string_view part =
-        s.substr(start, slash == std::string_view::npos ? s.npos : slash - start);
-    if (part.empty()) return false;
-    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-    if (!alnum(part.front()) || !alnum(part.back())) return false;
-    for (size_t i = 0; i < part.size();) {
-      if (alnum(part[i])) {
-        ++i;
-        continue;
-      }
-      size_t j = i;
-      while (j < part.size() && !alnum(part[j])) ++j;
-      std::string_view sep = part.substr(i, j - i);
-      bool ok = sep == "." || sep == "_" || sep == "__" ||
-                std::all_of(sep.begin(), sep.end(), [](char c) { return c == '-'; });
-      if (!ok) return false;
-      i = j;
-    }
-    if (slash == std::string_view::npos) return true;
-    start = slash + 1;
-  }
-}
-
 bool HasDotDotComponent(std::string_view path) {
   size_t start = 0;
   while (start <= path.size()) {
@@ -177,9 +147,11 @@ struct Field {
   SourceLocation key_at;
 };
 
-// The known keys present in one mapping, checked for unknown and repeated keys.
+// The known keys present in one mapping. Unknown and repeated keys have been reported and left
+// out; `suggested` holds the known keys that an unknown key's did-you-mean pointed at.
 struct Fields {
   std::map<std::string, Field, std::less<>> by_key;
+  std::set<std::string, std::less<>> suggested;
   SourceLocation where;
   const Field* Get(std::string_view key) const {
     auto it = by_key.find(key);
@@ -187,14 +159,53 @@ struct Fields {
   }
 };
 
-// Turns YAML nodes into spec values; every failure names the file, the position and the path
-// of the value inside the spec ("accounts.users[0].uid").
+// One string of a YAML list, with its index in the list and where it was written.
+struct ListItem {
+  std::string value;
+  size_t index = 0;
+  SourceLocation at;
+};
+
+// One mistake in a spec: where it is (to sort by) and its finished message line.
+struct Problem {
+  SourceLocation at;
+  std::string text;
+};
+
+// A spec with more mistakes than this lists the first ones and counts the rest.
+constexpr size_t kMaxListedProblems = 20;
+// Reading stops after this many mistakes: aliases let a small hostile spec repeat one mistake
+// without end, and no one reads past the first few anyway.
+constexpr size_t kMaxProblems = 1000;
+
+// Thrown by SpecReader when one more mistake than kMaxProblems is found; ParseImageSpec catches it.
+struct TooManyProblems {};
+
+std::string Indexed(const std::string& path, size_t index) {
+  return path + "[" + std::to_string(index) + "]";
+}
+
+// Turns YAML nodes into spec values and collects every mistake instead of stopping at the first:
+// each names the file, the position and the path of the value inside the spec
+// ("accounts.users[0].uid"), and Report() gives them all at once, sorted by position.
+//
+// Recovery: a reader that finds a mistake records it (ErrorAt) and fails for the value it could
+// not read; its caller goes on with the next key of the mapping or the next item of the list and
+// leaves the bad one out. Checks that relate values to each other (repeated names and ids, exclude
+// against packages, run-as against users) only see values read without a mistake, so they report
+// nothing that is not there. A check that could fail only *because* something was left out is not
+// made, as its message would be a cascade of a mistake already reported: run-as naming no listed
+// user when it may name a user entry with a mistake, no user being listed when some were left
+// out, a required key missing when an unknown key's did-you-mean names it ("nmae: x" is one
+// mistake), a list being empty when it had items that were all bad. A mistake in the YAML syntax
+// stops parsing: yaml-cpp gives no tree to go on with.
 class SpecReader {
  public:
   explicit SpecReader(std::string file) : file_(std::move(file)) {}
 
+  // Records the mistake "file:line:column: path: message" and returns it as a failure.
   tl::unexpected<Error> ErrorAt(SourceLocation at, std::string_view path,
-                                std::string_view message) const {
+                                std::string_view message) {
     std::string text = file_;
     if (at.line > 0) text += ":" + std::to_string(at.line) + ":" + std::to_string(at.column);
     text += ": ";
@@ -203,7 +214,45 @@ class SpecReader {
       text += ": ";
     }
     text += message;
-    return Fail(ErrorCode::kSpec, EscapeControlCharacters(text));
+    text = EscapeControlCharacters(text);
+    Record(Problem{at, text});
+    return Fail(ErrorCode::kSpec, std::move(text));
+  }
+
+  // Records a mistake whose message is complete as it is and has no position in the spec.
+  void Note(std::string_view text) { Record(Problem{{}, EscapeControlCharacters(text)}); }
+
+  bool HasProblems() const { return !problems_.empty(); }
+  size_t ProblemCount() const { return problems_.size(); }
+
+  // After this, a mistake past kMaxProblems is counted but no longer throws TooManyProblems (for
+  // the handler of an exception that ended reading).
+  void EndReading() { reading_ = false; }
+
+  // Every recorded mistake as one kSpec error, in source order (by line, then column), each once.
+  // A single mistake is the message itself; several give "file: N errors" with one detail line
+  // each, at most kMaxListedProblems of them and then "... and M more errors".
+  Error Report() const {
+    std::vector<Problem> sorted = problems_;
+    std::stable_sort(sorted.begin(), sorted.end(), [](const Problem& a, const Problem& b) {
+      return std::pair(a.at.line, a.at.column) < std::pair(b.at.line, b.at.column);
+    });
+    std::set<std::string_view> seen;
+    std::vector<std::string> lines;
+    for (const Problem& p : sorted) {
+      if (seen.insert(p.text).second) lines.push_back(p.text);
+    }
+    if (lines.size() == 1 && !stopped_) return Error(ErrorCode::kSpec, lines.front());
+    const std::string more_than = stopped_ ? "more than " : "";
+    Error error(ErrorCode::kSpec, EscapeControlCharacters(file_) + ": " + more_than +
+                                      std::to_string(lines.size()) + " errors");
+    size_t listed = std::min(lines.size(), kMaxListedProblems);
+    error.details.assign(lines.begin(), lines.begin() + static_cast<std::ptrdiff_t>(listed));
+    if (lines.size() > listed || stopped_) {
+      error.details.push_back("... and " + more_than + std::to_string(lines.size() - listed) +
+                              " more errors");
+    }
+    return error;
   }
 
   // Where a value is, for messages: a null value (`key:` with nothing after it) has no useful
@@ -213,8 +262,10 @@ class SpecReader {
     return ToLocation(node.Mark());
   }
 
+  // The keys of a mapping; unknown, repeated and non-string keys are reported and left out. Fails
+  // only when `node` is not a mapping.
   Result<Fields> ReadMap(const YAML::Node& node, const std::string& path,
-                         std::span<const std::string_view> known, SourceLocation at) const {
+                         std::span<const std::string_view> known, SourceLocation at) {
     if (!node.IsMap()) {
       return ErrorAt(Where(node, at), path,
                      "expected a mapping with keys " + JoinCandidates(known));
@@ -223,33 +274,49 @@ class SpecReader {
     fields.where = Where(node, at);
     for (auto it = node.begin(); it != node.end(); ++it) {
       SourceLocation key_at = ToLocation(it->first.Mark());
-      if (!it->first.IsScalar()) return ErrorAt(key_at, path, "expected a string key");
+      if (!it->first.IsScalar()) {
+        ErrorAt(key_at, path, "expected a string key");
+        continue;
+      }
       const std::string& key = it->first.Scalar();
       if (FirstInvalidUtf8(key) != std::string_view::npos) {
-        return ErrorAt(key_at, path, "key is not valid UTF-8");
+        ErrorAt(key_at, path, "key is not valid UTF-8");
+        continue;
       }
       if (std::find(known.begin(), known.end(), key) == known.end()) {
         std::string message = "unknown key '" + key + "'";
         std::string near = ClosestMatch(key, known);
         if (!near.empty()) {
           message += " (did you mean '" + near + "'?)";
+          fields.suggested.insert(near);
         } else {
           message += " (expected one of " + JoinCandidates(known) + ")";
         }
-        return ErrorAt(key_at, path, message);
+        ErrorAt(key_at, path, message);
+        continue;
       }
       auto [pos, inserted] = fields.by_key.try_emplace(key, Field{it->first, it->second, key_at});
       if (!inserted) {
-        return ErrorAt(key_at, path,
-                       "duplicate key '" + key + "' (first at line " +
-                           std::to_string(pos->second.key_at.line) + ")");
+        ErrorAt(key_at, path,
+                "duplicate key '" + key + "' (first at line " +
+                    std::to_string(pos->second.key_at.line) + ")");
       }
     }
     return fields;
   }
 
+  // The field `key` of `fields`, or nullptr after reporting it missing (unless an unknown key's
+  // did-you-mean already named it: that mistake is the one to fix).
+  const Field* Required(const Fields& fields, std::string_view key, const std::string& path) {
+    const Field* field = fields.Get(key);
+    if (!field && !fields.suggested.contains(key)) {
+      ErrorAt(fields.where, path, "missing required key '" + std::string(key) + "'");
+    }
+    return field;
+  }
+
   Result<std::string> ReadString(const YAML::Node& node, const std::string& path,
-                                 SourceLocation at) const {
+                                 SourceLocation at) {
     if (!node.IsScalar()) return ErrorAt(Where(node, at), path, "expected a string");
     const std::string& s = node.Scalar();
     if (FirstInvalidUtf8(s) != std::string_view::npos) {
@@ -262,56 +329,69 @@ class SpecReader {
   }
 
   Result<std::string> ReadNonEmptyString(const YAML::Node& node, const std::string& path,
-                                         SourceLocation at) const {
+                                         SourceLocation at) {
     HB_TRY(std::string s, ReadString(node, path, at));
     if (s.empty()) return ErrorAt(Where(node, at), path, "must not be empty");
     return s;
   }
 
-  // A list of strings; `positions` (if given) receives where each element was written.
-  Result<std::vector<std::string>> ReadStringList(
-      const YAML::Node& node, const std::string& path, SourceLocation at,
-      std::vector<SourceLocation>* positions = nullptr) const {
+  // The strings of a list; an item that is not a string is reported and left out (the others
+  // keep their index, for messages). Fails only when `node` is not a list.
+  Result<std::vector<ListItem>> ReadStringItems(const YAML::Node& node, const std::string& path,
+                                                SourceLocation at) {
     if (!node.IsSequence()) return ErrorAt(Where(node, at), path, "expected a list of strings");
-    std::vector<std::string> out;
+    std::vector<ListItem> out;
     for (size_t i = 0; i < node.size(); ++i) {
       const YAML::Node& item = node[i];
-      std::string item_path = path + "[" + std::to_string(i) + "]";
+      std::string item_path = Indexed(path, i);
       SourceLocation item_at = Where(item, Where(node, at));
-      if (!item.IsScalar()) return ErrorAt(item_at, item_path, "expected a list of strings");
-      HB_TRY(std::string s, ReadString(item, item_path, item_at));
-      out.push_back(std::move(s));
-      if (positions) positions->push_back(item_at);
+      if (!item.IsScalar()) {
+        ErrorAt(item_at, item_path, "expected a list of strings");
+        continue;
+      }
+      auto s = ReadString(item, item_path, item_at);
+      if (s) out.push_back(ListItem{std::move(*s), i, item_at});
     }
     return out;
   }
 
+  Result<std::vector<std::string>> ReadStringList(const YAML::Node& node, const std::string& path,
+                                                  SourceLocation at) {
+    HB_TRY(std::vector<ListItem> items, ReadStringItems(node, path, at));
+    std::vector<std::string> out;
+    for (ListItem& item : items) out.push_back(std::move(item.value));
+    return out;
+  }
+
+  // A mapping of strings to strings; bad entries are reported and left out.
   Result<std::map<std::string, std::string>> ReadStringMap(const YAML::Node& node,
                                                            const std::string& path,
-                                                           SourceLocation at) const {
+                                                           SourceLocation at) {
     if (!node.IsMap()) return ErrorAt(Where(node, at), path, "expected a map of strings");
     std::map<std::string, std::string> out;
     std::map<std::string, int> lines;
     for (auto it = node.begin(); it != node.end(); ++it) {
       SourceLocation key_at = ToLocation(it->first.Mark());
       if (!it->first.IsScalar() || !it->second.IsScalar()) {
-        return ErrorAt(it->first.IsScalar() ? Where(it->second, key_at) : key_at, path,
-                       "expected a map of strings");
+        ErrorAt(it->first.IsScalar() ? Where(it->second, key_at) : key_at, path,
+                "expected a map of strings");
+        continue;
       }
-      HB_TRY(std::string key, ReadNonEmptyString(it->first, path, key_at));
-      HB_TRY(std::string value, ReadString(it->second, path + "." + key, key_at));
-      if (auto [pos, inserted] = lines.try_emplace(key, key_at.line); !inserted) {
-        return ErrorAt(
-            key_at, path,
-            "duplicate key '" + key + "' (first at line " + std::to_string(pos->second) + ")");
+      auto key = ReadNonEmptyString(it->first, path, key_at);
+      if (!key) continue;
+      auto value = ReadString(it->second, path + "." + *key, key_at);
+      if (!value) continue;
+      if (auto [pos, inserted] = lines.try_emplace(*key, key_at.line); !inserted) {
+        ErrorAt(key_at, path,
+                "duplicate key '" + *key + "' (first at line " + std::to_string(pos->second) + ")");
+        continue;
       }
-      out.emplace(std::move(key), std::move(value));
+      out.emplace(std::move(*key), std::move(*value));
     }
     return out;
   }
 
-  Result<uint32_t> ReadId(const YAML::Node& node, const std::string& path,
-                          SourceLocation at) const {
+  Result<uint32_t> ReadId(const YAML::Node& node, const std::string& path, SourceLocation at) {
     auto bad = [&] {
       return ErrorAt(Where(node, at), path,
                      "expected an integer from 0 to " + std::to_string(kMaxId));
@@ -327,8 +407,7 @@ class SpecReader {
 
   // File mode: always read as octal digits ("0644", "644", "0o644" or an unquoted 0755), because
   // nobody writes permission bits in decimal and YAML 1.1/1.2 disagree about a leading 0.
-  Result<uint32_t> ReadMode(const YAML::Node& node, const std::string& path,
-                            SourceLocation at) const {
+  Result<uint32_t> ReadMode(const YAML::Node& node, const std::string& path, SourceLocation at) {
     auto bad = [&](const std::string& text) {
       return ErrorAt(Where(node, at), path,
                      "bad mode '" + text + "': expected octal permission bits like 0644 or 0755");
@@ -349,7 +428,7 @@ class SpecReader {
 
   // A path within CheckPathLimits, so that it fits in the image and in the files that record it.
   Result<std::string> ReadLimitedPath(const YAML::Node& node, const std::string& path,
-                                      SourceLocation at) const {
+                                      SourceLocation at) {
     HB_TRY(std::string s, ReadNonEmptyString(node, path, at));
     if (auto limits = CheckPathLimits(s); !limits) {
       return ErrorAt(Where(node, at), path, limits.error().message);
@@ -360,7 +439,7 @@ class SpecReader {
   // An absolute, lexically normal path in the image ("/srv/app", not "/srv//app/" or "/srv/./app").
   // A `passwd_field` (a home or shell) also must not hold ':', which separates /etc/passwd fields.
   Result<std::string> ReadAbsolutePath(const YAML::Node& node, const std::string& path,
-                                       SourceLocation at, bool passwd_field = false) const {
+                                       SourceLocation at, bool passwd_field = false) {
     HB_TRY(std::string s, ReadString(node, path, at));
     if (s.empty() || s[0] != '/') {
       return ErrorAt(Where(node, at), path, "expected an absolute path, got '" + s + "'");
@@ -382,136 +461,151 @@ class SpecReader {
     return s;
   }
 
+  // A non-empty list of Debian architectures, each named once; bad items are reported and left
+  // out.
   Result<std::vector<std::string>> ReadArchList(const YAML::Node& node, const std::string& path,
-                                                SourceLocation at, bool allow_empty) const {
-    std::vector<SourceLocation> where;
-    HB_TRY(std::vector<std::string> archs, ReadStringList(node, path, at, &where));
-    if (archs.empty() && !allow_empty) {
+                                                SourceLocation at) {
+    HB_TRY(std::vector<ListItem> items, ReadStringItems(node, path, at));
+    if (node.size() == 0) {
       return ErrorAt(Where(node, at), path, "must name at least one architecture");
     }
-    for (size_t i = 0; i < archs.size(); ++i) {
-      std::string item_path = path + "[" + std::to_string(i) + "]";
-      if (!IsKnownArchitecture(archs[i])) {
-        std::string message = "invalid architecture '" + archs[i] + "'";
-        if (auto debian = DebianArchitectureForMachine(archs[i]); debian) {
+    std::vector<std::string> archs;
+    std::vector<SourceLocation> arch_at;
+    for (const ListItem& item : items) {
+      std::string item_path = Indexed(path, item.index);
+      if (!IsKnownArchitecture(item.value)) {
+        std::string message = "invalid architecture '" + item.value + "'";
+        if (auto debian = DebianArchitectureForMachine(item.value); debian) {
           message += ": Debian calls it " + *debian;
-        } else if (std::string near = ClosestMatch(archs[i], KnownArchitectures()); !near.empty()) {
+        } else if (std::string near = ClosestMatch(item.value, KnownArchitectures());
+                   !near.empty()) {
           message += " (did you mean '" + near + "'?)";
         } else {
           message += ": expected a Debian architecture such as amd64 or arm64";
         }
-        return ErrorAt(where[i], item_path, message);
+        ErrorAt(item.at, item_path, message);
+        continue;
       }
-      for (size_t j = 0; j < i; ++j) {
-        if (archs[j] == archs[i]) {
-          return ErrorAt(where[i], item_path,
-                         "duplicate architecture '" + archs[i] + "' (first at line " +
-                             std::to_string(where[j].line) + ")");
-        }
+      auto first = std::find(archs.begin(), archs.end(), item.value);
+      if (first != archs.end()) {
+        ErrorAt(item.at, item_path,
+                "duplicate architecture '" + item.value + "' (first at line " +
+                    std::to_string(arch_at[static_cast<size_t>(first - archs.begin())].line) + ")");
+        continue;
       }
+      archs.push_back(item.value);
+      arch_at.push_back(item.at);
     }
     return archs;
   }
 
-  Result<std::vector<Repository>> ReadRepositories(const YAML::Node& node,
-                                                   SourceLocation at) const {
+  // The repositories read without a mistake; each entry's keys are checked independently.
+  Result<std::vector<Repository>> ReadRepositories(const YAML::Node& node, SourceLocation at) {
     const std::string path = "repositories";
     if (!node.IsSequence()) {
       return ErrorAt(Where(node, at), path, "expected a list of repositories (url, suites, ...)");
     }
     std::vector<Repository> out;
     for (size_t i = 0; i < node.size(); ++i) {
-      std::string p = path + "[" + std::to_string(i) + "]";
-      HB_TRY(Fields f, ReadMap(node[i], p, kRepositoryKeys, Where(node, at)));
+      std::string p = Indexed(path, i);
+      const size_t problems_before = ProblemCount();
+      auto f = ReadMap(node[i], p, kRepositoryKeys, Where(node, at));
+      if (!f) continue;
       Repository repo;
-      repo.where = f.where;
-      const Field* url = f.Get("url");
-      if (!url) return ErrorAt(f.where, p, "missing required key 'url'");
-      HB_TRY(repo.url, ReadNonEmptyString(url->value, p + ".url", url->key_at));
-      if (!(repo.url.starts_with("http://") || repo.url.starts_with("https://") ||
-            repo.url.starts_with("file:/")) ||
-          std::any_of(repo.url.begin(), repo.url.end(), [](char c) {
-            return c == ' ' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-          })) {
-        return ErrorAt(Where(url->value, url->key_at), p + ".url",
-                       "expected an http://, https:// or file:/ URL, got '" + repo.url + "'");
-      }
-      const Field* suites = f.Get("suites");
-      if (!suites) return ErrorAt(f.where, p, "missing required key 'suites'");
-      std::vector<SourceLocation> suite_at;
-      HB_TRY(repo.suites, ReadStringList(suites->value, p + ".suites", suites->key_at, &suite_at));
-      if (repo.suites.empty()) {
-        return ErrorAt(Where(suites->value, suites->key_at), p + ".suites",
-                       "must name at least one suite");
-      }
-      for (size_t k = 0; k < repo.suites.size(); ++k) {
-        if (!IsRepositoryPathPart(repo.suites[k])) {
-          return ErrorAt(suite_at[k], p + ".suites[" + std::to_string(k) + "]",
-                         "invalid suite name '" + repo.suites[k] + "'");
-        }
-      }
-      if (const Field* c = f.Get("components")) {
-        std::vector<SourceLocation> comp_at;
-        HB_TRY(repo.components, ReadStringList(c->value, p + ".components", c->key_at, &comp_at));
-        if (repo.components.empty()) {
-          return ErrorAt(Where(c->value, c->key_at), p + ".components",
-                         "must name at least one component (default: [main])");
-        }
-        for (size_t k = 0; k < repo.components.size(); ++k) {
-          if (!IsRepositoryPathPart(repo.components[k])) {
-            return ErrorAt(comp_at[k], p + ".components[" + std::to_string(k) + "]",
-                           "invalid component name '" + repo.components[k] + "'");
+      repo.where = f->where;
+      if (const Field* url = Required(*f, "url", p)) {
+        if (auto v = ReadNonEmptyString(url->value, p + ".url", url->key_at)) {
+          repo.url = std::move(*v);
+          if (!(repo.url.starts_with("http://") || repo.url.starts_with("https://") ||
+                repo.url.starts_with("file:/")) ||
+              std::any_of(repo.url.begin(), repo.url.end(), [](char c) {
+                return c == ' ' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+              })) {
+            ErrorAt(Where(url->value, url->key_at), p + ".url",
+                    "expected an http://, https:// or file:/ URL, got '" + repo.url + "'");
           }
         }
       }
-      if (const Field* k = f.Get("keyring")) {
-        HB_TRY(repo.keyring, ReadLimitedPath(k->value, p + ".keyring", k->key_at));
+      // Suites and components are path parts of the repository's URLs.
+      auto read_parts = [&](const Field& field, const std::string& key, std::string_view what,
+                            std::string_view empty_message) {
+        std::vector<std::string> parts;
+        auto items = ReadStringItems(field.value, p + "." + key, field.key_at);
+        if (!items) return parts;
+        if (field.value.size() == 0) {
+          ErrorAt(Where(field.value, field.key_at), p + "." + key, empty_message);
+        }
+        for (const ListItem& item : *items) {
+          if (!IsRepositoryPathPart(item.value)) {
+            ErrorAt(item.at, Indexed(p + "." + key, item.index),
+                    "invalid " + std::string(what) + " name '" + item.value + "'");
+            continue;
+          }
+          parts.push_back(item.value);
+        }
+        return parts;
+      };
+      if (const Field* suites = Required(*f, "suites", p)) {
+        repo.suites = read_parts(*suites, "suites", "suite", "must name at least one suite");
       }
-      if (const Field* a = f.Get("architectures")) {
-        HB_TRY(repo.architectures,
-               ReadArchList(a->value, p + ".architectures", a->key_at, /*allow_empty=*/false));
+      if (const Field* c = f->Get("components")) {
+        repo.components = read_parts(*c, "components", "component",
+                                     "must name at least one component (default: [main])");
       }
-      out.push_back(std::move(repo));
+      if (const Field* k = f->Get("keyring")) {
+        if (auto v = ReadLimitedPath(k->value, p + ".keyring", k->key_at)) {
+          repo.keyring = std::move(*v);
+        }
+      }
+      if (const Field* a = f->Get("architectures")) {
+        if (auto v = ReadArchList(a->value, p + ".architectures", a->key_at)) {
+          repo.architectures = std::move(*v);
+        }
+      }
+      if (ProblemCount() == problems_before) out.push_back(std::move(repo));
     }
     return out;
   }
 
-  Result<std::vector<PackageRequest>> ReadPackages(const YAML::Node& node,
-                                                   SourceLocation at) const {
+  // The package requests read without a mistake, each name at most once.
+  Result<std::vector<PackageRequest>> ReadPackages(const YAML::Node& node, SourceLocation at) {
     const std::string path = "packages";
-    std::vector<SourceLocation> where;
-    HB_TRY(std::vector<std::string> items, ReadStringList(node, path, at, &where));
-    if (items.empty()) {
+    HB_TRY(std::vector<ListItem> items, ReadStringItems(node, path, at));
+    if (node.size() == 0) {
       return ErrorAt(Where(node, at), path, "the list is empty: name at least one package");
     }
     std::vector<PackageRequest> out;
     std::map<std::string, int> first_line;
-    for (size_t i = 0; i < items.size(); ++i) {
-      std::string p = path + "[" + std::to_string(i) + "]";
+    for (const ListItem& entry : items) {
+      std::string p = Indexed(path, entry.index);
+      const std::string& text = entry.value;
       PackageRequest req;
-      req.where = where[i];
-      std::string_view item = items[i];
-      if (item.find_first_of("<>() ") != std::string_view::npos) {
-        return ErrorAt(where[i], p, InvalidPackageNameMessage(items[i], items[i]));
+      req.where = entry.at;
+      if (text.find_first_of("<>() ") != std::string::npos) {
+        ErrorAt(entry.at, p, InvalidPackageNameMessage(text, text));
+        continue;
       }
-      if (size_t eq = item.find('='); eq != std::string_view::npos) {
-        req.name = std::string(item.substr(0, eq));
-        req.version = std::string(item.substr(eq + 1));
+      if (size_t eq = text.find('='); eq != std::string::npos) {
+        req.name = text.substr(0, eq);
+        req.version = text.substr(eq + 1);
         if (!IsValidVersion(req.version)) {
-          return ErrorAt(where[i], p,
-                         "invalid version '" + req.version + "' in '" + items[i] +
-                             "': expected a Debian version such as 1.2-3 or 1:2.0~rc1-1");
+          ErrorAt(entry.at, p,
+                  "invalid version '" + req.version + "' in '" + text +
+                      "': expected a Debian version such as 1.2-3 or 1:2.0~rc1-1");
+          continue;
         }
       } else {
-        req.name = items[i];
+        req.name = text;
       }
       if (!IsValidPackageName(req.name)) {
-        return ErrorAt(where[i], p, InvalidPackageNameMessage(req.name, items[i]));
+        ErrorAt(entry.at, p, InvalidPackageNameMessage(req.name, text));
+        continue;
       }
-      if (auto [pos, inserted] = first_line.try_emplace(req.name, where[i].line); !inserted) {
-        return ErrorAt(where[i], p,
-                       "duplicate package '" + req.name + "' (first at line " +
-                           std::to_string(pos->second) + ")");
+      if (auto [pos, inserted] = first_line.try_emplace(req.name, entry.at.line); !inserted) {
+        ErrorAt(entry.at, p,
+                "duplicate package '" + req.name + "' (first at line " +
+                    std::to_string(pos->second) + ")");
+        continue;
       }
       out.push_back(std::move(req));
     }
@@ -532,26 +626,54 @@ class SpecReader {
     return message;
   }
 
-  Result<PathFilter> ReadPaths(const YAML::Node& node, SourceLocation at) const {
+  // `exclude`: package names, none of them also in `packages` (as far as those were read).
+  Result<std::vector<std::string>> ReadExclude(const Field& field,
+                                               const std::vector<PackageRequest>& packages) {
+    HB_TRY(std::vector<ListItem> items, ReadStringItems(field.value, "exclude", field.key_at));
+    std::vector<std::string> out;
+    for (const ListItem& item : items) {
+      std::string p = Indexed("exclude", item.index);
+      const std::string& x = item.value;
+      if (!IsValidPackageName(x)) {
+        ErrorAt(item.at, p, InvalidPackageNameMessage(x, x));
+        continue;
+      }
+      auto named = std::find_if(packages.begin(), packages.end(),
+                                [&](const PackageRequest& r) { return r.name == x; });
+      if (named != packages.end()) {
+        ErrorAt(item.at, p,
+                "'" + x + "' is also listed in packages (line " +
+                    std::to_string(named->where.line) + ")");
+        continue;
+      }
+      out.push_back(x);
+    }
+    return out;
+  }
+
+  Result<PathFilter> ReadPaths(const YAML::Node& node, SourceLocation at) {
     HB_TRY(Fields f, ReadMap(node, "paths", kPathsKeys, at));
     PathFilter out;
     for (std::string_view which : kPathsKeys) {
       const Field* field = f.Get(which);
       if (!field) continue;
       std::string p = "paths." + std::string(which);
-      std::vector<SourceLocation> where;
-      HB_TRY(std::vector<std::string> globs,
-             ReadStringList(field->value, p, field->key_at, &where));
-      for (size_t i = 0; i < globs.size(); ++i) {
-        if (auto limits = CheckPathLimits(globs[i]); !limits) {
-          return ErrorAt(where[i], p + "[" + std::to_string(i) + "]", limits.error().message);
+      auto items = ReadStringItems(field->value, p, field->key_at);
+      if (!items) continue;
+      std::vector<std::string> globs;
+      for (const ListItem& item : *items) {
+        if (auto limits = CheckPathLimits(item.value); !limits) {
+          ErrorAt(item.at, Indexed(p, item.index), limits.error().message);
+          continue;
         }
-        if (!IsValidPathGlob(globs[i])) {
-          return ErrorAt(where[i], p + "[" + std::to_string(i) + "]",
-                         "invalid glob '" + globs[i] +
-                             "': expected an absolute path pattern like /usr/share/doc/** "
-                             "with every '[' closed");
+        if (!IsValidPathGlob(item.value)) {
+          ErrorAt(item.at, Indexed(p, item.index),
+                  "invalid glob '" + item.value +
+                      "': expected an absolute path pattern like /usr/share/doc/** "
+                      "with every '[' closed");
+          continue;
         }
+        globs.push_back(item.value);
       }
       (which == "include" ? out.include : out.exclude) = std::move(globs);
     }
@@ -561,7 +683,7 @@ class SpecReader {
   // "user:group", "user" or "uid"; each part a name or a decimal id.
   Result<std::pair<std::string, std::string>> ParseOwner(const std::string& owner,
                                                          const std::string& path,
-                                                         SourceLocation at) const {
+                                                         SourceLocation at) {
     auto valid_part = [](std::string_view s) {
       if (IsUnsignedDecimal(s)) {
         uint64_t v = 0;
@@ -587,121 +709,171 @@ class SpecReader {
     return std::make_pair(user, group);
   }
 
-  Result<std::vector<FileEntry>> ReadFiles(const YAML::Node& node, SourceLocation at) const {
+  // The `files` entries read without a mistake; each entry's keys are checked independently.
+  Result<std::vector<FileEntry>> ReadFiles(const YAML::Node& node, SourceLocation at) {
     const std::string path = "files";
     if (!node.IsSequence()) {
       return ErrorAt(Where(node, at), path, "expected a list of {src, dest, mode, owner}");
     }
     std::vector<FileEntry> out;
     for (size_t i = 0; i < node.size(); ++i) {
-      std::string p = path + "[" + std::to_string(i) + "]";
-      HB_TRY(Fields f, ReadMap(node[i], p, kFileKeys, Where(node, at)));
+      std::string p = Indexed(path, i);
+      const size_t problems_before = ProblemCount();
+      auto f = ReadMap(node[i], p, kFileKeys, Where(node, at));
+      if (!f) continue;
       FileEntry entry;
-      entry.where = f.where;
-      const Field* src = f.Get("src");
-      if (!src) return ErrorAt(f.where, p, "missing required key 'src'");
-      HB_TRY(entry.src, ReadLimitedPath(src->value, p + ".src", src->key_at));
-      const Field* dest = f.Get("dest");
-      if (!dest) return ErrorAt(f.where, p, "missing required key 'dest'");
-      HB_TRY(entry.dest, ReadAbsolutePath(dest->value, p + ".dest", dest->key_at));
-      if (const Field* mode = f.Get("mode")) {
-        HB_TRY(entry.mode, ReadMode(mode->value, p + ".mode", mode->key_at));
+      entry.where = f->where;
+      if (const Field* src = Required(*f, "src", p)) {
+        if (auto v = ReadLimitedPath(src->value, p + ".src", src->key_at)) entry.src = *v;
       }
-      if (const Field* owner = f.Get("owner")) {
-        HB_TRY(std::string text, ReadString(owner->value, p + ".owner", owner->key_at));
-        HB_TRY(auto parts, ParseOwner(text, p + ".owner", Where(owner->value, owner->key_at)));
-        entry.user = std::move(parts.first);
-        entry.group = std::move(parts.second);
+      if (const Field* dest = Required(*f, "dest", p)) {
+        if (auto v = ReadAbsolutePath(dest->value, p + ".dest", dest->key_at)) entry.dest = *v;
       }
-      out.push_back(std::move(entry));
+      if (const Field* mode = f->Get("mode")) {
+        if (auto v = ReadMode(mode->value, p + ".mode", mode->key_at)) entry.mode = *v;
+      }
+      if (const Field* owner = f->Get("owner")) {
+        if (auto text = ReadString(owner->value, p + ".owner", owner->key_at)) {
+          if (auto parts = ParseOwner(*text, p + ".owner", Where(owner->value, owner->key_at))) {
+            entry.user = std::move(parts->first);
+            entry.group = std::move(parts->second);
+          }
+        }
+      }
+      if (ProblemCount() == problems_before) out.push_back(std::move(entry));
     }
     return out;
   }
 
-  Result<Accounts> ReadAccounts(const YAML::Node& node, SourceLocation at) const {
+  // `accounts`. Group and user entries are read independently; one with a mistake is left out
+  // before the repeated-name/id checks. run-as is not reported as naming no listed user when it
+  // may name a user entry left out for a mistake (one that gives that name, or any that gives no
+  // readable name), nor are no users reported as listed when some were left out.
+  Result<Accounts> ReadAccounts(const YAML::Node& node, SourceLocation at) {
     HB_TRY(Fields f, ReadMap(node, "accounts", kAccountsKeys, at));
     Accounts out;
     std::map<uint32_t, std::string> gid_owner;  // gid -> path of the group that has it
     std::map<std::string, std::string> group_names;
     if (const Field* groups = f.Get("groups")) {
       if (!groups->value.IsSequence()) {
-        return ErrorAt(Where(groups->value, groups->key_at), "accounts.groups",
-                       "expected a list of {name, gid}");
-      }
-      for (size_t i = 0; i < groups->value.size(); ++i) {
-        std::string p = "accounts.groups[" + std::to_string(i) + "]";
-        HB_TRY(Fields g, ReadMap(groups->value[i], p, kGroupKeys, groups->key_at));
-        Group group;
-        const Field* name = g.Get("name");
-        if (!name) return ErrorAt(g.where, p, "missing required key 'name'");
-        HB_TRY(group.name, ReadString(name->value, p + ".name", name->key_at));
-        if (!IsValidAccountName(group.name)) {
-          return ErrorAt(Where(name->value, name->key_at), p + ".name",
-                         "invalid group name '" + group.name + "'");
+        ErrorAt(Where(groups->value, groups->key_at), "accounts.groups",
+                "expected a list of {name, gid}");
+      } else {
+        for (size_t i = 0; i < groups->value.size(); ++i) {
+          std::string p = Indexed("accounts.groups", i);
+          const size_t problems_before = ProblemCount();
+          auto g = ReadMap(groups->value[i], p, kGroupKeys, groups->key_at);
+          if (!g) continue;
+          Group group;
+          if (const Field* name = Required(*g, "name", p)) {
+            if (auto v = ReadString(name->value, p + ".name", name->key_at)) {
+              group.name = std::move(*v);
+              if (!IsValidAccountName(group.name)) {
+                ErrorAt(Where(name->value, name->key_at), p + ".name",
+                        "invalid group name '" + group.name + "'");
+              }
+            }
+          }
+          if (const Field* gid = Required(*g, "gid", p)) {
+            if (auto v = ReadId(gid->value, p + ".gid", gid->key_at)) group.gid = *v;
+          }
+          if (ProblemCount() != problems_before) continue;
+          if (group.name == "root" || group.gid == 0) {
+            ErrorAt(g->where, p, "group root (gid 0) comes from base-passwd; do not list it");
+            continue;
+          }
+          if (auto [pos, ok] = group_names.try_emplace(group.name, p); !ok) {
+            ErrorAt(g->where, p, "group name '" + group.name + "' repeats " + pos->second);
+            continue;
+          }
+          if (auto [pos, ok] = gid_owner.try_emplace(group.gid, p); !ok) {
+            ErrorAt(g->where, p, "gid " + std::to_string(group.gid) + " repeats " + pos->second);
+            continue;
+          }
+          out.groups.push_back(std::move(group));
         }
-        const Field* gid = g.Get("gid");
-        if (!gid) return ErrorAt(g.where, p, "missing required key 'gid'");
-        HB_TRY(group.gid, ReadId(gid->value, p + ".gid", gid->key_at));
-        if (group.name == "root" || group.gid == 0) {
-          return ErrorAt(g.where, p, "group root (gid 0) comes from base-passwd; do not list it");
-        }
-        if (auto [pos, ok] = group_names.try_emplace(group.name, p); !ok) {
-          return ErrorAt(g.where, p, "group name '" + group.name + "' repeats " + pos->second);
-        }
-        if (auto [pos, ok] = gid_owner.try_emplace(group.gid, p); !ok) {
-          return ErrorAt(g.where, p,
-                         "gid " + std::to_string(group.gid) + " repeats " + pos->second);
-        }
-        out.groups.push_back(std::move(group));
       }
     }
-    const Field* users = f.Get("users");
-    if (users) {
+    // What is known of the user entries left out for a mistake: the names they give, and whether
+    // every one of them gave a name (false also when `users` is not a list at all).
+    std::set<std::string, std::less<>> left_out_names;
+    bool left_out_names_known = true;
+    if (const Field* users = f.Get("users")) {
       if (!users->value.IsSequence()) {
-        return ErrorAt(Where(users->value, users->key_at), "accounts.users",
-                       "expected a list of {name, uid, gid, home, shell}");
-      }
-      std::map<std::string, std::string> user_names;
-      std::map<uint32_t, std::string> uids;
-      for (size_t i = 0; i < users->value.size(); ++i) {
-        std::string p = "accounts.users[" + std::to_string(i) + "]";
-        HB_TRY(Fields u, ReadMap(users->value[i], p, kUserKeys, users->key_at));
-        User user;
-        const Field* name = u.Get("name");
-        if (!name) return ErrorAt(u.where, p, "missing required key 'name'");
-        HB_TRY(user.name, ReadString(name->value, p + ".name", name->key_at));
-        if (!IsValidAccountName(user.name)) {
-          return ErrorAt(Where(name->value, name->key_at), p + ".name",
-                         "invalid user name '" + user.name + "'");
+        ErrorAt(Where(users->value, users->key_at), "accounts.users",
+                "expected a list of {name, uid, gid, home, shell}");
+        left_out_names_known = false;
+      } else {
+        std::map<std::string, std::string> user_names;
+        std::map<uint32_t, std::string> uids;
+        for (size_t i = 0; i < users->value.size(); ++i) {
+          std::string p = Indexed("accounts.users", i);
+          const size_t problems_before = ProblemCount();
+          User user;
+          bool name_read = false;
+          auto leave_out = [&] {
+            if (name_read) {
+              left_out_names.insert(user.name);
+            } else {
+              left_out_names_known = false;
+            }
+          };
+          auto u = ReadMap(users->value[i], p, kUserKeys, users->key_at);
+          if (!u) {
+            leave_out();
+            continue;
+          }
+          if (const Field* name = Required(*u, "name", p)) {
+            if (auto v = ReadString(name->value, p + ".name", name->key_at)) {
+              user.name = std::move(*v);
+              name_read = true;
+              if (!IsValidAccountName(user.name)) {
+                ErrorAt(Where(name->value, name->key_at), p + ".name",
+                        "invalid user name '" + user.name + "'");
+              }
+            }
+          }
+          if (const Field* uid = Required(*u, "uid", p)) {
+            if (auto v = ReadId(uid->value, p + ".uid", uid->key_at)) user.uid = *v;
+          }
+          user.gid = user.uid;
+          if (const Field* gid = u->Get("gid")) {
+            if (auto v = ReadId(gid->value, p + ".gid", gid->key_at)) user.gid = *v;
+          }
+          user.home = "/home/" + user.name;
+          if (const Field* home = u->Get("home")) {
+            if (auto v = ReadAbsolutePath(home->value, p + ".home", home->key_at,
+                                          /*passwd_field=*/true)) {
+              user.home = std::move(*v);
+            }
+          }
+          if (const Field* shell = u->Get("shell")) {
+            if (auto v = ReadAbsolutePath(shell->value, p + ".shell", shell->key_at,
+                                          /*passwd_field=*/true)) {
+              user.shell = std::move(*v);
+            }
+          }
+          if (ProblemCount() != problems_before) {
+            leave_out();
+            continue;
+          }
+          if (user.name == "root" || user.uid == 0) {
+            ErrorAt(u->where, p,
+                    "user root (uid 0) comes from base-passwd; to run as root write run-as: root");
+            leave_out();
+            continue;
+          }
+          if (auto [pos, ok] = user_names.try_emplace(user.name, p); !ok) {
+            ErrorAt(u->where, p, "user name '" + user.name + "' repeats " + pos->second);
+            continue;  // the name is listed all the same
+          }
+          if (auto [pos, ok] = uids.try_emplace(user.uid, p); !ok) {
+            ErrorAt(u->where, p, "uid " + std::to_string(user.uid) + " repeats " + pos->second);
+            leave_out();
+            continue;
+          }
+          out.users.push_back(std::move(user));
         }
-        const Field* uid = u.Get("uid");
-        if (!uid) return ErrorAt(u.where, p, "missing required key 'uid'");
-        HB_TRY(user.uid, ReadId(uid->value, p + ".uid", uid->key_at));
-        if (user.name == "root" || user.uid == 0) {
-          return ErrorAt(u.where, p,
-                         "user root (uid 0) comes from base-passwd; to run as root write "
-                         "run-as: root");
-        }
-        user.gid = user.uid;
-        if (const Field* gid = u.Get("gid")) {
-          HB_TRY(user.gid, ReadId(gid->value, p + ".gid", gid->key_at));
-        }
-        user.home = "/home/" + user.name;
-        if (const Field* home = u.Get("home")) {
-          HB_TRY(user.home, ReadAbsolutePath(home->value, p + ".home", home->key_at,
-                                             /*passwd_field=*/true));
-        }
-        if (const Field* shell = u.Get("shell")) {
-          HB_TRY(user.shell, ReadAbsolutePath(shell->value, p + ".shell", shell->key_at,
-                                              /*passwd_field=*/true));
-        }
-        if (auto [pos, ok] = user_names.try_emplace(user.name, p); !ok) {
-          return ErrorAt(u.where, p, "user name '" + user.name + "' repeats " + pos->second);
-        }
-        if (auto [pos, ok] = uids.try_emplace(user.uid, p); !ok) {
-          return ErrorAt(u.where, p, "uid " + std::to_string(user.uid) + " repeats " + pos->second);
-        }
-        out.users.push_back(std::move(user));
       }
     } else {
       out.users.push_back(DefaultUser());
@@ -716,21 +888,23 @@ class SpecReader {
       }
     }
     if (const Field* run_as = f.Get("run-as")) {
-      HB_TRY(out.run_as, ReadNonEmptyString(run_as->value, "accounts.run-as", run_as->key_at));
-      bool listed = std::any_of(out.users.begin(), out.users.end(),
-                                [&](const User& u) { return u.name == out.run_as; });
-      bool numeric = IsUnsignedDecimal(out.run_as) && out.run_as.size() <= 10 &&
-                     std::stoull(out.run_as) <= kMaxId;
-      if (!listed && !numeric && out.run_as != "root") {
-        return ErrorAt(Where(run_as->value, run_as->key_at), "accounts.run-as",
-                       "unknown user '" + out.run_as +
-                           "': expected a user from accounts.users, root, or a numeric uid");
+      if (auto v = ReadNonEmptyString(run_as->value, "accounts.run-as", run_as->key_at)) {
+        out.run_as = std::move(*v);
+        bool listed = std::any_of(out.users.begin(), out.users.end(),
+                                  [&](const User& u) { return u.name == out.run_as; });
+        bool numeric = IsUnsignedDecimal(out.run_as) && out.run_as.size() <= 10 &&
+                       std::stoull(out.run_as) <= kMaxId;
+        bool maybe_left_out = !left_out_names_known || left_out_names.contains(out.run_as);
+        if (!listed && !numeric && out.run_as != "root" && !maybe_left_out) {
+          ErrorAt(Where(run_as->value, run_as->key_at), "accounts.run-as",
+                  "unknown user '" + out.run_as +
+                      "': expected a user from accounts.users, root, or a numeric uid");
+        }
       }
     } else if (!out.users.empty()) {
       out.run_as = out.users.front().name;
-    } else {
-      return ErrorAt(f.where, "accounts",
-                     "no users are listed, so run-as must say who runs the image");
+    } else if (left_out_names_known && left_out_names.empty()) {
+      ErrorAt(f.where, "accounts", "no users are listed, so run-as must say who runs the image");
     }
     return out;
   }
@@ -743,7 +917,10 @@ class SpecReader {
     return Accounts{{Group{"nonroot", kNonrootId}}, {DefaultUser()}, "nonroot"};
   }
 
-  Result<ImageSpec> ReadSpec(const YAML::Node& root) const {
+  // The spec, with every mistake recorded; when there are any, the value returned is incomplete
+  // and only Report() counts. Fails without recording only for what is not the spec's fault (the
+  // host's architecture cannot be read).
+  Result<ImageSpec> ReadSpec(const YAML::Node& root) {
     if (!root.IsMap()) {
       SourceLocation at = Where(root, {1, 1});
       if (root.IsNull()) return ErrorAt(at, "", "the spec is empty");
@@ -753,97 +930,110 @@ class SpecReader {
     ImageSpec spec;
     spec.accounts = DefaultAccounts();
 
-    const Field* name = f.Get("name");
-    if (!name) return ErrorAt(f.where, "", "missing required key 'name'");
-    HB_TRY(spec.name, ReadString(name->value, "name", name->key_at));
-    if (!IsValidImageName(spec.name)) {
-      return ErrorAt(Where(name->value, name->key_at), "name",
-                     "invalid image name '" + spec.name +
-                         "': expected lowercase letters and digits separated by '.', '_', '-' "
-                         "or '/'");
-    }
-    if (const Field* r = f.Get("repositories")) {
-      HB_TRY(spec.repositories, ReadRepositories(r->value, r->key_at));
-    }
-    if (const Field* a = f.Get("archs")) {
-      HB_TRY(spec.archs, ReadArchList(a->value, "archs", a->key_at, /*allow_empty=*/false));
-    } else {
-      HB_TRY(std::string host, HostArchitecture());
-      spec.archs = {std::move(host)};
-    }
-    const Field* packages = f.Get("packages");
-    if (!packages) return ErrorAt(f.where, "", "missing required key 'packages'");
-    HB_TRY(spec.packages, ReadPackages(packages->value, packages->key_at));
-    if (const Field* e = f.Get("exclude")) {
-      std::vector<SourceLocation> where;
-      HB_TRY(spec.exclude, ReadStringList(e->value, "exclude", e->key_at, &where));
-      for (size_t i = 0; i < spec.exclude.size(); ++i) {
-        std::string p = "exclude[" + std::to_string(i) + "]";
-        const std::string& x = spec.exclude[i];
-        if (!IsValidPackageName(x)) return ErrorAt(where[i], p, InvalidPackageNameMessage(x, x));
-        auto named = std::find_if(spec.packages.begin(), spec.packages.end(),
-                                  [&](const PackageRequest& r) { return r.name == x; });
-        if (named != spec.packages.end()) {
-          return ErrorAt(where[i], p,
-                         "'" + x + "' is also listed in packages (line " +
-                             std::to_string(named->where.line) + ")");
+    if (const Field* name = Required(f, "name", "")) {
+      if (auto v = ReadString(name->value, "name", name->key_at)) {
+        spec.name = std::move(*v);
+        if (!IsValidImageName(spec.name)) {
+          ErrorAt(Where(name->value, name->key_at), "name",
+                  "invalid image name '" + spec.name +
+                      "': expected lowercase letters and digits separated by '.', '_', '-' or "
+                      "'/'");
         }
       }
     }
+    if (const Field* r = f.Get("repositories")) {
+      if (auto v = ReadRepositories(r->value, r->key_at)) spec.repositories = std::move(*v);
+    }
+    if (const Field* a = f.Get("archs")) {
+      if (auto v = ReadArchList(a->value, "archs", a->key_at)) spec.archs = std::move(*v);
+    } else if (auto host = HostArchitecture()) {
+      spec.archs = {std::move(*host)};
+    } else if (host.error().code == ErrorCode::kSpec) {
+      Note(host.error().message);  // an unknown machine: the spec has to name its archs
+    } else {
+      return Fail(std::move(host.error()));
+    }
+    if (const Field* packages = Required(f, "packages", "")) {
+      if (auto v = ReadPackages(packages->value, packages->key_at)) {
+        spec.packages = std::move(*v);
+      }
+    }
+    if (const Field* e = f.Get("exclude")) {
+      if (auto v = ReadExclude(*e, spec.packages)) spec.exclude = std::move(*v);
+    }
     if (const Field* p = f.Get("paths")) {
-      HB_TRY(spec.paths, ReadPaths(p->value, p->key_at));
+      if (auto v = ReadPaths(p->value, p->key_at)) spec.paths = std::move(*v);
     }
     if (const Field* p = f.Get("files")) {
-      HB_TRY(spec.files, ReadFiles(p->value, p->key_at));
+      if (auto v = ReadFiles(p->value, p->key_at)) spec.files = std::move(*v);
     }
     if (const Field* a = f.Get("accounts")) {
-      HB_TRY(spec.accounts, ReadAccounts(a->value, a->key_at));
+      if (auto v = ReadAccounts(a->value, a->key_at)) spec.accounts = std::move(*v);
     }
     if (const Field* e = f.Get("entrypoint")) {
-      HB_TRY(spec.entrypoint, ReadStringList(e->value, "entrypoint", e->key_at));
+      if (auto v = ReadStringList(e->value, "entrypoint", e->key_at)) {
+        spec.entrypoint = std::move(*v);
+      }
     }
     if (const Field* c = f.Get("cmd")) {
-      HB_TRY(spec.cmd, ReadStringList(c->value, "cmd", c->key_at));
+      if (auto v = ReadStringList(c->value, "cmd", c->key_at)) spec.cmd = std::move(*v);
     }
     if (const Field* e = f.Get("env")) {
-      HB_TRY(spec.env, ReadStringMap(e->value, "env", e->key_at));
-      for (const auto& [key, value] : spec.env) {
-        if (key.find('=') != std::string::npos) {
-          return ErrorAt(Where(e->value, e->key_at), "env",
-                         "variable name '" + key + "' must not contain '='");
+      if (auto v = ReadStringMap(e->value, "env", e->key_at)) {
+        for (const auto& [key, value] : *v) {
+          if (key.find('=') != std::string::npos) {
+            ErrorAt(Where(e->value, e->key_at), "env",
+                    "variable name '" + key + "' must not contain '='");
+          } else if (std::any_of(key.begin(), key.end(), [](char c) {
+                       return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+                     })) {
+            ErrorAt(Where(e->value, e->key_at), "env",
+                    "variable name '" + key + "' must not contain control characters");
+          }
         }
-        if (std::any_of(key.begin(), key.end(),
-                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
-          return ErrorAt(Where(e->value, e->key_at), "env",
-                         "variable name '" + key + "' must not contain control characters");
-        }
+        spec.env = std::move(*v);
       }
     }
     spec.env.try_emplace("PATH", kDefaultPath);
     if (const Field* w = f.Get("workdir")) {
-      HB_TRY(spec.workdir, ReadAbsolutePath(w->value, "workdir", w->key_at));
+      if (auto v = ReadAbsolutePath(w->value, "workdir", w->key_at)) spec.workdir = std::move(*v);
     }
     if (const Field* l = f.Get("labels")) {
-      HB_TRY(spec.labels, ReadStringMap(l->value, "labels", l->key_at));
+      if (auto v = ReadStringMap(l->value, "labels", l->key_at)) spec.labels = std::move(*v);
     }
     if (const Field* a = f.Get("annotations")) {
-      HB_TRY(spec.annotations, ReadStringMap(a->value, "annotations", a->key_at));
+      if (auto v = ReadStringMap(a->value, "annotations", a->key_at)) {
+        spec.annotations = std::move(*v);
+      }
     }
     if (const Field* v = f.Get("variant")) {
-      HB_TRY(std::string variant, ReadString(v->value, "variant", v->key_at));
-      if (variant != "debug") {
-        return ErrorAt(Where(v->value, v->key_at), "variant",
-                       "unknown variant '" + variant +
-                           "': the only variant is debug (leave "
-                           "variant out for the standard image)");
+      if (auto variant = ReadString(v->value, "variant", v->key_at)) {
+        if (*variant == "debug") {
+          spec.variant = Variant::kDebug;
+        } else {
+          ErrorAt(Where(v->value, v->key_at), "variant",
+                  "unknown variant '" + *variant +
+                      "': the only variant is debug (leave variant out for the standard image)");
+        }
       }
-      spec.variant = Variant::kDebug;
     }
     return spec;
   }
 
  private:
+  void Record(Problem problem) {
+    if (problems_.size() < kMaxProblems) {
+      problems_.push_back(std::move(problem));
+      return;
+    }
+    stopped_ = true;
+    if (reading_) throw TooManyProblems{};
+  }
+
   std::string file_;
+  std::vector<Problem> problems_;
+  bool reading_ = true;
+  bool stopped_ = false;  // there were more than kMaxProblems mistakes
 };
 
 // Records where each document of a YAML stream starts, nothing else.
@@ -869,7 +1059,7 @@ class DocumentStarts : public YAML::EventHandler {
 // without consuming the token, so YAML::LoadAll loops forever (fixed upstream after 0.8, PR #1319).
 // Here at most three documents are looked at, and a document starting where the previous one
 // started means the parser is stuck on that character.
-Result<void> CheckSingleDocument(const std::string& text, const SpecReader& reader) {
+Result<void> CheckSingleDocument(const std::string& text, SpecReader& reader) {
   std::istringstream in(text);
   YAML::Parser parser(in);
   DocumentStarts docs;
@@ -928,21 +1118,29 @@ Result<ImageSpec> ParseImageSpec(std::string_view yaml_text, std::string_view fi
   SpecReader reader(file);
   if (size_t bad = FirstInvalidUtf8(yaml_text); bad != std::string_view::npos) {
     auto [line, column] = LineColumnOf(yaml_text, bad);
-    return reader.ErrorAt({line, column}, "", "the spec is not valid UTF-8");
+    reader.ErrorAt({line, column}, "", "the spec is not valid UTF-8");
+    return Fail(reader.Report());
   }
   try {
     const std::string text(yaml_text);
-    HB_TRY_VOID(CheckSingleDocument(text, reader));
+    if (!CheckSingleDocument(text, reader)) return Fail(reader.Report());
     YAML::Node root = YAML::Load(text);
-    HB_TRY(ImageSpec spec, reader.ReadSpec(root));
-    spec.source_file = file;
-    spec.base_dir = DirName(file);
+    Result<ImageSpec> spec = reader.ReadSpec(root);
+    if (reader.HasProblems()) return Fail(reader.Report());
+    if (!spec) return spec;
+    spec->source_file = file;
+    spec->base_dir = DirName(file);
     return spec;
+  } catch (const TooManyProblems&) {
+    return Fail(reader.Report());
   } catch (const YAML::Exception& e) {
-    return reader.ErrorAt(ToLocation(e.mark), "", "invalid YAML: " + e.msg);
+    reader.EndReading();
+    reader.ErrorAt(ToLocation(e.mark), "", "invalid YAML: " + e.msg);
+    return Fail(reader.Report());
   } catch (const std::exception& e) {
-    return Fail(ErrorCode::kSpec,
-                EscapeControlCharacters(file + ": cannot read spec: " + e.what()));
+    reader.EndReading();
+    reader.Note(file + ": cannot read spec: " + e.what());
+    return Fail(reader.Report());
   }
 }
 

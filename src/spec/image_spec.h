@@ -1,7 +1,9 @@
 // The image spec: what a user asks for in `image.yaml`, as a plain value with every default filled.
 //
 // ParseImageSpec turns YAML text into an ImageSpec and rejects anything it does not understand
-// with a one-line kSpec error "file:line:column: where: what" (unknown keys get a did-you-mean).
+// with a kSpec error "file:line:column: where: what" (unknown keys get a did-you-mean). It reports
+// every mistake of a spec at once: one is the error's message, several are its details, in source
+// order, under the message "file: N errors".
 // It does no file IO: relative paths (keyrings, `files` sources) are kept exactly as written, and
 // ImageSpec::ResolvePath makes them absolute against the spec's directory when a later step needs
 // the file. The whole key set (see docs/spec.md) is parsed and validated here, including the keys
@@ -149,6 +151,10 @@ inline constexpr std::string_view kDefaultPath =
 // Parses and validates spec text. `file_name` is used in messages and to set source_file and
 // base_dir (its directory part); nothing is read from disk. When `archs` is absent the host's
 // architecture is filled in (see HostArchitecture in spec/names.h).
+// On failure, a single mistake is the kSpec error's one-line message; several (up to 1000, after
+// which reading stops) give the message "file: N errors" and one detail line each, sorted by line
+// and column, the first 20 listed and then "... and M more errors". A YAML syntax error is always
+// reported alone.
 Result<ImageSpec> ParseImageSpec(std::string_view yaml_text, std::string_view file_name);
 
 // Reads `path` and parses it: kIo if it cannot be read or is not a regular file (a FIFO would

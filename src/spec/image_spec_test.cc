@@ -26,12 +26,25 @@ ImageSpec MustParse(std::string_view yaml, std::string_view file = "dir/image.ya
   return spec ? *spec : ImageSpec{};
 }
 
-// The error message for `yaml`, which must fail with kSpec.
+// The error message for `yaml`, which must fail with kSpec and exactly one mistake.
 std::string ParseError(std::string_view yaml) {
   auto spec = ParseImageSpec(yaml, "image.yaml");
   if (spec) return "(parsed without error)";
   EXPECT_EQ(spec.error().code, ErrorCode::kSpec) << spec.error().message;
+  EXPECT_THAT(spec.error().details, ::testing::IsEmpty()) << spec.error().message;
   return spec.error().message;
+}
+
+// Every line of the error for `yaml`, which must fail with kSpec: its message, then its details.
+std::vector<std::string> ParseErrorLines(std::string_view yaml) {
+  auto spec = ParseImageSpec(yaml, "image.yaml");
+  if (!spec.has_value()) {
+    EXPECT_EQ(spec.error().code, ErrorCode::kSpec) << spec.error().message;
+    std::vector<std::string> lines = {spec.error().message};
+    lines.insert(lines.end(), spec.error().details.begin(), spec.error().details.end());
+    return lines;
+  }
+  return {"(parsed without error)"};
 }
 
 TEST(ImageSpecTest, MinimalSpecGetsDefaults) {
@@ -469,6 +482,171 @@ TEST(ImageSpecTest, YamlSyntaxErrorsHavePositions) {
             "image.yaml:1:8: invalid YAML: illegal map value");
   EXPECT_EQ(ParseError("name: *nothing\n"),
             "image.yaml:1:7: invalid YAML: the referenced anchor is not defined");
+}
+
+// A spec with several independent mistakes gets all of them in one error, sorted by position
+// (not in the order they were found: unknown keys are found before any value is read).
+TEST(ImageSpecTest, EveryMistakeIsReportedInSourceOrder) {
+  constexpr std::string_view kMistakes =
+      "name: demo\n"
+      "packages: [base-files, Foo]\n"
+      "entrypiont: [/app]\n"
+      "files:\n"
+      "  - {src: app, dest: usr/bin/app}\n"
+      "accounts:\n"
+      "  users:\n"
+      "    - {name: Bad, uid: 1000}\n"
+      "  run-as: Bad\n";
+  auto spec = ParseImageSpec(kMistakes, "image.yaml");
+  ASSERT_FALSE(spec.has_value());
+  EXPECT_EQ(spec.error().code, ErrorCode::kSpec);
+  EXPECT_EQ(spec.error().message, "image.yaml: 4 errors");
+  // run-as names the user whose entry is wrong: fixing that entry fixes run-as, so it is not a
+  // mistake of its own.
+  EXPECT_THAT(
+      spec.error().details,
+      ElementsAre(
+          "image.yaml:2:24: packages[1]: invalid package name 'Foo': Debian package names are at "
+          "least 2 characters of a-z, 0-9, '+', '-' and '.', starting with a letter or digit",
+          "image.yaml:3:1: unknown key 'entrypiont' (did you mean 'entrypoint'?)",
+          "image.yaml:5:22: files[0].dest: expected an absolute path, got 'usr/bin/app'",
+          "image.yaml:8:14: accounts.users[0].name: invalid user name 'Bad'"));
+  // Wrapping adds context to the summary and keeps every line.
+  Error wrapped = spec.error().Wrap("lock");
+  EXPECT_EQ(wrapped.message, "lock: image.yaml: 4 errors");
+  EXPECT_EQ(wrapped.details, spec.error().details);
+}
+
+TEST(ImageSpecTest, CrossFieldChecksAreReportedWithTheOthers) {
+  EXPECT_THAT(ParseErrorLines("name: Demo\n"
+                              "packages: [aa, bb]\n"
+                              "exclude: [bb, cc]\n"
+                              "accounts:\n"
+                              "  users:\n"
+                              "    - {name: a, uid: 5}\n"
+                              "    - {name: b, uid: 5}\n"
+                              "  run-as: nobody\n"),
+              ElementsAre("image.yaml: 4 errors",
+                          "image.yaml:1:7: name: invalid image name 'Demo': expected lowercase "
+                          "letters and digits separated by '.', '_', '-' or '/'",
+                          "image.yaml:3:11: exclude[0]: 'bb' is also listed in packages (line 2)",
+                          "image.yaml:7:7: accounts.users[1]: uid 5 repeats accounts.users[0]",
+                          "image.yaml:8:11: accounts.run-as: unknown user 'nobody': expected a "
+                          "user from accounts.users, root, or a numeric uid"));
+}
+
+// After a mistake the parser goes on with the next key of the same mapping and the next item of
+// the same list.
+TEST(ImageSpecTest, EachKeyAndItemIsCheckedAfterAMistake) {
+  EXPECT_THAT(
+      ParseErrorLines("name: x\npackages: [aa]\naccounts:\n  users:\n"
+                      "    - {name: Bad, uid: 7, home: rel, shell: '/bin/x:'}\n"
+                      "    - {uid: 8, nmae: b}\n"),
+      ElementsAre("image.yaml: 4 errors",
+                  "image.yaml:5:14: accounts.users[0].name: invalid user name 'Bad'",
+                  "image.yaml:5:33: accounts.users[0].home: expected an absolute path, got 'rel'",
+                  "image.yaml:5:45: accounts.users[0].shell: path '/bin/x:' must not contain ':', "
+                  "which separates /etc/passwd fields",
+                  // 'name' is missing, but the did-you-mean already says where it went
+                  "image.yaml:6:16: accounts.users[1]: unknown key 'nmae' (did you mean 'name'?)"));
+  EXPECT_THAT(ParseErrorLines("name: x\npackages: [aa]\nrepositories:\n"
+                              "  - {suites: [bookworm]}\n"
+                              "  - {url: http://h/d, suites: [ok, ../x], components: [a b]}\n"),
+              ElementsAre("image.yaml: 3 errors",
+                          "image.yaml:4:5: repositories[0]: missing required key 'url'",
+                          "image.yaml:5:36: repositories[1].suites[1]: invalid suite name '../x'",
+                          "image.yaml:5:56: repositories[1].components[0]: invalid component "
+                          "name 'a b'"));
+  EXPECT_THAT(ParseErrorLines("name: x\npackages: [aa, [bb], Cc, aa]\narchs: [amd46, [x], arm64, "
+                              "arm64]\nenv: {A: [1], 'B=': 2}\n"),
+              ElementsAre("image.yaml: 8 errors",
+                          "image.yaml:2:16: packages[1]: expected a list of strings",
+                          ::testing::StartsWith("image.yaml:2:22: packages[2]: invalid package "
+                                                "name 'Cc'"),
+                          "image.yaml:2:26: packages[3]: duplicate package 'aa' (first at line 2)",
+                          "image.yaml:3:9: archs[0]: invalid architecture 'amd46' (did you mean "
+                          "'amd64'?)",
+                          "image.yaml:3:16: archs[1]: expected a list of strings",
+                          "image.yaml:3:28: archs[3]: duplicate architecture 'arm64' (first at "
+                          "line 3)",
+                          // the map's own position, as for a single mistake in env
+                          "image.yaml:4:6: env: variable name 'B=' must not contain '='",
+                          "image.yaml:4:10: env: expected a map of strings"));
+}
+
+// A mistake is reported once, not again as what follows from leaving the bad value out.
+TEST(ImageSpecTest, ConsequencesOfAMistakeAreNotReported) {
+  // The user named by run-as, or the only user, has a mistake of its own.
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\naccounts:\n  users:\n    - {name: a, uid: x}\n"
+                       "  run-as: a\n"),
+            "image.yaml:5:22: accounts.users[0].uid: expected an integer from 0 to 4294967294");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\naccounts:\n  users: {name: a}\n"),
+            "image.yaml:4:10: accounts.users: expected a list of {name, uid, gid, home, shell}");
+  // A gid that could not be read is not taken for gid 0.
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\naccounts:\n  groups:\n    - {name: g, gid: -1}\n"),
+            "image.yaml:5:22: accounts.groups[0].gid: expected an integer from 0 to 4294967294");
+  // A misspelt required key is not missing as well.
+  EXPECT_EQ(ParseError("nmae: x\npackages: [aa]\n"),
+            "image.yaml:1:1: unknown key 'nmae' (did you mean 'name'?)");
+  // A list whose only items are bad is not empty as well.
+  EXPECT_THAT(ParseError("name: x\npackages: [Foo]\n"),
+              ::testing::StartsWith("image.yaml:2:12: packages[0]: invalid package name 'Foo'"));
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\narchs: [i386x]\n"),
+            "image.yaml:3:9: archs[0]: invalid architecture 'i386x' (did you mean 'i386'?)");
+  // Without a near key, the unknown key and the missing one are two mistakes.
+  EXPECT_THAT(ParseErrorLines("title: x\npackages: [aa]\n"),
+              ElementsAre("image.yaml: 2 errors",
+                          ::testing::StartsWith("image.yaml:1:1: unknown key 'title' (expected "
+                                                "one of name, "),
+                          "image.yaml:1:1: missing required key 'name'"));
+}
+
+TEST(ImageSpecTest, ManyMistakesAreListedUpToALimit) {
+  auto spec_with = [](int bad) {
+    std::string yaml = "name: x\npackages:\n";
+    for (int i = 0; i < bad; ++i) yaml += "  - Bad" + std::to_string(i) + "\n";
+    return yaml;
+  };
+  std::vector<std::string> lines = ParseErrorLines(spec_with(25));
+  ASSERT_EQ(lines.size(), 22u);
+  EXPECT_EQ(lines[0], "image.yaml: 25 errors");
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_THAT(lines[static_cast<size_t>(i) + 1],
+                ::testing::StartsWith("image.yaml:" + std::to_string(i + 3) + ":5: packages[" +
+                                      std::to_string(i) + "]: invalid package name 'Bad" +
+                                      std::to_string(i) + "'"));
+  }
+  EXPECT_EQ(lines[21], "... and 5 more errors");
+  lines = ParseErrorLines(spec_with(20));
+  ASSERT_EQ(lines.size(), 21u);
+  EXPECT_EQ(lines[0], "image.yaml: 20 errors");
+  EXPECT_THAT(lines[20], ::testing::StartsWith("image.yaml:22:5: packages[19]: "));
+  // Past 1000 mistakes reading stops (aliases could repeat one mistake without end).
+  lines = ParseErrorLines(spec_with(1200));
+  ASSERT_EQ(lines.size(), 22u);
+  EXPECT_EQ(lines[0], "image.yaml: more than 1000 errors");
+  EXPECT_THAT(lines[1], ::testing::StartsWith("image.yaml:3:5: packages[0]: "));
+  EXPECT_EQ(lines[21], "... and more than 980 more errors");
+  // A thousand aliases of a repository whose thousand suites are all bad: reading stops early
+  // instead of going through a million mistakes.
+  std::string suites = "&b ../x";
+  for (int i = 1; i < 1000; ++i) suites += ", *b";
+  std::string many = "name: x\npackages: [aa]\nrepositories:\n  - &r {url: http://h/d, suites: [" +
+                     suites + "]}\n";
+  for (int i = 1; i < 1000; ++i) many += "  - *r\n";
+  lines = ParseErrorLines(many);
+  ASSERT_EQ(lines.size(), 22u);
+  EXPECT_EQ(lines[0], "image.yaml: more than 1000 errors");
+  EXPECT_EQ(lines[1], "image.yaml:4:35: repositories[0].suites[0]: invalid suite name '../x'");
+}
+
+// yaml-cpp gives no tree after a syntax error, so that one is all there is to report, whatever
+// else is wrong.
+TEST(ImageSpecTest, AYamlSyntaxErrorIsTheOnlyOneReported) {
+  EXPECT_EQ(ParseError("nmae: x\npackages: [Foo, bb\n"),
+            "image.yaml:3:1: invalid YAML: end of sequence flow not found");
+  EXPECT_EQ(ParseError("nmae: x\npackages: [Foo]\n---\nname: y\n"),
+            "image.yaml:3:1: a second YAML document starts here; a spec is one document");
 }
 
 TEST(ImageSpecTest, StrayFlowIndicatorsAreErrorsNotHangs) {

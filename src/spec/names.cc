@@ -165,4 +165,31 @@ std::string EscapeControlCharacters(std::string_view s) {
   return out;
 }
 
+bool IsValidImageName(std::string_view s) {
+  if (s.empty() || s.size() > 255) return false;
+  size_t start = 0;
+  while (true) {
+    size_t slash = s.find('/', start);
+    std::string_view part =
+        s.substr(start, slash == std::string_view::npos ? s.npos : slash - start);
+    if (part.empty()) return false;
+    if (!IsLowerAlnum(part.front()) || !IsLowerAlnum(part.back())) return false;
+    for (size_t i = 0; i < part.size();) {
+      if (IsLowerAlnum(part[i])) {
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < part.size() && !IsLowerAlnum(part[j])) ++j;
+      std::string_view sep = part.substr(i, j - i);
+      bool ok = sep == "." || sep == "_" || sep == "__" ||
+                std::all_of(sep.begin(), sep.end(), [](char c) { return c == '-'; });
+      if (!ok) return false;
+      i = j;
+    }
+    if (slash == std::string_view::npos) return true;
+    start = slash + 1;
+  }
+}
+
 }  // namespace hardbase::spec

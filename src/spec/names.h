@@ -17,6 +17,11 @@ namespace hardbase::spec {
 // Debian policy 5.6.1: at least two characters from [a-z0-9+.-], starting with [a-z0-9].
 bool IsValidPackageName(std::string_view name);
 
+// An image name as OCI distribution allows for a repository (the spec's `name`): components of
+// lowercase letters and digits joined by '.', '_', '__' or runs of '-', separated by '/'; at most
+// 255 characters.
+bool IsValidImageName(std::string_view name);
+
 // Debian policy 5.6.12, checked syntactically: [epoch:]upstream[-revision] where epoch is digits,
 // upstream starts with a digit and uses [A-Za-z0-9.+~-] (and ':' after an epoch, as dpkg allows),
 // and revision uses [A-Za-z0-9.+~]. Agrees with `dpkg --validate-version`. Used for `name=version`

@@ -215,8 +215,9 @@ Result<void> ReadDirectory(const std::string& path, ParallelParser& parser, Size
   return {};
 }
 
-Result<Database> ImportTracker(const std::string& path, Metadata metadata) {
-  HB_TRY(std::string text, ReadFile(path));
+Result<Database> ImportTracker(const std::string& path, Metadata metadata,
+                               const ImportLimits& limits) {
+  HB_TRY(std::string text, ReadRegularFile(path, limits.max_input_bytes));
   HB_TRY(TrackerData data, ParseTrackerJson(text, path));
   HB_TRY(int64_t mtime, FileMtime(path));
   metadata.data_date = Rfc3339(static_cast<int64_t>(mtime));
@@ -256,7 +257,7 @@ Result<Database> ImportPath(const std::string& path, const std::string& source,
   metadata.format_version = kDatabaseFormatVersion;
   metadata.source = source;
   metadata.imported_at = Rfc3339(std::time(nullptr));
-  if (kind == InputKind::kTrackerJson) return ImportTracker(path, std::move(metadata));
+  if (kind == InputKind::kTrackerJson) return ImportTracker(path, std::move(metadata), limits);
 
   ParallelParser parser;
   SizeBudget budget(limits);

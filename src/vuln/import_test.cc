@@ -4,8 +4,10 @@
 #include <archive_entry.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <regex>
 #include <utility>
 
@@ -232,6 +234,21 @@ TEST_F(ImportTest, TrackerJson) {
   EXPECT_EQ(db->FindVulnerability("CVE-2024-2961")->summary, "Overflow in iconv.");
 }
 
+TEST_F(ImportTest, TrackerFilePastTheInputLimitFails) {
+  const std::string file = Path("tracker.json");
+  const std::string text =
+      R"({"glibc": {"CVE-2024-2961": {"releases": {"bookworm": {"status": "open"}}}}})";
+  ASSERT_TRUE(WriteFileAtomic(file, text));
+  ImportLimits limits;
+  limits.max_input_bytes = text.size() - 1;
+  auto db = ImportPath(file, file, limits);
+  ASSERT_FALSE(db);
+  EXPECT_EQ(db.error().code, ErrorCode::kSpec);
+  EXPECT_EQ(db.error().message, file + ": more than " + std::to_string(text.size() - 1) + " bytes");
+  limits.max_input_bytes = text.size();
+  EXPECT_TRUE(ImportPath(file, file, limits));
+}
+
 TEST_F(ImportTest, UnknownInputFails) {
   const std::string file = Path("image.tar");
   ASSERT_TRUE(WriteFileAtomic(file, "ustar"));
@@ -288,6 +305,52 @@ TEST_F(ImportTest, FullSnapshot) {
   ASSERT_NE(cve, nullptr);
   EXPECT_EQ(cve->fixed, "2.36-9+deb12u6");
   EXPECT_THAT(cve->advisories, ::testing::Contains("DSA-5673-1"));
+}
+
+// The members of `zip` by name, with their bytes: all, or those `only` names.
+std::map<std::string, std::string> ReadMembers(const std::string& zip,
+                                               const std::map<std::string, std::string>* only =
+                                                   nullptr) {
+  std::map<std::string, std::string> out;
+  archive* a = archive_read_new();
+  archive_read_support_format_zip(a);
+  EXPECT_EQ(archive_read_open_filename(a, zip.c_str(), 1 << 16), ARCHIVE_OK) << zip;
+  archive_entry* entry = nullptr;
+  while (archive_read_next_header(a, &entry) == ARCHIVE_OK) {
+    if (only && !only->count(archive_entry_pathname(entry))) continue;
+    std::string& data = out[archive_entry_pathname(entry)];
+    char buffer[1 << 16];
+    la_ssize_t n;
+    while ((n = archive_read_data(a, buffer, sizeof buffer)) > 0) {
+      data.append(buffer, static_cast<size_t>(n));
+    }
+    EXPECT_EQ(n, 0) << archive_error_string(a);
+  }
+  archive_read_free(a);
+  return out;
+}
+
+// The excerpt that ships in data/vuln (scripts/make-vuln-excerpt.py): records of the snapshot,
+// byte for byte, dated as the snapshot.
+TEST_F(ImportTest, ShippedExcerptIsPartOfTheSnapshot) {
+  const std::string excerpt =
+      std::string(HARDBASE_SOURCE_DIR) + "/data/vuln/osv-debian-excerpt-2025-02-12.zip";
+  auto db = ImportPath(excerpt, excerpt);
+  ASSERT_TRUE(db) << db.error().message;
+  EXPECT_EQ(db->metadata().data_date.substr(0, 10), "2025-02-12");
+  EXPECT_EQ(db->metadata().skipped, 0);
+  auto glibc = db->Find("12", "glibc");
+  EXPECT_TRUE(std::any_of(glibc.begin(), glibc.end(),
+                          [](const Entry* e) { return e->id == "CVE-2024-2961"; }));
+
+  auto members = ReadMembers(excerpt);
+  EXPECT_EQ(static_cast<int64_t>(members.size()), db->metadata().records);
+  auto snapshot = ReadMembers(kSnapshot, &members);
+  for (const auto& [name, data] : members) {
+    auto it = snapshot.find(name);
+    ASSERT_NE(it, snapshot.end()) << name;
+    EXPECT_EQ(it->second, data) << name;
+  }
 }
 
 }  // namespace

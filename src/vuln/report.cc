@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
@@ -14,6 +15,10 @@ namespace hardbase::vuln {
 namespace {
 
 using Json = nlohmann::ordered_json;
+
+// ReportFormat's names, indexed by the enum.
+constexpr std::array<std::string_view, 4> kReportFormatNames = {"table", "json", "sarif",
+                                                                "cyclonedx"};
 
 constexpr Severity kWorstFirst[] = {Severity::kCritical, Severity::kHigh,       Severity::kMedium,
                                     Severity::kLow,      Severity::kNegligible, Severity::kUnknown};
@@ -353,11 +358,12 @@ Summary Summarize(const Report& report) {
   return s;
 }
 
+std::span<const std::string_view> ReportFormatNames() { return kReportFormatNames; }
+
 Result<ReportFormat> ParseReportFormat(std::string_view name) {
-  if (name == "table") return ReportFormat::kTable;
-  if (name == "json") return ReportFormat::kJson;
-  if (name == "sarif") return ReportFormat::kSarif;
-  if (name == "cyclonedx") return ReportFormat::kCycloneDx;
+  for (size_t i = 0; i < kReportFormatNames.size(); ++i) {
+    if (kReportFormatNames[i] == name) return static_cast<ReportFormat>(i);
+  }
   return Fail(ErrorCode::kUsage,
               "unknown report format '" + std::string(name) + "' (table, json, sarif, cyclonedx)");
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,7 +45,10 @@ struct Summary {
 Summary Summarize(const Report& report);
 
 enum class ReportFormat { kTable, kJson, kSarif, kCycloneDx };
-Result<ReportFormat> ParseReportFormat(std::string_view name);  // table, json, sarif, cyclonedx
+// The formats' names, in the order above: "table", "json", "sarif", "cyclonedx".
+std::span<const std::string_view> ReportFormatNames();
+// kUsage naming the choices for anything else.
+Result<ReportFormat> ParseReportFormat(std::string_view name);
 
 // The table: one row per finding (severity, id, package, installed, fixed, status), worst first,
 // kernel-header and VEX-suppressed findings in their own sections, then the summary and the

@@ -157,6 +157,11 @@ TEST(ReportFormatTest, ParsesTheFourNames) {
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().code, ErrorCode::kUsage);
   EXPECT_THAT(bad.error().message, HasSubstr("'xml' (table, json, sarif, cyclonedx)"));
+  // The CLI offers exactly these; each must parse, in the enum's order.
+  EXPECT_THAT(ReportFormatNames(), ElementsAre("table", "json", "sarif", "cyclonedx"));
+  for (size_t i = 0; i < ReportFormatNames().size(); ++i) {
+    EXPECT_EQ(ParseReportFormat(ReportFormatNames()[i]), static_cast<ReportFormat>(i));
+  }
   Report report = SampleReport();
   EXPECT_EQ(Render(report, ReportFormat::kSarif), RenderSarif(report));
   EXPECT_EQ(Render(report, ReportFormat::kTable), RenderTable(report));

@@ -46,6 +46,8 @@ double Roundup(double value) {
 
 }  // namespace
 
+std::span<const std::string_view> SeverityNames() { return kSeverityNames; }
+
 std::string_view SeverityName(Severity severity) {
   return kSeverityNames[static_cast<size_t>(severity)];
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -13,7 +14,9 @@ namespace hardbase::vuln {
 // Ordered: a --fail-on threshold is "this or worse". kNegligible is Debian's "unimportant".
 enum class Severity { kUnknown, kNegligible, kLow, kMedium, kHigh, kCritical };
 
-// "unknown", "negligible", "low", "medium", "high", "critical".
+// The severities' names, in the order above: "unknown", "negligible", "low", "medium", "high",
+// "critical".
+std::span<const std::string_view> SeverityNames();
 std::string_view SeverityName(Severity severity);
 // The names above, case-insensitively; kUsage listing them otherwise.
 Result<Severity> ParseSeverity(std::string_view name);

@@ -25,6 +25,12 @@ TEST(SeverityTest, NamesRoundTripAndOrder) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kUsage);
   EXPECT_THAT(bad.error().message, HasSubstr("critical"));
+  // The CLI offers exactly these names; each must parse back.
+  EXPECT_THAT(SeverityNames(),
+              ::testing::ElementsAre("unknown", "negligible", "low", "medium", "high", "critical"));
+  for (std::string_view name : SeverityNames()) {
+    EXPECT_EQ(SeverityName(*ParseSeverity(name)), name);
+  }
 }
 
 TEST(SeverityTest, FromDebianUrgency) {

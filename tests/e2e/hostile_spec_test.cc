@@ -359,9 +359,17 @@ TEST_F(HostileSpecTest, OversizedOrSpecialSpecAndLockFilesAreRefusedUnderLimits)
     laughs += "]\n";
   }
   WriteSpec(laughs + "entrypoint: *l9\n");
-  // entrypoint is read before env; its first item is the list anchored as l8 on line 17.
-  ExpectRefused({"build", Spec(), "--locked", "-o", Out()}, kExitSpec,
-                "image.yaml:17:7: entrypoint[0]: expected a list of strings", cap);
+  // Every mistake is reported, none expanded: env's ten values are lists, not strings, and so are
+  // entrypoint's ten items, each the list anchored as l8 on line 17.
+  auto before = Snapshot();
+  auto r = Hardbase({"build", Spec(), "--locked", "-o", Out()}, cap);
+  EXPECT_EQ(r.exit_code, kExitSpec) << r.err;
+  EXPECT_THAT(r.err,
+              StartsWith("hardbase: error: build " + Spec() + ": " + Spec() + ": 20 errors\n"));
+  EXPECT_THAT(r.err,
+              HasSubstr("\n  " + Spec() + ":17:7: entrypoint[0]: expected a list of strings\n"));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 21) << r.err;
+  EXPECT_EQ(Snapshot(), before) << "a refused run changed the work directory";
 }
 
 // The line of `text` where `needle` first occurs.
@@ -435,6 +443,28 @@ TEST_F(HostileSpecTest, PackagesFilenameLeavingTheRepositoryIsRefusedAtLock) {
                       : "package 'evil': Filename '" + filename +
                             "' is not a relative path inside the repository");
   }
+}
+
+// A spec with several mistakes gets them all in one run: a summary line, then one indented line
+// per mistake in source order, and the spec exit code; the lock is left as it was. run-as names
+// the user whose entry is wrong, which is that entry's mistake and not one of its own.
+TEST_F(HostileSpecTest, EveryMistakeInASpecIsReportedAtOnce) {
+  WriteSpec(
+      "workdir: srv\n"
+      "entrypiont: [/app]\n"
+      "accounts:\n"
+      "  users:\n"
+      "    - {name: Bad, uid: 1000}\n"
+      "  run-as: Bad\n");
+  auto before = Snapshot();
+  auto r = Hardbase({"lock", Spec()});
+  EXPECT_EQ(r.exit_code, kExitSpec) << r.err;
+  EXPECT_EQ(r.err, "hardbase: error: " + Spec() + ": 3 errors\n  " + Spec() +
+                       ":8:10: workdir: expected an absolute path, got 'srv'\n  " + Spec() +
+                       ":9:1: unknown key 'entrypiont' (did you mean 'entrypoint'?)\n  " + Spec() +
+                       ":12:14: accounts.users[0].name: invalid user name 'Bad'\n");
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(Snapshot(), before) << "a refused lock changed the work directory";
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -25,12 +26,18 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr int kExitSpec = 3;
+constexpr int kExitNetwork = 5;
 constexpr int kExitNotFound = 6;
 constexpr int kExitStale = 9;
 constexpr int kExitVulnerable = 12;
 
 std::string Snapshot() {
-  return std::string(HARDBASE_SOURCE_DIR) + "/../shared/data/osv-debian-2025-02-12.zip";
+  return HARDBASE_SOURCE_DIR "/../shared/data/osv-debian-2025-02-12.zip";
+}
+
+// The excerpt of the snapshot that ships for offline demos (scripts/make-vuln-excerpt.py).
+std::string Excerpt() {
+  return HARDBASE_SOURCE_DIR "/data/vuln/osv-debian-excerpt-2025-02-12.zip";
 }
 
 // The whole snapshot imported once for every test process of the suite (under a lock, as ctest
@@ -319,6 +326,123 @@ TEST_F(ScanE2ETest, BadDataIsNamedAndTheDatabaseKept) {
 
   // Data older than the image's packages is said.
   EXPECT_THAT(report["warnings"].dump(), HasSubstr("newer than the vulnerability data"));
+}
+
+// The shipped excerpt, imported offline, dates itself as the snapshot it came from and finds in
+// a root filesystem of the java17 example's packages exactly what the whole snapshot finds.
+TEST_F(ScanE2ETest, TheShippedExcerptFindsWhatTheWholeSnapshotFinds) {
+  std::string db = Work() + "/excerpt.db";
+  auto imported = Hardbase({"vuln", "update", "--from", Excerpt(), "--db", db});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  auto status = Hardbase({"vuln", "status", "--db", db, "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  json s = json::parse(status.out);
+  EXPECT_EQ(s["data_date"].get<std::string>().substr(0, 10), "2025-02-12") << status.out;
+  EXPECT_GT(s["releases"]["12"]["vulnerabilities"].get<int>(), 100) << status.out;
+  EXPECT_LT(fs::file_size(Excerpt()), 2u << 20);
+
+  // The example's packages as dpkg would list them, with glibc one update behind the lock, so
+  // that a fix exists: CVE-2024-2961 (iconv) was fixed in 2.36-9+deb12u6.
+  auto lock = json::parse(*ReadFile(std::string(HARDBASE_SOURCE_DIR) +
+                                    "/examples/java17/image.lock.json"));
+  std::string stanzas;
+  for (const auto& p : lock["archs"][0]["packages"]) {
+    std::string version = p["version"].get<std::string>();
+    std::string source_version = p["source_version"].get<std::string>();
+    if (p["source"] == "glibc") version = source_version = "2.36-9+deb12u4";
+    stanzas += "Package: " + p["name"].get<std::string>() +
+               "\nStatus: install ok installed\nArchitecture: " +
+               p["architecture"].get<std::string>() + "\nVersion: " + version + "\nSource: " +
+               p["source"].get<std::string>() + " (" + source_version + ")\n\n";
+  }
+  std::string root = Rootfs("java17", stanzas);
+  json report = ScanJson("dir:" + root, db);
+  auto pairs = Pairs(report);
+  EXPECT_TRUE(pairs.count({"CVE-2024-2961", "libc6"})) << report.dump().substr(0, 2000);
+  EXPECT_TRUE(pairs.count({"CVE-2010-4756", "libc6"}));   // unfixed, unimportant
+  EXPECT_TRUE(pairs.count({"CVE-2023-45853", "zlib1g"}));  // unfixed, critical by CVSS
+  EXPECT_FALSE(pairs.count({"CVE-2023-4911", "libc6"}));   // fixed in 2.36-9+deb12u3
+  for (const auto& f : report["findings"]) {
+    if (f["id"] == "CVE-2024-2961") {
+      EXPECT_EQ(f["status"], "fixable");
+      EXPECT_EQ(f["fixed_version"], "2.36-9+deb12u6");
+    }
+  }
+  EXPECT_EQ(report["database"]["data_date"].get<std::string>().substr(0, 10), "2025-02-12");
+  EXPECT_EQ(pairs, Pairs(ScanJson("dir:" + root, SharedDb())));
+}
+
+// `vuln update` with no --from downloads the default source (here a loopback server standing in
+// for osv.dev, through the tests' HARDBASE_VULN_URL); where it is unreachable, or what arrives is
+// not the data, the command fails saying what to do and the database stays as it was.
+TEST_F(ScanE2ETest, UpdateWithoutFromDownloadsTheDefaultSource) {
+  std::string db = FixtureDb();
+  std::string before = *ReadFile(db);
+  auto update = [&](const std::string& url, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"vuln", "update", "--db", db};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return HardbaseWithCache(args, {{"HARDBASE_VULN_URL", url}});
+  };
+
+  std::string closed;
+  {
+    HttpServer gone;
+    ASSERT_TRUE(gone.Start().has_value());
+    closed = gone.Url("/Debian/all.zip");
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto unreachable = update(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_EQ(unreachable.exit_code, kExitNetwork) << unreachable.err;
+  EXPECT_THAT(unreachable.err, HasSubstr("hardbase: error: GET " + closed));
+  EXPECT_THAT(unreachable.err, HasSubstr("`hardbase vuln update --from FILE`"));
+  EXPECT_THAT(unreachable.err, HasSubstr("data/vuln/osv-debian-excerpt-2025-02-12.zip"));
+  size_t error_line = unreachable.err.find("hardbase: error:");
+  EXPECT_EQ(unreachable.err.find('\n', error_line), unreachable.err.size() - 1)
+      << "one line: " << unreachable.err;
+  EXPECT_EQ(*ReadFile(db), before);
+
+  std::string excerpt = *ReadFile(Excerpt());
+  Write("srv/Debian/all.zip", excerpt);
+  Write("srv/Debian/cut.zip", excerpt.substr(0, excerpt.size() / 2));
+  Write("srv/Debian/error.html", "<html><body>Service Unavailable</body></html>\n");
+  HttpServer server(Work() + "/srv");
+  ASSERT_TRUE(server.Start().has_value());
+
+  // A zip cut at the source, or an error page served as the data: the import names it.
+  auto cut = update(server.Url("/Debian/cut.zip"));
+  EXPECT_EQ(cut.exit_code, kExitSpec) << cut.err;
+  EXPECT_THAT(cut.err, HasSubstr("corrupt or truncated zip"));
+  auto page = update(server.Url("/Debian/error.html"));
+  EXPECT_EQ(page.exit_code, kExitSpec) << page.err;
+  EXPECT_THAT(page.err, HasSubstr("neither an OSV zip"));
+  EXPECT_EQ(*ReadFile(db), before);
+
+  // A connection cut halfway is resumed; the data is imported, dated by its records, and the
+  // download leaves nothing behind beside the database.
+  std::string url = server.Url("/Debian/all.zip");
+  server.InjectTruncation("/Debian/all.zip", excerpt.size() / 3);
+  auto downloaded = update(url, {"--source", "osv"});
+  ASSERT_EQ(downloaded.exit_code, 0) << downloaded.err;
+  EXPECT_EQ(server.RequestCount("/Debian/all.zip"), 2);
+  EXPECT_EQ(server.LastRequest("/Debian/all.zip")->Header("Range"),
+            "bytes=" + std::to_string(excerpt.size() / 3) + "-");
+  json s = json::parse(Hardbase({"vuln", "status", "--db", db, "--json"}).out);
+  EXPECT_EQ(s["source"], url);
+  EXPECT_EQ(s["data_date"].get<std::string>().substr(0, 10), "2025-02-12");
+  std::set<std::string> left;
+  for (const auto& entry : fs::directory_iterator(Work())) {
+    left.insert(entry.path().filename().string());
+  }
+  for (const std::string& name : left) {
+    EXPECT_FALSE(name.starts_with(".download-")) << name;
+  }
+
+  // --source and --from are one or the other.
+  EXPECT_EQ(Hardbase({"vuln", "update", "--db", db, "--source", "tracker", "--from", Excerpt()})
+                .exit_code,
+            2);
+  EXPECT_EQ(Hardbase({"vuln", "update", "--db", db, "--source", "nvd"}).exit_code, 2);
 }
 
 TEST_F(ScanE2ETest, DiffShowsPackagesSizeAndTheCvesClosed) {

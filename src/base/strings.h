@@ -1,0 +1,20 @@
+// Small string helpers that more than one module needs: one home for each.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace hardbase {
+
+// `s` without leading, or leading and trailing, blanks (space, tab, CR, LF).
+std::string_view TrimLeft(std::string_view s);
+std::string_view Trim(std::string_view s);
+
+// `s` with every occurrence of `from` (not empty) replaced by `to`, left to right.
+std::string ReplaceAll(std::string s, std::string_view from, std::string_view to);
+
+// `s` as one word for a POSIX shell: unchanged when it holds only characters no shell treats
+// specially, else single-quoted, for commands printed to be copied or run by `sh -c`.
+std::string ShellQuote(std::string_view s);
+
+}  // namespace hardbase
