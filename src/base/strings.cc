@@ -1,5 +1,7 @@
 #include "base/strings.h"
 
+#include <cstdint>
+
 namespace hardbase {
 namespace {
 
@@ -23,6 +25,33 @@ std::string ReplaceAll(std::string s, std::string_view from, std::string_view to
     s.replace(at, from.size(), to);
   }
   return s;
+}
+
+size_t DecodeUtf8(std::string_view s, char32_t* code_point) {
+  auto byte = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
+  uint8_t lead = byte(0);
+  size_t length;
+  char32_t min;
+  if (lead < 0x80) {
+    *code_point = lead;
+    return 1;
+  } else if (lead >= 0xc2 && lead <= 0xdf) {
+    length = 2, min = 0x80, *code_point = lead & 0x1f;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    length = 3, min = 0x800, *code_point = lead & 0x0f;
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    length = 4, min = 0x10000, *code_point = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (s.size() < length) return 0;
+  for (size_t i = 1; i < length; ++i) {
+    if ((byte(i) & 0xc0) != 0x80) return 0;
+    *code_point = (*code_point << 6) | (byte(i) & 0x3f);
+  }
+  if (*code_point < min || *code_point > 0x10ffff) return 0;
+  if (*code_point >= 0xd800 && *code_point <= 0xdfff) return 0;
+  return length;
 }
 
 std::string ShellQuote(std::string_view s) {

@@ -3,23 +3,12 @@
 #include <array>
 #include <functional>
 
+#include "base/strings.h"
+
 namespace hardbase::cli {
 namespace {
 
 constexpr std::array<std::string_view, 3> kShells = {"bash", "zsh", "fish"};
-
-// `s` as one word for sh, bash and zsh: single-quoted.
-std::string ShQuote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
 
 // `s` as one word for fish, whose single quotes know \\ and \'.
 std::string FishQuote(std::string_view s) {
@@ -55,9 +44,9 @@ std::string ShCaseFunction(std::string_view name, std::string_view comment,
   for (const auto& arm : arms) {
     if (arm.lines.empty()) continue;
     out += "    ";
-    for (size_t i = 0; i < arm.patterns.size(); ++i) out += (i ? "|" : "") + ShQuote(arm.patterns[i]);
+    for (size_t i = 0; i < arm.patterns.size(); ++i) out += (i ? "|" : "") + ShellQuote(arm.patterns[i]);
     out += ") printf '%s\\n'";
-    for (const auto& line : arm.lines) out += " " + ShQuote(line);
+    for (const auto& line : arm.lines) out += " " + ShellQuote(line);
     out += " ;;\n";
   }
   return out + "  esac\n}\n\n";
@@ -111,7 +100,7 @@ std::string ShDataFunctions(const std::vector<FlatCommand>& commands, bool descr
   if (!value_patterns.empty()) {
     out += "    ";
     for (size_t i = 0; i < value_patterns.size(); ++i) {
-      out += (i ? "|" : "") + ShQuote(value_patterns[i]);
+      out += (i ? "|" : "") + ShellQuote(value_patterns[i]);
       if (i + 1 < value_patterns.size() && (i + 1) % 4 == 0) out += " \\\n    ";
     }
     out += ") return 0 ;;\n";

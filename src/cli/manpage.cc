@@ -6,6 +6,8 @@
 #include <regex>
 #include <set>
 
+#include "base/strings.h"
+
 namespace hardbase::cli {
 namespace {
 
@@ -30,15 +32,9 @@ std::string Roff(std::string_view text) {
       out += static_cast<char>(c);
     } else {
       // A UTF-8 sequence as \[uXXXX]; a malformed byte becomes U+FFFD.
-      size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-      uint32_t cp = len == 4 ? (c & 0x07) : len == 3 ? (c & 0x0F) : (c & 0x1F);
-      bool ok = len > 1 && i + len <= text.size();
-      for (size_t k = 1; ok && k < len; ++k) {
-        auto d = static_cast<unsigned char>(text[i + k]);
-        ok = (d & 0xC0) == 0x80;
-        cp = (cp << 6) | (d & 0x3F);
-      }
-      if (!ok) {
+      char32_t cp = 0;
+      size_t len = DecodeUtf8(text.substr(i), &cp);
+      if (len == 0) {
         cp = 0xFFFD;
         len = 1;
       }
