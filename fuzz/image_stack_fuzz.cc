@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view target = path.size() < rest.size() ? rest.substr(path.size() + 1) : "";
     auto normalised = hardbase::deb::NormaliseMemberPath(path);
     if (!normalised || *normalised == "") continue;
-    std::string image_path = hardbase::image::MergedUsrPath(*normalised);
+    std::string image_path = hardbase::image::ImagePath(*normalised);
     ViewEntry e;
     switch (line[2]) {
       case 'd':

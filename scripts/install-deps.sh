@@ -16,13 +16,13 @@ test_deps=(
   gpg gpg-agent dpkg-dev apt python3-apt xz-utils bc
   umoci skopeo crun bubblewrap zstd openjdk-17-jre-headless passwd busybox-static openssl
   docker-registry apache2-utils curl debsecan mount util-linux mmdebstrap podman uidmap
-  zsh fish
+  containernetworking-plugins iptables zsh fish redis-tools postgresql-client mariadb-client mosquitto-clients bind9-dnsutils amqp-tools
 )
 # The main job pushes the image to a local registry.
 main_deps=(docker-registry curl python3)
 # The benchmarks build the "typical" images they compare against with mmdebstrap, and push to a
 # local registry next to skopeo.
-bench_deps=(umoci mmdebstrap bc zstd python3 docker-registry skopeo curl debsecan)
+bench_deps=(umoci mmdebstrap bc zstd python3 python3-yaml docker-registry skopeo curl debsecan)
 
 want=("${build_deps[@]}")
 case "${1:-}" in

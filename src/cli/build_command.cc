@@ -13,12 +13,10 @@ namespace hardbase::cli {
 namespace {
 
 struct BuildFlags {
-  pipeline::BuildOptions options;
+  ImageBuildFlags image;
   std::string format = "oci";
-  std::string compression = "gzip";
   bool no_layer_cache = false;
   bool json = false;
-  std::string sign_key;
 };
 
 // SOURCE_DATE_EPOCH, when set, overrides the lock's timestamp (reproducible-builds.org).
@@ -34,17 +32,49 @@ Result<std::optional<int64_t>> SourceDateEpoch() {
   return n;
 }
 
-Result<int> RunBuild(BuildFlags flags, const GlobalOptions& global) {
-  pipeline::BuildOptions& options = flags.options;
-  HB_TRY(options.format, oci::ParseOutputFormat(flags.format));
+}  // namespace
+
+void AddImageBuildFlags(CLI::App* cmd, ImageBuildFlags& flags) {
+  cmd->add_flag("--locked", flags.options.locked,
+                "Build exactly the lock; fail if it is missing or stale (never re-resolve)");
+  cmd->add_option("--tag", flags.options.tag, "Tag of the image in the output")
+      ->capture_default_str();
+  cmd->add_option("--compression", flags.compression, "Layer compression: gzip or zstd")
+      ->check(CLI::IsMember(Choices(oci::CompressionNames())))
+      ->capture_default_str();
+  cmd->add_flag("--strict", flags.options.strict,
+                "Fail when a `paths:` glob matches nothing (default: warn)");
+  cmd->add_flag("--allow-outside-files", flags.options.allow_outside_files,
+                "Let the spec's `files:` copy sources from outside its own directory tree "
+                "(default: refused, symbolic links leading out included)");
+  cmd->add_flag("--offline", flags.options.offline,
+                "When the lock must be made: use the release files already in the cache");
+  cmd->add_option("--apt-root", flags.options.apt_root,
+                  "Read the default repositories from this root's etc/apt (default /)");
+  cmd->add_option("--sign-key", flags.sign_key,
+                  "Sign the image with this cosign key and attest its SPDX SBOM and SLSA "
+                  "provenance (password from $COSIGN_PASSWORD or the terminal)");
+}
+
+Result<pipeline::BuildOptions> ImageBuildOptions(const ImageBuildFlags& flags,
+                                                 std::optional<sign::PrivateKey>& key) {
+  pipeline::BuildOptions options = flags.options;
   HB_TRY(options.compression, oci::ParseCompression(flags.compression));
   HB_TRY(options.source_date_epoch, SourceDateEpoch());
-  options.layer_cache = !flags.no_layer_cache;
-  std::optional<sign::PrivateKey> key;
   if (!flags.sign_key.empty()) {
     HB_TRY(key, LoadPrivateKey(flags.sign_key));
     options.sign_key = &*key;
   }
+  return options;
+}
+
+namespace {
+
+Result<int> RunBuild(const BuildFlags& flags, const GlobalOptions& global) {
+  std::optional<sign::PrivateKey> key;
+  HB_TRY(pipeline::BuildOptions options, ImageBuildOptions(flags.image, key));
+  HB_TRY(options.format, oci::ParseOutputFormat(flags.format));
+  options.layer_cache = !flags.no_layer_cache;
   HB_TRY(cache::BlobStore store, OpenCache(global));
   auto http = net::MakeCurlClient();
   HB_TRY(pipeline::BuildResult result,
@@ -84,35 +114,18 @@ void AddBuildCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& 
   auto flags = std::make_shared<BuildFlags>();
   CLI::App* cmd = app.add_subcommand(
       "build", "Build a hardened OCI image from a spec and its lock; prints the image digest");
-  cmd->add_option("SPEC", flags->options.spec_path, "The image spec (YAML)")->required();
-  cmd->add_option("-o,--output", flags->options.output, "Where to write the image")->required();
-  cmd->add_option("--lock", flags->options.lock_path, "Lock file (default: SPEC with .lock.json)");
-  cmd->add_flag("--locked", flags->options.locked,
-                "Build exactly the lock; fail if it is missing or stale (never re-resolve)");
+  pipeline::BuildOptions& options = flags->image.options;
+  cmd->add_option("SPEC", options.spec_path, "The image spec (YAML)")->required();
+  cmd->add_option("-o,--output", options.output, "Where to write the image")->required();
+  cmd->add_option("--lock", options.lock_path, "Lock file (default: SPEC with .lock.json)");
   cmd->add_option("--format", flags->format,
                   "oci (a layout directory), oci-archive or docker-archive")
       ->check(CLI::IsMember(Choices(oci::OutputFormatNames())))
       ->capture_default_str();
-  cmd->add_option("--tag", flags->options.tag, "Tag of the image in the output")
-      ->capture_default_str();
-  cmd->add_option("--compression", flags->compression, "Layer compression: gzip or zstd")
-      ->check(CLI::IsMember(Choices(oci::CompressionNames())))
-      ->capture_default_str();
+  AddImageBuildFlags(cmd, flags->image);
   cmd->add_flag("--no-layer-cache", flags->no_layer_cache,
                 "Rebuild every package layer instead of reusing cached ones");
-  cmd->add_flag("--strict", flags->options.strict,
-                "Fail when a `paths:` glob matches nothing (default: warn)");
-  cmd->add_flag("--allow-outside-files", flags->options.allow_outside_files,
-                "Let the spec's `files:` copy sources from outside its own directory tree "
-                "(default: refused, symbolic links leading out included)");
-  cmd->add_flag("--offline", flags->options.offline,
-                "When the lock must be made: use the release files already in the cache");
-  cmd->add_option("--apt-root", flags->options.apt_root,
-                  "Read the default repositories from this root's etc/apt (default /)");
-  cmd->add_option("--sign-key", flags->sign_key,
-                  "Sign the image with this cosign key and attest its SPDX SBOM and SLSA "
-                  "provenance (password from $COSIGN_PASSWORD or the terminal)");
-  cmd->add_option("--reference", flags->options.docker_reference,
+  cmd->add_option("--reference", options.docker_reference,
                   "Repository the signatures name (default: the spec's name)");
   cmd->add_flag("--json", flags->json, "Print the result as JSON on stdout");
   cmd->callback([&runner, flags, &global] {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 
 #include "base/error.h"
 #include "cache/blob_store.h"
+#include "pipeline/build_pipeline.h"
 #include "registry/client.h"
 #include "sign/keys.h"
 
@@ -55,6 +57,20 @@ void AddRegistryFlags(CLI::App* cmd, RegistryFlags& flags);
 Result<registry::RegistryOptions> RegistryOptionsFrom(const RegistryFlags& flags,
                                                       const std::string& creds = "");
 
+// The options `build` and `catalog build` share: how to lock, compress and sign an image.
+struct ImageBuildFlags {
+  pipeline::BuildOptions options;
+  std::string compression = "gzip";
+  std::string sign_key;
+};
+// Declares --locked, --tag, --compression, --strict, --allow-outside-files, --offline, --apt-root
+// and --sign-key on `cmd`.
+void AddImageBuildFlags(CLI::App* cmd, ImageBuildFlags& flags);
+// The build options the flags say, with SOURCE_DATE_EPOCH; with --sign-key, the key is loaded
+// into `key` (its password asked for) and the options point at it.
+Result<pipeline::BuildOptions> ImageBuildOptions(const ImageBuildFlags& flags,
+                                                 std::optional<sign::PrivateKey>& key);
+
 // A library's table of the names its parser accepts (oci::CompressionNames(), ...) as the set a
 // CLI::IsMember check takes, so that --help, the completion scripts and the man page list exactly
 // what the parser reads.
@@ -73,6 +89,7 @@ void AddLockCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& r
 void AddCacheCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 void AddFetchCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 void AddBuildCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
+void AddCatalogCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 void AddSbomCommand(CLI::App& app, CommandRunner& runner);
 void AddKeygenCommand(CLI::App& app, CommandRunner& runner);
 void AddSignCommand(CLI::App& app, CommandRunner& runner);

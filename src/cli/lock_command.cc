@@ -28,7 +28,8 @@ nlohmann::json Summary(const spec::Lock& lock, const std::string& path) {
     for (const auto& p : a.packages) bytes += p.size;
     archs[a.arch] = {{"packages", a.packages.size()},
                      {"bytes", bytes},
-                     {"excluded", a.excluded.size()}};
+                     {"excluded", a.excluded.size()},
+                     {"leftOut", a.left_out.size()}};
   }
   return {{"lock", path}, {"specDigest", lock.spec_digest}, {"archs", archs}};
 }
@@ -86,7 +87,7 @@ Result<int> RunLock(const LockFlags& flags, const GlobalOptions& global) {
                 fmt::format("{} would change ({} difference{}): run hardbase lock {}", out_path,
                             changes.size(), changes.size() == 1 ? "" : "s", flags.spec_path));
   }
-  HB_TRY_VOID(WriteFileAtomic(out_path, spec::LockToJson(lock)));
+  HB_TRY_VOID(pipeline::WriteLock(lock, out_path));
   LogInfo("locked {} into {}", HumanSummary(lock), out_path);
   return 0;
 }

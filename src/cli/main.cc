@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   cli::AddLockCommand(app, global, runner);
   cli::AddFetchCommand(app, global, runner);
   cli::AddBuildCommand(app, global, runner);
+  cli::AddCatalogCommand(app, global, runner);
   cli::AddCacheCommand(app, global, runner);
   cli::AddSbomCommand(app, runner);
   cli::AddKeygenCommand(app, runner);

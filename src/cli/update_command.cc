@@ -93,7 +93,7 @@ Result<int> RunUpdate(const UpdateFlags& flags, const GlobalOptions& global) {
     return 0;
   }
   if (flags.write) {
-    HB_TRY_VOID(WriteFileAtomic(lock_path, spec::LockToJson(after)));
+    HB_TRY_VOID(pipeline::WriteLock(after, lock_path));
     LogInfo("updated {}: rebuild the image (hardbase build {})", lock_path, flags.spec_path);
   } else {
     LogInfo("{} is behind the repositories ({} change{}): rebuild needed; --write updates it",

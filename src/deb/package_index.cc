@@ -353,6 +353,16 @@ std::span<const Provider> PackageIndex::Providers(std::string_view name) const {
 
 bool PackageIndex::Contains(std::string_view name) const { return Find(name) != nullptr; }
 
+std::vector<std::string> PackageIndex::EssentialPackages(std::string_view arch) const {
+  std::vector<std::string> out;
+  for (const auto& [name, entry] : names_) {
+    const PackageRecord* p = Candidate(name, arch);
+    if (p && p->essential) out.emplace_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::vector<std::string> PackageIndex::SimilarNames(std::string_view name, size_t limit) const {
   // Allow one edit in short names, two in longer ones, three from 12 characters on; names of
   // one or two characters are too short for a guess to mean anything.

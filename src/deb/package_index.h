@@ -106,6 +106,10 @@ class PackageIndex {
   // mentioned get UINT32_MAX. The table is built on first use (about 0.1 s for a full archive).
   uint32_t FirstMentionOrder(std::string_view name) const;
 
+  // The names of the packages whose candidate for `arch` (see Candidate) is Essential: yes,
+  // sorted: what every Debian system holds and apt and maintainer scripts take for granted.
+  std::vector<std::string> EssentialPackages(std::string_view arch) const;
+
   size_t size() const { return size_; }
 
  private:

@@ -1,5 +1,6 @@
 #include "deb/package_index.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -88,6 +89,20 @@ TEST(PackageIndexTest, KeepsEveryFieldAsAView) {
   EXPECT_EQ(index.Providers("foo-abi-1")[0].version, "");
   EXPECT_TRUE(index.Contains("libfoo"));
   EXPECT_FALSE(index.Contains("libbar"));
+}
+
+// The Essential set is judged on each name's candidate for the arch: another arch's Essential
+// package, or an older Essential version, does not count.
+TEST(PackageIndexTest, ListsTheEssentialCandidates) {
+  PackageIndex index;
+  ASSERT_TRUE(index.AddPackagesFile(
+      Text(Stanza("sed", "4.9-1", "amd64", "Essential: yes\n") +
+           Stanza("base-files", "12.4", "all", "Essential: yes\n") +
+           Stanza("dash", "0.5.12-2", "arm64", "Essential: yes\n") +
+           Stanza("grep", "3.8-5", "amd64", "Essential: no\n") + Stanza("hello", "2.10-3")),
+      0));
+  EXPECT_THAT(index.EssentialPackages("amd64"), ::testing::ElementsAre("base-files", "sed"));
+  EXPECT_THAT(index.EssentialPackages("arm64"), ::testing::ElementsAre("base-files", "dash"));
 }
 
 TEST(PackageIndexTest, KeepsTheTextAlive) {

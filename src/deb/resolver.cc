@@ -18,6 +18,8 @@ namespace {
 
 constexpr unsigned kMaxDepth = 3000;       // apt's IsModeChangeOk gives up deeper than this
 constexpr size_t kMaxReasonLength = 2000;  // failure explanations nest; keep messages readable
+// The required_by (and wanted_by) entry of what the request names.
+constexpr std::string_view kRequestedBySpec = "(spec)";
 
 // apt's numeric priorities (pkgCache::State::VerPriority); a version without a Priority field
 // has 0, an unknown word counts as "extra".
@@ -651,10 +653,25 @@ Result<Resolution> Resolver::Run() {
     node->install = node->candidate;  // stands installed for everything that needs it
     excluded_names.push_back(name);
   }
+  std::set<std::string> left_out_names;
+  for (const std::string& name : request_.leave_out) {
+    // A policy list names packages some indexes lack; the user's exclusion of one wins.
+    if (!index_.Contains(name)) continue;
+    Node* node = GetNode(name);
+    if (node->excluded) continue;
+    node->excluded = true;
+    node->install = node->candidate;
+    left_out_names.insert(name);
+  }
 
+  std::map<std::string, std::set<std::string>> wanted_by;
   std::vector<Node*> roots;
   for (const std::string& spec : request_.packages) {
     HB_TRY(Node * node, RequestedNode(spec));
+    if (left_out_names.count(node->name)) {
+      wanted_by[node->name].insert(std::string(kRequestedBySpec));
+      continue;
+    }
     if (node->excluded) {
       return Fail(ErrorCode::kResolve,
                   fmt::format("package '{}' is both requested and excluded", node->name));
@@ -674,11 +691,10 @@ Result<Resolution> Resolver::Run() {
   // Keep what the requested packages reach through satisfied dependencies.
   std::map<Node*, std::set<std::string>> required_by;
   std::map<Node*, Node*> parent;
-  std::map<std::string, std::set<std::string>> wanted_by;
   std::vector<Node*> order;
   std::deque<Node*> queue;
   for (Node* root : roots) {
-    required_by[root].insert("(spec)");
+    required_by[root].insert(std::string(kRequestedBySpec));
     order.push_back(root);
     queue.push_back(root);
     parent[root] = nullptr;
@@ -785,6 +801,11 @@ Result<Resolution> Resolver::Run() {
     const std::set<std::string>& by = wanted_by[name];
     e.wanted_by.assign(by.begin(), by.end());
     res.exclusions.push_back(std::move(e));
+  }
+  for (const std::string& name : left_out_names) {
+    auto it = wanted_by.find(name);
+    if (it == wanted_by.end()) continue;
+    res.left_out.push_back({name, std::vector<std::string>(it->second.begin(), it->second.end())});
   }
   return res;
 }

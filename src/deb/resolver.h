@@ -32,6 +32,12 @@ struct ResolveRequest {
   // every relation naming it (or a name it provides), whatever the version asked for, and its own
   // dependencies are not followed: what only it would have pulled in stays out as well.
   std::vector<std::string> exclude;
+  // Packages the image policy leaves out (shells, package managers: image::HardeningExclusions),
+  // apart from `exclude` so that the result tells the two apart. They are left out as `exclude`
+  // leaves packages out, except that a name the index does not know is no error, a requested one
+  // is left out rather than refused (wanted by "(spec)"), and a name in both lists counts as
+  // excluded.
+  std::vector<std::string> leave_out;
 };
 
 struct SelectedPackage {
@@ -49,6 +55,9 @@ struct Exclusion {
 struct Resolution {
   std::vector<SelectedPackage> packages;  // sorted by name
   std::vector<Exclusion> exclusions;      // one per distinct requested exclusion, sorted by name
+  // The `leave_out` packages that something depended on (or the request named), sorted by name;
+  // the others are not listed.
+  std::vector<Exclusion> left_out;
 };
 
 // Resolves the request against the index. Fails with kResolve when a requested name is unknown

@@ -458,6 +458,79 @@ TEST_F(ResolverTest, ExcludeErrors) {
   EXPECT_EQ(ResolveError({"mutt"}, {"mutt"}), "package 'mutt' is both requested and excluded");
 }
 
+// The hardening leave-outs (dpkg, adduser, shells...) are cut as exclusions are: what only they
+// need goes too, what another selected package needs stays.
+TEST_F(ResolverTest, LeaveOutDropsWhatOnlyItNeededAndKeepsWhatOthersNeed) {
+  Repo(P("redis", "7", "Depends: adduser, libc6, lsb-base") +
+       P("adduser", "3", "Depends: passwd, perl-base") + P("passwd", "4", "Depends: libpam, libc6") +
+       P("libpam", "1", "Depends: libc6") + P("perl-base", "5", "Depends: libc6") +
+       P("lsb-base", "11", "Depends: perl-base") + P("libc6", "2.36") + P("tool", "1"));
+  // Without the leave-outs, as apt does it.
+  EXPECT_THAT(Closure({"redis"}),
+              ElementsAre("adduser=3", "libc6=2.36", "libpam=1", "lsb-base=11", "passwd=4",
+                          "perl-base=5", "redis=7"));
+  ResolveRequest req;
+  req.arch = "amd64";
+  req.packages = {"redis"};
+  req.leave_out = {"adduser", "passwd", "bash", "dpkg"};  // names the index lacks are no error
+  auto r = ResolveClosure(index_, req);
+  ASSERT_TRUE(r) << r.error().message;
+  std::vector<std::string> names;
+  for (const auto& p : r->packages) names.emplace_back(p.record->name);
+  // perl-base stays: lsb-base needs it too. passwd and libpam were adduser's alone.
+  EXPECT_THAT(names, ElementsAre("libc6", "lsb-base", "perl-base", "redis"));
+  for (const auto& p : r->packages) {
+    if (p.record->name == "perl-base") {
+      EXPECT_THAT(p.required_by, ElementsAre("lsb-base"));
+    }
+  }
+  EXPECT_TRUE(r->exclusions.empty());
+  // Only what something wanted is listed: passwd was wanted by adduser alone, which is out.
+  ASSERT_EQ(r->left_out.size(), 1u);
+  EXPECT_EQ(r->left_out[0].name, "adduser");
+  EXPECT_THAT(r->left_out[0].wanted_by, ElementsAre("redis"));
+
+  // Without lsb-base, perl-base goes too.
+  req.packages = {"redis", "tool"};
+  req.exclude = {"lsb-base"};
+  r = ResolveClosure(index_, req);
+  ASSERT_TRUE(r) << r.error().message;
+  names.clear();
+  for (const auto& p : r->packages) names.emplace_back(p.record->name);
+  EXPECT_THAT(names, ElementsAre("libc6", "redis", "tool"));
+  ASSERT_EQ(r->exclusions.size(), 1u);
+  EXPECT_EQ(r->exclusions[0].name, "lsb-base");
+}
+
+TEST_F(ResolverTest, LeaveOutAgainstExcludeAndTheRequest) {
+  Repo(P("app", "1", "Depends: dpkg, tar") + P("dpkg", "1.21", "Depends: tar") + P("tar", "1.34") +
+       P("bash", "5.2", "Depends: base-files") + P("base-files", "12"));
+  ResolveRequest req;
+  req.arch = "amd64";
+  // A name in both lists is the user's exclusion; a requested leave-out is left out, wanted by
+  // the spec, and its dependencies are not followed.
+  req.packages = {"app", "bash"};
+  req.exclude = {"dpkg"};
+  req.leave_out = {"bash", "dpkg"};
+  auto r = ResolveClosure(index_, req);
+  ASSERT_TRUE(r) << r.error().message;
+  std::vector<std::string> names;
+  for (const auto& p : r->packages) names.emplace_back(p.record->name);
+  EXPECT_THAT(names, ElementsAre("app", "tar"));
+  ASSERT_EQ(r->exclusions.size(), 1u);
+  EXPECT_EQ(r->exclusions[0].name, "dpkg");
+  EXPECT_THAT(r->exclusions[0].wanted_by, ElementsAre("app"));
+  ASSERT_EQ(r->left_out.size(), 1u);
+  EXPECT_EQ(r->left_out[0].name, "bash");
+  EXPECT_THAT(r->left_out[0].wanted_by, ElementsAre("(spec)"));
+  // Everything requested left out: an empty closure, which the caller refuses.
+  req.packages = {"bash"};
+  req.exclude = {};
+  r = ResolveClosure(index_, req);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->packages.empty());
+}
+
 TEST_F(ResolverTest, PinnedVersions) {
   Repo(P("libssl3", "3.0.15", "Depends: libc6 (>= 2.34)") + P("libc6", "2.36"));
   Repo(P("libssl3", "3.0.16", "Depends: libc6 (>= 2.36), libzstd1"));

@@ -170,7 +170,13 @@ Result<std::string> RunAsUser(const AccountDatabase& db, std::string_view run_as
   }
   if (std::optional<PasswdEntry> user = db.FindUser(run_as)) return uid_gid(user->uid, user->gid);
   if (run_as == "root") return uid_gid(0, 0);
-  return Fail(ErrorCode::kSpec, "run-as: unknown user '" + std::string(run_as) + "'");
+  std::string users;
+  for (const PasswdEntry& u : db.users) users += (users.empty() ? "" : ", ") + u.name;
+  return Fail(ErrorCode::kSpec,
+              "unknown user '" + std::string(run_as) +
+                  "': the image's users (from base-passwd, accounts.users and the packages' "
+                  "setup) are " +
+                  users);
 }
 
 Result<uint32_t> ResolveUid(const AccountDatabase& db, std::string_view user) {

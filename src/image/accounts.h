@@ -50,8 +50,10 @@ Result<AccountDatabase> SystemAccounts(std::string_view passwd_master,
 // whose gid names no group gets none (the number is kept).
 Result<void> AddSpecAccounts(AccountDatabase& db, const spec::Accounts& accounts);
 
-// The user the image runs as, as the config's "uid:gid": `run_as` is a user name from `db`,
-// "root", or a decimal uid (its gid from `db` when the uid has an entry, else the same number).
+// The user the image runs as, as the config's "uid:gid": `run_as` is a user name from `db` (the
+// spec's, base-passwd's or a package's service user), "root", or a decimal uid (its gid from `db`
+// when the uid has an entry, else the same number). kSpec error listing the users of `db` for
+// another name.
 Result<std::string> RunAsUser(const AccountDatabase& db, std::string_view run_as);
 
 // Looks up an owner for `files:` entries: a name from `db` or a decimal id.

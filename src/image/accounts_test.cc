@@ -139,7 +139,10 @@ TEST_F(AccountsTest, SpecAccountsAreAppended) {
   auto unknown = RunAsUser(db, "ghost");
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ErrorCode::kSpec);
-  EXPECT_THAT(unknown.error().message, HasSubstr("'ghost'"));
+  EXPECT_THAT(unknown.error().message, HasSubstr("unknown user 'ghost': the image's users (from "
+                                                 "base-passwd, accounts.users and the packages' "
+                                                 "setup) are root, daemon, "));
+  EXPECT_THAT(unknown.error().message, HasSubstr(", nonroot, app, worker, orphan"));
 }
 
 TEST_F(AccountsTest, CollisionsNameTheSystemAccount) {

@@ -5,6 +5,8 @@
 #include <optional>
 #include <set>
 
+#include "image/maintainer_script.h"
+
 namespace hardbase::image {
 namespace {
 
@@ -35,87 +37,6 @@ std::vector<std::string_view> Words(std::string_view line) {
     i = line.find_first_not_of(kSpace, end);
   }
   return words;
-}
-
-// A shell token: a word after quote removal, or a command boundary (newline, ';', '&', '|', '(',
-// ')', a redirection).
-struct Token {
-  bool boundary = false;
-  std::string text;
-  bool literal = true;  // no parameter expansion or command substitution in the word
-};
-
-// Splits a shell script into words the way sh would before expansion: quotes, backslash escapes,
-// line continuations and comments. Expansions are not performed, only noted; a `$(...)` simply ends
-// the word and the command, which is all the caller needs.
-std::vector<Token> Lex(std::string_view s) {
-  std::vector<Token> tokens;
-  Token word;
-  bool in_word = false;
-  auto end_word = [&] {
-    if (in_word) tokens.push_back(std::move(word));
-    word = Token{};
-    in_word = false;
-  };
-  for (size_t i = 0; i < s.size();) {
-    char c = s[i];
-    if (c == '\\') {
-      if (i + 1 < s.size() && s[i + 1] != '\n') {
-        word.text += s[i + 1];
-        in_word = true;
-      }
-      i += 2;
-    } else if (c == '\'') {
-      size_t close = std::min(s.find('\'', i + 1), s.size());
-      word.text += s.substr(i + 1, close - i - 1);
-      in_word = true;
-      i = close + 1;
-    } else if (c == '"') {
-      in_word = true;
-      for (++i; i < s.size() && s[i] != '"'; ++i) {
-        if (s[i] == '$' || s[i] == '`') word.literal = false;
-        if (s[i] == '\\' && i + 1 < s.size() &&
-            std::string_view("$`\"\\\n").find(s[i + 1]) != std::string_view::npos) {
-          if (s[++i] == '\n') continue;
-        }
-        word.text += s[i];
-      }
-      ++i;
-    } else if (c == '#' && !in_word) {
-      i = std::min(s.find('\n', i), s.size());
-    } else if (c == ' ' || c == '\t') {
-      end_word();
-      ++i;
-    } else if (std::string_view("\n;&|()<>").find(c) != std::string_view::npos) {
-      end_word();
-      if (tokens.empty() || !tokens.back().boundary) {
-        tokens.push_back(Token{.boundary = true, .text = {}, .literal = true});
-      }
-      ++i;
-    } else {
-      if (c == '$' || c == '`') word.literal = false;
-      word.text += c;
-      in_word = true;
-      ++i;
-    }
-  }
-  end_word();
-  return tokens;
-}
-
-bool IsUpdateAlternatives(const Token& t) {
-  constexpr std::string_view kName = "update-alternatives";
-  return !t.boundary && t.literal &&
-         (t.text == kName || (t.text.size() > kName.size() && t.text.ends_with(kName) &&
-                              t.text[t.text.size() - kName.size() - 1] == '/'));
-}
-
-// Whether a command can start right after `t` (so the next word is a command name, not an
-// argument).
-bool StartsCommand(const Token& t) {
-  static const std::set<std::string, std::less<>> kKeywords = {
-      "!", "if", "then", "else", "elif", "do", "while", "until", "{", "command"};
-  return t.boundary || (t.literal && kKeywords.contains(t.text));
 }
 
 }  // namespace
@@ -161,19 +82,19 @@ Result<std::vector<Alternative>> ParseJinfo(std::string_view text) {
 std::vector<Alternative> ParsePostinstAlternatives(std::string_view script) {
   static const std::set<std::string, std::less<>> kHarmlessOptions = {"--quiet", "--verbose",
                                                                       "--force", "--debug"};
-  std::vector<Token> tokens = Lex(script);
+  constexpr std::string_view kName = "update-alternatives";
   std::vector<Alternative> out;
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    if (!IsUpdateAlternatives(tokens[i]) || (i > 0 && !StartsCommand(tokens[i - 1]))) continue;
-    size_t j = i + 1;
-    while (j < tokens.size() && !tokens[j].boundary && kHarmlessOptions.contains(tokens[j].text)) {
-      ++j;
-    }
-    if (j + 4 >= tokens.size() || tokens[j].boundary || tokens[j].text != "--install") continue;
-    const Token* args = &tokens[j + 1];  // LINK NAME PATH PRIORITY
-    if (!std::all_of(args, args + 4, [](const Token& t) { return !t.boundary && t.literal; })) {
+  for (const ShellCommand& command : SplitShellCommands(script)) {
+    const std::vector<ShellWord>& words = command.words;
+    const ShellWord& name = words[0];
+    if (!name.literal || !(name.text == kName || name.text.ends_with("/" + std::string(kName)))) {
       continue;
     }
+    size_t j = 1;
+    while (j < words.size() && kHarmlessOptions.contains(words[j].text)) ++j;
+    if (j + 4 >= words.size() || words[j].text != "--install") continue;
+    const ShellWord* args = &words[j + 1];  // LINK NAME PATH PRIORITY
+    if (!std::all_of(args, args + 4, [](const ShellWord& w) { return w.literal; })) continue;
     std::optional<int64_t> priority = ParsePriority(args[3].text);
     if (!IsAbsolute(args[0].text) || !IsAlternativeName(args[1].text) ||
         !IsAbsolute(args[2].text) || !priority) {

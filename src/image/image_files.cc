@@ -12,6 +12,7 @@
 #include "base/sha256.h"
 #include "image/alternatives.h"
 #include "image/path_glob.h"
+#include "image/setup.h"
 #include "image/truststore.h"
 
 namespace hardbase::image {
@@ -21,6 +22,20 @@ using oci::LayerEntry;
 using oci::LayerEntryType;
 
 constexpr int kMaxSymlinkHops = 40;
+
+// The busybox applets the debug variant links into /usr/bin: the core utilities one troubleshoots
+// with, each in Debian bookworm's `busybox --list`; none that changes users, mounts or needs
+// privileges.
+constexpr std::array<std::string_view, 76> kDebugApplets = {
+    "[",      "awk",   "basename", "cat",      "chgrp",  "chmod", "chown",    "clear", "cmp",
+    "cp",     "cut",   "date",     "dd",       "df",     "diff",  "dirname",  "du",    "echo",
+    "egrep",  "env",   "expr",     "false",    "fgrep",  "find",  "free",     "grep",  "gunzip",
+    "gzip",   "head",  "hexdump",  "hostname", "id",     "kill",  "less",     "ln",    "ls",
+    "md5sum", "mkdir", "mktemp",   "more",     "mv",     "nc",    "nslookup", "od",    "printf",
+    "ps",     "pwd",   "readlink", "realpath", "rm",     "rmdir", "sed",      "seq",   "sha256sum",
+    "sleep",  "sort",  "stat",     "tail",     "tar",    "tee",   "test",     "top",   "touch",
+    "tr",     "true",  "uname",    "uniq",     "uptime", "vi",    "wc",       "wget",  "which",
+    "whoami", "xargs", "xxd",      "zcat"};
 constexpr std::string_view kJavaTruststore = "/etc/ssl/certs/java/cacerts";
 
 std::string ParentOf(std::string_view path) {
@@ -76,22 +91,6 @@ bool IsNormalisedAbsolute(std::string_view path) {
   auto parts = PathComponents(path);
   return std::none_of(parts.begin(), parts.end(),
                       [](std::string_view c) { return c == "." || c == ".."; });
-}
-
-// Files hardbase writes itself, and the trees it alone manages, whatever the image holds: no
-// package's alternative may put a link there.
-bool IsGeneratedPath(std::string_view path) {
-  constexpr std::array<std::string_view, 9> kFiles = {
-      "/etc/passwd",         "/etc/group",
-      "/etc/shadow",         "/etc/gshadow",
-      "/etc/nsswitch.conf",  "/etc/os-release",
-      "/usr/lib/os-release", "/etc/ssl/certs/ca-certificates.crt",
-      kJavaTruststore};
-  constexpr std::array<std::string_view, 2> kTrees = {"/var/lib/dpkg", "/etc/alternatives"};
-  if (std::find(kFiles.begin(), kFiles.end(), path) != kFiles.end()) return true;
-  return std::any_of(kTrees.begin(), kTrees.end(), [&](std::string_view tree) {
-    return path == tree || (path.starts_with(tree) && path[tree.size()] == '/');
-  });
 }
 
 // Walks `parts` from the root as the kernel resolves a path, following symlinks (absolute targets
@@ -158,6 +157,28 @@ bool IsExecutableFile(const ViewEntry& e) {
          (e.mode & 0111) != 0;
 }
 
+// The spec's PATH (Debian's default when it sets none).
+std::string SpecPath(const spec::ImageSpec& spec) {
+  auto it = spec.env.find("PATH");
+  return it == spec.env.end() ? std::string(spec::kDefaultPath) : it->second;
+}
+
+// Whether a bare program name is an executable file in one of `path`'s directories.
+bool OnPath(const ImageView& view, std::string_view path, std::string_view program) {
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find(':', i);
+    if (j == std::string_view::npos) j = path.size();
+    std::string_view dir = path.substr(i, j - i);
+    if (!dir.empty()) {
+      auto found = view.Resolve(std::string(dir) + "/" + std::string(program));
+      if (found && IsExecutableFile(found->second)) return true;
+    }
+    i = j + 1;
+  }
+  return false;
+}
+
 // The top layer being built: entries by path, later additions replacing earlier ones.
 class LayerBuilder {
  public:
@@ -173,6 +194,11 @@ class LayerBuilder {
   }
   bool Has(std::string_view path) const {
     return below_.Find(path) != nullptr || entries_.count(std::string(path)) > 0;
+  }
+  // This layer's own entry at `path` (not one below), or nullptr.
+  const LayerEntry* FindOwn(const std::string& path) const {
+    auto it = entries_.find(path);
+    return it == entries_.end() ? nullptr : &it->second;
   }
 
   // Every entry, with the parent directories that no layer has yet (0755, root).
@@ -315,6 +341,155 @@ Result<void> AddLocalFiles(const TopLayerInputs& in, const AccountDatabase& db,
   return {};
 }
 
+// What the packages' setup and the spec's `dirs:` add to the top layer.
+struct ImageSetup {
+  std::vector<LayerEntry> package_entries;  // hardened as package files are
+  std::vector<LayerEntry> dir_entries;      // the spec's, as it asks
+  std::vector<std::string> warnings;        // one line per package
+};
+
+// "nginx-common: 2 setup lines not applied: postinst:23: touch /var/log/nginx/access.log; ...".
+std::string SetupWarning(std::string_view package, const std::vector<std::string>& items) {
+  constexpr size_t kListed = 20;
+  std::string list;
+  for (size_t i = 0; i < items.size() && i < kListed; ++i) list += (i ? "; " : "") + items[i];
+  if (items.size() > kListed) list += fmt::format("; and {} more", items.size() - kListed);
+  return Printable(fmt::format("{}: {} setup {} not applied: {}", package, items.size(),
+                               items.size() == 1 ? "line" : "lines", list));
+}
+
+// The spec's `dirs:` as setup actions (a directory, its owner, its mode, as `install -d` makes
+// it), checked against the accounts and the image: kSpec error naming the entry.
+Result<std::vector<SetupAction>> SpecDirActions(const spec::ImageSpec& spec,
+                                                const AccountDatabase& db, const ImageView& view) {
+  std::vector<SetupAction> out;
+  for (const auto& d : spec.dirs) {
+    std::string where = spec.Locate(d.where);
+    auto fail = [&](std::string_view why) {
+      return Fail(ErrorCode::kSpec, fmt::format("{}: dirs: {}: {}", where, d.path, why));
+    };
+    constexpr std::string_view kKnown =
+        " (the image's users and groups come from base-passwd, accounts and the packages' setup)";
+    auto uid = ResolveUid(db, d.user);
+    if (!uid) return fail(uid.error().message + std::string(kKnown));
+    std::string group = d.group;
+    if (group.empty()) {  // a lone user name: its primary group
+      auto user = db.FindUser(d.user);
+      group = std::to_string(user ? user->gid : *uid);
+    }
+    auto gid = ResolveGid(db, group);
+    if (!gid) return fail(gid.error().message + std::string(kKnown));
+    auto written = view.WritePath(d.path);
+    if (!written) return fail("its parent directories are a loop of symbolic links");
+    if (*written != d.path) {
+      return fail(fmt::format("lies below a symbolic link, so the image has it at {}: write that",
+                              *written));
+    }
+    if (IsGeneratedPath(d.path)) return fail("hardbase writes that path itself");
+    if (const ViewEntry* e = view.Find(d.path); e && e->type != LayerEntryType::kDirectory) {
+      return fail("the image has it as " + Describe(*e) + ", not a directory");
+    }
+    SetupAction a;
+    a.kind = SetupAction::Kind::kDir;
+    a.path = d.path;
+    a.mode = d.mode;
+    a.user = std::to_string(*uid);
+    a.owner_group = std::to_string(*gid);
+    a.origin = where;
+    out.push_back(a);
+    a.kind = SetupAction::Kind::kChown;
+    out.push_back(a);
+    a.kind = SetupAction::Kind::kChmod;
+    a.user.clear();
+    a.owner_group.clear();
+    out.push_back(a);
+  }
+  return out;
+}
+
+// Applies the packages' setup (in package name order) and then the spec's `dirs:` to `db` and
+// the layers below (`view`). See TopLayerEntries.
+Result<ImageSetup> ApplyImageSetup(const TopLayerInputs& in, AccountDatabase& db,
+                                   const ImageView& view) {
+  ImageSetup out;
+  std::vector<size_t> order(std::min(in.packages.size(), in.facts.size()));
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return in.packages[a] < in.packages[b]; });
+  std::vector<SetupAction> actions;
+  std::vector<NotApplied> not_applied;
+  std::map<std::string, std::shared_ptr<const std::string>, std::less<>> contents;
+  for (size_t i : order) {
+    const PackageFacts& f = in.facts[i];
+    actions.insert(actions.end(), f.setup.begin(), f.setup.end());
+    not_applied.insert(not_applied.end(), f.not_applied.begin(), f.not_applied.end());
+    for (const auto& [path, text] : f.setup_files) {
+      contents.try_emplace(path, std::make_shared<const std::string>(text));
+    }
+  }
+  ContentLookup lookup = [&](std::string_view path) -> std::shared_ptr<const std::string> {
+    auto it = contents.find(path);
+    return it == contents.end() ? nullptr : it->second;
+  };
+  HB_TRY(SetupResult applied,
+         WithContext(ApplySetup(actions, not_applied, db, view, in.epoch, lookup),
+                     "the packages' setup"));
+  std::vector<std::string> left_out;  // paths, named in one warning of their own
+  for (auto& e : applied.entries) {
+    std::string_view name = std::string_view(e.path).substr(e.path.rfind('/') + 1);
+    if (IsGeneratedPath(e.path) || IsShellPath(e.path) || name.starts_with(".wh.")) {
+      left_out.push_back(e.path);
+      continue;
+    }
+    e.mode = HardenedMode(e.path, e.type, e.mode);
+    out.package_entries.push_back(std::move(e));
+  }
+
+  // One warning per package: the lines of its setup that were not understood (and would have
+  // run: ApplySetup keeps those whose conditions hold), and the actions that could not be applied.
+  // Each starts with its origin, "<package>: ...".
+  std::vector<std::string> lines;
+  for (const auto& n : applied.not_applied) lines.push_back(n.origin + ": " + n.text);
+  lines.insert(lines.end(), applied.warnings.begin(), applied.warnings.end());
+  std::map<std::string, std::vector<std::string>, std::less<>> items;
+  for (const auto& w : lines) {
+    size_t colon = w.find(": ");
+    auto it = items.end();
+    if (colon != std::string::npos) {
+      std::string name = w.substr(0, colon);
+      it = items.find(name);
+      if (it == items.end() &&
+          std::find(in.packages.begin(), in.packages.end(), name) != in.packages.end()) {
+        it = items.emplace(name, std::vector<std::string>{}).first;
+      }
+    }
+    if (it == items.end()) {
+      out.warnings.push_back(Printable(w));
+      continue;
+    }
+    it->second.push_back(w.substr(colon + 2));
+  }
+  for (const auto& [package, said] : items) out.warnings.push_back(SetupWarning(package, said));
+  if (!left_out.empty()) {
+    std::string list;
+    for (size_t i = 0; i < left_out.size() && i < 20; ++i) list += (i ? ", " : "") + left_out[i];
+    out.warnings.push_back(Printable(fmt::format(
+        "the packages' setup would write {} (a shell, a whiteout or a path hardbase writes): "
+        "left out",
+        list)));
+  }
+
+  if (in.spec->dirs.empty()) return out;
+  HB_TRY(std::vector<SetupAction> dirs, SpecDirActions(*in.spec, db, view));
+  ImageView below = view;
+  below.Add(out.package_entries);
+  HB_TRY(SetupResult spec_dirs,
+         WithContext(ApplySetup(dirs, {}, db, below, in.epoch, lookup), "dirs"));
+  if (!spec_dirs.warnings.empty()) return Fail(ErrorCode::kSpec, spec_dirs.warnings.front());
+  out.dir_entries = std::move(spec_dirs.entries);
+  return out;
+}
+
 }  // namespace
 
 bool ViewEntry::SameAs(const ViewEntry& other) const {
@@ -414,12 +589,17 @@ std::vector<oci::LayerEntry> SkeletonEntries(std::string_view debian_arch) {
   std::vector<LayerEntry> out;
   std::vector<std::string_view> merged = {"bin", "sbin", "lib"};
   if (debian_arch == "amd64") merged.push_back("lib64");
-  for (auto dir :
-       {"/etc", "/home", "/usr", "/var", "/var/lib", "/var/lib/dpkg", "/var/lib/dpkg/status.d"}) {
+  for (auto dir : {"/etc", "/home", "/run", "/usr", "/var", "/var/lib", "/var/lib/dpkg",
+                   "/var/lib/dpkg/status.d"}) {
     out.push_back(Entry(dir, LayerEntryType::kDirectory, 0755, 0));
   }
   out.push_back(Entry("/root", LayerEntryType::kDirectory, 0700, 0));
-  out.push_back(Entry("/tmp", LayerEntryType::kDirectory, 01777, 0));
+  for (auto dir : {"/tmp", "/var/tmp", "/run/lock"}) {
+    out.push_back(Entry(dir, LayerEntryType::kDirectory, 01777, 0));
+  }
+  // As Debian has them (base-files' postinst), absolute.
+  out.push_back(LinkEntry("/var/run", "/run", 0));
+  out.push_back(LinkEntry("/var/lock", "/run/lock", 0));
   for (auto dir : merged) {
     out.push_back(LinkEntry("/" + std::string(dir), "usr/" + std::string(dir), 0));
     out.push_back(Entry("/usr/" + std::string(dir), LayerEntryType::kDirectory, 0755, 0));
@@ -440,6 +620,10 @@ Result<TopLayer> TopLayerEntries(const TopLayerInputs& in, const ImageView& view
          WithContext(SystemAccounts(passwd_master, group_master), "base-passwd"));
   HB_TRY_VOID(WithContext(AddSpecAccounts(db, spec.accounts), spec.Locate({}) + ": accounts"));
   TopLayer out;
+  // The packages' setup and the spec's `dirs:` may add accounts: applied before the account files
+  // are written and run-as is looked up.
+  HB_TRY(ImageSetup setup, ApplyImageSetup(in, db, view));
+  out.warnings = std::move(setup.warnings);
   HB_TRY(out.user,
          WithContext(RunAsUser(db, spec.accounts.run_as), spec.Locate({}) + ": accounts.run-as"));
   HB_TRY(std::string passwd, PasswdText(db));
@@ -457,7 +641,23 @@ Result<TopLayer> TopLayerEntries(const TopLayerInputs& in, const ImageView& view
   HB_TRY_VOID(AddAlternatives(in, layer, view));
   if (spec.variant == spec::Variant::kDebug && view.Find("/usr/bin/busybox")) {
     layer.PutIfAbsent(LinkEntry("/usr/bin/sh", "busybox", in.epoch));
+    for (auto applet : kDebugApplets) {
+      layer.PutIfAbsent(LinkEntry("/usr/bin/" + std::string(applet), "busybox", in.epoch));
+    }
   }
+  // What hardbase wrote above wins over what a package's setup would put at the same path.
+  for (auto& e : setup.package_entries) {
+    if (const LayerEntry* own = layer.FindOwn(e.path)) {
+      if (own->type != LayerEntryType::kDirectory || e.type != LayerEntryType::kDirectory) {
+        out.warnings.push_back(Printable(
+            fmt::format("the packages' setup would write {}, where hardbase puts {}: left out",
+                        e.path, Describe(ViewEntryOf(*own)))));
+      }
+      continue;
+    }
+    layer.Put(std::move(e));
+  }
+  for (auto& e : setup.dir_entries) layer.Put(std::move(e));
   HB_TRY_VOID(AddLocalFiles(in, db, layer));
   out.entries = layer.Finish();
   // An OCI whiteout name in the image's own layer (an alternative's name or link, a file of the
@@ -484,24 +684,68 @@ Result<TopLayer> TopLayerEntries(const TopLayerInputs& in, const ImageView& view
   return out;
 }
 
+bool IsGeneratedPath(std::string_view path) {
+  constexpr std::array<std::string_view, 9> kFiles = {
+      "/etc/passwd",         "/etc/group",
+      "/etc/shadow",         "/etc/gshadow",
+      "/etc/nsswitch.conf",  "/etc/os-release",
+      "/usr/lib/os-release", "/etc/ssl/certs/ca-certificates.crt",
+      kJavaTruststore};
+  constexpr std::array<std::string_view, 2> kTrees = {"/var/lib/dpkg", "/etc/alternatives"};
+  if (std::find(kFiles.begin(), kFiles.end(), path) != kFiles.end()) return true;
+  return std::any_of(kTrees.begin(), kTrees.end(), [&](std::string_view tree) {
+    return path == tree || (path.starts_with(tree) && path[tree.size()] == '/');
+  });
+}
+
+std::span<const std::string_view> DebugApplets() { return kDebugApplets; }
+
+std::vector<std::string> MissingInterpreterWarnings(const std::vector<std::string>& packages,
+                                                    const std::vector<PackageFacts>& facts,
+                                                    const spec::ImageSpec& spec,
+                                                    const ImageView& view) {
+  constexpr size_t kListed = 5;
+  const std::string path = SpecPath(spec);
+  std::map<std::string, bool> present;  // by interpreter
+  auto has = [&](const std::string& interpreter) {
+    auto [it, fresh] = present.try_emplace(interpreter, false);
+    if (!fresh) return it->second;
+    size_t space = interpreter.find(' ');
+    auto found = view.Resolve(interpreter.substr(0, space));
+    bool ok = found && IsExecutableFile(found->second);
+    if (ok && space != std::string::npos) ok = OnPath(view, path, interpreter.substr(space + 1));
+    return it->second = ok;
+  };
+  std::vector<std::string> out;
+  for (size_t i = 0; i < facts.size() && i < packages.size(); ++i) {
+    std::map<std::string, std::vector<std::string>> scripts;  // by missing interpreter
+    for (const auto& [script, interpreter] : facts[i].interpreters) {
+      if (!has(interpreter)) scripts[interpreter].push_back(script);
+    }
+    for (const auto& [interpreter, paths] : scripts) {
+      std::string list;
+      for (size_t k = 0; k < paths.size() && k < kListed; ++k) {
+        list += (k ? ", " : "") + Printable(paths[k]);
+      }
+      if (paths.size() > kListed) list += fmt::format(" and {} more", paths.size() - kListed);
+      bool env = interpreter.find(' ') != std::string::npos;
+      out.push_back(fmt::format("{}: {} {} {} {}, which the image does not have{}: {}", packages[i],
+                                paths.size(), paths.size() == 1 ? "script" : "scripts",
+                                paths.size() == 1 ? "needs" : "need", Printable(interpreter),
+                                env ? " (on its PATH)" : "", list));
+    }
+  }
+  return out;
+}
+
 Result<void> CheckStartable(const spec::ImageSpec& spec, const ImageView& view) {
   const auto& argv = spec.entrypoint.empty() ? spec.cmd : spec.entrypoint;
   if (argv.empty()) return {};
   std::string_view key = spec.entrypoint.empty() ? "cmd" : "entrypoint";
   const std::string& program = argv.front();
   if (program.find('/') == std::string::npos) {
-    auto path = spec.env.count("PATH") ? spec.env.at("PATH") : std::string(spec::kDefaultPath);
-    size_t i = 0;
-    while (i <= path.size()) {
-      size_t j = path.find(':', i);
-      if (j == std::string::npos) j = path.size();
-      std::string dir = path.substr(i, j - i);
-      if (!dir.empty()) {
-        auto found = view.Resolve(dir + "/" + program);
-        if (found && IsExecutableFile(found->second)) return {};
-      }
-      i = j + 1;
-    }
+    std::string path = SpecPath(spec);
+    if (OnPath(view, path, program)) return {};
     return Fail(
         ErrorCode::kSpec,
         fmt::format("{}: {} '{}' is not on the image's PATH ({}): the image would not start",

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,9 +58,11 @@ class ImageView {
   std::map<std::string, ViewEntry, std::less<>> entries_;
 };
 
-// The bottom layer of every image of `debian_arch`: the merged-/usr links (/bin, /sbin, /lib and,
-// on 64-bit x86, /lib64 into /usr), the top-level directories, /tmp (1777), /root (0700) and the
-// dpkg database directory. Its timestamps are 0: it is the same in every image of that arch.
+// The bottom layer of every image of `debian_arch`, laid out as Debian's: the merged-/usr links
+// (/bin, /sbin, /lib and, on 64-bit x86, /lib64 into /usr), the top-level directories, /tmp,
+// /var/tmp and /run/lock (1777), the links /var/run -> /run and /var/lock -> /run/lock, /root
+// (0700) and the dpkg database directory. Its timestamps are 0: it is the same in every image of
+// that arch.
 std::vector<oci::LayerEntry> SkeletonEntries(std::string_view debian_arch);
 
 // One package's layer, for the checks across packages.
@@ -104,12 +107,30 @@ struct TopLayerInputs {
 struct TopLayer {
   std::vector<oci::LayerEntry> entries;
   std::string user;  // the config's User, "uid:gid"
+  // About the packages, not the spec, one line each (a build warns with them, --strict or not):
+  // per package, the lines of its setup that were not understood or could not be applied.
+  std::vector<std::string> warnings;
 };
 
-// The image's own files: /etc/passwd, /etc/group, /etc/nsswitch.conf, home directories, the CA
-// bundle and its hash links, the Java truststore (when the image has ca-certificates-java),
-// update-alternatives links whose targets exist, the debug variant's /usr/bin/sh -> busybox,
-// and the spec's `files:`. `view` holds the layers below; missing parent directories are added.
+// The image's own files, in this order (a later one at the same path wins, but for the packages'
+// setup, which never replaces what hardbase writes):
+//  - what the packages' maintainer scripts would have set up (PackageFacts::setup, the packages in
+//    name order, applied with ApplySetup): their service users and groups, directories, links,
+//    owners and modes, under the hardening policy as package files are (HardenedMode; nothing at
+//    a shell path, an OCI whiteout name or a path hardbase writes itself: left out with a
+//    warning);
+//  - the spec's `dirs:` (each a directory with its owner and mode, as `install -d -o -g -m`),
+//    owners looked up among base-passwd's, the spec's and the packages' accounts; a path below a
+//    symbolic link, over a package's file or where hardbase writes is a kSpec error naming the
+//    entry;
+//  - /etc/passwd and /etc/group from all those accounts (run-as must name one of their users, or
+//    be root or a number: kSpec error otherwise), /etc/nsswitch.conf, the spec users' homes;
+//  - the CA bundle and its hash links, the Java truststore (when the image has
+//    ca-certificates-java), update-alternatives links whose targets exist;
+//  - the debug variant's /usr/bin/sh -> busybox and busybox applet links (DebugApplets) where no
+//    package has put anything;
+//  - the spec's `files:`.
+// `view` holds the layers below; missing parent directories are added.
 // An alternative's link is put where a runtime would write it (through /bin -> usr/bin); one at a
 // shell path (or whose target resolves to one) is dropped with a warning; a link that is not a
 // normalised absolute path, or that would replace a file hardbase generates (accounts, CA bundle,
@@ -118,6 +139,27 @@ struct TopLayer {
 // Any entry of this layer below a symbolic link of the layers under it is a kIntegrity error too
 // (the runtime would write it elsewhere).
 Result<TopLayer> TopLayerEntries(const TopLayerInputs& inputs, const ImageView& view);
+
+// Files hardbase writes itself (the account files, os-release, the CA bundle, the Java
+// truststore) and the trees it alone manages (/var/lib/dpkg, /etc/alternatives), whatever the
+// image holds: no package's alternative or setup, and no `dirs:` entry, may put anything there.
+bool IsGeneratedPath(std::string_view path);
+
+// The busybox applets `variant: debug` links into /usr/bin (-> busybox) where no package has put
+// anything, beside /usr/bin/sh: the core utilities, each checked against Debian bookworm's
+// `busybox --list`.
+std::span<const std::string_view> DebugApplets();
+
+// One line per package (in the given order) and interpreter, for the scripts a package ships
+// (PackageFacts::interpreters) whose `#!` interpreter is not an executable file of `view` (for
+// "/usr/bin/env NAME", env or NAME on the spec's PATH): "postgresql-15: 3 scripts need
+// /usr/bin/perl, which the image does not have: /usr/lib/postgresql/15/bin/pg_ctlcluster, ...".
+// Warnings about packages, not about the spec: such a script fails with a misleading error
+// ("No such file or directory", "popen failure") when something runs it.
+std::vector<std::string> MissingInterpreterWarnings(const std::vector<std::string>& packages,
+                                                    const std::vector<PackageFacts>& facts,
+                                                    const spec::ImageSpec& spec,
+                                                    const ImageView& view);
 
 // kSpec error when the image would not start: the entrypoint (or, without one, cmd's program) is
 // not an executable regular file in `view` (a bare name is looked up in the spec's PATH), or the

@@ -47,6 +47,12 @@ TEST(SkeletonTest, HasTheMergedUsrLinksAndTmp) {
   EXPECT_EQ(by_path["/lib64"].link_target, "usr/lib64");
   EXPECT_EQ(by_path["/tmp"].mode, 01777u);
   EXPECT_EQ(by_path["/root"].mode, 0700u);
+  // Debian's layout: /var/run and /var/lock lead to /run, /var/tmp is like /tmp.
+  EXPECT_EQ(by_path["/var/run"].link_target, "/run");
+  EXPECT_EQ(by_path["/var/lock"].link_target, "/run/lock");
+  EXPECT_EQ(by_path["/run/lock"].mode, 01777u);
+  EXPECT_EQ(by_path["/var/tmp"].mode, 01777u);
+  EXPECT_EQ(by_path["/run"].mode, 0755u);
   for (auto& e : SkeletonEntries("arm64")) EXPECT_NE(e.path, "/lib64");
 }
 
@@ -389,6 +395,222 @@ TEST(TopLayerTest, OwnEntriesBelowAPackageLinkAreRefused) {
   EXPECT_THAT(top.error().message,
               HasSubstr("the image's own /srv/sh lies below /srv, which is a symbolic link to "
                         "/usr/bin in a package layer"));
+}
+
+TEST(TopLayerTest, TheDebugVariantLinksBusyboxAppletsWhereNothingElseIs) {
+  spec::ImageSpec spec = DefaultSpec();
+  spec.variant = spec::Variant::kDebug;
+  ImageView view = ViewOf({
+      {"/usr/bin/busybox", LayerEntryType::kFile, 0755, ""},
+      {"/usr/bin/ls", LayerEntryType::kFile, 0755, ""},  // coreutils' own
+  });
+  TopLayerInputs in;
+  in.spec = &spec;
+  in.packages = {"busybox", "demo"};
+  PackageFacts busybox, demo;
+  demo.alternatives = {{"/usr/bin/awk", "awk", "/usr/bin/ls", 10}};
+  in.facts = {busybox, demo};
+  auto top = TopLayerEntries(in, view);
+  ASSERT_TRUE(top.has_value()) << top.error().message;
+  std::map<std::string, oci::LayerEntry> by_path;
+  for (auto& e : top->entries) by_path[e.path] = e;
+  EXPECT_EQ(by_path["/usr/bin/sh"].link_target, "busybox");
+  EXPECT_FALSE(by_path.count("/usr/bin/ls")) << "a package's file stays";
+  EXPECT_EQ(by_path["/usr/bin/awk"].link_target, "/etc/alternatives/awk") << "an alternative too";
+  size_t links = 0;
+  for (auto applet : DebugApplets()) {
+    if (applet == "ls" || applet == "awk") continue;
+    const auto& e = by_path["/usr/bin/" + std::string(applet)];
+    EXPECT_EQ(e.type, LayerEntryType::kSymlink) << applet;
+    EXPECT_EQ(e.link_target, "busybox") << applet;
+    ++links;
+  }
+  EXPECT_GE(links, 70u);
+  for (std::string_view core : {"cat", "cp", "grep", "ps", "sed", "env", "id", "mkdir", "vi"}) {
+    EXPECT_NE(std::find(DebugApplets().begin(), DebugApplets().end(), core), DebugApplets().end())
+        << core;
+  }
+  // None without busybox, nor in the standard image.
+  spec.variant = spec::Variant::kStandard;
+  auto standard = TopLayerEntries(in, view);
+  ASSERT_TRUE(standard.has_value());
+  for (const auto& e : standard->entries) EXPECT_NE(e.link_target, "busybox") << e.path;
+}
+
+SetupAction Action(SetupAction::Kind kind, std::string origin) {
+  SetupAction a;
+  a.kind = kind;
+  a.origin = std::move(origin);
+  return a;
+}
+
+// Two packages' setup as their parsers give it: a service user with its group, its directories
+// (one with a setgid bit the hardening policy clears), a link, a file's mode, and lines that were
+// not understood or cannot be applied.
+TopLayerInputs ServiceInputs(const spec::ImageSpec& spec) {
+  TopLayerInputs in;
+  in.spec = &spec;
+  in.epoch = 77;
+  in.packages = {"svc", "aaa-tools"};  // applied in name order: aaa-tools first
+  PackageFacts svc, tools;
+  SetupAction group = Action(SetupAction::Kind::kGroup, "aaa-tools: postinst:3");
+  group.name = "svc";
+  SetupAction user = Action(SetupAction::Kind::kUser, "aaa-tools: postinst:3");
+  user.name = "svc";
+  user.group = "svc";
+  user.home = "/var/lib/svc";
+  SetupAction lib = Action(SetupAction::Kind::kDir, "aaa-tools: postinst:5");
+  lib.path = "/var/lib/svc";
+  lib.mode = 02750;
+  lib.user = "svc";
+  lib.owner_group = "svc";
+  SetupAction run = Action(SetupAction::Kind::kDir, "svc: /usr/lib/tmpfiles.d/svc.conf:1");
+  run.path = "/var/run/svc";  // through the skeleton's link
+  run.user = "svc";
+  SetupAction conf = Action(SetupAction::Kind::kChmod, "svc: postinst:9");
+  conf.path = "/etc/svc.conf";
+  conf.mode = 0640;
+  SetupAction link = Action(SetupAction::Kind::kSymlink, "svc: postinst:10");
+  link.path = "/etc/svc/enabled";
+  link.target = "/etc/svc/available";
+  SetupAction owner = Action(SetupAction::Kind::kChown, "svc: postinst:11");
+  owner.path = "/var/lib/svc";
+  owner.owner_group = "no-such-group";
+  SetupAction passwd = Action(SetupAction::Kind::kSymlink, "svc: postinst:12");
+  passwd.path = "/etc/passwd";
+  passwd.target = "/tmp/passwd";
+  tools.setup = {group, user, lib};
+  svc.setup = {run, conf, link, owner, passwd};
+  svc.setup_files = {{"/etc/svc.conf", "port=1\n"}};
+  svc.not_applied = {{"svc: postinst:20", "frobnicate $X"}};
+  in.facts = {svc, tools};
+  return in;
+}
+
+ImageView ServiceView() {
+  return ViewOf({
+      {"/etc/svc", LayerEntryType::kDirectory, 0755, ""},
+      {"/etc/svc/available", LayerEntryType::kFile, 0644, ""},
+      {"/etc/svc.conf", LayerEntryType::kFile, 0644, ""},
+  });
+}
+
+TEST(TopLayerTest, AppliesThePackagesSetupHardenedAndWarnsPerPackage) {
+  spec::ImageSpec spec = DefaultSpec();
+  spec.accounts.run_as = "svc";  // a package's user
+  auto top = TopLayerEntries(ServiceInputs(spec), ServiceView());
+  ASSERT_TRUE(top.has_value()) << top.error().message;
+  std::map<std::string, oci::LayerEntry> by_path;
+  for (auto& e : top->entries) by_path[e.path] = e;
+  const std::string& passwd = *by_path["/etc/passwd"].content;
+  EXPECT_THAT(passwd, HasSubstr("\nsvc:x:100:100::/var/lib/svc:/usr/sbin/nologin\n"));
+  EXPECT_THAT(*by_path["/etc/group"].content, HasSubstr("\nsvc:x:100:\n"));
+  EXPECT_EQ(top->user, "100:100");
+  EXPECT_EQ(by_path["/var/lib/svc"].type, LayerEntryType::kDirectory);
+  EXPECT_EQ(by_path["/var/lib/svc"].uid, 100u);
+  EXPECT_EQ(by_path["/var/lib/svc"].mode, 0750u) << "no setgid bit";
+  EXPECT_EQ(by_path["/run/svc"].uid, 100u) << "/var/run/svc is /run/svc";
+  EXPECT_FALSE(by_path.count("/var/run/svc"));
+  EXPECT_EQ(by_path["/etc/svc.conf"].mode, 0640u);
+  EXPECT_EQ(*by_path["/etc/svc.conf"].content, "port=1\n");
+  EXPECT_EQ(by_path["/etc/svc/enabled"].link_target, "/etc/svc/available");
+  EXPECT_EQ(by_path["/etc/passwd"].type, LayerEntryType::kFile) << "hardbase's, not the link";
+  EXPECT_EQ(by_path["/var/lib/svc"].mtime, 77);
+  // One line per package, naming the lines; what hardbase writes is never a package's.
+  ASSERT_EQ(top->warnings.size(), 1u) << ::testing::PrintToString(top->warnings);
+  EXPECT_THAT(top->warnings[0], ::testing::StartsWith("svc: 3 setup lines not applied: "));
+  EXPECT_THAT(top->warnings[0], HasSubstr("postinst:20: frobnicate $X"));
+  EXPECT_THAT(top->warnings[0], HasSubstr("postinst:11: "));
+  EXPECT_THAT(top->warnings[0], HasSubstr("no-such-group"));
+  EXPECT_THAT(top->warnings[0], HasSubstr("postinst:12: symlink /etc/passwd"));
+}
+
+TEST(TopLayerTest, SpecDirsGetTheirOwnerAndModeAfterThePackagesSetup) {
+  auto spec = spec::ParseImageSpec(
+      "name: t\npackages: [base-files]\narchs: [amd64]\n"
+      "dirs:\n"
+      "  - {path: /var/lib/svc, owner: nonroot, mode: '0700'}\n"
+      "  - {path: /srv/data/cache, owner: 'svc:staff', mode: '2775'}\n",
+      "image.yaml");
+  ASSERT_TRUE(spec.has_value()) << spec.error().message;
+  auto top = TopLayerEntries(ServiceInputs(*spec), ServiceView());
+  ASSERT_TRUE(top.has_value()) << top.error().message;
+  std::map<std::string, oci::LayerEntry> by_path;
+  for (auto& e : top->entries) by_path[e.path] = e;
+  EXPECT_EQ(by_path["/var/lib/svc"].uid, 65532u);
+  EXPECT_EQ(by_path["/var/lib/svc"].gid, 65532u) << "nonroot's primary group";
+  EXPECT_EQ(by_path["/var/lib/svc"].mode, 0700u);
+  EXPECT_EQ(by_path["/srv/data/cache"].uid, 100u);
+  EXPECT_EQ(by_path["/srv/data/cache"].gid, 50u);
+  EXPECT_EQ(by_path["/srv/data/cache"].mode, 02775u) << "as the spec asks";
+  EXPECT_EQ(by_path["/srv/data"].mode, 0755u);
+  EXPECT_EQ(by_path["/srv/data"].uid, 0u);
+}
+
+TEST(TopLayerTest, SpecDirsAndRunAsErrorsNameTheEntry) {
+  auto error_of = [](std::string yaml) {
+    auto spec = spec::ParseImageSpec("name: t\npackages: [base-files]\narchs: [amd64]\n" + yaml,
+                                     "image.yaml");
+    EXPECT_TRUE(spec.has_value()) << spec.error().message;
+    auto top = TopLayerEntries(ServiceInputs(*spec), ServiceView());
+    if (top) return std::string("ok");
+    EXPECT_EQ(top.error().code, ErrorCode::kSpec);
+    return top.error().message;
+  };
+  EXPECT_EQ(error_of("dirs: [{path: /srv/x, owner: ghost}]\n"),
+            "image.yaml:4:8: dirs: /srv/x: unknown user 'ghost' (the image's users and groups "
+            "come from base-passwd, accounts and the packages' setup)");
+  EXPECT_EQ(error_of("dirs: [{path: /srv/x, owner: 'svc:ghosts'}]\n"),
+            "image.yaml:4:8: dirs: /srv/x: unknown group 'ghosts' (the image's users and groups "
+            "come from base-passwd, accounts and the packages' setup)");
+  EXPECT_EQ(error_of("dirs: [{path: /var/run/x}]\n"),
+            "image.yaml:4:8: dirs: /var/run/x: lies below a symbolic link, so the image has it at "
+            "/run/x: write that");
+  EXPECT_EQ(error_of("dirs: [{path: /etc/svc.conf}]\n"),
+            "image.yaml:4:8: dirs: /etc/svc.conf: the image has it as a file (mode 0644, sha256 "
+            "), not a directory");
+  EXPECT_EQ(error_of("dirs: [{path: /var/run}]\n"),
+            "image.yaml:4:8: dirs: /var/run: the image has it as a symbolic link to /run, not a "
+            "directory");
+  EXPECT_EQ(error_of("dirs: [{path: /var/lib/dpkg/status.d/x}]\n"),
+            "image.yaml:4:8: dirs: /var/lib/dpkg/status.d/x: hardbase writes that path itself");
+  EXPECT_EQ(error_of("accounts: {run-as: svc}\n"), "ok");
+  EXPECT_THAT(error_of("accounts: {run-as: mysql}\n"),
+              HasSubstr("image.yaml: accounts.run-as: unknown user 'mysql': the image's users "
+                        "(from base-passwd, accounts.users and the packages' setup) are root, "));
+}
+
+TEST(MissingInterpreterWarningsTest, OneLinePerPackageAndMissingInterpreter) {
+  spec::ImageSpec spec = DefaultSpec();
+  ImageView view = ViewOf({
+      {"/usr/bin/python3", LayerEntryType::kSymlink, 0777, "python3.11"},
+      {"/usr/bin/python3.11", LayerEntryType::kFile, 0755, ""},
+      {"/usr/bin/env", LayerEntryType::kFile, 0755, ""},
+      {"/usr/bin/perl", LayerEntryType::kFile, 0644, ""},  // not executable
+  });
+  PackageFacts pg, py, none;
+  for (int i = 0; i < 7; ++i) {
+    pg.interpreters.push_back({"/usr/lib/pg/bin/tool" + std::to_string(i), "/usr/bin/perl"});
+  }
+  pg.interpreters.push_back({"/usr/lib/pg/bin/initdb-helper", "/bin/sh"});
+  py.interpreters = {{"/usr/bin/ok", "/bin/python3"},
+                     {"/usr/bin/ok2", "/usr/bin/env python3"},
+                     {"/usr/bin/rb", "/usr/bin/env ruby"}};
+  auto warnings =
+      MissingInterpreterWarnings({"postgresql-15", "python3", "zlib"}, {pg, py, none}, spec, view);
+  EXPECT_THAT(warnings,
+              ::testing::ElementsAre(
+                  "postgresql-15: 1 script needs /bin/sh, which the image does not have: "
+                  "/usr/lib/pg/bin/initdb-helper",
+                  "postgresql-15: 7 scripts need /usr/bin/perl, which the image does not have: "
+                  "/usr/lib/pg/bin/tool0, /usr/lib/pg/bin/tool1, /usr/lib/pg/bin/tool2, "
+                  "/usr/lib/pg/bin/tool3, /usr/lib/pg/bin/tool4 and 2 more",
+                  "python3: 1 script needs /usr/bin/env ruby, which the image does not have (on "
+                  "its PATH): /usr/bin/rb"));
+  // The debug variant's busybox is a /bin/sh.
+  view.Add("/usr/bin/sh", {LayerEntryType::kSymlink, 0777, "busybox"});
+  view.Add("/usr/bin/busybox", {LayerEntryType::kFile, 0755, ""});
+  EXPECT_EQ(MissingInterpreterWarnings({"postgresql-15"}, {pg}, spec, view).size(), 1u);
 }
 
 TEST(CheckStartableTest, FindsTheEntrypointOrNamesWhyNot) {

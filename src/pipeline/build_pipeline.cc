@@ -1,6 +1,7 @@
 #include "pipeline/build_pipeline.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "base/log.h"
 #include "base/sha256.h"
 #include "base/version.h"
+#include "image/dpkg_database.h"
 #include "image/image_files.h"
 #include "image/package_files.h"
 #include "oci/output_target.h"
@@ -58,13 +60,15 @@ Result<spec::Lock> LockToBuild(const BuildOptions& options, const spec::ImageSpe
   lock_options.load.offline = options.offline;
   lock_options.apt_root = options.apt_root;
   HB_TRY(spec::Lock lock, LockSpec(spec, http, store, lock_options));
-  HB_TRY_VOID(WriteFileAtomic(lock_path, spec::LockToJson(lock)));
+  HB_TRY_VOID(WriteLock(lock, lock_path));
   return lock;
 }
 
-// Runs task(0..n-1) on one worker per core (at most 4); the first error stops the others from
-// taking new tasks and is returned.
-Result<void> RunParallel(size_t n, const std::function<Result<void>(size_t)>& task) {
+}  // namespace
+
+Result<void> RunParallel(size_t n, unsigned threads,
+                         const std::function<Result<void>(size_t)>& task) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   std::atomic<size_t> next{0};
   std::mutex mu;
   std::optional<Error> first_error;
@@ -81,7 +85,6 @@ Result<void> RunParallel(size_t n, const std::function<Result<void>(size_t)>& ta
       }
     }
   };
-  unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < threads && t < n; ++t) pool.emplace_back(worker);
   worker();
@@ -89,6 +92,8 @@ Result<void> RunParallel(size_t n, const std::function<Result<void>(size_t)>& ta
   if (first_error) return Fail(*first_error);
   return {};
 }
+
+namespace {
 
 // Warns (or with --strict fails) about `paths:` globs that matched nothing in any package.
 Result<void> CheckGlobsMatched(const spec::ImageSpec& spec, const image::FilePolicy& policy,
@@ -131,16 +136,14 @@ oci::Descriptor LayerDescriptor(const LayerInfo& l, oci::Compression c) {
 }
 
 // A package layer one architecture's image needs.
-struct Wanted {
-  const spec::LockedPackage* package;
-  std::string key;
-};
+using Wanted = WantedLayer;
 
 // One architecture's image, bottom to top: the layers, their history, and the config's user.
 struct ArchLayers {
   std::vector<LayerInfo> layers;
   std::vector<oci::HistoryEntry> history;
   std::string user;
+  std::vector<std::string> warnings;  // about the packages (see BuildResult::warnings)
 };
 
 // Stacks the skeleton, the package layers (by package name) and the image's own layer, and checks
@@ -149,7 +152,8 @@ Result<ArchLayers> StackLayers(const spec::ImageSpec& spec, const std::string& a
                                std::vector<Wanted> wanted,
                                const std::map<std::string, std::optional<PackageLayer>>& layers,
                                const std::vector<image::LocalFile>& local_files, int64_t epoch,
-                               oci::Compression compression, cache::BlobStore& store) {
+                               oci::Compression compression, cache::BlobStore& store,
+                               const std::vector<image::AptRepository>& apt_repositories) {
   ArchLayers out;
   std::string created = oci::Rfc3339(epoch);
   image::ImageView view;
@@ -166,17 +170,43 @@ Result<ArchLayers> StackLayers(const spec::ImageSpec& spec, const std::string& a
   top_inputs.epoch = epoch;
   std::sort(wanted.begin(), wanted.end(),
             [](const Wanted& a, const Wanted& b) { return a.package->name < b.package->name; });
+  // Past kMaxPackageLayers, the largest packages keep layers of their own and the rest share one.
+  std::set<std::string> merged;
+  if (wanted.size() > kMaxPackageLayers) {
+    std::vector<const Wanted*> by_size;
+    for (const auto& w : wanted) by_size.push_back(&w);
+    std::stable_sort(by_size.begin(), by_size.end(), [&](const Wanted* a, const Wanted* b) {
+      return layers.at(a->key)->layer.size > layers.at(b->key)->layer.size;
+    });
+    for (size_t i = kMaxPackageLayers - 1; i < by_size.size(); ++i) {
+      merged.insert(by_size[i]->package->name);
+    }
+  }
   std::vector<image::StackedPackage> stacked;
+  std::vector<LayerInfo> merged_layers;
+  std::vector<std::string> merged_names;
   for (const auto& w : wanted) {
     const PackageLayer& l = *layers.at(w.key);
     stacked.push_back({w.package->name, &l.entries});
-    out.layers.push_back(l.layer);
-    out.history.push_back({created,
-                           fmt::format("hardbase: {} {} ({})", w.package->name, w.package->version,
-                                       w.package->architecture),
-                           "", false});
+    std::string what = fmt::format("{} {} ({})", w.package->name, w.package->version,
+                                   w.package->architecture);
+    if (merged.count(w.package->name)) {
+      merged_layers.push_back(l.layer);
+      merged_names.push_back(std::move(what));
+    } else {
+      out.layers.push_back(l.layer);
+      out.history.push_back({created, "hardbase: " + what, "", false});
+    }
     top_inputs.packages.push_back(w.package->name);
     top_inputs.facts.push_back(l.facts);
+  }
+  if (!merged_layers.empty()) {
+    HB_TRY(LayerInfo merged_layer, MergePackageLayers(store, merged_layers, compression));
+    out.layers.push_back(merged_layer);
+    out.history.push_back({created,
+                           fmt::format("hardbase: {} smaller packages in one layer: {}",
+                                       merged_names.size(), fmt::join(merged_names, ", ")),
+                           "", false});
   }
 
   HB_TRY_VOID(WithContext(image::StackPackages(stacked, view), "build " + arch));
@@ -184,12 +214,54 @@ Result<ArchLayers> StackLayers(const spec::ImageSpec& spec, const std::string& a
          WithContext(image::TopLayerEntries(top_inputs, view), "build " + arch));
   view.Add(top.entries);
   HB_TRY_VOID(image::CheckStartable(spec, view));
+  out.warnings = std::move(top.warnings);
+  for (auto& w :
+       image::MissingInterpreterWarnings(top_inputs.packages, top_inputs.facts, spec, view)) {
+    out.warnings.push_back(std::move(w));
+  }
   HB_TRY(std::string top_tar, oci::WriteLayerTar(std::move(top.entries)));
   HB_TRY(LayerInfo top_layer, StoreGeneratedLayer(store, top_tar, compression));
   out.layers.push_back(top_layer);
   out.history.push_back(
-      {created, "hardbase: accounts, trust stores, alternatives and the spec's files", "", false});
+      {created,
+       "hardbase: the packages' setup, accounts, trust stores, alternatives and the spec's dirs "
+       "and files",
+       "", false});
   out.user = top.user;
+  if (spec.variant == spec::Variant::kDev) {
+    image::DpkgDatabaseInputs db{arch, {}, apt_repositories, epoch};
+    for (const auto& w : wanted) {
+      db.packages.push_back({w.package->name, w.package->architecture, &layers.at(w.key)->facts});
+    }
+    HB_TRY(auto db_entries, WithContext(image::DpkgDatabaseEntries(db, view), "build " + arch));
+    HB_TRY(std::string db_tar, oci::WriteLayerTar(std::move(db_entries)));
+    HB_TRY(LayerInfo db_layer, StoreGeneratedLayer(store, db_tar, compression));
+    out.layers.push_back(db_layer);
+    out.history.push_back(
+        {created, "hardbase: dpkg database and apt sources (dev variant)", "", false});
+  }
+  return out;
+}
+
+// The dev variant's apt sources: the suites the lock came from, with the keyrings that verified
+// them, read now. A host keyring keeps its path as apt on the host names it (under `apt_root`).
+Result<std::vector<image::AptRepository>> DevAptRepositories(const spec::ImageSpec& spec,
+                                                             const std::string& apt_root) {
+  HB_TRY(auto sources, SuiteSourcesFor(spec, apt_root));
+  std::string root = apt_root == "/" ? "" : apt_root;
+  while (root.ends_with('/')) root.pop_back();
+  std::vector<image::AptRepository> out;
+  for (const auto& s : sources) {
+    image::AptRepository r{s.uri, s.suite, s.components, s.architectures, {}, s.inline_key,
+                           s.allowed_signers};
+    for (const auto& path : s.keyring_paths) {
+      HB_TRY(std::string content,
+             WithContext(ReadFile(path), "dev variant: the keyring of " + s.Label()));
+      bool under_root = spec.repositories.empty() && !root.empty() && path.starts_with(root + "/");
+      r.keyrings.push_back({under_root ? path.substr(root.size()) : path, std::move(content)});
+    }
+    out.push_back(std::move(r));
+  }
   return out;
 }
 
@@ -253,75 +325,134 @@ Result<Artifacts> ArchProvenance(const BuildOptions& options, const spec::ImageS
 
 }  // namespace
 
+Result<PreparedBuild> PrepareBuild(const BuildOptions& options, net::HttpClient& http,
+                                   cache::BlobStore& store) {
+  PreparedBuild out;
+  HB_TRY(out.spec, spec::LoadImageSpec(options.spec_path));
+  const spec::ImageSpec& spec = out.spec;
+  out.lock_path =
+      options.lock_path.empty() ? spec::DefaultLockPath(options.spec_path) : options.lock_path;
+  // The spec's own inputs are checked before a stale lock is re-resolved and written.
+  HB_TRY(image::FilePolicy policy, WithContext(image::MakeFilePolicy(spec.paths), spec.Locate({})));
+  policy.dev_variant = spec.variant == spec::Variant::kDev;
+  out.policy = std::make_unique<image::FilePolicy>(std::move(policy));
+  HB_TRY(out.local_files, LoadLocalFiles(spec, options.allow_outside_files));
+  HB_TRY(out.lock, LockToBuild(options, spec, out.lock_path, http, store));
+  out.epoch = options.source_date_epoch.value_or(out.lock.source_date_epoch);
+  out.settings = PackageLayerSettings{out.policy.get(), out.epoch, options.compression};
+  auto note_left_out = [&](const std::string& name, std::string_view why) {
+    std::string note = fmt::format("{} ({})", name, why);
+    if (std::find(out.left_out.begin(), out.left_out.end(), note) == out.left_out.end()) {
+      out.left_out.push_back(note);
+    }
+  };
+  for (const auto& arch : out.lock.archs) {
+    // What the resolver left out for hardening because something depended on it.
+    for (const auto& e : arch.left_out) {
+      note_left_out(e.name, image::HardeningExclusion(e.name, spec.variant).value_or("hardening"));
+    }
+    for (const auto& p : arch.packages) {
+      if (auto why = image::HardeningExclusion(p.name, spec.variant)) {
+        note_left_out(p.name, *why);
+        continue;
+      }
+      out.layers[arch.arch].push_back({&p, PackageLayerKey(p, out.settings)});
+    }
+  }
+  return out;
+}
+
+Result<void> FetchLayerDebs(const PreparedBuild& prepared, const std::set<std::string>& keys,
+                            const std::string& apt_root, net::HttpClient& http,
+                            cache::BlobStore& store) {
+  std::set<const spec::LockedPackage*> wanted;
+  for (const auto& [arch, layers] : prepared.layers) {
+    for (const auto& w : layers) {
+      if (keys.count(w.key)) wanted.insert(w.package);
+    }
+  }
+  if (wanted.empty()) return {};
+  spec::Lock needed = prepared.lock;
+  for (size_t a = 0; a < needed.archs.size(); ++a) {
+    const auto& all = prepared.lock.archs[a].packages;
+    auto& kept = needed.archs[a].packages;
+    kept.clear();
+    for (const auto& p : all) {
+      if (wanted.count(&p)) kept.push_back(p);
+    }
+  }
+  HB_TRY(auto sources, SuiteSourcesFor(prepared.spec, apt_root));
+  return WithContext(FetchDebs(needed, sources, http, store).map([](auto) {}),
+                     "fetch " + prepared.lock_path);
+}
+
+Result<void> BuildPackageLayers(std::vector<LayerJob> jobs, unsigned workers,
+                                cache::BlobStore& store, const LayerDone& done) {
+  if (jobs.empty()) return {};
+  // Largest first, so the long ones start early and the workers finish together.
+  std::stable_sort(jobs.begin(), jobs.end(), [](const LayerJob& a, const LayerJob& b) {
+    return a.package->size > b.package->size;
+  });
+  Progress progress("building layers", jobs.size(), Progress::Unit::kItems);
+  std::mutex mu;
+  HB_TRY_VOID(RunParallel(jobs.size(), workers, [&](size_t i) -> Result<void> {
+    const LayerJob& job = jobs[i];
+    Result<PackageLayer> built = BuildPackageLayer(store, *job.package, *job.settings, job.key);
+    std::lock_guard lock(mu);
+    progress.Advance(1);
+    return done(job, std::move(built));
+  }));
+  progress.Finish();
+  return {};
+}
+
 Result<BuildResult> BuildImage(const BuildOptions& options, net::HttpClient& http,
                                cache::BlobStore& store) {
   // Refused now, not after the build: what is at the output path may not be hardbase's to replace.
   HB_TRY_VOID(oci::CheckOutputTarget(options.format, options.output));
-  HB_TRY(spec::ImageSpec spec, spec::LoadImageSpec(options.spec_path));
-  std::string lock_path =
-      options.lock_path.empty() ? spec::DefaultLockPath(options.spec_path) : options.lock_path;
-  // The spec's own inputs are checked before a stale lock is re-resolved and written.
-  HB_TRY(image::FilePolicy policy, WithContext(image::MakeFilePolicy(spec.paths), spec.Locate({})));
-  HB_TRY(std::vector<image::LocalFile> local_files,
-         LoadLocalFiles(spec, options.allow_outside_files));
-  HB_TRY(spec::Lock lock, LockToBuild(options, spec, lock_path, http, store));
-  const int64_t epoch = options.source_date_epoch.value_or(lock.source_date_epoch);
-  PackageLayerSettings settings{&policy, epoch, options.compression};
+  HB_TRY(PreparedBuild prepared, PrepareBuild(options, http, store));
+  return BuildPreparedImage(options, std::move(prepared), http, store);
+}
+
+Result<BuildResult> BuildPreparedImage(const BuildOptions& options, PreparedBuild prepared,
+                                       net::HttpClient& http, cache::BlobStore& store) {
+  HB_TRY_VOID(oci::CheckOutputTarget(options.format, options.output));
+  const spec::ImageSpec& spec = prepared.spec;
+  const image::FilePolicy& policy = *prepared.policy;
+  const std::vector<image::LocalFile>& local_files = prepared.local_files;
+  const spec::Lock& lock = prepared.lock;
+  const int64_t epoch = prepared.epoch;
+  const PackageLayerSettings& settings = prepared.settings;
   BuildResult result;
+  result.left_out = prepared.left_out;
 
   // Every package layer of every arch, by cache key (an arch:all package is shared by archs).
-  std::map<std::string, std::vector<Wanted>> per_arch;
+  std::map<std::string, std::vector<Wanted>>& per_arch = prepared.layers;
   std::map<std::string, std::optional<PackageLayer>> layers;
-  std::map<std::string, const spec::LockedPackage*> missing;
-  for (const auto& arch : lock.archs) {
-    for (const auto& p : arch.packages) {
-      if (auto why = image::HardeningExclusion(p.name, spec.variant)) {
-        std::string note = fmt::format("{} ({})", p.name, *why);
-        if (std::find(result.left_out.begin(), result.left_out.end(), note) ==
-            result.left_out.end()) {
-          result.left_out.push_back(note);
-        }
-        continue;
-      }
-      std::string key = PackageLayerKey(p, settings);
-      per_arch[arch.arch].push_back({&p, key});
-      if (layers.count(key)) continue;
+  std::set<std::string> missing;
+  std::vector<LayerJob> jobs;
+  for (const auto& [arch, wanted] : per_arch) {
+    for (const auto& w : wanted) {
+      if (layers.count(w.key)) continue;
       std::optional<PackageLayer> cached;
       if (options.layer_cache) {
-        HB_TRY(cached, FindPackageLayer(store, key));
+        HB_TRY(cached, FindPackageLayer(store, w.key));
       }
-      if (!cached) missing.emplace(key, &p);
-      layers.emplace(key, std::move(cached));
+      if (!cached && missing.insert(w.key).second) jobs.push_back({w.key, w.package, &settings});
+      layers.emplace(w.key, std::move(cached));
     }
   }
   for (const auto& note : result.left_out) LogInfo("hardening: left out {}", note);
 
   if (!missing.empty()) {
-    spec::Lock needed = lock;
-    for (auto& arch : needed.archs) {
-      std::erase_if(arch.packages, [&](const spec::LockedPackage& p) {
-        return !missing.count(PackageLayerKey(p, settings));
-      });
-    }
-    HB_TRY(auto sources, SuiteSourcesFor(spec, options.apt_root));
-    HB_TRY_VOID(WithContext(FetchDebs(needed, sources, http, store).map([](auto) {}),
-                            "fetch " + lock_path));
-    std::vector<std::pair<std::string, const spec::LockedPackage*>> todo(missing.begin(),
-                                                                         missing.end());
-    // Largest first, so the long ones start early and the workers finish together.
-    std::sort(todo.begin(), todo.end(),
-              [](const auto& a, const auto& b) { return a.second->size > b.second->size; });
-    Progress progress("building layers", todo.size(), Progress::Unit::kItems);
-    std::mutex mu;
-    HB_TRY_VOID(RunParallel(todo.size(), [&](size_t i) -> Result<void> {
-      const auto& [key, package] = todo[i];
-      HB_TRY(PackageLayer built, BuildPackageLayer(store, *package, settings, key));
-      std::lock_guard lock(mu);
-      layers[key] = std::move(built);
-      progress.Advance(1);
-      return {};
-    }));
-    progress.Finish();
+    HB_TRY_VOID(FetchLayerDebs(prepared, missing, options.apt_root, http, store));
+    unsigned workers = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    HB_TRY_VOID(BuildPackageLayers(std::move(jobs), workers, store,
+                                   [&](const LayerJob& job, Result<PackageLayer> built) {
+                                     if (!built) return Result<void>(Fail(built.error()));
+                                     layers[job.key] = std::move(*built);
+                                     return Result<void>();
+                                   }));
   }
   result.layers_built = missing.size();
   result.layers_cached = layers.size() - missing.size();
@@ -344,12 +475,24 @@ Result<BuildResult> BuildImage(const BuildOptions& options, net::HttpClient& htt
     if (blobs_added.insert(blob.descriptor.digest).second) output.blobs.push_back(std::move(blob));
   };
 
+  std::vector<image::AptRepository> dev_repositories;
+  if (spec.variant == spec::Variant::kDev) {
+    HB_TRY(dev_repositories, DevAptRepositories(spec, options.apt_root));
+  }
   for (const auto& arch_lock : lock.archs) {
     const std::string& arch = arch_lock.arch;
     const auto& wanted = per_arch[arch];
     HB_TRY(oci::Platform platform, oci::PlatformForDebianArch(arch));
-    HB_TRY(ArchLayers stack,
-           StackLayers(spec, arch, wanted, layers, local_files, epoch, options.compression, store));
+    HB_TRY(ArchLayers stack, StackLayers(spec, arch, wanted, layers, local_files, epoch,
+                                         options.compression, store, dev_repositories));
+    // Warnings about packages, the same for every arch mostly: each said once, --strict or not.
+    for (auto& w : stack.warnings) {
+      if (std::find(result.warnings.begin(), result.warnings.end(), w) != result.warnings.end()) {
+        continue;
+      }
+      LogWarn("{}", w);
+      result.warnings.push_back(std::move(w));
+    }
     oci::ImageConfig config;
     config.platform = platform;
     config.created = created;

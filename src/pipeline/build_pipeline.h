@@ -10,16 +10,25 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "base/error.h"
 #include "cache/blob_store.h"
+#include "image/image_files.h"
+#include "image/package_files.h"
 #include "net/http.h"
 #include "oci/image.h"
 #include "oci/layer.h"
+#include "pipeline/package_layers.h"
 #include "sign/keys.h"
+#include "spec/image_spec.h"
+#include "spec/lock.h"
 
 namespace hardbase::pipeline {
 
@@ -60,9 +69,71 @@ struct BuildResult {
   size_t layers_cached = 0;
   std::vector<std::string> left_out;  // "dpkg (package manager)", per hardening policy
   size_t artifacts = 0;  // SBOMs, signatures and attestations stored with the image
+  // What the build warned about the packages, one line each (logged as it went): setup lines of
+  // their maintainer scripts that were not applied, scripts whose `#!` interpreter the image
+  // lacks. Warnings, even with --strict: they are about the packages, not the spec.
+  std::vector<std::string> warnings;
 };
 
 Result<BuildResult> BuildImage(const BuildOptions& options, net::HttpClient& http,
                                cache::BlobStore& store);
+
+// A package layer an image stacks: the locked package (pointing into the lock that holds it) and
+// its layer's cache key.
+struct WantedLayer {
+  const spec::LockedPackage* package = nullptr;
+  std::string key;
+};
+
+// A spec ready to build, all read and checked before anything is built: the spec, its `paths:`
+// policy and `files:`, its lock (made first when needed, see BuildOptions::locked), and per
+// architecture the package layers the image stacks. BuildImage starts from one; `catalog build`
+// prepares every image of a catalog first, so that the layers they share are built once.
+// Move-only: `layers` points into `lock`, and `settings` at `policy`.
+struct PreparedBuild {
+  spec::ImageSpec spec;
+  std::unique_ptr<image::FilePolicy> policy;
+  std::vector<image::LocalFile> local_files;
+  std::string lock_path;
+  spec::Lock lock;
+  int64_t epoch = 0;  // of every timestamp: BuildOptions::source_date_epoch, else the lock's
+  PackageLayerSettings settings;
+  std::map<std::string, std::vector<WantedLayer>> layers;  // by architecture, in lock order
+  std::vector<std::string> left_out;  // "dpkg (package manager)", per hardening policy
+};
+
+Result<PreparedBuild> PrepareBuild(const BuildOptions& options, net::HttpClient& http,
+                                   cache::BlobStore& store);
+
+// BuildImage's work after PrepareBuild: the missing package layers, then the image.
+Result<BuildResult> BuildPreparedImage(const BuildOptions& options, PreparedBuild prepared,
+                                       net::HttpClient& http, cache::BlobStore& store);
+
+// Makes the .debs of the layers named by `keys` (keys of `prepared.layers`) present in `store`,
+// fetched from the spec's repositories (or the host's, read under `apt_root`).
+Result<void> FetchLayerDebs(const PreparedBuild& prepared, const std::set<std::string>& keys,
+                            const std::string& apt_root, net::HttpClient& http,
+                            cache::BlobStore& store);
+
+// Runs task(0..n-1) on `threads` workers (0: one per core); the first error a task returns stops
+// the workers from starting further tasks and is returned once the running ones have finished.
+Result<void> RunParallel(size_t n, unsigned threads,
+                         const std::function<Result<void>(size_t)>& task);
+
+// A package layer to build; its .deb must be in the store.
+struct LayerJob {
+  std::string key;
+  const spec::LockedPackage* package = nullptr;
+  const PackageLayerSettings* settings = nullptr;
+};
+
+// Called with each job's outcome, one call at a time; an error it returns stops the workers
+// from starting further jobs and is BuildPackageLayers' result.
+using LayerDone = std::function<Result<void>(const LayerJob&, Result<PackageLayer>)>;
+
+// Builds every job's layer (BuildPackageLayer) on `workers` threads (0: one per core), the
+// largest packages first so that the long ones start early and the workers finish together.
+Result<void> BuildPackageLayers(std::vector<LayerJob> jobs, unsigned workers,
+                                cache::BlobStore& store, const LayerDone& done);
 
 }  // namespace hardbase::pipeline

@@ -8,13 +8,22 @@
 #include <map>
 #include <set>
 
+#include "base/fs.h"
+#include "base/log.h"
 #include "base/time.h"
 #include "deb/package_index.h"
 #include "deb/resolver.h"
+#include "image/package_files.h"
 #include "spec/path_checks.h"
 
 namespace hardbase::pipeline {
 namespace {
+
+// libc-bin ships the C.UTF-8 locale (/usr/lib/locale/C.utf8), which programs using libc6 expect
+// to find (postgres' initdb, for one): a closure with libc6 gets it, required by
+// spec::kRequiredForLocale, and the build keeps only that locale of it.
+constexpr std::string_view kLibc = "libc6";
+constexpr std::string_view kLocalePackage = "libc-bin";
 
 // The resolver names repositories by a small id; here one id is one (suite, component).
 struct RepoRef {
@@ -22,8 +31,24 @@ struct RepoRef {
   std::string component;
 };
 
+bool Selects(const deb::Resolution& resolution, std::string_view name) {
+  return std::any_of(resolution.packages.begin(), resolution.packages.end(),
+                     [&](const deb::SelectedPackage& p) { return p.record->name == name; });
+}
+
+// Where the spec writes `exclude: name` ("image.yaml:7:5"), for messages.
+std::string ExcludeLocation(const spec::ImageSpec& image_spec, const std::string& name) {
+  for (size_t i = 0; i < image_spec.exclude.size() && i < image_spec.exclude_where.size(); ++i) {
+    if (image_spec.exclude[i] == name) return image_spec.Locate(image_spec.exclude_where[i]);
+  }
+  return image_spec.Locate({});
+}
+
+// `warnings` gets what the spec asks for in vain: an exclusion no package needs, a package the
+// variant leaves out.
 Result<spec::ArchLock> LockArch(const spec::ImageSpec& image_spec,
-                                const std::vector<LoadedSuite>& suites, const std::string& arch) {
+                                const std::vector<LoadedSuite>& suites, const std::string& arch,
+                                std::set<std::string>& warnings) {
   deb::PackageIndex index;
   std::vector<RepoRef> refs;
   for (size_t s = 0; s < suites.size(); ++s) {
@@ -39,12 +64,55 @@ Result<spec::ArchLock> LockArch(const spec::ImageSpec& image_spec,
   }
   deb::ResolveRequest request;
   request.arch = arch;
-  for (const spec::PackageRequest& p : spec::RequestedPackages(image_spec)) {
-    request.packages.push_back(p.ToString());
+  const std::vector<spec::PackageRequest> requested = spec::RequestedPackages(image_spec);
+  for (const spec::PackageRequest& p : requested) request.packages.push_back(p.ToString());
+  // A dev image is a Debian system apt and maintainer scripts run in: they take the Essential set
+  // for granted (debconf runs perl, postinsts run sh, sed and grep) without depending on it.
+  if (image_spec.variant == spec::Variant::kDev) {
+    for (std::string& name : index.EssentialPackages(arch)) {
+      bool named = std::any_of(requested.begin(), requested.end(),
+                               [&](const spec::PackageRequest& p) { return p.name == name; });
+      bool excluded = std::find(image_spec.exclude.begin(), image_spec.exclude.end(), name) !=
+                      image_spec.exclude.end();
+      if (!named && !excluded) {
+        request.packages.push_back(std::move(name));
+      }
+    }
   }
   request.exclude = image_spec.exclude;
+  request.leave_out = image::HardeningExclusions(image_spec.variant);
   HB_TRY(deb::Resolution resolution,
          WithContext(deb::ResolveClosure(index, request), "resolve " + arch));
+  auto named = [](const std::vector<std::string>& list, std::string_view name) {
+    return std::find(list.begin(), list.end(), name) != list.end();
+  };
+  const bool add_locale = Selects(resolution, kLibc) && !Selects(resolution, kLocalePackage) &&
+                          index.Contains(kLocalePackage) &&
+                          !named(request.exclude, kLocalePackage) &&
+                          !named(request.leave_out, kLocalePackage);
+  if (add_locale) {
+    request.packages.emplace_back(kLocalePackage);
+    HB_TRY(resolution, WithContext(deb::ResolveClosure(index, request),
+                                   fmt::format("resolve {} with {} (the C.UTF-8 locale)", arch,
+                                               kLocalePackage)));
+  }
+  for (const deb::Exclusion& e : resolution.left_out) {
+    if (!named(e.wanted_by, spec::kRequiredBySpec)) continue;
+    spec::SourceLocation where;
+    for (const spec::PackageRequest& p : requested) {
+      if (p.name == e.name) where = p.where;
+    }
+    warnings.insert(fmt::format(
+        "{}: packages: '{}' is left out of every {} image ({}); the dev variant keeps it",
+        image_spec.Locate(where), e.name, spec::VariantName(image_spec.variant),
+        image::HardeningExclusion(e.name, image_spec.variant).value_or("hardening")));
+  }
+  if (resolution.packages.empty()) {
+    return Fail(ErrorCode::kResolve,
+                fmt::format("resolve {}: nothing to install: every package the spec asks for is "
+                            "left out of a {} image",
+                            arch, spec::VariantName(image_spec.variant)));
+  }
 
   spec::ArchLock out;
   out.arch = arch;
@@ -71,10 +139,23 @@ Result<spec::ArchLock> LockArch(const spec::ImageSpec& image_spec,
     std::transform(p.sha256.begin(), p.sha256.end(), p.sha256.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     p.required_by = selected.required_by;
+    if (add_locale && p.name == kLocalePackage) {
+      std::replace(p.required_by.begin(), p.required_by.end(),
+                   std::string(spec::kRequiredBySpec), std::string(spec::kRequiredForLocale));
+    }
     out.packages.push_back(std::move(p));
   }
   for (const deb::Exclusion& e : resolution.exclusions) {
+    // Recorded only when something wanted it: the lock's reader refuses an empty wanted_by.
+    if (e.wanted_by.empty()) {
+      warnings.insert(fmt::format("{}: exclude: '{}' is not needed by any package of {}",
+                                  ExcludeLocation(image_spec, e.name), e.name, arch));
+      continue;
+    }
     out.excluded.push_back({e.name, e.wanted_by});
+  }
+  for (const deb::Exclusion& e : resolution.left_out) {
+    out.left_out.push_back({e.name, e.wanted_by});
   }
   return out;
 }
@@ -97,11 +178,28 @@ Result<spec::Lock> LockSpec(const spec::ImageSpec& image_spec, net::HttpClient& 
     lock.source_date_epoch = std::max(lock.source_date_epoch, s.release.date);
   }
   lock.keyring_fingerprints.assign(fingerprints.begin(), fingerprints.end());
+  std::set<std::string> warnings;
   for (const std::string& arch : image_spec.archs) {
-    HB_TRY(spec::ArchLock arch_lock, LockArch(image_spec, suites, arch));
+    HB_TRY(spec::ArchLock arch_lock, LockArch(image_spec, suites, arch, warnings));
     lock.archs.push_back(std::move(arch_lock));
   }
+  for (const std::string& w : warnings) LogWarn("{}", w);
   return spec::CanonicalLock(std::move(lock));
+}
+
+Result<void> WriteLock(const spec::Lock& lock, const std::string& path) {
+  std::string text = spec::LockToJson(lock);
+  auto read_back = spec::ParseLock(text, path);
+  if (!read_back) {
+    return Fail(ErrorCode::kInternal,
+                fmt::format("the lock would not be readable, so it is not written: {}",
+                            read_back.error().message));
+  }
+  if (*read_back != spec::CanonicalLock(lock)) {
+    return Fail(ErrorCode::kInternal,
+                fmt::format("{}: the lock would read back differently, so it is not written", path));
+  }
+  return WriteFileAtomic(path, text);
 }
 
 std::vector<std::string> DiffLocks(const spec::Lock& before, const spec::Lock& after) {
@@ -149,6 +247,9 @@ std::vector<std::string> DiffLocks(const spec::Lock& before, const spec::Lock& a
     }
     if (old_arch->excluded != new_arch->excluded) {
       out.push_back(fmt::format("{}: exclusions or who wanted them changed", arch));
+    }
+    if (old_arch->left_out != new_arch->left_out) {
+      out.push_back(fmt::format("{}: what hardening leaves out or who wanted it changed", arch));
     }
   }
   return out;

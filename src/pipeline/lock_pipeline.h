@@ -21,8 +21,20 @@ struct LockOptions {
 // Resolves every architecture of the spec against its repositories. The result depends only on
 // the spec and the repositories' signed state, never on the clock or the machine: its
 // source_date_epoch is the newest InRelease Date.
+//
+// What the image's variant leaves out for hardening (image::HardeningExclusions) is left out of
+// the closure as `exclude` leaves packages out, with what only it needs; the lock records such a
+// package in `left_out` when something wanted it. A closure with libc6 gets libc-bin for its
+// C.UTF-8 locale (required by spec::kRequiredForLocale) unless the spec excludes it. Warns about
+// an `exclude` entry nothing needs (not recorded: "image.yaml:7:5: exclude: 'foo' is not needed
+// by any package of amd64") and a requested package the variant leaves out.
 Result<spec::Lock> LockSpec(const spec::ImageSpec& spec, net::HttpClient& http,
                             cache::BlobStore& store, const LockOptions& options);
+
+// Writes the lock to `path` atomically, as LockToJson gives it, once ParseLock has read that text
+// back to the same lock: no command writes a lock that a later command would refuse (kInternal,
+// with what the reader said, and nothing written). Every writer of locks goes through here.
+Result<void> WriteLock(const spec::Lock& lock, const std::string& path);
 
 // What differs between two locks in what an image is built from, one line each:
 // "amd64: openssl 3.0.15-1 -> 3.0.16-1", "amd64: + libfoo 1.2-3", "amd64: - libbar 2.0-1", an

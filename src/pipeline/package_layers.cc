@@ -2,13 +2,19 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "base/base64.h"
 #include "base/printable.h"
 #include "base/sha256.h"
+#include "base/strings.h"
 #include "deb/control.h"
 #include "deb/deb_archive.h"
+#include "deb/decompress.h"
+#include "oci/tar_writer.h"
 
 namespace hardbase::pipeline {
 namespace {
@@ -16,7 +22,7 @@ namespace {
 using nlohmann::json;
 
 // Bump when anything changes what a package's layer or record holds.
-constexpr std::string_view kLayerFormat = "hardbase-package-layer-3";
+constexpr std::string_view kLayerFormat = "hardbase-package-layer-6";
 
 char TypeChar(oci::LayerEntryType t) {
   switch (t) {
@@ -40,6 +46,119 @@ std::optional<oci::LayerEntryType> TypeFromChar(std::string_view c) {
   return std::nullopt;
 }
 
+// JSON holds UTF-8 only: a text that is not (a maintainer script in Latin-1, a file name in
+// another encoding) is kept as {"base64": ...}.
+json TextToJson(std::string_view text) {
+  for (std::string_view rest = text; !rest.empty();) {
+    char32_t c;
+    size_t n = DecodeUtf8(rest, &c);
+    if (n == 0) return json{{"base64", Base64Encode(text)}};
+    rest.remove_prefix(n);
+  }
+  return std::string(text);
+}
+
+// Throws json::exception for a damaged record, which is then rebuilt.
+std::string TextFromJson(const json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  auto bytes = Base64Decode(j.at("base64").get<std::string>());
+  if (!bytes) throw json::other_error::create(501, bytes.error().message, &j);
+  return std::move(*bytes);
+}
+
+using SetupKind = image::SetupAction::Kind;
+constexpr std::pair<SetupKind, std::string_view> kSetupKinds[] = {
+    {SetupKind::kGroup, "group"},     {SetupKind::kUser, "user"},   {SetupKind::kMember, "member"},
+    {SetupKind::kDir, "dir"},         {SetupKind::kChown, "chown"}, {SetupKind::kChmod, "chmod"},
+    {SetupKind::kSymlink, "symlink"}, {SetupKind::kCopy, "copy"},   {SetupKind::kFile, "file"}};
+
+using ConditionKind = image::SetupCondition::Kind;
+constexpr std::pair<ConditionKind, std::string_view> kConditionKinds[] = {
+    {ConditionKind::kPath, "path"},
+    {ConditionKind::kUser, "user"},
+    {ConditionKind::kGroup, "group"}};
+
+template <class Kind, size_t N>
+std::string_view KindName(const std::pair<Kind, std::string_view> (&names)[N], Kind kind) {
+  for (auto [k, name] : names) {
+    if (k == kind) return name;
+  }
+  return "";
+}
+
+// Throws json::exception for an unknown name: the record is then rebuilt.
+template <class Kind, size_t N>
+Kind KindFromJson(const std::pair<Kind, std::string_view> (&names)[N], const json& j) {
+  std::string name = j.get<std::string>();
+  for (auto [k, n] : names) {
+    if (n == name) return k;
+  }
+  throw json::other_error::create(501, "unknown kind " + name, &j);
+}
+
+json ConditionsToJson(const std::vector<image::SetupCondition>& when) {
+  json out = json::array();
+  for (const auto& c : when) {
+    out.push_back({KindName(kConditionKinds, c.kind), TextToJson(c.name), c.exists});
+  }
+  return out;
+}
+
+std::vector<image::SetupCondition> ConditionsFromJson(const json& j) {
+  std::vector<image::SetupCondition> out;
+  for (const auto& c : j) {
+    out.push_back(
+        {KindFromJson(kConditionKinds, c.at(0)), TextFromJson(c.at(1)), c.at(2).get<bool>()});
+  }
+  return out;
+}
+
+json SetupActionToJson(const image::SetupAction& a) {
+  json j = {{"kind", KindName(kSetupKinds, a.kind)},
+            {"name", TextToJson(a.name)},
+            {"group", TextToJson(a.group)},
+            {"system", a.system},
+            {"home", TextToJson(a.home)},
+            {"shell", TextToJson(a.shell)},
+            {"gecos", TextToJson(a.gecos)},
+            {"createHome", a.create_home},
+            {"path", TextToJson(a.path)},
+            {"target", TextToJson(a.target)},
+            {"symbolicMode", TextToJson(a.symbolic_mode)},
+            {"user", TextToJson(a.user)},
+            {"ownerGroup", TextToJson(a.owner_group)},
+            {"recursive", a.recursive},
+            {"when", ConditionsToJson(a.when)},
+            {"origin", TextToJson(a.origin)}};
+  if (a.id) j["id"] = *a.id;
+  if (a.mode) j["mode"] = *a.mode;
+  return j;
+}
+
+// Throws json::exception for a damaged record, which is then rebuilt.
+image::SetupAction SetupActionFromJson(const json& j) {
+  image::SetupAction a;
+  a.kind = KindFromJson(kSetupKinds, j.at("kind"));
+  a.name = TextFromJson(j.at("name"));
+  a.group = TextFromJson(j.at("group"));
+  a.system = j.at("system").get<bool>();
+  a.home = TextFromJson(j.at("home"));
+  a.shell = TextFromJson(j.at("shell"));
+  a.gecos = TextFromJson(j.at("gecos"));
+  a.create_home = j.at("createHome").get<bool>();
+  a.path = TextFromJson(j.at("path"));
+  a.target = TextFromJson(j.at("target"));
+  a.symbolic_mode = TextFromJson(j.at("symbolicMode"));
+  a.user = TextFromJson(j.at("user"));
+  a.owner_group = TextFromJson(j.at("ownerGroup"));
+  a.recursive = j.at("recursive").get<bool>();
+  a.when = ConditionsFromJson(j.at("when"));
+  a.origin = TextFromJson(j.at("origin"));
+  if (j.contains("id")) a.id = j.at("id").get<uint32_t>();
+  if (j.contains("mode")) a.mode = j.at("mode").get<uint32_t>();
+  return a;
+}
+
 json FactsToJson(const image::PackageFacts& f) {
   json j = json::object();
   json certs = json::array();
@@ -54,6 +173,31 @@ json FactsToJson(const image::PackageFacts& f) {
   j["status"] = f.status;
   if (f.copyright) j["copyright"] = *f.copyright;
   if (f.os_release) j["osRelease"] = *f.os_release;
+  json paths = json::array();
+  for (const auto& p : f.dpkg_paths) paths.push_back(TextToJson(p));
+  j["dpkgPaths"] = paths;
+  j["md5sums"] = TextToJson(f.md5sums);
+  json control = json::object();
+  for (const auto& [name, text] : f.dpkg_control) control[name] = TextToJson(text);
+  j["dpkgControl"] = control;
+  json setup = json::array();
+  for (const auto& a : f.setup) setup.push_back(SetupActionToJson(a));
+  j["setup"] = setup;
+  json not_applied = json::array();
+  for (const auto& n : f.not_applied) {
+    not_applied.push_back({TextToJson(n.origin), TextToJson(n.text), ConditionsToJson(n.when)});
+  }
+  j["notApplied"] = not_applied;
+  json interpreters = json::array();
+  for (const auto& [path, interpreter] : f.interpreters) {
+    interpreters.push_back({TextToJson(path), TextToJson(interpreter)});
+  }
+  j["interpreters"] = interpreters;
+  json setup_files = json::array();
+  for (const auto& [path, text] : f.setup_files) {
+    setup_files.push_back({TextToJson(path), TextToJson(text)});
+  }
+  j["setupFiles"] = setup_files;
   return j;
 }
 
@@ -69,6 +213,22 @@ image::PackageFacts FactsFromJson(const json& j) {
   f.status = j.at("status").get<std::string>();
   if (j.contains("copyright")) f.copyright = j.at("copyright").get<std::string>();
   if (j.contains("osRelease")) f.os_release = j.at("osRelease").get<std::string>();
+  for (const auto& p : j.at("dpkgPaths")) f.dpkg_paths.push_back(TextFromJson(p));
+  f.md5sums = TextFromJson(j.at("md5sums"));
+  for (const auto& [name, text] : j.at("dpkgControl").items()) {
+    f.dpkg_control.emplace(name, TextFromJson(text));
+  }
+  for (const auto& a : j.at("setup")) f.setup.push_back(SetupActionFromJson(a));
+  for (const auto& n : j.at("notApplied")) {
+    f.not_applied.push_back(
+        {TextFromJson(n.at(0)), TextFromJson(n.at(1)), ConditionsFromJson(n.at(2))});
+  }
+  for (const auto& i : j.at("interpreters")) {
+    f.interpreters.emplace_back(TextFromJson(i.at(0)), TextFromJson(i.at(1)));
+  }
+  for (const auto& s : j.at("setupFiles")) {
+    f.setup_files.emplace(TextFromJson(s.at(0)), TextFromJson(s.at(1)));
+  }
   return f;
 }
 
@@ -227,6 +387,44 @@ Result<LayerInfo> StoreGeneratedLayer(cache::BlobStore& store, const std::string
   }
   HB_TRY(LayerInfo info, CompressAndStore(store, tar, compression));
   HB_TRY_VOID(store.WriteMeta(key, json({{"digest", info.digest}, {"size", info.size}}).dump()));
+  return info;
+}
+
+Result<LayerInfo> MergePackageLayers(cache::BlobStore& store, const std::vector<LayerInfo>& layers,
+                                     oci::Compression compression) {
+  std::string members;
+  for (const LayerInfo& l : layers) members += l.diff_id + "\n";
+  const std::string key =
+      fmt::format("merged-{}-{}", Sha256Hex(oci::CompressionFingerprint(compression)).substr(0, 16),
+                  Sha256Hex(members));
+  HB_TRY(auto record, store.ReadMeta(key));
+  if (record) {
+    json j = json::parse(*record, nullptr, false);
+    if (j.is_object() && j["digest"].is_string() && j["diff_id"].is_string() &&
+        IsSha256Hex(j["digest"].get<std::string>()) && IsSha256Hex(j["diff_id"].get<std::string>())) {
+      HB_TRY(auto blob, store.Find(j["digest"].get<std::string>()));
+      if (blob) {
+        return LayerInfo{j["digest"], std::filesystem::file_size(*blob), j["diff_id"]};
+      }
+    }
+  }
+  std::string tar;
+  for (const LayerInfo& l : layers) {
+    HB_TRY(auto path, store.Find(l.digest));
+    if (!path) return Fail(ErrorCode::kIo, "layer " + l.digest + " vanished from the cache");
+    HB_TRY(std::string compressed, ReadFile(*path));
+    HB_TRY(std::string member, deb::Decompress(compressed, "cached layer " + l.digest,
+                                               uint64_t{64} << 30));
+    if (Sha256Hex(member) != l.diff_id || member.size() < oci::kTarTrailerSize) {
+      return Fail(ErrorCode::kIntegrity,
+                  "cached layer " + l.digest + " does not hold the tar its record names");
+    }
+    tar.append(member, 0, member.size() - oci::kTarTrailerSize);
+  }
+  tar.append(oci::kTarTrailerSize, '\0');
+  HB_TRY(LayerInfo info, CompressAndStore(store, tar, compression));
+  HB_TRY_VOID(store.WriteMeta(
+      key, json({{"digest", info.digest}, {"size", info.size}, {"diff_id", info.diff_id}}).dump()));
   return info;
 }
 

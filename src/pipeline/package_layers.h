@@ -64,4 +64,19 @@ Result<PackageLayer> BuildPackageLayer(cache::BlobStore& store, const spec::Lock
 Result<LayerInfo> StoreGeneratedLayer(cache::BlobStore& store, const std::string& tar,
                                       oci::Compression compression);
 
+// The most package layers an image gets. Overlay filesystems stack a bounded number of layers
+// (podman's and Docker's overlay drivers refuse images deeper than about 128), and the skeleton,
+// top and dev-variant layers come on top of the packages'. An image of more packages (a dev image
+// with build-essential has 150 to 270) keeps its largest ones as layers of their own and gets the
+// rest in one merged layer.
+inline constexpr size_t kMaxPackageLayers = 100;
+
+// One layer holding the files of `layers` (package layers in `store`, in that order): their
+// uncompressed tars concatenated, each without its end-of-archive marker. Packages of one image
+// never ship a path differently (image::StackPackages), so the order decides nothing but the
+// bytes. An earlier merge of the same layers is reused (cache meta "merged-..."). kIntegrity when
+// a cached layer no longer matches its diff_id.
+Result<LayerInfo> MergePackageLayers(cache::BlobStore& store, const std::vector<LayerInfo>& layers,
+                                     oci::Compression compression);
+
 }  // namespace hardbase::pipeline

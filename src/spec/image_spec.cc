@@ -20,14 +20,15 @@
 namespace hardbase::spec {
 namespace {
 
-constexpr std::string_view kTopKeys[] = {"name",       "repositories", "archs",  "packages",
-                                         "exclude",    "paths",        "files",  "accounts",
-                                         "entrypoint", "cmd",          "env",    "workdir",
-                                         "labels",     "annotations",  "variant"};
+constexpr std::string_view kTopKeys[] = {"name",       "repositories", "archs",   "packages",
+                                         "exclude",    "paths",        "files",   "accounts",
+                                         "entrypoint", "cmd",          "env",     "workdir",
+                                         "labels",     "annotations",  "variant", "dirs"};
 constexpr std::string_view kRepositoryKeys[] = {"url", "suites", "components", "keyring",
                                                 "architectures"};
 constexpr std::string_view kPathsKeys[] = {"include", "exclude"};
 constexpr std::string_view kFileKeys[] = {"src", "dest", "mode", "owner"};
+constexpr std::string_view kDirKeys[] = {"path", "owner", "mode"};
 constexpr std::string_view kAccountsKeys[] = {"groups", "users", "run-as"};
 constexpr std::string_view kGroupKeys[] = {"name", "gid"};
 constexpr std::string_view kUserKeys[] = {"name", "uid", "gid", "home", "shell"};
@@ -192,13 +193,12 @@ std::string Indexed(const std::string& path, size_t index) {
 // Recovery: a reader that finds a mistake records it (ErrorAt) and fails for the value it could
 // not read; its caller goes on with the next key of the mapping or the next item of the list and
 // leaves the bad one out. Checks that relate values to each other (repeated names and ids, exclude
-// against packages, run-as against users) only see values read without a mistake, so they report
+// against packages, dirs against files) only see values read without a mistake, so they report
 // nothing that is not there. A check that could fail only *because* something was left out is not
-// made, as its message would be a cascade of a mistake already reported: run-as naming no listed
-// user when it may name a user entry with a mistake, no user being listed when some were left
-// out, a required key missing when an unknown key's did-you-mean names it ("nmae: x" is one
-// mistake), a list being empty when it had items that were all bad. A mistake in the YAML syntax
-// stops parsing: yaml-cpp gives no tree to go on with.
+// made, as its message would be a cascade of a mistake already reported: no user being listed when
+// some were left out, a required key missing when an unknown key's did-you-mean names it
+// ("nmae: x" is one mistake), a list being empty when it had items that were all bad. A mistake in
+// the YAML syntax stops parsing: yaml-cpp gives no tree to go on with.
 class SpecReader {
  public:
   explicit SpecReader(std::string file) : file_(std::move(file)) {}
@@ -626,9 +626,11 @@ class SpecReader {
     return message;
   }
 
-  // `exclude`: package names, none of them also in `packages` (as far as those were read).
+  // `exclude`: package names, none of them also in `packages` (as far as those were read); the
+  // location of each name kept is added to `where`.
   Result<std::vector<std::string>> ReadExclude(const Field& field,
-                                               const std::vector<PackageRequest>& packages) {
+                                               const std::vector<PackageRequest>& packages,
+                                               std::vector<SourceLocation>& where) {
     HB_TRY(std::vector<ListItem> items, ReadStringItems(field.value, "exclude", field.key_at));
     std::vector<std::string> out;
     for (const ListItem& item : items) {
@@ -647,6 +649,7 @@ class SpecReader {
         continue;
       }
       out.push_back(x);
+      where.push_back(item.at);
     }
     return out;
   }
@@ -745,10 +748,65 @@ class SpecReader {
     return out;
   }
 
+  // The `dirs` entries read without a mistake, each path once and none also a `files` dest (as far
+  // as those were read).
+  Result<std::vector<DirEntry>> ReadDirs(const YAML::Node& node, SourceLocation at,
+                                         const std::vector<FileEntry>& files) {
+    const std::string path = "dirs";
+    if (!node.IsSequence()) {
+      return ErrorAt(Where(node, at), path, "expected a list of {path, owner, mode}");
+    }
+    std::vector<DirEntry> out;
+    std::map<std::string, std::string> first;  // path -> the entry that has it
+    for (size_t i = 0; i < node.size(); ++i) {
+      std::string p = Indexed(path, i);
+      const size_t problems_before = ProblemCount();
+      auto f = ReadMap(node[i], p, kDirKeys, Where(node, at));
+      if (!f) continue;
+      DirEntry entry;
+      entry.where = f->where;
+      if (const Field* dir = Required(*f, "path", p)) {
+        if (auto v = ReadAbsolutePath(dir->value, p + ".path", dir->key_at)) {
+          if (*v == "/") {
+            ErrorAt(Where(dir->value, dir->key_at), p + ".path",
+                    "the root directory is the image's own: name a directory below it");
+          }
+          entry.path = std::move(*v);
+        }
+      }
+      if (const Field* mode = f->Get("mode")) {
+        if (auto v = ReadMode(mode->value, p + ".mode", mode->key_at)) entry.mode = *v;
+      }
+      if (const Field* owner = f->Get("owner")) {
+        if (auto text = ReadString(owner->value, p + ".owner", owner->key_at)) {
+          if (auto parts = ParseOwner(*text, p + ".owner", Where(owner->value, owner->key_at))) {
+            entry.user = std::move(parts->first);
+            entry.group = std::move(parts->second);
+          }
+        }
+      }
+      if (ProblemCount() != problems_before) continue;
+      if (auto [pos, ok] = first.try_emplace(entry.path, p); !ok) {
+        ErrorAt(entry.where, p, "path '" + entry.path + "' repeats " + pos->second);
+        continue;
+      }
+      auto file = std::find_if(files.begin(), files.end(),
+                               [&](const FileEntry& fe) { return fe.dest == entry.path; });
+      if (file != files.end()) {
+        ErrorAt(entry.where, p,
+                "path '" + entry.path + "' is also the dest of a files entry (line " +
+                    std::to_string(file->where.line) + "): give its owner and mode there");
+        continue;
+      }
+      out.push_back(std::move(entry));
+    }
+    return out;
+  }
+
   // `accounts`. Group and user entries are read independently; one with a mistake is left out
-  // before the repeated-name/id checks. run-as is not reported as naming no listed user when it
-  // may name a user entry left out for a mistake (one that gives that name, or any that gives no
-  // readable name), nor are no users reported as listed when some were left out.
+  // before the repeated-name/id checks. No users are reported as listed when some were left out,
+  // nor is run-as reported as a bad name when it may name a user entry left out for a mistake.
+  // run-as may name any user: the build checks it against the image's /etc/passwd.
   Result<Accounts> ReadAccounts(const YAML::Node& node, SourceLocation at) {
     HB_TRY(Fields f, ReadMap(node, "accounts", kAccountsKeys, at));
     Accounts out;
@@ -890,15 +948,18 @@ class SpecReader {
     if (const Field* run_as = f.Get("run-as")) {
       if (auto v = ReadNonEmptyString(run_as->value, "accounts.run-as", run_as->key_at)) {
         out.run_as = std::move(*v);
-        bool listed = std::any_of(out.users.begin(), out.users.end(),
-                                  [&](const User& u) { return u.name == out.run_as; });
         bool numeric = IsUnsignedDecimal(out.run_as) && out.run_as.size() <= 10 &&
                        std::stoull(out.run_as) <= kMaxId;
+        // Any user name: it may name a system user, or a service user a package makes (redis,
+        // postgres), which only the build knows; it checks the name against the image's
+        // /etc/passwd. A bad name that a user entry left out for a mistake gives is that
+        // mistake's consequence.
         bool maybe_left_out = !left_out_names_known || left_out_names.contains(out.run_as);
-        if (!listed && !numeric && out.run_as != "root" && !maybe_left_out) {
+        if (!numeric && !IsValidAccountName(out.run_as) && !maybe_left_out) {
           ErrorAt(Where(run_as->value, run_as->key_at), "accounts.run-as",
-                  "unknown user '" + out.run_as +
-                      "': expected a user from accounts.users, root, or a numeric uid");
+                  "invalid user name '" + out.run_as +
+                      "': expected a user name (from accounts.users, base-passwd or a package), "
+                      "root, or a numeric uid");
         }
       }
     } else if (!out.users.empty()) {
@@ -959,13 +1020,18 @@ class SpecReader {
       }
     }
     if (const Field* e = f.Get("exclude")) {
-      if (auto v = ReadExclude(*e, spec.packages)) spec.exclude = std::move(*v);
+      if (auto v = ReadExclude(*e, spec.packages, spec.exclude_where)) {
+        spec.exclude = std::move(*v);
+      }
     }
     if (const Field* p = f.Get("paths")) {
       if (auto v = ReadPaths(p->value, p->key_at)) spec.paths = std::move(*v);
     }
     if (const Field* p = f.Get("files")) {
       if (auto v = ReadFiles(p->value, p->key_at)) spec.files = std::move(*v);
+    }
+    if (const Field* d = f.Get("dirs")) {
+      if (auto v = ReadDirs(d->value, d->key_at, spec.files)) spec.dirs = std::move(*v);
     }
     if (const Field* a = f.Get("accounts")) {
       if (auto v = ReadAccounts(a->value, a->key_at)) spec.accounts = std::move(*v);
@@ -1010,13 +1076,18 @@ class SpecReader {
       if (auto variant = ReadString(v->value, "variant", v->key_at)) {
         if (*variant == "debug") {
           spec.variant = Variant::kDebug;
+        } else if (*variant == "dev") {
+          spec.variant = Variant::kDev;
         } else {
           ErrorAt(Where(v->value, v->key_at), "variant",
                   "unknown variant '" + *variant +
-                      "': the only variant is debug (leave variant out for the standard image)");
+                      "': the variants are debug and dev (leave variant out for the standard "
+                      "image)");
         }
       }
     }
+    // A dev image is a build stage: it runs as root unless `accounts` says otherwise.
+    if (spec.variant == Variant::kDev && !f.Get("accounts")) spec.accounts.run_as = "root";
     return spec;
   }
 
@@ -1150,6 +1221,18 @@ Result<ImageSpec> LoadImageSpec(const std::string& path) {
   return ParseImageSpec(*text, path);
 }
 
+std::string_view VariantName(Variant variant) {
+  switch (variant) {
+    case Variant::kStandard:
+      return "standard";
+    case Variant::kDebug:
+      return "debug";
+    case Variant::kDev:
+      return "dev";
+  }
+  return "standard";
+}
+
 std::vector<PackageRequest> RequestedPackages(const ImageSpec& spec) {
   std::vector<PackageRequest> out = spec.packages;
   if (spec.variant == Variant::kDebug &&
@@ -1178,13 +1261,17 @@ std::string ResolutionDigest(const ImageSpec& spec) {
   std::vector<std::string> packages;
   for (const PackageRequest& p : spec.packages) packages.push_back(p.ToString());
   // nlohmann::json objects keep keys sorted, so dump() is canonical for this shape.
+  // digest_version changes when the same inputs resolve differently, so that older locks are
+  // stale: 2 leaves the variant's hardening exclusions out of the closure with what only they
+  // need, and adds libc-bin (the C.UTF-8 locale) to a closure with libc6. A change to that list
+  // (image::HardeningExclusions) needs a new version too.
   json doc = {
-      {"digest_version", 1},
+      {"digest_version", 2},
       {"repositories", repos},
       {"archs", sorted_unique(spec.archs)},
       {"packages", sorted_unique(std::move(packages))},
       {"exclude", sorted_unique(spec.exclude)},
-      {"variant", spec.variant == Variant::kDebug ? "debug" : "standard"},
+      {"variant", VariantName(spec.variant)},
   };
   // Spec strings are checked to be UTF-8 when parsed; `replace` keeps this total for values made
   // in code.

@@ -82,6 +82,22 @@ struct FileEntry {
   bool operator==(const FileEntry&) const = default;
 };
 
+// One `dirs` entry: a directory the image has, with its owner and mode, for what a package's
+// maintainer scripts would have made and hardbase could not read from them (a service's data, log
+// or runtime directory). Missing parents are made 0755 root; an existing directory (a package's)
+// gets this owner and mode.
+struct DirEntry {
+  std::string path;  // absolute, normalised, not "/"
+  uint32_t mode = 0755;
+  // `owner`, as for FileEntry: each a name (the spec's accounts, base-passwd's or a package's
+  // service user, checked when the image is built) or a decimal id; "" group: the user's primary
+  // group.
+  std::string user = "0";
+  std::string group = "0";
+  SourceLocation where;
+  bool operator==(const DirEntry&) const = default;
+};
+
 struct Group {
   std::string name;
   uint32_t gid = 0;
@@ -98,21 +114,30 @@ struct User {
 };
 
 // The image's own accounts, added to base-passwd's system users by the builder.
-// Without `accounts`: user and group `nonroot` (65532), home /home/nonroot, run as nonroot.
+// Without `accounts`: user and group `nonroot` (65532), home /home/nonroot, run as nonroot (as root
+// in the dev variant, a build stage).
 // With `accounts`: `users` absent keeps that default user; `groups` absent gives each user whose
 // gid is not a Debian system gid (below 1000, or 65534 nogroup) a group of its own name; `run-as`
 // absent means the first user (an empty `users` list then needs an explicit `run-as`).
 struct Accounts {
   std::vector<Group> groups;
   std::vector<User> users;
-  std::string run_as;  // a user name from `users`, "root", or a decimal uid
+  // A user name (from `users`, base-passwd, or made by a package's setup: checked when the image
+  // is built, against its final /etc/passwd), "root", or a decimal uid.
+  std::string run_as;
   bool operator==(const Accounts&) const = default;
 };
 
 enum class Variant {
   kStandard,
   kDebug,  // adds busybox, as a shell for troubleshooting, and nothing else
+  // The build stage of a multi-stage build: nothing is left out for hardening (shells, apt, dpkg
+  // stay), dpkg's database and apt's sources are written so that apt works, and it runs as root.
+  kDev,
 };
+
+// "standard", "debug" or "dev".
+std::string_view VariantName(Variant variant);
 
 inline constexpr uint32_t kNonrootId = 65532;
 
@@ -125,8 +150,10 @@ struct ImageSpec {
   std::vector<std::string> archs;        // default: {HostArchitecture()}
   std::vector<PackageRequest> packages;  // non-empty, no name twice
   std::vector<std::string> exclude;      // package names; may repeat
+  std::vector<SourceLocation> exclude_where;  // where each `exclude` entry is written, in order
   PathFilter paths;
   std::vector<FileEntry> files;
+  std::vector<DirEntry> dirs;
   Accounts accounts;
   std::vector<std::string> entrypoint;
   std::vector<std::string> cmd;
@@ -173,7 +200,7 @@ std::vector<PackageRequest> RequestedPackages(const ImageSpec& spec);
 //   repositories (in order, with url, suites, components, keyring path as written, architectures),
 //   archs (sorted), packages ("name" or "name=version", sorted, deduplicated), exclude (sorted,
 //   deduplicated), and variant ("debug" adds busybox).
-// Everything else (name, paths, files, accounts, entrypoint, cmd, env, workdir, labels,
+// Everything else (name, paths, files, dirs, accounts, entrypoint, cmd, env, workdir, labels,
 // annotations) only shapes the image built from the locked packages, so editing it keeps the lock
 // valid; the order in which keys or packages are written does not matter either. The keyring's
 // *content* is not hashed here: the lock records the fingerprints that verified each release.

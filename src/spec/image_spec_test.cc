@@ -233,6 +233,51 @@ TEST(ImageSpecTest, FileOwners) {
   EXPECT_EQ(owner_of("\"0:daemon\""), "0|daemon");
 }
 
+TEST(ImageSpecTest, DirsGiveAPathAnOwnerAndAMode) {
+  ImageSpec spec = MustParse(
+      "name: x\npackages: [aa]\ndirs:\n"
+      "  - {path: /var/lib/redis, owner: redis, mode: '0750'}\n"
+      "  - {path: /run/app, owner: '100:adm'}\n"
+      "  - path: /srv/data\n");
+  ASSERT_EQ(spec.dirs.size(), 3u);
+  EXPECT_EQ(spec.dirs[0], (DirEntry{"/var/lib/redis", 0750, "redis", "", {4, 5}}));
+  EXPECT_EQ(spec.dirs[1], (DirEntry{"/run/app", 0755, "100", "adm", {5, 5}}));
+  EXPECT_EQ(spec.dirs[2], (DirEntry{"/srv/data", 0755, "0", "0", {6, 5}}));
+  EXPECT_TRUE(MustParse("name: x\npackages: [aa]\n").dirs.empty());
+}
+
+TEST(ImageSpecTest, DirsErrors) {
+  const std::string head = "name: x\npackages: [aa]\n";
+  EXPECT_EQ(ParseError(head + "dirs: {path: /a}\n"),
+            "image.yaml:3:7: dirs: expected a list of {path, owner, mode}");
+  EXPECT_EQ(ParseError(head + "dirs:\n  - {owner: root}\n"),
+            "image.yaml:4:5: dirs[0]: missing required key 'path'");
+  EXPECT_EQ(ParseError(head + "dirs:\n  - {path: /a, ownr: root}\n"),
+            "image.yaml:4:16: dirs[0]: unknown key 'ownr' (did you mean 'owner'?)");
+  EXPECT_EQ(ParseError(head + "dirs:\n  - {path: var/a}\n"),
+            "image.yaml:4:12: dirs[0].path: expected an absolute path, got 'var/a'");
+  EXPECT_EQ(ParseError(head + "dirs:\n  - {path: /var/a/}\n"),
+            "image.yaml:4:12: dirs[0].path: path '/var/a/' is not in normal form: write '/var/a'");
+  EXPECT_EQ(ParseError(head + "dirs:\n  - {path: /}\n"),
+            "image.yaml:4:12: dirs[0].path: the root directory is the image's own: name a "
+            "directory below it");
+  EXPECT_EQ(ParseError(head + "dirs:\n  - {path: /a, mode: '0779'}\n"),
+            "image.yaml:4:22: dirs[0].mode: bad mode '0779': expected octal permission bits like "
+            "0644 or 0755");
+  EXPECT_EQ(ParseError(head + "dirs:\n  - {path: /a, owner: 'Redis:x'}\n"),
+            "image.yaml:4:23: dirs[0].owner: bad owner 'Redis:x': expected user:group, each a name "
+            "or a number (e.g. 65532:65532)");
+  EXPECT_EQ(ParseError(head + "dirs:\n  - {path: /a}\n  - {path: /b}\n  - {path: /a}\n"),
+            "image.yaml:6:5: dirs[2]: path '/a' repeats dirs[0]");
+  EXPECT_EQ(ParseError(head + "files:\n  - {src: d, dest: /srv/d}\ndirs:\n  - {path: /srv/d}\n"),
+            "image.yaml:6:5: dirs[0]: path '/srv/d' is also the dest of a files entry (line 4): "
+            "give its owner and mode there");
+  // Every entry is checked.
+  EXPECT_THAT(
+      ParseErrorLines(head + "dirs:\n  - {path: a}\n  - {path: /b, mode: x}\n"),
+      ElementsAre("image.yaml: 2 errors", HasSubstr("dirs[0].path"), HasSubstr("dirs[1].mode")));
+}
+
 TEST(ImageSpecTest, AccountsDefaultsWhenPartlyGiven) {
   // Only run-as: the default user stays.
   ImageSpec a = MustParse("name: x\npackages: [aa]\naccounts: {run-as: root}\n");
@@ -377,9 +422,14 @@ TEST(ImageSpecTest, FileErrors) {
 }
 
 TEST(ImageSpecTest, AccountErrors) {
-  EXPECT_EQ(ParseError("name: x\npackages: [aa]\naccounts:\n  run-as: nobody\n"),
-            "image.yaml:4:11: accounts.run-as: unknown user 'nobody': expected a user from "
-            "accounts.users, root, or a numeric uid");
+  // Any user name: a system or a package's service user is checked by the build.
+  EXPECT_EQ(MustParse("name: x\npackages: [aa]\naccounts:\n  run-as: redis\n").accounts.run_as,
+            "redis");
+  EXPECT_EQ(ParseError("name: x\npackages: [aa]\naccounts:\n  run-as: Redis\n"),
+            "image.yaml:4:11: accounts.run-as: invalid user name 'Redis': expected a user name "
+            "(from accounts.users, base-passwd or a package), root, or a numeric uid");
+  EXPECT_THAT(ParseError("name: x\npackages: [aa]\naccounts:\n  run-as: '99999999999'\n"),
+              HasSubstr("invalid user name '99999999999'"));
   EXPECT_EQ(ParseError("name: x\npackages: [aa]\naccounts:\n  users: []\n"),
             "image.yaml:4:3: accounts: no users are listed, so run-as must say who runs the image");
   EXPECT_EQ(ParseError("name: x\npackages: [aa]\naccounts:\n  users:\n    - {name: a, uid: 5}\n"
@@ -405,8 +455,14 @@ TEST(ImageSpecTest, OtherErrors) {
   EXPECT_EQ(ParseError("name: x\npackages: [aa]\nenv: {'A=B': c}\n"),
             "image.yaml:3:6: env: variable name 'A=B' must not contain '='");
   EXPECT_EQ(ParseError("name: x\npackages: [aa]\nvariant: release\n"),
-            "image.yaml:3:10: variant: unknown variant 'release': the only variant is debug (leave "
-            "variant out for the standard image)");
+            "image.yaml:3:10: variant: unknown variant 'release': the variants are debug and dev "
+            "(leave variant out for the standard image)");
+  EXPECT_EQ(MustParse("name: x\npackages: [aa]\nvariant: dev\n").variant, Variant::kDev);
+  // A dev image runs as root, unless its accounts say otherwise.
+  EXPECT_EQ(MustParse("name: x\npackages: [aa]\nvariant: dev\n").accounts.run_as, "root");
+  EXPECT_EQ(MustParse("name: x\npackages: [aa]\nvariant: dev\naccounts: {}\n").accounts.run_as,
+            "nonroot");
+  EXPECT_EQ(MustParse("name: x\npackages: [aa]\n").accounts.run_as, "nonroot");
   EXPECT_EQ(ParseError("name: x\npackages: [aa]\nworkdir: app\n"),
             "image.yaml:3:10: workdir: expected an absolute path, got 'app'");
   EXPECT_EQ(ParseError("name: My_App\npackages: [aa]\n"),
@@ -525,14 +581,15 @@ TEST(ImageSpecTest, CrossFieldChecksAreReportedWithTheOthers) {
                               "  users:\n"
                               "    - {name: a, uid: 5}\n"
                               "    - {name: b, uid: 5}\n"
-                              "  run-as: nobody\n"),
+                              "  run-as: No-body\n"),
               ElementsAre("image.yaml: 4 errors",
                           "image.yaml:1:7: name: invalid image name 'Demo': expected lowercase "
                           "letters and digits separated by '.', '_', '-' or '/'",
                           "image.yaml:3:11: exclude[0]: 'bb' is also listed in packages (line 2)",
                           "image.yaml:7:7: accounts.users[1]: uid 5 repeats accounts.users[0]",
-                          "image.yaml:8:11: accounts.run-as: unknown user 'nobody': expected a "
-                          "user from accounts.users, root, or a numeric uid"));
+                          "image.yaml:8:11: accounts.run-as: invalid user name 'No-body': "
+                          "expected a user name (from accounts.users, base-passwd or a package), "
+                          "root, or a numeric uid"));
 }
 
 // After a mistake the parser goes on with the next key of the same mapping and the next item of
@@ -712,7 +769,7 @@ TEST(ResolutionDigestTest, MatchesTheDocumentedCanonicalJson) {
       "name: x\narchs: [arm64, amd64]\npackages: [zz, aa=1.0-1]\nexclude: [qq, pp, qq]\n"
       "repositories:\n  - {url: 'http://h/d', suites: [s1, s0], keyring: k.gpg}\n");
   const std::string canonical =
-      R"({"archs":["amd64","arm64"],"digest_version":1,"exclude":["pp","qq"],)"
+      R"({"archs":["amd64","arm64"],"digest_version":2,"exclude":["pp","qq"],)"
       R"("packages":["aa=1.0-1","zz"],"repositories":[{"architectures":[],"components":["main"],)"
       R"("keyring":"k.gpg","suites":["s1","s0"],"url":"http://h/d"}],"variant":"standard"})";
   // Independent hash: sha256sum over the canonical text.
@@ -728,7 +785,7 @@ TEST(ResolutionDigestTest, StableAcrossKeyOrderAndListOrder) {
   EXPECT_THAT(a, ::testing::MatchesRegex("sha256:[0-9a-f]{64}"));
   // Pinned golden value: changing it invalidates every lock users have, so it must be deliberate.
   EXPECT_EQ(DigestOf("name: x\narchs: [amd64]\npackages: [base-files]\n"),
-            "sha256:dab59bed19543a3568a8a1a4ce0774f5b87bfe66a87c0b98b3b0db22c27fa7c1");
+            "sha256:cf71c2daf3234155de9be22b2d5d4f868dfff1d08fcbc73006f3e7a8ff46450d");
 }
 
 TEST(ResolutionDigestTest, OnlyResolutionInputsChangeIt) {
@@ -741,6 +798,7 @@ TEST(ResolutionDigestTest, OnlyResolutionInputsChangeIt) {
   EXPECT_EQ(d,
             DigestOf(base + "files: [{src: a, dest: /a}]\npaths: {exclude: [/usr/share/doc]}\n"));
   EXPECT_EQ(d, DigestOf(base + "accounts: {run-as: root}\n"));
+  EXPECT_EQ(d, DigestOf(base + "dirs: [{path: /srv/data, owner: nonroot}]\n"));
   EXPECT_EQ(d, DigestOf("name: other\narchs: [amd64]\npackages: [aa, bb]\n"));
   // Resolution inputs do.
   std::set<std::string> digests = {

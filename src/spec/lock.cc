@@ -56,7 +56,11 @@ bool IsRfc3339Utc(std::string_view s) {
          num(14, 2, 0, 59) && num(17, 2, 0, 60);
 }
 
+// Who may want an excluded or left-out package: the spec or a package.
 bool IsRequirer(std::string_view s) { return s == kRequiredBySpec || IsValidPackageName(s); }
+
+// Who may require a locked package: those, or hardbase for a reason of its own.
+bool IsPackageRequirer(std::string_view s) { return IsRequirer(s) || s == kRequiredForLocale; }
 
 // Reads one JSON value into lock fields, checking types and syntax; errors carry the JSON pointer.
 class LockReader {
@@ -183,13 +187,44 @@ class LockReader {
     HB_TRY(p.size, Unsigned(v["size"], ptr + "/size"));
     HB_TRY(p.sha256,
            Checked(v["sha256"], ptr + "/sha256", IsSha256Hex, "expected 64 lowercase hex digits"));
-    HB_TRY(p.required_by, CheckedList(v["required_by"], ptr + "/required_by", IsRequirer,
-                                      "expected a package name or (spec)", /*non_empty=*/true));
+    HB_TRY(p.required_by,
+           CheckedList(v["required_by"], ptr + "/required_by", IsPackageRequirer,
+                       "expected a package name, (spec) or " + std::string(kRequiredForLocale),
+                       /*non_empty=*/true));
     return p;
   }
 
+  // The `excluded` or `left_out` list of an arch (`what`: "excluded", "left out"): packages
+  // someone wanted, none of them locked (`locked`) or listed before (`listed`, which each name
+  // joins).
+  Result<std::vector<Exclusion>> Exclusions(const json& v, const std::string& ptr,
+                                            std::string_view what,
+                                            const std::set<std::string, std::less<>>& locked,
+                                            std::set<std::string, std::less<>>& listed) const {
+    if (!v.is_array()) return ErrorAt(ptr, "expected an array");
+    std::vector<Exclusion> out;
+    for (size_t i = 0; i < v.size(); ++i) {
+      std::string eptr = ptr + "/" + std::to_string(i);
+      HB_TRY_VOID(CheckObject(v[i], eptr, {"name", "wanted_by"}));
+      Exclusion e;
+      HB_TRY(e.name, Checked(v[i]["name"], eptr + "/name", IsValidPackageName,
+                             "expected a Debian package name"));
+      if (locked.count(e.name)) {
+        return ErrorAt(eptr + "/name",
+                       "'" + e.name + "' is both " + std::string(what) + " and locked");
+      }
+      if (!listed.insert(e.name).second) {
+        return ErrorAt(eptr + "/name", "'" + e.name + "' is listed twice (excluded or left out)");
+      }
+      HB_TRY(e.wanted_by, CheckedList(v[i]["wanted_by"], eptr + "/wanted_by", IsRequirer,
+                                      "expected a package name or (spec)", /*non_empty=*/true));
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
   Result<ArchLock> Arch(const json& v, const std::string& ptr) const {
-    HB_TRY_VOID(CheckObject(v, ptr, {"arch", "packages", "excluded"}));
+    HB_TRY_VOID(CheckObject(v, ptr, {"arch", "packages", "excluded"}, {"left_out"}));
     ArchLock a;
     HB_TRY(a.arch, Checked(v["arch"], ptr + "/arch", IsKnownArchitecture,
                            "expected a Debian architecture"));
@@ -209,20 +244,10 @@ class LockReader {
       }
       a.packages.push_back(std::move(p));
     }
-    const json& excluded = v["excluded"];
-    if (!excluded.is_array()) return ErrorAt(ptr + "/excluded", "expected an array");
-    for (size_t i = 0; i < excluded.size(); ++i) {
-      std::string eptr = ptr + "/excluded/" + std::to_string(i);
-      HB_TRY_VOID(CheckObject(excluded[i], eptr, {"name", "wanted_by"}));
-      Exclusion e;
-      HB_TRY(e.name, Checked(excluded[i]["name"], eptr + "/name", IsValidPackageName,
-                             "expected a Debian package name"));
-      if (seen.count(e.name)) {
-        return ErrorAt(eptr + "/name", "'" + e.name + "' is both excluded and locked");
-      }
-      HB_TRY(e.wanted_by, CheckedList(excluded[i]["wanted_by"], eptr + "/wanted_by", IsRequirer,
-                                      "expected a package name or (spec)", /*non_empty=*/true));
-      a.excluded.push_back(std::move(e));
+    std::set<std::string, std::less<>> listed;
+    HB_TRY(a.excluded, Exclusions(v["excluded"], ptr + "/excluded", "excluded", seen, listed));
+    if (v.contains("left_out")) {
+      HB_TRY(a.left_out, Exclusions(v["left_out"], ptr + "/left_out", "left out", seen, listed));
     }
     return a;
   }
@@ -316,6 +341,17 @@ ordered_json PackageJson(const LockedPackage& p) {
   return j;
 }
 
+ordered_json ExclusionsJson(const std::vector<Exclusion>& list) {
+  ordered_json out = ordered_json::array();
+  for (const Exclusion& e : list) {
+    ordered_json x;
+    x["name"] = e.name;
+    x["wanted_by"] = e.wanted_by;
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
 }  // namespace
 
 Lock CanonicalLock(Lock lock) {
@@ -333,9 +369,11 @@ Lock CanonicalLock(Lock lock) {
                 return std::tie(x.name, x.architecture, x.version, x.sha256) <
                        std::tie(y.name, y.architecture, y.version, y.sha256);
               });
-    for (Exclusion& e : a.excluded) SortUnique(e.wanted_by);
-    std::sort(a.excluded.begin(), a.excluded.end(),
-              [](const Exclusion& x, const Exclusion& y) { return x.name < y.name; });
+    for (std::vector<Exclusion>* list : {&a.excluded, &a.left_out}) {
+      for (Exclusion& e : *list) SortUnique(e.wanted_by);
+      std::sort(list->begin(), list->end(),
+                [](const Exclusion& x, const Exclusion& y) { return x.name < y.name; });
+    }
   }
   std::sort(lock.archs.begin(), lock.archs.end(),
             [](const ArchLock& x, const ArchLock& y) { return x.arch < y.arch; });
@@ -367,14 +405,8 @@ std::string LockToJson(const Lock& input) {
     ordered_json packages = ordered_json::array();
     for (const LockedPackage& p : a.packages) packages.push_back(PackageJson(p));
     j["packages"] = std::move(packages);
-    ordered_json excluded = ordered_json::array();
-    for (const Exclusion& e : a.excluded) {
-      ordered_json x;
-      x["name"] = e.name;
-      x["wanted_by"] = e.wanted_by;
-      excluded.push_back(std::move(x));
-    }
-    j["excluded"] = std::move(excluded);
+    j["excluded"] = ExclusionsJson(a.excluded);
+    j["left_out"] = ExclusionsJson(a.left_out);
     archs.push_back(std::move(j));
   }
   doc["archs"] = std::move(archs);

@@ -4,8 +4,9 @@
 // A lock names no mirror: packages are given by repository-relative filename plus size and sha256,
 // so any mirror (or a local copy) can serve them and the hashes pin the content. It holds no host
 // name and no local clock time, so locking the same repositories on two machines gives the same
-// bytes. `hardbase lock` writes it (LockToJson); every later command reads it (ParseLock) and first
-// checks that it still belongs to its spec (CheckLockMatchesSpec).
+// bytes. `hardbase lock` writes it (LockToJson, through pipeline::WriteLock, which first reads it
+// back); every later command reads it (ParseLock) and first checks that it still belongs to its
+// spec (CheckLockMatchesSpec).
 #pragma once
 
 #include <cstdint>
@@ -46,8 +47,11 @@ struct LockedPackage {
 
 // The "(spec)" entry of LockedPackage::required_by and Exclusion::wanted_by.
 inline constexpr std::string_view kRequiredBySpec = "(spec)";
+// The LockedPackage::required_by entry of libc-bin when hardbase added it to a closure that has
+// libc6 for the C.UTF-8 locale it ships (/usr/lib/locale/C.utf8), which programs expect to find.
+inline constexpr std::string_view kRequiredForLocale = "(hardbase: C.UTF-8 locale)";
 
-// A package the spec's `exclude` removed from the closure, and who depended on it.
+// A package left out of the closure, and who depended on it (never no one).
 struct Exclusion {
   std::string name;
   std::vector<std::string> wanted_by;
@@ -57,7 +61,10 @@ struct Exclusion {
 struct ArchLock {
   std::string arch;
   std::vector<LockedPackage> packages;
-  std::vector<Exclusion> excluded;
+  std::vector<Exclusion> excluded;  // by the spec's `exclude`
+  // By the image's hardening policy (image::HardeningExclusions of the spec's variant): only
+  // those something depended on. Optional when read (locks before it have none).
+  std::vector<Exclusion> left_out;
   bool operator==(const ArchLock&) const = default;
 };
 
@@ -83,8 +90,9 @@ struct Lock {
 
 // The lock as JSON, deterministically: fixed key order, 2-space indentation, trailing newline.
 // Lists are written in a canonical order whatever the order in `lock`: archs by arch, packages by
-// name (then architecture, version), exclusions by name, releases by (origin, suite), and
-// fingerprints, required_by and wanted_by sorted and deduplicated. Pure: same Lock, same bytes.
+// name (then architecture, version), exclusions and left-outs by name, releases by (origin,
+// suite), and fingerprints, required_by and wanted_by sorted and deduplicated. Pure: same Lock,
+// same bytes.
 std::string LockToJson(const Lock& lock);
 
 // The lock in LockToJson's canonical order, so that ParseLock(LockToJson(l)) == CanonicalLock(l).
@@ -93,7 +101,8 @@ Lock CanonicalLock(Lock lock);
 // Parses and validates a lock. Errors are kSpec and name the JSON pointer of the bad value:
 // "image.lock.json: /archs/0/packages/3/sha256: expected 64 lowercase hex digits". Unknown keys and
 // an unknown lock_version are rejected (a newer hardbase wrote it); duplicate packages in one arch
-// and duplicate archs too.
+// and duplicate archs too, and a package both locked and left out (or excluded) or one left out
+// that no one wanted.
 Result<Lock> ParseLock(std::string_view json, std::string_view file_name);
 
 // Reads and parses a lock file (kIo if it cannot be read or is not a regular file, kNotFound if

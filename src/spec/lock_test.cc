@@ -128,7 +128,8 @@ TEST(LockJsonTest, FixedLayout) {
             "tzdata"
           ]
         }
-      ]
+      ],
+      "left_out": []
 )"));
 }
 
@@ -188,6 +189,39 @@ TEST(LockJsonTest, RoundTrip) {
   ASSERT_TRUE(reparsed.has_value()) << reparsed.error().message;
   EXPECT_EQ(*reparsed, CanonicalLock(messy));
   EXPECT_EQ(*reparsed, lock);
+}
+
+// What hardening left out, and libc-bin added for its locale, are written and read back; a lock
+// written before `left_out` existed still reads.
+TEST(LockJsonTest, LeftOutAndTheLocaleMarkerRoundTrip) {
+  Lock lock = SampleLock();
+  lock.archs[0].left_out = {{"passwd", {"adduser"}}, {"dpkg", {"tzdata", "(spec)"}}};
+  lock.archs[0].packages.push_back(
+      Pkg("libc-bin", "2.36-9+deb12u9", {"(hardbase: C.UTF-8 locale)"}));
+  std::string json = LockToJson(lock);
+  EXPECT_THAT(json, HasSubstr(R"x(      "left_out": [
+        {
+          "name": "dpkg",
+          "wanted_by": [
+            "(spec)",
+            "tzdata"
+          ]
+        },
+        {
+          "name": "passwd",)x"));
+  EXPECT_THAT(json, HasSubstr(R"x("required_by": [
+            "(hardbase: C.UTF-8 locale)"
+          ])x"));
+  auto parsed = ParseLock(json, "image.lock.json");
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  EXPECT_EQ(*parsed, CanonicalLock(lock));
+  EXPECT_EQ(LockToJson(*parsed), json);
+
+  auto old = nlohmann::json::parse(LockToJson(SampleLock()));
+  for (auto& a : old["archs"]) a.erase("left_out");
+  auto old_parsed = ParseLock(old.dump(2), "image.lock.json");
+  ASSERT_TRUE(old_parsed.has_value()) << old_parsed.error().message;
+  EXPECT_EQ(*old_parsed, SampleLock());
 }
 
 TEST(LockJsonTest, LargeSizesAndEpochSurvive) {
@@ -273,7 +307,7 @@ TEST(ParseLockTest, ErrorsNameTheJsonPointer) {
        "image.lock.json:45: /archs/0/packages/0/filename: repository path 'pool\\..\\x.deb' "
        "contains '\\'"},
       {"d['archs'][1]['packages'][1]['filename'] = 'pool/x.deb\\n'",
-       "image.lock.json:112: /archs/1/packages/1/filename: path 'pool/x.deb\\n' contains the "
+       "image.lock.json:113: /archs/1/packages/1/filename: path 'pool/x.deb\\n' contains the "
        "control character \\n"},
       // Python writes non-ASCII as \\u escapes, so the value is not found verbatim: the pointer
       // still names it.
@@ -303,6 +337,24 @@ TEST(ParseLockTest, ErrorsNameTheJsonPointer) {
        "image.lock.json: /archs/1/arch: architecture 'amd64' is listed twice"},
       {"d['archs'][0]['excluded'][0]['name'] = 'libc6'",
        "image.lock.json: /archs/0/excluded/0/name: 'libc6' is both excluded and locked"},
+      // An exclusion no one wanted is not written: a lock with one was not written by hardbase.
+      {"d['archs'][0]['excluded'][0]['wanted_by'] = []",
+       "image.lock.json: /archs/0/excluded/0/wanted_by: must not be empty"},
+      {"d['archs'][0]['left_out'] = [{'name': 'dpkg', 'wanted_by': []}]",
+       "image.lock.json: /archs/0/left_out/0/wanted_by: must not be empty"},
+      {"d['archs'][0]['left_out'] = [{'name': 'libc6', 'wanted_by': ['x1']}]",
+       "image.lock.json: /archs/0/left_out/0/name: 'libc6' is both left out and locked"},
+      {"d['archs'][0]['left_out'] = [{'name': 'debconf', 'wanted_by': ['x1']}]",
+       "image.lock.json: /archs/0/left_out/0/name: 'debconf' is listed twice (excluded or left "
+       "out)"},
+      {"d['archs'][0]['left_out'] = {}", "image.lock.json: /archs/0/left_out: expected an array"},
+      {"d['archs'][0]['left_out'] = [{'name': 'dpkg', 'wanted_by': ['(hardbase: C.UTF-8 "
+       "locale)']}]",
+       "image.lock.json: /archs/0/left_out/0/wanted_by/0: expected a package name or (spec), got "
+       "'(hardbase: C.UTF-8 locale)'"},
+      {"d['archs'][0]['packages'][0]['required_by'] = ['(hardbase)']",
+       "image.lock.json: /archs/0/packages/0/required_by/0: expected a package name, (spec) or "
+       "(hardbase: C.UTF-8 locale), got '(hardbase)'"},
       {"d['archs'] = []", "image.lock.json: /archs: must not be empty"},
       {"d['releases'][1]['date'] = 'Mon, 10 Feb 2025 20:05:12 UTC'",
        "image.lock.json: /releases/1/date: expected an RFC 3339 UTC time like "

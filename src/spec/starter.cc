@@ -298,6 +298,13 @@ std::string StarterSpec(Runtime runtime, std::string_view name) {
          "#     mode: \"0755\"\n"
          "#     owner: \"0:0\"\n\n";
 
+  out += Comment("Directories with their owner and mode, e.g. a service's data or runtime\n"
+                 "directory that its package's maintainer scripts would have made (the build warns\n"
+                 "about what it could not do of those). `owner` may name a package's service user.\n"
+                 "`mode` defaults to 0755, `owner` to 0:0.");
+  out += "# dirs:\n"
+         "#   - {path: /var/lib/app, owner: nonroot, mode: \"0750\"}\n\n";
+
   out += Comment("The image's users and groups, and who it runs as. Without this key: user and\n"
                  "group nonroot (65532), home /home/nonroot, shell /usr/sbin/nologin, run as\n"
                  "nonroot.");

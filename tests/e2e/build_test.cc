@@ -114,7 +114,7 @@ class BuildE2ETest : public ::testing::Test {
       if (S_ISLNK(st.st_mode)) continue;
       std::string rel = it->path().string().substr(root.size());
       EXPECT_EQ(st.st_mode & (S_ISUID | S_ISGID), 0u) << rel << " has a setuid/setgid bit";
-      if (rel != "/tmp") {
+      if (rel != "/tmp" && rel != "/var/tmp" && rel != "/run/lock") {  // 1777, as in Debian
         EXPECT_EQ(st.st_mode & S_IWOTH, 0u) << rel << " is world-writable";
       }
     }
@@ -417,10 +417,11 @@ TEST_F(BuildE2ETest, DebugVariantAddsBusyboxAsItsShellAndNothingElse) {
   for (const auto& e : fs::directory_iterator(image.rootfs + "/var/lib/dpkg/status.d")) {
     if (!e.path().string().ends_with(".md5sums")) packages.insert(e.path().filename());
   }
-  // busybox and what it depends on (Debian's is linked against libc), nothing else.
+  // busybox and what it depends on (Debian's is linked against libc), libc-bin for the C.UTF-8
+  // locale, nothing else.
   EXPECT_EQ(packages,
             (std::set<std::string>{"base-files", "busybox", "ca-certificates", "gcc-12-base",
-                                   "libc6", "libgcc-s1", "netbase", "tzdata"}));
+                                   "libc-bin", "libc6", "libgcc-s1", "netbase", "tzdata"}));
 }
 
 TEST_F(BuildE2ETest, PathsFilterPackageContents) {

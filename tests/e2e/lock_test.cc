@@ -1,6 +1,7 @@
 // End-to-end tests of `hardbase lock`, `fetch` and `cache prune`: the real binary against signed
 // repositories built with gpg and dpkg-deb (tests/support/repo_fixture.h) and served over HTTP on
-// 127.0.0.1, including every bad input the trust chain must refuse.
+// 127.0.0.1, including every bad input the trust chain must refuse; and one lock against the
+// host's apt sources, for what the hardening leave-outs take out of a real closure.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -8,11 +9,15 @@
 #include <fstream>
 #include <ctime>
 #include <future>
+#include <iostream>
+#include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
 #include "base/sha256.h"
+#include "support/examples.h"
 #include "support/http_server.h"
 #include "support/process.h"
 #include "support/repo_fixture.h"
@@ -346,6 +351,116 @@ TEST_F(LockE2ETest, ExcludeRecordsWhoWantedThePackage) {
   EXPECT_THAT(lock["archs"][0]["packages"].dump(), Not(HasSubstr("libbar")));
   EXPECT_EQ(lock["archs"][0]["excluded"][0]["name"], "libbar");
   EXPECT_THAT(lock["archs"][0]["excluded"][0]["wanted_by"].dump(), HasSubstr("app"));
+}
+
+// An exclusion nothing needs is a warning naming where the spec writes it, and is not recorded
+// (it used to be written as "wanted_by": [], which fetch and build then refused).
+TEST_F(LockE2ETest, AnExclusionNothingNeedsIsAWarningAndTheLockStaysReadable) {
+  Add("stable", {"unused", "1.0", "amd64", {}, {}});
+  Publish("stable");
+  WriteSpec("packages: [app]\nexclude:\n  - libbar\n  - unused\n");
+  auto r = Lock();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("warning: " + SpecPath() +
+                               ":10:5: exclude: 'unused' is not needed by any package of amd64"));
+  EXPECT_THAT(r.err, Not(HasSubstr("'libbar' is not needed")));
+  auto lock = LockJson();
+  ASSERT_EQ(lock["archs"][0]["excluded"].size(), 1u) << lock.dump();
+  EXPECT_EQ(lock["archs"][0]["excluded"][0]["name"], "libbar");
+  auto fetch = Hardbase({"fetch", SpecPath()});
+  EXPECT_EQ(fetch.exit_code, 0) << fetch.err;
+  auto check = Lock({"--check"});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+}
+
+// What the standard image leaves out for hardening is left out of the closure with what only it
+// needs: a package the spec asks for is left out too, with a warning, and a spec of nothing else
+// is refused rather than written as a lock that no later command reads.
+TEST_F(LockE2ETest, HardeningLeaveOutsAndTheirOwnDependenciesStayOut) {
+  Add("stable", {"dpkg", "1.21", "amd64", {{"Depends", "tar"}}, {}});
+  Add("stable", {"tar", "1.34", "amd64", {}, {}});
+  Add("stable", {"tool", "1.0", "amd64", {{"Depends", "dpkg, libbaz"}}, {}});
+  Publish("stable");
+  WriteSpec("packages:\n  - tool\n  - dpkg\n");
+  auto r = Lock();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("warning: " + SpecPath() +
+                               ":9:5: packages: 'dpkg' is left out of every standard image "
+                               "(package manager); the dev variant keeps it"));
+  auto lock = LockJson();
+  std::set<std::string> names;
+  for (const auto& p : lock["archs"][0]["packages"]) names.insert(p["name"]);
+  EXPECT_EQ(names, (std::set<std::string>{"libbaz", "tool"}));
+  ASSERT_EQ(lock["archs"][0]["left_out"].size(), 1u);
+  EXPECT_EQ(lock["archs"][0]["left_out"][0]["name"], "dpkg");
+  EXPECT_EQ(lock["archs"][0]["left_out"][0]["wanted_by"],
+            nlohmann::json::parse(R"x(["(spec)", "tool"])x"));
+  EXPECT_EQ(Hardbase({"fetch", SpecPath()}).exit_code, 0);
+
+  // The dev variant leaves out nothing.
+  WriteSpec("packages: [tool]\nvariant: dev\n");
+  ASSERT_EQ(Lock().exit_code, 0);
+  lock = LockJson();
+  names.clear();
+  for (const auto& p : lock["archs"][0]["packages"]) names.insert(p["name"]);
+  EXPECT_EQ(names, (std::set<std::string>{"dpkg", "libbaz", "tar", "tool"}));
+  EXPECT_TRUE(lock["archs"][0]["left_out"].empty());
+
+  std::string before = *ReadFile(LockPath());
+  WriteSpec("packages: [dpkg]\n");
+  auto empty = Lock();
+  EXPECT_EQ(empty.exit_code, kExitResolve) << empty.err;
+  EXPECT_THAT(empty.err, HasSubstr("nothing to install"));
+  EXPECT_EQ(*ReadFile(LockPath()), before);
+}
+
+// With the host's apt sources (Debian's own mirror), as a user locks: redis-server's closure
+// loses what only adduser (passwd, PAM), dpkg (tar) and usrmerge (perl) needed, libc-bin comes
+// for the C.UTF-8 locale, and the dev variant keeps all of it.
+TEST(LockRealMirrorTest, RedisServerWithoutWhatOnlyTheLeftOutPackagesNeed) {
+  auto dir = TempDir::Create("hardbase-e2e-redis-");
+  ASSERT_TRUE(dir.has_value());
+  auto lock = [&](const std::string& variant) {
+    std::string spec = dir->path() + "/" + variant + ".yaml";
+    std::string text = "name: redis\npackages: [redis-server]\n";
+    if (variant != "standard") text += "variant: " + variant + "\n";
+    EXPECT_TRUE(WriteFileAtomic(spec, text).has_value());
+    auto r = HardbaseWithCache({"lock", spec});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    // The lock reads back: --check parses it and finds it up to date.
+    auto check = HardbaseWithCache({"lock", spec, "--check", "--offline"});
+    EXPECT_EQ(check.exit_code, 0) << check.err;
+    auto json = nlohmann::json::parse(ReadFile(dir->path() + "/" + variant + ".lock.json")
+                                          .value_or("{\"archs\": [{}]}"));
+    return json["archs"][0];
+  };
+  auto names = [](const nlohmann::json& arch) {
+    std::map<std::string, nlohmann::json> out;
+    for (const auto& p : arch["packages"]) out[p["name"]] = p["required_by"];
+    return out;
+  };
+  nlohmann::json standard = lock("standard");
+  nlohmann::json dev = lock("dev");
+  auto kept = names(standard);
+  auto all = names(dev);
+  std::cout << "redis-server closure: " << kept.size() << " packages (standard), " << all.size()
+            << " (dev, nothing left out)\n";
+  ASSERT_TRUE(kept.count("redis-server"));
+  for (const char* gone : {"adduser", "dpkg", "passwd", "perl", "perl-base", "tar", "libpam0g",
+                           "usrmerge", "debconf"}) {
+    EXPECT_FALSE(kept.count(gone)) << gone;
+    EXPECT_TRUE(all.count(gone)) << gone;
+  }
+  for (const auto& [name, by] : kept) EXPECT_TRUE(all.count(name)) << name;
+  ASSERT_TRUE(kept.count("libc-bin"));
+  EXPECT_EQ(kept["libc-bin"], nlohmann::json::parse(R"x(["(hardbase: C.UTF-8 locale)"])x"));
+  std::map<std::string, nlohmann::json> left_out;
+  for (const auto& e : standard["left_out"]) left_out[e["name"]] = e["wanted_by"];
+  EXPECT_EQ(left_out["adduser"], nlohmann::json::parse(R"(["redis-tools"])"));
+  EXPECT_EQ(left_out["usrmerge"], nlohmann::json::parse(R"(["init-system-helpers"])"));
+  EXPECT_TRUE(dev["left_out"].empty());
+  // At the time of writing 21 against 53.
+  EXPECT_LE(kept.size() * 2, all.size());
 }
 
 TEST_F(LockE2ETest, ConcurrentProcessesShareOneCache) {

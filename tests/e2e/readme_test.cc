@@ -13,10 +13,9 @@
 //
 // The README shows the plain user-facing commands. What this machine needs around them is added
 // by wrappers on PATH, not by editing the commands: podman gets what it needs on a Debian 12 host
-// with a hybrid cgroup layout and no systemd (a containers.conf of the test's own, a storage root
-// of its own with the vfs driver, a private mount namespace without the cgroup2 mount,
-// `--ulimit host` and `--network host` for `run`), and hardbase gets `--plain-http` for commands
-// that name the loopback registry (a real registry.example speaks https, the test's plain http).
+// with a hybrid cgroup layout and no systemd (support/podman.h), and hardbase gets `--plain-http`
+// for commands that name the loopback registry (a real registry.example speaks https, the test's
+// plain http).
 // A hardbase that changes its options or output makes this test fail, as a reader would.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -33,6 +32,7 @@
 #include "base/fs.h"
 #include "base/strings.h"
 #include "support/examples.h"
+#include "support/podman.h"
 #include "support/process.h"
 #include "support/registry_fixture.h"
 
@@ -346,37 +346,14 @@ TEST(ReadmeE2ETest, EveryHardbaseCommandAndFlagExists) {
 // ---------------------------------------------------------------------------------------------
 // The marked blocks, run.
 
-// The wrappers and configuration the commands find on PATH, under `work`: podman and docker,
-// and hardbase. `registry_host` is "127.0.0.1:PORT"; `podman` the real podman's path.
+// The wrappers the commands find on PATH, under `work`: podman (support/podman.h) and docker,
+// and hardbase. `registry_host` is "127.0.0.1:PORT".
 Result<void> PrepareTools(const std::string& work, const std::string& registry_host,
-                          const std::string& podman) {
+                          const Podman& podman) {
   const std::string hardbase = fs::absolute(HardbaseBinary()).string();
-  const std::string bin = work + "/bin", pm = work + "/podman";
-  for (const auto& d : {bin, pm + "/root", pm + "/runroot", pm + "/tmp", work + "/home"}) {
-    HB_TRY_VOID(MakeDirs(d));
-  }
-  // podman's default ulimits exceed the host's hard limits, the host's hybrid cgroup layout
-  // needs cgroupfs, and there is no journald. tmp_dir: podman's state, apart from other users'.
-  std::string conf = "[containers]\ndefault_ulimits = []\n";
-  conf += "[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n";
-  conf += "tmp_dir = \"" + pm + "/tmp\"\n";
-  HB_TRY_VOID(WriteFileAtomic(pm + "/containers.conf", conf));
-  // The loopback registry speaks plain http.
-  std::string registries = "[[registry]]\nlocation = \"" + registry_host + "\"\ninsecure = true\n";
-  HB_TRY_VOID(WriteFileAtomic(pm + "/registries.conf", registries));
-
-  // podman in a private mount namespace without the cgroup2 mount of a hybrid host (which the
-  // OCI runtime refuses), with a vfs storage of the test's own; `run` with the host's ulimits.
-  std::string wrapper = "#!/bin/sh\n";
-  wrapper += "export CONTAINERS_CONF=" + ShellQuote(pm + "/containers.conf") +
-             " CONTAINERS_REGISTRIES_CONF=" + ShellQuote(pm + "/registries.conf") + "\n";
-  wrapper +=
-      "if [ \"${1-}\" = run ]; then shift; set -- run --ulimit host --network host \"$@\"; fi\n";
-  wrapper +=
-      "exec unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec \"$0\" \"$@\"' ";
-  wrapper += ShellQuote(podman) + " --root " + ShellQuote(pm + "/root") + " --runroot " +
-             ShellQuote(pm + "/runroot") + " --storage-driver vfs \"$@\"\n";
-  HB_TRY_VOID(WriteFileAtomic(bin + "/podman", wrapper, 0755));
+  const std::string bin = work + "/bin";
+  for (const auto& d : {bin, work + "/home"}) HB_TRY_VOID(MakeDirs(d));
+  HB_TRY_VOID(podman.WriteWrapper(bin + "/podman"));
   // What Debian's podman-docker package does: `docker` is podman.
   std::string docker = "#!/bin/sh\nexec " + ShellQuote(bin + "/podman") + " \"$@\"\n";
   HB_TRY_VOID(WriteFileAtomic(bin + "/docker", docker, 0755));
@@ -390,12 +367,10 @@ Result<void> PrepareTools(const std::string& work, const std::string& registry_h
 }
 
 TEST(ReadmeE2ETest, MarkedBlocksRunAsWritten) {
-  const std::string podman = FindInPath("podman");
-  if (podman.empty() || FindInPath("docker-registry").empty() || FindInPath("unshare").empty()) {
-    GTEST_SKIP()
-        << "podman, docker-registry and unshare are needed (scripts/install-deps.sh --test)";
+  if (std::string why = Podman::Unavailable(); !why.empty()) GTEST_SKIP() << why;
+  if (FindInPath("docker-registry").empty()) {
+    GTEST_SKIP() << "docker-registry is needed (scripts/install-deps.sh --test)";
   }
-  if (::geteuid() != 0) GTEST_SKIP() << "podman runs here as root, in a private mount namespace";
   Readme readme = LoadReadme();
   ASSERT_THAT(readme.errors, ::testing::IsEmpty());
 
@@ -405,7 +380,9 @@ TEST(ReadmeE2ETest, MarkedBlocksRunAsWritten) {
   auto registry = RegistryServer::Start();
   ASSERT_TRUE(registry.has_value()) << registry.error().message;
   const std::string host = (*registry)->host();
-  auto prepared = PrepareTools(work, host, podman);
+  auto podman = Podman::Create(work + "/podman", {host});
+  ASSERT_TRUE(podman.has_value()) << podman.error().message;
+  auto prepared = PrepareTools(work, host, **podman);
   ASSERT_TRUE(prepared.has_value()) << prepared.error().message;
   // What the commands read from a checkout: the examples.
   std::error_code ec;

@@ -312,25 +312,32 @@ HttpServer::HttpServer(std::string root) : root_(std::move(root)) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
-Result<void> HttpServer::Start() {
+Result<void> HttpServer::Start() { return Start("127.0.0.1"); }
+
+Result<void> HttpServer::Start(const std::string& ipv4_address) {
   std::lock_guard<std::mutex> lock(mu_);
   if (started_) return Fail(ErrorCode::kInternal, "HttpServer::Start called twice");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  if (::inet_pton(AF_INET, ipv4_address.c_str(), &addr.sin_addr) != 1) {
+    return Fail(ErrorCode::kInternal, "test server: not an IPv4 address: " + ipv4_address);
+  }
+  addr.sin_port = 0;
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return Fail(ErrorCode::kIo, std::string("test server socket: ") + std::strerror(errno));
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
+  ::setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
   socklen_t len = sizeof addr;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 128) != 0 ||
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     int err = errno;
     ::close(fd);
-    return Fail(ErrorCode::kIo, std::string("test server bind 127.0.0.1: ") + std::strerror(err));
+    return Fail(ErrorCode::kIo,
+                "test server bind " + ipv4_address + ": " + std::string(std::strerror(err)));
   }
+  address_ = ipv4_address;
   listen_fd_ = fd;
   port_ = ntohs(addr.sin_port);
   started_ = true;
@@ -362,7 +369,9 @@ void HttpServer::Stop() {
   listen_fd_ = -1;
 }
 
-std::string HttpServer::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string HttpServer::base_url() const {
+  return "http://" + address_ + ":" + std::to_string(port_);
+}
 
 std::string HttpServer::Url(std::string_view path) const { return base_url() + std::string(path); }
 

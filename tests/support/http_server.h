@@ -87,12 +87,16 @@ class HttpServer {
 
   // Binds 127.0.0.1 on an ephemeral port and starts accepting. Call once.
   Result<void> Start();
+  // The same on another IPv4 address of this host, e.g. the gateway of podman's bridge network,
+  // which containers reach and 127.0.0.1 is not. The address may not be up yet (IP_FREEBIND): the
+  // bridge appears with the first container on it.
+  Result<void> Start(const std::string& ipv4_address);
   // Stops accepting, shuts down open connections (interrupting injected delays) and joins all
   // threads. Idempotent; the destructor calls it.
   void Stop();
 
   uint16_t port() const { return port_; }
-  // "http://127.0.0.1:PORT", no trailing slash.
+  // "http://ADDRESS:PORT" (127.0.0.1 unless Start was given another address), no trailing slash.
   std::string base_url() const;
   // base_url() + path; `path` starts with '/'.
   std::string Url(std::string_view path) const;
@@ -150,6 +154,7 @@ class HttpServer {
   void ReapFinishedLocked();
 
   const std::string root_;
+  std::string address_ = "127.0.0.1";
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::thread accept_thread_;

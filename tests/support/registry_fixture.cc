@@ -206,8 +206,15 @@ bool IsHopByHop(std::string_view name) {
   return false;
 }
 
-// A port that was free a moment ago on 127.0.0.1 (bound to 0, read back, closed).
-Result<uint16_t> PickFreePort() {
+std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) return "exit code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+}  // namespace
+
+Result<uint16_t> FreeLoopbackPort() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Fail(ErrorCode::kIo, std::string("socket: ") + std::strerror(errno));
   sockaddr_in addr{};
@@ -223,14 +230,6 @@ Result<uint16_t> PickFreePort() {
   ::close(fd);
   return ntohs(addr.sin_port);
 }
-
-std::string DescribeWaitStatus(int status) {
-  if (WIFEXITED(status)) return "exit code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
-  return "status " + std::to_string(status);
-}
-
-}  // namespace
 
 std::string FindInPath(const std::string& name) {
   if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0 ? name : "";
@@ -592,7 +591,7 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::Start(RegistryOptions op
   HB_TRY_VOID(server->WriteFiles());
   Error last{ErrorCode::kNetwork, "no attempt"};
   for (int attempt = 0; attempt < 5; ++attempt) {
-    HB_TRY(uint16_t port, PickFreePort());
+    HB_TRY(uint16_t port, FreeLoopbackPort());
     auto launched = server->Launch(port);
     if (launched) return server;
     last = launched.error();

@@ -32,6 +32,10 @@ namespace hardbase::testing {
 // Absolute path of `name` found in $PATH, or empty when it is not installed.
 std::string FindInPath(const std::string& name);
 
+// A port that was free a moment ago on 127.0.0.1 (bound to port 0, read back, closed), for a
+// server a test starts (a registry, a container's published port).
+Result<uint16_t> FreeLoopbackPort();
+
 // ---------------------------------------------------------------------------------------------
 // Plain HTTP requests made with libcurl, for fixtures and test assertions.
 
