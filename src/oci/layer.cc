@@ -7,6 +7,8 @@
 #include <array>
 #include <atomic>
 #include <cstring>
+#include <optional>
+#include <set>
 #include <system_error>
 #include <thread>
 
@@ -260,6 +262,93 @@ std::string_view LayerMediaType(Compression compression) {
 Result<std::string> CompressLayer(std::string_view tar, Compression compression, unsigned threads) {
   if (compression == Compression::kGzip) return CompressChunks<GzipCodec>(tar, threads);
   return CompressChunks<ZstdCodec>(tar, threads);
+}
+
+namespace {
+
+// A ustar numeric field: octal digits up to a NUL or space.
+std::optional<uint64_t> TarOctal(std::string_view field) {
+  uint64_t v = 0;
+  size_t i = 0;
+  while (i < field.size() && field[i] == ' ') ++i;
+  size_t digits = 0;
+  for (; i < field.size() && field[i] >= '0' && field[i] <= '7'; ++i, ++digits) {
+    if (v >> 60) return std::nullopt;
+    v = v * 8 + static_cast<uint64_t>(field[i] - '0');
+  }
+  if (digits == 0) return std::nullopt;
+  return v;
+}
+
+// A NUL-terminated header field.
+std::string_view TarString(std::string_view field) { return field.substr(0, field.find('\0')); }
+
+}  // namespace
+
+Result<std::string> MergeLayerTars(const std::vector<std::string>& tars) {
+  std::string out;
+  std::set<std::string, std::less<>> seen;
+  for (size_t t = 0; t < tars.size(); ++t) {
+    std::string_view tar = tars[t];
+    auto bad = [&](std::string_view what) {
+      return Fail(ErrorCode::kIntegrity, "merge layers: tar " + std::to_string(t) + ": " +
+                                             std::string(what));
+    };
+    size_t pos = 0;
+    for (;;) {
+      if (pos + kTarBlockSize > tar.size()) return bad("truncated");
+      std::string_view header = tar.substr(pos, kTarBlockSize);
+      if (header.find_first_not_of('\0') == std::string_view::npos) break;  // end of archive
+      const size_t start = pos;
+      std::string path;
+      std::optional<uint64_t> pax_size;
+      if (header[156] == 'x') {  // PAX records for the header that follows
+        auto size = TarOctal(header.substr(124, 12));
+        if (!size || *size > tar.size() - pos - kTarBlockSize) return bad("bad PAX header");
+        std::string_view records = tar.substr(pos + kTarBlockSize, *size);
+        while (!records.empty()) {
+          size_t space = records.find(' ');
+          uint64_t n = 0;
+          for (size_t i = 0; i < space && i < records.size(); ++i) {
+            if (records[i] < '0' || records[i] > '9' || n > records.size()) {
+              return bad("bad PAX record");
+            }
+            n = n * 10 + static_cast<uint64_t>(records[i] - '0');
+          }
+          if (space == std::string_view::npos || n <= space + 1 || n > records.size()) {
+            return bad("bad PAX record");
+          }
+          std::string_view record = records.substr(space + 1, n - space - 2);
+          if (record.starts_with("path=")) path = record.substr(5);
+          if (record.starts_with("size=")) {
+            uint64_t v = 0;
+            for (char c : record.substr(5)) {
+              if (c < '0' || c > '9' || v > (uint64_t{1} << 50)) return bad("bad PAX size");
+              v = v * 10 + static_cast<uint64_t>(c - '0');
+            }
+            pax_size = v;
+          }
+          records.remove_prefix(n);
+        }
+        pos += kTarBlockSize + *size + TarPadding(*size);
+        if (pos + kTarBlockSize > tar.size()) return bad("truncated");
+        header = tar.substr(pos, kTarBlockSize);
+      }
+      auto size = pax_size ? pax_size : TarOctal(header.substr(124, 12));
+      if (!size || *size > tar.size() - pos - kTarBlockSize) return bad("bad header");
+      if (path.empty()) {
+        std::string_view prefix = TarString(header.substr(345, 155));
+        path = std::string(prefix) + (prefix.empty() ? "" : "/") +
+               std::string(TarString(header.substr(0, 100)));
+      }
+      while (path.ends_with('/')) path.pop_back();
+      pos += kTarBlockSize + *size + TarPadding(*size);
+      if (pos > tar.size()) return bad("truncated");
+      if (seen.insert(path).second) out.append(tar.substr(start, pos - start));
+    }
+  }
+  out.append(kTarTrailerSize, '\0');
+  return out;
 }
 
 }  // namespace hardbase::oci

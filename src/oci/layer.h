@@ -38,6 +38,12 @@ struct LayerEntry {
 // path or a hard link to a path that is not a regular file among the entries.
 Result<std::string> WriteLayerTar(std::vector<LayerEntry> entries);
 
+// One tar holding the members of `tars` (tars WriteLayerTar wrote), in order, each path once: a
+// later member at a path already taken is dropped (layers of one image share only directories and
+// identical files, and container storage refuses a layer naming a path twice). kIntegrity for a
+// tar that is truncated or has a malformed header.
+Result<std::string> MergeLayerTars(const std::vector<std::string>& tars);
+
 enum class Compression { kGzip, kZstd };
 
 // The compressions' names, in the order above: "gzip", "zstd".

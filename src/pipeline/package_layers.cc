@@ -408,20 +408,20 @@ Result<LayerInfo> MergePackageLayers(cache::BlobStore& store, const std::vector<
       }
     }
   }
-  std::string tar;
+  std::vector<std::string> tars;
   for (const LayerInfo& l : layers) {
     HB_TRY(auto path, store.Find(l.digest));
     if (!path) return Fail(ErrorCode::kIo, "layer " + l.digest + " vanished from the cache");
     HB_TRY(std::string compressed, ReadFile(*path));
     HB_TRY(std::string member, deb::Decompress(compressed, "cached layer " + l.digest,
                                                uint64_t{64} << 30));
-    if (Sha256Hex(member) != l.diff_id || member.size() < oci::kTarTrailerSize) {
+    if (Sha256Hex(member) != l.diff_id) {
       return Fail(ErrorCode::kIntegrity,
                   "cached layer " + l.digest + " does not hold the tar its record names");
     }
-    tar.append(member, 0, member.size() - oci::kTarTrailerSize);
+    tars.push_back(std::move(member));
   }
-  tar.append(oci::kTarTrailerSize, '\0');
+  HB_TRY(std::string tar, oci::MergeLayerTars(tars));
   HB_TRY(LayerInfo info, CompressAndStore(store, tar, compression));
   HB_TRY_VOID(store.WriteMeta(
       key, json({{"digest", info.digest}, {"size", info.size}, {"diff_id", info.diff_id}}).dump()));

@@ -71,10 +71,10 @@ Result<LayerInfo> StoreGeneratedLayer(cache::BlobStore& store, const std::string
 // rest in one merged layer.
 inline constexpr size_t kMaxPackageLayers = 100;
 
-// One layer holding the files of `layers` (package layers in `store`, in that order): their
-// uncompressed tars concatenated, each without its end-of-archive marker. Packages of one image
-// never ship a path differently (image::StackPackages), so the order decides nothing but the
-// bytes. An earlier merge of the same layers is reused (cache meta "merged-..."). kIntegrity when
+// One layer holding the files of `layers` (package layers in `store`, in that order), each path
+// once (oci::MergeLayerTars). Packages of one image never ship a path differently
+// (image::StackPackages), so which copy of a shared directory or file stays decides nothing but
+// the bytes. An earlier merge of the same layers is reused (cache meta "merged-..."). kIntegrity when
 // a cached layer no longer matches its diff_id.
 Result<LayerInfo> MergePackageLayers(cache::BlobStore& store, const std::vector<LayerInfo>& layers,
                                      oci::Compression compression);

@@ -36,8 +36,8 @@
 namespace hardbase::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 // How long each step of a test took, printed at its end: the catalog tests have a time budget.
 class Stopwatch {
@@ -140,22 +140,7 @@ class CatalogLanguagesTest : public ::testing::Test {
   std::string BuildMultiStage(const std::string& dev, const std::string& runtime,
                               const std::string& containerfile,
                               std::map<std::string, std::string> files) {
-    std::string dev_ref;
-    if (std::getenv("HB_TMP_FLATTEN")) {  // TEMPORARY local validation hack, not for commit
-      const std::string b = work() + "/flat-bundle";
-      ProcessResult u = RunProcess({"umoci", "unpack", "--image", layouts_.at(dev) + ":latest", b});
-      EXPECT_EQ(u.exit_code, 0) << u.err;
-      ProcessResult t = RunProcess({"tar", "-C", b + "/rootfs", "-cf", work() + "/flat.tar", "."});
-      EXPECT_EQ(t.exit_code, 0) << t.err;
-      ProcessResult i = podman_->Exec({"import", work() + "/flat.tar", "localhost/" + dev + "-flat"});
-      EXPECT_EQ(i.exit_code, 0) << i.err;
-      RemoveAll(b); RemoveAll(work() + "/flat.tar");
-      dev_ref = "localhost/" + dev + "-flat";
-      watch_.Lap("flatten");
-    } else {
-      dev_ref = Push(dev);
-    }
-    std::string text = ReplaceAll(containerfile, "{dev}", dev_ref);
+    std::string text = ReplaceAll(containerfile, "{dev}", Push(dev));
     text = ReplaceAll(text, "{runtime}", Push(runtime));
     watch_.Lap("push");
     files["Containerfile"] = text;
@@ -175,8 +160,8 @@ class CatalogLanguagesTest : public ::testing::Test {
     auto host_port = FreeLoopbackPort();
     EXPECT_TRUE(host_port.has_value());
     if (!host_port) return 0;
-    std::vector<std::string> args = {"-p", "127.0.0.1:" + std::to_string(*host_port) + ":" +
-                                               std::to_string(port)};
+    std::vector<std::string> args = {
+        "-p", "127.0.0.1:" + std::to_string(*host_port) + ":" + std::to_string(port)};
     args.insert(args.end(), options.begin(), options.end());
     args.push_back(image);
     args.insert(args.end(), command.begin(), command.end());
@@ -194,8 +179,8 @@ class CatalogLanguagesTest : public ::testing::Test {
   CurlReply HttpGet(uint16_t port, const std::string& path) {
     CurlReply reply;
     for (int attempt = 0; attempt < 50; ++attempt) {
-      auto r = CurlRequest("http://127.0.0.1:" + std::to_string(port) + path,
-                           {.timeout_seconds = 10});
+      auto r =
+          CurlRequest("http://127.0.0.1:" + std::to_string(port) + path, {.timeout_seconds = 10});
       if (r.has_value()) {
         reply = *r;
         break;
@@ -316,8 +301,9 @@ int main() {
   ProcessResult r = RunToEnd({tag});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("hello from C++ as uid 65532 with OpenSSL 3."));
-  EXPECT_THAT(r.out, HasSubstr(
-                         "sha256(abc)=ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+  EXPECT_THAT(
+      r.out,
+      HasSubstr("sha256(abc)=ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,7 +352,8 @@ TEST_F(CatalogLanguagesTest, Python3DevBuildsAVenvForPython3) {
   ASSERT_NO_FATAL_FAILURE(Build({"python3-dev", "python3"}));
   ASSERT_NO_FATAL_FAILURE(StartPodman(true));
   // A package with a C extension, installed from its source tree into a venv without PyPI.
-  const std::string tag = BuildMultiStage("python3-dev", "python3", R"(FROM {dev} AS build
+  const std::string tag =
+      BuildMultiStage("python3-dev", "python3", R"(FROM {dev} AS build
 COPY greet /src/greet
 RUN python3 -m venv /opt/venv && \
     /opt/venv/bin/pip install --no-index --no-build-isolation /src/greet
@@ -374,7 +361,7 @@ FROM {runtime}
 COPY --from=build /opt/venv /opt/venv
 ENTRYPOINT ["/opt/venv/bin/python3", "-m", "greet"]
 )",
-                                          {{"greet/setup.py", R"(from setuptools import Extension, setup
+                      {{"greet/setup.py", R"(from setuptools import Extension, setup
 
 setup(
     name="greet",
@@ -383,8 +370,8 @@ setup(
     ext_modules=[Extension("greet._speedups", ["greet/_speedups.c"])],
 )
 )"},
-                                           {"greet/greet/__init__.py", ""},
-                                           {"greet/greet/__main__.py", R"(import os
+                       {"greet/greet/__init__.py", ""},
+                       {"greet/greet/__main__.py", R"(import os
 import sys
 
 from greet import _speedups
@@ -392,7 +379,7 @@ from greet import _speedups
 print(f"hello from a venv on Python {sys.version.split()[0]} as uid {os.getuid()}: "
       f"2 + 3 = {_speedups.add(2, 3)} in C, from {sys.prefix}")
 )"},
-                                           {"greet/greet/_speedups.c", R"(#define PY_SSIZE_T_CLEAN
+                       {"greet/greet/_speedups.c", R"(#define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
 static PyObject *add(PyObject *self, PyObject *args) {
@@ -444,15 +431,22 @@ TEST_F(CatalogLanguagesTest, NodejsDevInstallsFromNpmForNodejs) {
   ASSERT_NO_FATAL_FAILURE(Build({"nodejs-dev", "nodejs"}));
   ASSERT_NO_FATAL_FAILURE(StartPodman(true));
   // `ms`, a small module without dependencies, fetched from the npm registry at its exact version.
+  // The host's CA bundle goes along, for networks where a proxy intercepts TLS (as on the test
+  // machines): what users behind one do.
+  auto host_ca = ReadFile("/etc/ssl/certs/ca-certificates.crt");
+  ASSERT_TRUE(host_ca.has_value()) << host_ca.error().message;
   const std::string tag = BuildMultiStage("nodejs-dev", "nodejs", R"(FROM {dev} AS build
 WORKDIR /app
+COPY host-ca.crt /tmp/
 COPY package.json index.js ./
-RUN npm install --omit=dev --no-audit --no-fund && test -f node_modules/ms/package.json
+RUN NODE_EXTRA_CA_CERTS=/tmp/host-ca.crt npm install --omit=dev --no-audit --no-fund && \
+    test -f node_modules/ms/package.json
 FROM {runtime}
 COPY --from=build /app /app
 CMD ["/app/index.js"]
 )",
-                                          {{"package.json", R"({
+                                          {{"host-ca.crt", *host_ca},
+                                           {"package.json", R"({
   "name": "hello",
   "version": "1.0.0",
   "private": true,
@@ -511,7 +505,8 @@ public class Hello {
 TEST_F(CatalogLanguagesTest, Java17JdkServesHttpFromASourceFile) {
   ASSERT_NO_FATAL_FAILURE(Build({"java17-jdk"}));
   ASSERT_NO_FATAL_FAILURE(StartPodman(false));
-  const std::string app = WriteTree("app", {{"Server.java", R"(import com.sun.net.httpserver.HttpServer;
+  const std::string app =
+      WriteTree("app", {{"Server.java", R"(import com.sun.net.httpserver.HttpServer;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
@@ -530,8 +525,7 @@ public class Server {
   }
 }
 )"}});
-  uint16_t port =
-      Serve(Load("java17-jdk"), 8080, {"-v", app + ":/app:ro"}, {"/app/Server.java"});
+  uint16_t port = Serve(Load("java17-jdk"), 8080, {"-v", app + ":/app:ro"}, {"/app/Server.java"});
   ASSERT_NE(port, 0);
   CurlReply reply = HttpGet(port, "/hello");
   EXPECT_THAT(reply.body, HasSubstr("hello from java 17."));
@@ -570,7 +564,8 @@ puts JSON.generate(
 TEST_F(CatalogLanguagesTest, RubyDevBuildsANativeExtensionForRuby) {
   ASSERT_NO_FATAL_FAILURE(Build({"ruby-dev", "ruby"}));
   ASSERT_NO_FATAL_FAILURE(StartPodman(true));
-  const std::string tag = BuildMultiStage("ruby-dev", "ruby", R"(FROM {dev} AS build
+  const std::string tag =
+      BuildMultiStage("ruby-dev", "ruby", R"(FROM {dev} AS build
 WORKDIR /app
 COPY . .
 RUN bundle install --local && cd ext && ruby extconf.rb && make && cp greet.so /app/
@@ -579,9 +574,9 @@ COPY --from=build /app /app
 WORKDIR /app
 CMD ["-I/app", "/app/main.rb"]
 )",
-                                          {{"Gemfile", "source 'https://rubygems.org'\n"},
-                                           {"ext/extconf.rb", "require 'mkmf'\ncreate_makefile('greet')\n"},
-                                           {"ext/greet.c", R"(#include <ruby.h>
+                      {{"Gemfile", "source 'https://rubygems.org'\n"},
+                       {"ext/extconf.rb", "require 'mkmf'\ncreate_makefile('greet')\n"},
+                       {"ext/greet.c", R"(#include <ruby.h>
 
 static VALUE greet_add(VALUE self, VALUE a, VALUE b) {
   return LONG2NUM(NUM2LONG(a) + NUM2LONG(b));
@@ -592,7 +587,7 @@ void Init_greet(void) {
   rb_define_module_function(m, "add", greet_add, 2);
 }
 )"},
-                                           {"main.rb", R"(require 'etc'
+                       {"main.rb", R"(require 'etc'
 require 'greet'
 
 puts "hello from ruby #{RUBY_VERSION} as #{Etc.getpwuid(Process.uid).name}: " \
@@ -612,14 +607,13 @@ puts "hello from ruby #{RUBY_VERSION} as #{Etc.getpwuid(Process.uid).name}: " \
 // A FastCGI GET of SCRIPT_FILENAME from 127.0.0.1:PORT by cgi-fcgi: its output (the CGI headers
 // and body).
 ProcessResult FastCgiGet(uint16_t port, const std::string& script) {
-  return RunProcess(WithinLimits({"cgi-fcgi", "-bind", "-connect",
-                                  "127.0.0.1:" + std::to_string(port)},
-                                 60),
-                    {{"SCRIPT_FILENAME", script},
-                     {"SCRIPT_NAME", "/" + BaseName(script)},
-                     {"REQUEST_METHOD", "GET"},
-                     {"QUERY_STRING", "name=catalog"},
-                     {"SERVER_PROTOCOL", "HTTP/1.1"}});
+  return RunProcess(
+      WithinLimits({"cgi-fcgi", "-bind", "-connect", "127.0.0.1:" + std::to_string(port)}, 60),
+      {{"SCRIPT_FILENAME", script},
+       {"SCRIPT_NAME", "/" + BaseName(script)},
+       {"REQUEST_METHOD", "GET"},
+       {"QUERY_STRING", "name=catalog"},
+       {"SERVER_PROTOCOL", "HTTP/1.1"}});
 }
 
 constexpr std::string_view kIndexPhp = R"(<?php
@@ -650,16 +644,16 @@ TEST_F(CatalogLanguagesTest, PhpFpmDevMakesComposersAutoloaderForPhpFpm) {
   if (FindInPath("cgi-fcgi").empty()) GTEST_SKIP() << "cgi-fcgi (Debian's libfcgi-bin) is needed";
   ASSERT_NO_FATAL_FAILURE(Build({"php-fpm-dev", "php-fpm"}));
   ASSERT_NO_FATAL_FAILURE(StartPodman(true));
-  const std::string tag = BuildMultiStage("php-fpm-dev", "php-fpm", R"(FROM {dev} AS build
+  const std::string tag = BuildMultiStage(
+      "php-fpm-dev", "php-fpm", R"(FROM {dev} AS build
 WORKDIR /app
 COPY . .
 RUN composer dump-autoload --optimize --no-interaction && php -l public/index.php
 FROM {runtime}
 COPY --from=build /app /var/www/app
 )",
-                                          {{"composer.json",
-                                            R"({"name": "example/hello", "autoload": {"psr-4": {"App\\": "src/"}}})"},
-                                           {"src/Greeter.php", R"(<?php
+      {{"composer.json", R"({"name": "example/hello", "autoload": {"psr-4": {"App\\": "src/"}}})"},
+       {"src/Greeter.php", R"(<?php
 namespace App;
 
 final class Greeter {
@@ -669,7 +663,7 @@ final class Greeter {
     }
 }
 )"},
-                                           {"public/index.php", R"(<?php
+       {"public/index.php", R"(<?php
 require __DIR__ . '/../vendor/autoload.php';
 header('Content-Type: text/plain');
 echo (new App\Greeter())->greet($_GET['name'] ?? '?'), "\n";
@@ -679,7 +673,8 @@ echo (new App\Greeter())->greet($_GET['name'] ?? '?'), "\n";
   ASSERT_NE(port, 0);
   ProcessResult r = FastCgiGet(port, "/var/www/app/public/index.php");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("hello catalog from App\\Greeter, autoloaded as www-data")) << Logs();
+  EXPECT_THAT(r.out, HasSubstr("hello catalog from App\\Greeter, autoloaded as www-data"))
+      << Logs();
 }
 
 }  // namespace

@@ -103,14 +103,15 @@ bool CanConnect(uint16_t port) {
 }  // namespace
 
 std::string Podman::Unavailable() {
-  if (FindInPath("podman").empty()) return "podman is not installed (scripts/install-deps.sh --test)";
+  if (FindInPath("podman").empty())
+    return "podman is not installed (scripts/install-deps.sh --test)";
   if (FindInPath("nsenter").empty()) return "nsenter (util-linux) is not installed";
   if (::geteuid() != 0) return "podman runs here as root, in a private mount namespace";
   return "";
 }
 
-Result<std::unique_ptr<Podman>> Podman::Create(const std::string& dir,
-                                               const std::vector<std::string>& insecure_registries) {
+Result<std::unique_ptr<Podman>> Podman::Create(
+    const std::string& dir, const std::vector<std::string>& insecure_registries) {
   std::string reason = Unavailable();
   if (!reason.empty()) return Fail(ErrorCode::kIo, reason);
   std::string abs = fs::absolute(dir).lexically_normal().string();
@@ -155,8 +156,20 @@ Podman::~Podman() {
 std::vector<std::string> Podman::Prefix(const std::string& wd) const {
   // nsenter starts in the namespace's root directory. (Its --wd keeps a directory opened outside
   // the namespace, whose path podman's getwd then cannot find; `env -C` changes to it inside.)
-  return {"nsenter", "-t", std::to_string(holder_), "-m", "env", "-C", wd, program_,
-          "--root", dir_ + "/root", "--runroot", runroot_->path(), "--storage-driver", driver_};
+  return {"nsenter",
+          "-t",
+          std::to_string(holder_),
+          "-m",
+          "env",
+          "-C",
+          wd,
+          program_,
+          "--root",
+          dir_ + "/root",
+          "--runroot",
+          runroot_->path(),
+          "--storage-driver",
+          driver_};
 }
 
 std::map<std::string, std::string> Podman::Environment() const {
@@ -179,10 +192,12 @@ ProcessResult Podman::Exec(const std::vector<std::string>& args, int seconds) co
 Result<std::string> Podman::Load(const std::string& layout_dir, const std::string& tag) const {
   fs::path layout = fs::absolute(layout_dir).lexically_normal();
   if (!layout.has_filename()) layout = layout.parent_path();
-  ProcessResult r = ExecIn(layout.parent_path().string(),
-                           {"pull", "--quiet", "oci:" + layout.filename().string() + ":" + tag}, 600);
-  if (r.exit_code != 0) return Fail(ErrorCode::kIo, "podman pull oci:" + layout.string() + ":" + tag +
-                                                        ": " + Describe(r));
+  ProcessResult r =
+      ExecIn(layout.parent_path().string(),
+             {"pull", "--quiet", "oci:" + layout.filename().string() + ":" + tag}, 600);
+  if (r.exit_code != 0)
+    return Fail(ErrorCode::kIo,
+                "podman pull oci:" + layout.string() + ":" + tag + ": " + Describe(r));
   std::string id = OneLine(r.out);
   if (size_t space = id.rfind(' '); space != std::string::npos) id = id.substr(space + 1);
   return id;
@@ -217,9 +232,9 @@ Result<void> Podman::WaitForPort(const std::string& id, uint16_t port, int secon
       }
     }
     if (std::chrono::steady_clock::now() > deadline) {
-      return Fail(ErrorCode::kIo, "nothing accepts connections on 127.0.0.1:" +
-                                      std::to_string(port) + " after " + std::to_string(seconds) +
-                                      " s; the container's logs:\n" + Logs(id));
+      return Fail(ErrorCode::kIo,
+                  "nothing accepts connections on 127.0.0.1:" + std::to_string(port) + " after " +
+                      std::to_string(seconds) + " s; the container's logs:\n" + Logs(id));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
@@ -231,8 +246,8 @@ std::string Podman::Logs(const std::string& id) const {
 }
 
 Result<void> Podman::Stop(const std::string& id, int timeout_seconds) const {
-  ProcessResult stop = Exec({"stop", "--time", std::to_string(timeout_seconds), id},
-                            timeout_seconds + 60);
+  ProcessResult stop =
+      Exec({"stop", "--time", std::to_string(timeout_seconds), id}, timeout_seconds + 60);
   ProcessResult rm = Exec({"rm", "--force", id}, 60);
   if (stop.exit_code != 0) return Fail(ErrorCode::kIo, "podman stop: " + Describe(stop));
   if (rm.exit_code != 0) return Fail(ErrorCode::kIo, "podman rm: " + Describe(rm));
@@ -284,10 +299,10 @@ Result<std::map<std::string, std::string>> BuildCatalogEntries(
     if (ec) return Fail(ErrorCode::kIo, "copy catalog/" + name + ": " + ec.message());
     only += (only.empty() ? "" : ",") + name;
   }
-  ProcessResult r = RunProcess(
-      WithinLimits({HardbaseBinary(), "--cache-dir", CatalogCacheDir(), "catalog", "build", catalog,
-                    "--only", only, "--output-dir", out},
-                   seconds));
+  ProcessResult r =
+      RunProcess(WithinLimits({HardbaseBinary(), "--cache-dir", CatalogCacheDir(), "catalog",
+                               "build", catalog, "--only", only, "--output-dir", out},
+                              seconds));
   if (r.exit_code != 0) {
     std::string output = r.out + r.err;
     if (output.size() > 8000) output = "..." + output.substr(output.size() - 8000);

@@ -15,9 +15,9 @@
 //   `-p 127.0.0.1:HOST_PORT:CONTAINER_PORT` (FreeLoopbackPort in support/registry_fixture.h picks
 //   HOST_PORT).
 //
-// Images reach it from an OCI layout (what hardbase builds: Podman::Load) or from a loopback registry
-// (support/registry_fixture.h), which is also how a Containerfile's FROM names them:
-// `FROM 127.0.0.1:PORT/REPO@sha256:...`.
+// Images reach it from an OCI layout (what hardbase builds: Podman::Load) or from a loopback
+// registry (support/registry_fixture.h), which is also how a Containerfile's FROM names them: `FROM
+// 127.0.0.1:PORT/REPO@sha256:...`.
 //
 // Tests skip with Podman::Unavailable()'s reason when it is not empty.
 #pragma once
@@ -45,14 +45,14 @@ class Podman {
   static std::string Unavailable();
 
   // Sets up podman under `dir` (created if missing; it holds the configuration, the storage and
-  // podman's state, and must outlive this object; the run root is a directory of its own in /tmp): writes the configuration, starts the process
-  // that holds the private mount namespace and picks the storage driver. `insecure_registries`:
-  // "127.0.0.1:PORT" hosts spoken to over plain http.
+  // podman's state, and must outlive this object; the run root is a short directory of its own
+  // in /tmp): writes the configuration, starts the process that holds the private mount
+  // namespace and picks the storage driver. `insecure_registries`: "127.0.0.1:PORT" hosts spoken
+  // to over plain http.
   // The namespace holder gets SIGKILL when the thread that created this object dies
   // (PR_SET_PDEATHSIG): create it from the test's own thread.
-  static Result<std::unique_ptr<Podman>> Create(const std::string& dir,
-                                                const std::vector<std::string>& insecure_registries =
-                                                    {});
+  static Result<std::unique_ptr<Podman>> Create(
+      const std::string& dir, const std::vector<std::string>& insecure_registries = {});
   // Removes every container (`podman rm -f -a`) and ends the namespace.
   ~Podman();
   Podman(const Podman&) = delete;
@@ -94,7 +94,8 @@ class Podman {
   const std::string& dir() const { return dir_; }
 
  private:
-  Podman(std::string dir, std::string program) : dir_(std::move(dir)), program_(std::move(program)) {}
+  Podman(std::string dir, std::string program)
+      : dir_(std::move(dir)), program_(std::move(program)) {}
   // nsenter ... env -C WD podman --root ... --runroot ... --storage-driver DRIVER
   std::vector<std::string> Prefix(const std::string& wd) const;
   // Exec in the directory `wd`.
