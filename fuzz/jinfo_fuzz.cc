@@ -1,7 +1,10 @@
-// Fuzzes the alternatives sources: .jinfo files and maintainer scripts. Every alternative found
-// has absolute link and target paths and a usable name; choosing keeps one per name, sorted.
+// Fuzzes the alternatives sources: .jinfo files, and update-alternatives arguments (the input's
+// lines as words; maintainer_script_fuzz reads them from scripts). Every alternative found has
+// absolute link and target paths and a usable name; choosing keeps one per name, sorted.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -40,6 +43,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     Check(*jinfo);
   }
-  Check(hardbase::image::ParsePostinstAlternatives(text));
+  std::vector<Alternative> installed;
+  std::vector<std::string> words;
+  for (size_t pos = 0; pos <= text.size();) {
+    size_t end = std::min(text.find_first_of(" \n", pos), text.size());
+    words.emplace_back(text.substr(pos, end - pos));
+    if (end == text.size() || text[end] == '\n') {
+      if (auto a = hardbase::image::AlternativeOfInstall(words)) installed.push_back(*a);
+      words.clear();
+    }
+    pos = end + 1;
+  }
+  Check(installed);
   return 0;
 }

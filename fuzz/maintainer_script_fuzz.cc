@@ -1,9 +1,10 @@
-// libFuzzer target for maintainer scripts (image::ParseMaintainerScript, and the tokenizer
-// image::SplitShellCommands), then applying what they set up (image::ApplySetup): see
-// setup_checks.h. Reading a script is also deterministic, and lists at most 100 commands and
-// one summary line.
+// libFuzzer target for maintainer scripts (image::ParseMaintainerScript), then applying what they
+// set up (image::ApplySetup): see setup_checks.h. Reading a script is also deterministic, lists
+// at most 100 commands and one summary line, and every alternative found has absolute paths and
+// a file name.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "image/maintainer_script.h"
@@ -19,8 +20,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   image::ParsedSetup again = image::ParseMaintainerScript(text, kPrefix);
   setup_fuzz::Check(again.actions == parsed.actions && again.not_applied == parsed.not_applied);
   setup_fuzz::CheckApplied(parsed);
-  for (const image::ShellCommand& c : image::SplitShellCommands(text)) {
-    setup_fuzz::Check(!c.words.empty() && c.line >= 1);
+  setup_fuzz::Check(again.alternatives == parsed.alternatives);
+  for (const image::Alternative& a : parsed.alternatives) {
+    setup_fuzz::Check(a.link.starts_with("/") && a.target.starts_with("/") && !a.name.empty() &&
+                      a.name.find('/') == std::string::npos);
   }
   return 0;
 }

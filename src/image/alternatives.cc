@@ -5,7 +5,6 @@
 #include <optional>
 #include <set>
 
-#include "image/maintainer_script.h"
 
 namespace hardbase::image {
 namespace {
@@ -79,33 +78,18 @@ Result<std::vector<Alternative>> ParseJinfo(std::string_view text) {
   return out;
 }
 
-std::vector<Alternative> ParsePostinstAlternatives(std::string_view script) {
+std::optional<Alternative> AlternativeOfInstall(const std::vector<std::string>& args) {
   static const std::set<std::string, std::less<>> kHarmlessOptions = {"--quiet", "--verbose",
                                                                       "--force", "--debug"};
-  constexpr std::string_view kName = "update-alternatives";
-  std::vector<Alternative> out;
-  for (const ShellCommand& command : SplitShellCommands(script)) {
-    const std::vector<ShellWord>& words = command.words;
-    const ShellWord& name = words[0];
-    if (!name.literal || !(name.text == kName || name.text.ends_with("/" + std::string(kName)))) {
-      continue;
-    }
-    size_t j = 1;
-    while (j < words.size() && kHarmlessOptions.contains(words[j].text)) ++j;
-    if (j + 4 >= words.size() || words[j].text != "--install") continue;
-    const ShellWord* args = &words[j + 1];  // LINK NAME PATH PRIORITY
-    if (!std::all_of(args, args + 4, [](const ShellWord& w) { return w.literal; })) continue;
-    std::optional<int64_t> priority = ParsePriority(args[3].text);
-    if (!IsAbsolute(args[0].text) || !IsAlternativeName(args[1].text) ||
-        !IsAbsolute(args[2].text) || !priority) {
-      continue;
-    }
-    out.push_back({.link = args[0].text,
-                   .name = args[1].text,
-                   .target = args[2].text,
-                   .priority = *priority});
+  size_t j = 0;
+  while (j < args.size() && kHarmlessOptions.contains(args[j])) ++j;
+  if (j + 4 >= args.size() || args[j] != "--install") return std::nullopt;
+  const std::string* a = &args[j + 1];  // LINK NAME PATH PRIORITY
+  std::optional<int64_t> priority = ParsePriority(a[3]);
+  if (!IsAbsolute(a[0]) || !IsAlternativeName(a[1]) || !IsAbsolute(a[2]) || !priority) {
+    return std::nullopt;
   }
-  return out;
+  return Alternative{.link = a[0], .name = a[1], .target = a[2], .priority = *priority};
 }
 
 std::vector<Alternative> ChooseAlternatives(std::vector<Alternative> candidates) {

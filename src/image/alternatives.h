@@ -6,13 +6,15 @@
 //    "hl java /usr/lib/jvm/java-17-openjdk-amd64/bin/java" gives /usr/bin/java; lines of type
 //    `hl` (headless), `jre` and `jdk`/`jdkhl` are all taken (each only installs what its
 //    package ships; a target that is not in the image is dropped by the builder);
-//  - postinst lines `update-alternatives --install LINK NAME PATH PRIORITY` with literal
-//    arguments (lines with shell variables or `--slave` parts are skipped; slaves are mostly man
-//    pages, which the image strips anyway).
+//  - `update-alternatives --install LINK NAME PATH PRIORITY` in maintainer scripts, read by
+//    image::ParseMaintainerScript with the script's variables and loops followed
+//    (ParsedSetup::alternatives); `--slave` parts are not used: they are mostly man pages, which
+//    the image strips anyway.
 // Pure: texts in, values out.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,8 +36,10 @@ struct Alternative {
 // naming the line for a malformed one.
 Result<std::vector<Alternative>> ParseJinfo(std::string_view text);
 
-// Literal `update-alternatives --install` calls found in a maintainer script (see above).
-std::vector<Alternative> ParsePostinstAlternatives(std::string_view script);
+// The alternative of `update-alternatives [--quiet|--verbose|--force|--debug] --install LINK NAME
+// PATH PRIORITY [--slave ...]`, given its arguments; nullopt for another action, other options
+// (--altdir, --admindir) or arguments update-alternatives would refuse.
+std::optional<Alternative> AlternativeOfInstall(const std::vector<std::string>& args);
 
 // One winner per name: the highest priority, ties broken by the greatest target path; the result
 // is sorted by name.

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "base/fs.h"
+#include "image/maintainer_script.h"
 #include "support/process.h"
 
 namespace hardbase::image {
@@ -16,6 +17,11 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+
+// The update-alternatives calls of a postinst, as the build reads them.
+std::vector<Alternative> Installs(std::string_view script) {
+  return ParseMaintainerScript(script, "pkg: postinst").alternatives;
+}
 
 // The format of openjdk-17-jre-headless's /usr/lib/jvm/.java-1.17.0-openjdk-amd64.jinfo.
 constexpr std::string_view kJinfo =
@@ -153,9 +159,16 @@ update-alternatives --altdir /x --install /usr/bin/d d /d 1
 echo update-alternatives --install /usr/bin/e e /e 1
 echo "update-alternatives --install /usr/bin/f f /f 1"
 update-alternatives --install /usr/bin/g g '/g)' 2
+basedir=/usr/share/maven
+update-alternatives --install /usr/bin/mvn mvn $basedir/bin/mvn 300 \
+    --slave /usr/bin/mvnDebug mvnDebug $basedir/bin/mvnDebug
+for binary in php phar; do
+    update-alternatives --install /usr/bin/${binary} ${binary} /usr/bin/${binary}8.2 82 \
+        --slave /usr/share/man/man1/${binary}.1.gz ${binary}.1.gz /usr/share/man/man1/$binary.1.gz
+done
 )";
   EXPECT_THAT(
-      ParsePostinstAlternatives(kScript),
+      Installs(kScript),
       ElementsAre(Alternative{"/usr/bin/awk", "awk", "/usr/bin/mawk", 5},
                   Alternative{"/usr/share/man/man7/builtins.7.gz", "builtins.7.gz",
                               "/usr/share/man/man7/bash builtins.7.gz", 10},
@@ -165,14 +178,18 @@ update-alternatives --install /usr/bin/g g '/g)' 2
                   Alternative{"/usr/bin/editor", "editor", "/usr/bin/vim.basic", -30},
                   Alternative{"/usr/bin/a", "a", "/a", 1}, Alternative{"/usr/bin/b", "b", "/b", 1},
                   Alternative{"/usr/bin/c", "c", "/c", 1},
-                  Alternative{"/usr/bin/g", "g", "/g)", 2}));
-  EXPECT_THAT(ParsePostinstAlternatives(""), IsEmpty());
-  EXPECT_THAT(ParsePostinstAlternatives("update-alternatives --install /a a '/unterminated 1"),
+                  Alternative{"/usr/bin/g", "g", "/g)", 2},
+                  Alternative{"/usr/bin/mvn", "mvn", "/usr/share/maven/bin/mvn", 300},
+                  Alternative{"/usr/bin/php", "php", "/usr/bin/php8.2", 82},
+                  Alternative{"/usr/bin/phar", "phar", "/usr/bin/phar8.2", 82}));
+  EXPECT_THAT(Installs(""), IsEmpty());
+  EXPECT_THAT(Installs("update-alternatives --install /a a '/unterminated 1"),
               IsEmpty());
 }
 
-// Every maintainer script of this machine: each literal call found is one that dpkg registered,
-// and where the found candidates are all a name has, ChooseAlternatives picks dpkg's best.
+// Every maintainer script of this machine: each call found whose target is here (the build drops
+// the others too; scripts test for it) is one that dpkg registered, and where the found
+// candidates are all a name has, ChooseAlternatives picks dpkg's best.
 TEST(PostinstTest, RealPostinstsMatchTheRegisteredAlternatives) {
   std::vector<Alternative> all;
   std::map<std::string, std::set<std::string>> scripts_of;  // alternative name -> scripts
@@ -186,7 +203,8 @@ TEST(PostinstTest, RealPostinstsMatchTheRegisteredAlternatives) {
     ASSERT_TRUE(text.has_value()) << text.error().message;
     if (text->find("update-alternatives") == std::string::npos) continue;
     ++scripts;
-    for (const Alternative& a : ParsePostinstAlternatives(*text)) {
+    for (const Alternative& a : Installs(*text)) {
+      if (!std::filesystem::exists(a.target)) continue;
       scripts_of[a.name].insert(path);
       script_of[a.target] = path;
       all.push_back(a);

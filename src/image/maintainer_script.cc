@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "deb/version.h"
 #include "image/setup.h"
 
 namespace hardbase::image {
@@ -15,7 +16,7 @@ namespace {
 
 // Bounds that keep a hostile script cheap; no real maintainer script comes near them.
 constexpr size_t kMaxNesting = 64;       // compound commands inside each other, while parsing
-constexpr size_t kMaxSteps = 20000;      // simple commands evaluated (loops unrolled, calls)
+constexpr size_t kMaxSteps = 5000;       // simple commands evaluated (loops unrolled, calls)
 constexpr size_t kMaxCallDepth = 16;     // shell function calls inside each other
 constexpr size_t kMaxNestedScripts = 2;  // `sh -c` scripts inside each other
 constexpr size_t kMaxNotApplied = 100;
@@ -233,8 +234,8 @@ class Lexer {
       }
       std::string_view inner = s_.substr(pos_ + 2, end - pos_ - 3);
       bool simple = IsName(inner) || IsDigits(inner) ||
-                    (inner.size() == 1 && std::string_view("@*#?$!-").find(inner[0]) !=
-                                              std::string_view::npos);
+                    (inner.size() == 1 &&
+                     std::string_view("@*#?$!-").find(inner[0]) != std::string_view::npos);
       Append(w, simple ? Part::Kind::kParam : Part::Kind::kOpaque,
              simple ? inner : s_.substr(start, end - start), quoted);
       pos_ = end;
@@ -285,9 +286,9 @@ class Lexer {
       } else if (c == '\'') {
         size_t close = s_.find('\'', pos_ + 1);
         if (close == std::string_view::npos) {
-        Fail("unterminated '", pos_);
-        return false;
-      }
+          Fail("unterminated '", pos_);
+          return false;
+        }
         Append(w, Part::Kind::kText, s_.substr(pos_ + 1, close - pos_ - 1), true);
         pos_ = close + 1;
       } else if (c == '"') {
@@ -314,9 +315,9 @@ class Lexer {
           } else if (d == '`') {
             size_t end = SkipBackquote(pos_);
             if (end == std::string_view::npos) {
-        Fail("unterminated `", pos_);
-        return false;
-      }
+              Fail("unterminated `", pos_);
+              return false;
+            }
             Append(w, Part::Kind::kOpaque, s_.substr(pos_, end - pos_), true);
             pos_ = end;
           } else {
@@ -329,9 +330,9 @@ class Lexer {
       } else if (c == '`') {
         size_t end = SkipBackquote(pos_);
         if (end == std::string_view::npos) {
-        Fail("unterminated `", pos_);
-        return false;
-      }
+          Fail("unterminated `", pos_);
+          return false;
+        }
         Append(w, Part::Kind::kOpaque, s_.substr(pos_, end - pos_), false);
         pos_ = end;
       } else {
@@ -389,22 +390,22 @@ struct Command {
 struct Node {
   enum class Kind { kCommand, kSequence, kPipeline, kAndOr, kIf, kLoop, kFor, kCase, kFunction };
   Kind kind = Kind::kSequence;
-  Command command;              // kCommand
-  std::vector<Node> children;   // see Parser
-  std::vector<std::string> ops;  // kAndOr: "&&" or "||" between children
-  bool negated = false;         // kPipeline: `! a | b`
-  bool has_else = false;        // kIf
-  bool until = false;           // kLoop
-  std::string name;             // kFor: the variable; kFunction: the function
-  std::vector<Word> words;      // kFor: the list; kCase: the subject
-  bool has_in = false;          // kFor
+  Command command;                          // kCommand
+  std::vector<Node> children;               // see Parser
+  std::vector<std::string> ops;             // kAndOr: "&&" or "||" between children
+  bool negated = false;                     // kPipeline: `! a | b`
+  bool has_else = false;                    // kIf
+  bool until = false;                       // kLoop
+  std::string name;                         // kFor: the variable; kFunction: the function
+  std::vector<Word> words;                  // kFor: the list; kCase: the subject
+  bool has_in = false;                      // kFor
   std::vector<std::vector<Word>> patterns;  // kCase: per branch
   std::vector<Redirect> redirects;          // compound commands: their redirections
 };
 
 bool IsRedirectOperator(std::string_view op) {
-  static const std::set<std::string_view> kOps = {"<",  ">",  ">>", "<<", "<<-", "<<<", "<&",
-                                                  ">&", "<>", ">|", "&>", "&>>"};
+  static const std::set<std::string_view> kOps = {"<",  ">",  ">>", "<<", "<<-", "<<<",
+                                                  "<&", ">&", "<>", ">|", "&>",  "&>>"};
   return kOps.contains(op);
 }
 
@@ -682,8 +683,7 @@ class Parser {
     node.kind = Node::Kind::kFor;
     ++i_;  // for
     const Token* t = Peek();
-    if (!t || t->kind != Token::Kind::kWord || !t->word.Plain() ||
-        !IsName(t->word.parts[0].text)) {
+    if (!t || t->kind != Token::Kind::kWord || !t->word.Plain() || !IsName(t->word.parts[0].text)) {
       Fail("expected a variable name after 'for'");
       return node;
     }
@@ -771,7 +771,8 @@ struct ParsedArgs {
   std::vector<std::string> operands;
 
   bool Has(std::string_view id) const {
-    return std::any_of(options.begin(), options.end(), [&](const auto& o) { return o.first == id; });
+    return std::any_of(options.begin(), options.end(),
+                       [&](const auto& o) { return o.first == id; });
   }
   std::optional<std::string> Value(std::string_view id) const {
     std::optional<std::string> v;
@@ -947,13 +948,14 @@ bool IsHarmless(std::string_view name) {
       "type", "hash", "getopts", "read", "printf", "echo", "test", "[", "[[", "let", "alias",
       "unalias", "ulimit", "times", "kill", "sleep", ".", "source",
       // queries (find and sed only when they change no file: ChangesFiles)
-      "find", "sed", "getent", "id", "whoami", "groups", "logname", "grep", "egrep", "fgrep", "zgrep", "cut",
-      "head", "tail", "sort", "uniq", "wc", "tr", "awk", "mawk", "gawk", "stat", "readlink",
-      "realpath", "dirname", "basename", "ls", "cat", "zcat", "md5sum", "sha1sum", "sha256sum",
-      "cmp", "diff", "uname", "date", "which", "dpkg-query", "dpkg-architecture", "dpkg-vendor",
-      "ps", "pidof", "pgrep", "lsof", "ss", "netstat", "logger", "mktemp", "tty", "tput", "nproc",
-      "seq", "expr", "sync", "systemd-detect-virt", "runlevel", "getconf", "locale", "hostname",
-      "printenv", "lsb_release", "df", "du", "ypwhich", "free", "getcap", "ischroot", "mountpoint",
+      "find", "sed", "getent", "id", "whoami", "groups", "logname", "grep", "egrep", "fgrep",
+      "zgrep", "cut", "head", "tail", "sort", "uniq", "wc", "tr", "awk", "mawk", "gawk", "stat",
+      "readlink", "realpath", "dirname", "basename", "ls", "cat", "zcat", "md5sum", "sha1sum",
+      "sha256sum", "cmp", "diff", "uname", "date", "which", "dpkg-query", "dpkg-architecture",
+      "dpkg-vendor", "ps", "pidof", "pgrep", "lsof", "ss", "netstat", "logger", "mktemp", "tty",
+      "tput", "nproc", "seq", "expr", "sync", "systemd-detect-virt", "runlevel", "getconf",
+      "locale", "hostname", "printenv", "lsb_release", "df", "du", "ypwhich", "free", "getcap",
+      "base64", "ischroot", "mountpoint",
       // a running system's services, caches and registries
       "deb-systemd-helper", "deb-systemd-invoke", "invoke-rc.d", "update-rc.d", "systemctl",
       "service", "start-stop-daemon", "initctl", "systemd-tmpfiles", "systemd-sysusers",
@@ -964,12 +966,12 @@ bool IsHarmless(std::string_view name) {
       "install-info", "mandb", "update-menus", "update-initramfs", "update-grub",
       "update-ca-certificates", "c_rehash", "update-java-alternatives", "glib-compile-schemas",
       "gio-querymodules", "update-fonts-dir", "update-fonts-scale", "update-fonts-alias",
-      "mkfontdir", "mkfontscale", "update-xmlcatalog", "update-catalog", "update-alternatives",
+      "mkfontdir", "mkfontscale", "update-xmlcatalog", "update-catalog",
       "dpkg-maintscript-helper", "dpkg-trigger", "emacs-package-install", "emacs-package-remove",
       "update-perl-sax-parsers", "update-gconf-defaults", "gconf-schemas", "update-info-dir",
-      "texhash", "mktexlsr", "update-fmtutil", "update-updmap", "update-language", "nscd",
-      "sysctl", "telinit", "update-binfmts", "restorecon", "appstreamcli", "journalctl",
-      "helpztags", "dbus-send", "add-shell", "remove-shell", "update-shells",
+      "texhash", "mktexlsr", "update-fmtutil", "update-updmap", "update-language", "nscd", "sysctl",
+      "telinit", "update-binfmts", "restorecon", "appstreamcli", "journalctl", "helpztags",
+      "dbus-send", "add-shell", "remove-shell", "update-shells",
       // removals: a freshly assembled image has nothing of older versions to clean up
       "rm", "rmdir", "unlink"};
   return kNames.contains(name) || name.starts_with("db_");
@@ -999,10 +1001,22 @@ bool ChangesFiles(std::string_view name, const std::vector<Field>& args) {
 
 // dpkg and dpkg-divert only as queries.
 bool IsQuery(std::string_view name, const std::vector<Field>& args) {
-  static const std::set<std::string_view> kDpkg = {
-      "--compare-versions", "--print-architecture", "--print-foreign-architectures", "-l",
-      "--list", "-s", "--status", "-L", "--listfiles", "-S", "--search", "--validate-version",
-      "--validate-pkgname", "--audit", "-C", "--get-selections"};
+  static const std::set<std::string_view> kDpkg = {"--compare-versions",
+                                                   "--print-architecture",
+                                                   "--print-foreign-architectures",
+                                                   "-l",
+                                                   "--list",
+                                                   "-s",
+                                                   "--status",
+                                                   "-L",
+                                                   "--listfiles",
+                                                   "-S",
+                                                   "--search",
+                                                   "--validate-version",
+                                                   "--validate-pkgname",
+                                                   "--audit",
+                                                   "-C",
+                                                   "--get-selections"};
   // (removing a diversion: a fresh install has none)
   static const std::set<std::string_view> kDivert = {"--list", "--listpackage", "--truename",
                                                      "--remove"};
@@ -1210,8 +1224,8 @@ class Walker {
   }
 
   void Assign(const std::string& name, const Field& value) {
+    if (value.temp && IsName(name)) temp_vars_.insert(name);
     if (!IsName(name) || unstable_.contains(name) || loop_vars_.contains(name)) return;
-    if (value.temp) temp_vars_.insert(name);
     if (conditional_ > 0) {
       maybe_set_.insert(name);
     } else {
@@ -1343,7 +1357,7 @@ class Walker {
     if (!value) return std::nullopt;
     std::string_view rest = inner.substr(end);
     static constexpr std::array<std::string_view, 10> kOps = {":-", ":=", ":+", "##", "%%",
-                                                               "-",  "=",  "+",  "#",  "%"};
+                                                              "-",  "=",  "+",  "#",  "%"};
     std::string_view op;
     for (std::string_view o : kOps) {
       if (rest.starts_with(o)) {
@@ -1555,13 +1569,19 @@ class Walker {
     if (auto it = functions_.find(name); it != functions_.end()) {
       return {FunctionStatus(*it->second, {f.begin() + 1, f.end()}), {}, false};
     }
+    if (name == "dpkg" && f.size() == 5 && f[1].text == "--compare-versions") {
+      if (std::any_of(f.begin(), f.end(), [](const Field& x) { return !Known(x) || x.maybe; })) {
+        return {};
+      }
+      return CompareVersions(f[2].text, f[3].text, f[4].text);
+    }
     if (name == "true" || name == ":") return {true, {}, false};
     if (name == "false") return {false, {}, false};
     if (name == "getent" && f.size() == 3 && Known(f[1]) && Known(f[2]) &&
         (f[1].text == "passwd" || f[1].text == "group")) {
-      SetupCondition c{f[1].text == "group" ? SetupCondition::Kind::kGroup
-                                            : SetupCondition::Kind::kUser,
-                       f[2].text, true};
+      SetupCondition c{
+          f[1].text == "group" ? SetupCondition::Kind::kGroup : SetupCondition::Kind::kUser,
+          f[2].text, true};
       return {std::nullopt, {c}, true};
     }
     size_t end = f.size();
@@ -1599,6 +1619,34 @@ class Walker {
       return {};
     }
     return negated ? Negate(s) : s;
+  }
+
+  // `dpkg --compare-versions A OP B`, as dpkg decides it: an empty version (no $2 on a fresh
+  // install) is earlier than any other, or later with the -nl operators.
+  static Status CompareVersions(const std::string& a, std::string_view op, const std::string& b) {
+    static const std::map<std::string_view, std::pair<std::string_view, bool>> kOps = {
+        {"lt", {"<", false}},    {"le", {"<=", false}},   {"eq", {"=", false}},
+        {"ne", {"!=", false}},   {"ge", {">=", false}},   {"gt", {">", false}},
+        {"<<", {"<", false}},    {"<=", {"<=", false}},   {"=", {"=", false}},
+        {">=", {">=", false}},   {">>", {">", false}},    {"lt-nl", {"<", true}},
+        {"le-nl", {"<=", true}}, {"ge-nl", {">=", true}}, {"gt-nl", {">", true}}};
+    auto it = kOps.find(op);
+    if (it == kOps.end()) return {};
+    auto [relation, empty_is_latest] = it->second;
+    int order;
+    if (a.empty() || b.empty()) {
+      order = a.empty() == b.empty() ? 0 : (a.empty() != empty_is_latest ? -1 : 1);
+    } else {
+      if (!deb::ParseVersion(a) || !deb::ParseVersion(b)) return {};
+      order = deb::CompareVersions(a, b);
+    }
+    bool result = relation == "<"    ? order < 0
+                  : relation == "<=" ? order <= 0
+                  : relation == "="  ? order == 0
+                  : relation == "!=" ? order != 0
+                  : relation == ">=" ? order >= 0
+                                     : order > 0;
+    return {result, {}, false};
   }
 
   // Whether a function called with `args` returns true, when its body tells that without
@@ -1745,8 +1793,7 @@ class Walker {
     const Node& cond = n.children[0];
     const Command* read = nullptr;
     if (cond.children.size() == 1 && cond.children[0].kind == Node::Kind::kCommand &&
-        !cond.children[0].command.words.empty() &&
-        cond.children[0].command.words[0].Is("read")) {
+        !cond.children[0].command.words.empty() && cond.children[0].command.words[0].Is("read")) {
       read = &cond.children[0].command;
     }
     std::vector<std::string> names;
@@ -2003,7 +2050,8 @@ class Walker {
     }
     if (!out || !c.assignments.empty()) return std::nullopt;
     Field target = ExpandOne(out->target);
-    std::optional<std::string> path = Known(target) ? NormaliseSetupPath(target.text) : std::nullopt;
+    std::optional<std::string> path =
+        Known(target) ? NormaliseSetupPath(target.text) : std::nullopt;
     if (!path) return std::nullopt;
     std::string content;
     std::string name = fields.empty() ? "" : fields[0].text;
@@ -2012,7 +2060,8 @@ class Walker {
       if (heredoc) return std::nullopt;
     } else if (name == "cat" && fields.size() == 2 && fields[1].text == "/dev/null") {
       if (heredoc) return std::nullopt;
-    } else if (name == "cat" && (fields.size() == 1 || (fields.size() == 2 && fields[1].text == "-"))) {
+    } else if (name == "cat" &&
+               (fields.size() == 1 || (fields.size() == 2 && fields[1].text == "-"))) {
       if (!heredoc || (heredoc->heredoc_expanded &&
                        heredoc->heredoc.find_first_of("$`\\") != std::string::npos)) {
         return std::nullopt;
@@ -2073,8 +2122,7 @@ class Walker {
     std::string name = BaseNameOf(cmd.text);
     if (name == "exit") return conditional_ == 0 ? Flow::kExit : Flow::kNext;
     if (name == "return") {
-      return call_depth_ > 0 && conditional_ == function_conditional_ ? Flow::kReturn
-                                                                        : Flow::kNext;
+      return call_depth_ > 0 && conditional_ == function_conditional_ ? Flow::kReturn : Flow::kNext;
     }
     if (name == "local" || name == "export" || name == "readonly" || name == "declare" ||
         name == "typeset") {
@@ -2119,6 +2167,19 @@ class Walker {
       }
       return Dispatch(c, fields, next);
     }
+    if (name == "update-alternatives") {
+      // The link is made declaratively (image/alternatives.h); the arguments after the known
+      // ones are `--slave` parts, which are not used.
+      std::vector<std::string> known;
+      for (const Field& a : args) {
+        if (!Known(a)) break;
+        known.push_back(a.text);
+      }
+      std::optional<Alternative> alt = AlternativeOfInstall(known);
+      auto& all = shared_.out->alternatives;
+      if (alt && std::find(all.begin(), all.end(), *alt) == all.end()) all.push_back(*alt);
+      return Flow::kNext;
+    }
     if (IsHarmless(name)) {
       if (ChangesFiles(name, args)) ListCommand(c);
       return Flow::kNext;
@@ -2129,7 +2190,7 @@ class Walker {
     }
     // Changing a temporary file (`chmod 644 $TMP`, TMP=$(mktemp)) changes nothing of the image.
     static const std::set<std::string_view> kChangesItsOperands = {"chmod", "chown", "chgrp",
-                                                                    "touch"};
+                                                                   "touch"};
     if (kChangesItsOperands.contains(name) && !args.empty() && args.back().temp &&
         std::all_of(args.begin(), args.end(), [](const Field& a) { return Known(a) || a.temp; })) {
       return Flow::kNext;
@@ -2520,11 +2581,10 @@ class Walker {
   }
 
   static bool MakeDir(const std::vector<std::string>& args, std::vector<SetupAction>& out) {
-    static const std::vector<OptionSpec> kSpec = {
-        {"parents", {"-p", "--parents"}},
-        {"mode", {"-m", "--mode"}, Arg::kRequired},
-        {"ignored", {"-v", "--verbose", "-Z"}},
-        {"context", {"--context"}, Arg::kOptional}};
+    static const std::vector<OptionSpec> kSpec = {{"parents", {"-p", "--parents"}},
+                                                  {"mode", {"-m", "--mode"}, Arg::kRequired},
+                                                  {"ignored", {"-v", "--verbose", "-Z"}},
+                                                  {"context", {"--context"}, Arg::kOptional}};
     std::optional<ParsedArgs> p = ParseArgs(args, kSpec);
     std::vector<std::string> paths;
     if (!p || !Paths(p->operands, paths)) return false;
@@ -2585,8 +2645,7 @@ class Walker {
   }
 
   // Copies SRC... to DEST, as cp/install/ucf do; `copy` has the mode and owner to give.
-  static bool Copies(const ParsedArgs& p, const SetupAction& copy,
-                     std::vector<SetupAction>& out) {
+  static bool Copies(const ParsedArgs& p, const SetupAction& copy, std::vector<SetupAction>& out) {
     std::vector<std::string> sources = p.operands;
     std::optional<std::vector<std::string>> dests = Destinations(p, sources);
     if (!dests) return false;
@@ -2617,8 +2676,9 @@ class Walker {
         {"group", {"-g", "--group"}, Arg::kRequired},
         {"target-directory", {"-t", "--target-directory"}, Arg::kRequired},
         {"no-target-directory", {"-T", "--no-target-directory"}},
-        {"ignored", {"-p", "--preserve-timestamps", "-v", "--verbose", "-D", "-c", "-C",
-                     "--compare", "-Z", "-b"}},
+        {"ignored",
+         {"-p", "--preserve-timestamps", "-v", "--verbose", "-D", "-c", "-C", "--compare", "-Z",
+          "-b"}},
         {"ignored-value", {"-S", "--suffix"}, Arg::kRequired},
         {"ignored-optional", {"--context", "--backup"}, Arg::kOptional}};
     std::optional<ParsedArgs> p = ParseArgs(args, kSpec);
@@ -2832,8 +2892,9 @@ class Walker {
     static const std::vector<OptionSpec> kSpec = {
         {"add", {"--add"}},
         {"query", {"--list", "--remove"}},
-        {"ignored", {"--update", "--force", "--quiet", "--force-all", "--force-statoverride-add",
-                     "--force-statoverride-del", "--force-security-mac"}},
+        {"ignored",
+         {"--update", "--force", "--quiet", "--force-all", "--force-statoverride-add",
+          "--force-statoverride-del", "--force-security-mac"}},
         {"ignored-value", {"--admindir"}, Arg::kRequired},
         {"root", {"--root", "--instdir"}, Arg::kRequired}};
     std::optional<ParsedArgs> p = ParseArgs(args, kSpec);
@@ -2868,7 +2929,7 @@ class Walker {
   std::vector<size_t> newlines_;
 
   std::map<std::string, std::set<std::string>> sites_;  // each variable's assignments, as written
-  std::set<std::string> temp_vars_;  // variables holding a temporary file's name
+  std::set<std::string> temp_vars_;                     // variables holding a temporary file's name
   std::set<std::string> maybe_set_;  // variables last set by code that may not have run
   std::set<std::string> unstable_;
   std::map<std::string, std::string> vars_;
@@ -2894,8 +2955,7 @@ class Walker {
 // debhelper's dh_usrlocal section: the directories of /usr/local it makes, from the lines of its
 // here-document ("DIR default" or "DIR MODE USER GROUP"), read without its shell loop. The
 // section is blanked (newlines kept) so that the rest of the script keeps its line numbers.
-void TakeUsrLocalSections(std::string& script, std::string_view origin_prefix,
-                          ParsedSetup& out) {
+void TakeUsrLocalSections(std::string& script, std::string_view origin_prefix, ParsedSetup& out) {
   constexpr std::string_view kStart = "# Automatically added by dh_usrlocal";
   constexpr std::string_view kEnd = "# End automatically added section";
   for (size_t start = script.find(kStart); start != std::string::npos;
@@ -2905,8 +2965,8 @@ void TakeUsrLocalSections(std::string& script, std::string_view origin_prefix,
     end += kEnd.size();
     std::string_view section = std::string_view(script).substr(start, end - start);
     size_t data = section.find("<< DATA\n");
-    size_t line_no = 1 + static_cast<size_t>(std::count(script.begin(), script.begin() + start,
-                                                        '\n'));
+    size_t line_no =
+        1 + static_cast<size_t>(std::count(script.begin(), script.begin() + start, '\n'));
     if (data != std::string_view::npos) {
       size_t pos = data + 8;
       while (pos < section.size()) {
@@ -2964,61 +3024,14 @@ ParsedSetup ParseMaintainerScript(std::string_view script, std::string_view orig
   std::vector<Field> positional;
   for (const std::string& a : arguments) positional.push_back(Field{a, true});
   walker.SetPositional(std::move(positional));
-  if (!walker.Run()) out.actions.clear();
+  if (!walker.Run()) {
+    out.actions.clear();
+    out.alternatives.clear();
+  }
   if (shared.dropped > 0) {
     out.not_applied.push_back({std::string(origin_prefix),
                                "... and " + std::to_string(shared.dropped) + " more commands"});
   }
-  return out;
-}
-
-std::vector<ShellCommand> SplitShellCommands(std::string_view script) {
-  Lexer lexer(script);
-  std::vector<Token> tokens = lexer.Run();
-  std::vector<size_t> newlines;
-  for (size_t i = 0; i < script.size(); ++i) {
-    if (script[i] == '\n') newlines.push_back(i);
-  }
-  auto line_at = [&](size_t offset) {
-    return 1 + static_cast<size_t>(std::lower_bound(newlines.begin(), newlines.end(), offset) -
-                                   newlines.begin());
-  };
-  static const std::set<std::string_view> kReserved = {
-      "!", "if", "then", "else", "elif", "do", "while", "until", "{", "}", "fi", "done", "esac"};
-  std::vector<ShellCommand> out;
-  ShellCommand cur;
-  bool skip_redirect_target = false;
-  auto finish = [&] {
-    if (!cur.words.empty()) out.push_back(std::move(cur));
-    cur = ShellCommand{};
-  };
-  for (const Token& t : tokens) {
-    if (t.kind != Token::Kind::kWord) {
-      if (IsRedirectOperator(t.op)) {
-        skip_redirect_target = true;
-      } else {
-        finish();
-      }
-      continue;
-    }
-    if (skip_redirect_target) {
-      skip_redirect_target = false;
-      continue;
-    }
-    if (cur.words.empty() && t.word.Plain() && kReserved.contains(t.word.parts[0].text)) continue;
-    ShellWord w;
-    for (const Part& p : t.word.parts) {
-      if (p.kind != Part::Kind::kText) {
-        w.literal = false;
-        w.text += p.kind == Part::Kind::kParam ? "$" + p.text : p.text;
-      } else {
-        w.text += p.text;
-      }
-    }
-    if (cur.words.empty()) cur.line = line_at(t.begin);
-    cur.words.push_back(std::move(w));
-  }
-  finish();
   return out;
 }
 

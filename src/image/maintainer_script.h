@@ -21,15 +21,16 @@
 //    when it is applied, against the image as the script found it; other conditions are not
 //    evaluated: both branches are read;
 //  - debhelper's dh_usrlocal section is read from its data (the /usr/local directories).
+// `update-alternatives --install` calls whose first arguments are known go to
+// ParsedSetup::alternatives (image/alternatives.h makes them).
 // Commands understood, when every argument is known: adduser/addgroup (--system, membership),
 // useradd, groupadd, usermod -a -G, gpasswd -a, mkdir, install -d, install SRC DEST, cp, ucf
 // SRC DEST, touch, chown, chgrp, chmod (octal and symbolic), ln -s, dpkg-statoverride --add.
 // Neither applied nor listed: shell control and builtins, queries (getent, id, grep, find without
 // actions, dpkg --compare-versions, ...), and what packages' setup does for a running system,
 // which an image does not need or gets elsewhere (debconf db_*, deb-systemd-*, invoke-rc.d,
-// update-rc.d, systemctl, dpkg-maintscript-helper, dpkg-trigger, ldconfig, update-alternatives
-// (image/alternatives.h), systemd-sysusers and systemd-tmpfiles (the package's sysusers.d and
-// tmpfiles.d files are read instead), py3compile, rm, rmdir and find -delete (nothing to remove in
+// update-rc.d, systemctl, dpkg-maintscript-helper, dpkg-trigger, ldconfig, systemd-sysusers and
+// systemd-tmpfiles (the package's sysusers.d and tmpfiles.d files are read instead), py3compile, rm, rmdir and find -delete (nothing to remove in
 // a freshly assembled image), changes to temporary files (from mktemp), ...). Any other command,
 // an understood one with unknown or unsupported arguments, and an output redirection to a file
 // are listed as not applied (with the conditions around them).
@@ -54,25 +55,5 @@ namespace hardbase::image {
 // the last saying how many more were left out.
 ParsedSetup ParseMaintainerScript(std::string_view script, std::string_view origin_prefix,
                                   const std::vector<std::string>& arguments = {"configure"});
-
-// One word of a shell command after quote removal, without expansion.
-struct ShellWord {
-  std::string text;
-  // No parameter expansion, command substitution, unquoted glob or tilde in it: `text` is the
-  // word's value.
-  bool literal = true;
-};
-
-struct ShellCommand {
-  std::vector<ShellWord> words;  // the command name first; assignments and redirections left out
-  size_t line = 0;               // 1-based line of the command's first word
-};
-
-// The simple commands of a shell script, in the order they are written, with reserved words
-// (if, then, while, do, !, {, ...) in front of a command dropped: the tokenizer behind
-// ParseMaintainerScript, for readers that look for one command (update-alternatives). Tolerant:
-// where the script stops making sense (an unterminated quote), the commands before it are
-// returned.
-std::vector<ShellCommand> SplitShellCommands(std::string_view script);
 
 }  // namespace hardbase::image

@@ -37,7 +37,9 @@ std::vector<std::string> Listed(const ParsedSetup& p) {
   return out;
 }
 
-ParsedSetup Parse(std::string_view script) { return ParseMaintainerScript(script, "pkg: postinst"); }
+ParsedSetup Parse(std::string_view script) {
+  return ParseMaintainerScript(script, "pkg: postinst");
+}
 
 TEST(MaintainerScriptTest, RedisToolsUserAndDirectoriesThroughAFunction) {
   // redis-tools 5:7.0.15-1~deb12u1 postinst.
@@ -341,8 +343,7 @@ esac
       "gpasswd -a other adm\n"
       "usermod -d /x svc\n");
   EXPECT_THAT(Actions(shadow),
-              ElementsAre("1 group svc (system, gid 120)",
-                          "2 group svc (system)",
+              ElementsAre("1 group svc (system, gid 120)", "2 group svc (system)",
                           "2 user svc (system, group svc, home /var/lib/svc, gecos 'A service')",
                           "2 member svc of group adm", "2 member svc of group svc",
                           "3 user other (system, group svc, home /srv/other (made))",
@@ -372,20 +373,19 @@ EOF
 echo 'x = 1' > /etc/svc/x.conf
 : > /etc/svc/empty2
 )sh");
-  EXPECT_THAT(Actions(p),
-              ElementsAre("1 dir /var/lib/a 0700", "1 dir /var/lib/b 0700", "2 dir /var/lib/c 0700",
-                          "3 dir /var/cache/svc svc", "3 chown svc /var/cache/svc",
-                          "4 copy /usr/share/svc/svc.conf to /etc/svc/svc.conf 0640 root:svc",
-                          "5 copy -R /usr/share/svc/skel to /var/lib/svc/skel",
-                          "6 file /etc/svc/empty",
-                          "7 copy /usr/share/svc/defaults to /etc/default/svc",
-                          "9 symlink /etc/svc/sites-enabled/default -> ../sites-available/default",
-                          "10 symlink /var/www/svc -> ../../usr/share/svc/web",
-                          "11 chmod -R o-rwx,g-w /var/lib/svc",
-                          "12 chmod 4755 /usr/lib/svc/helper", "13 chown -R :svc /var/log/svc",
-                          "14 chown svc:svc /run/svc/sock", "15 file /var/log/svc.log",
-                          "16 file /etc/svc/motd (12 bytes)", "19 file /etc/svc/x.conf (6 bytes)",
-                          "20 file /etc/svc/empty2"));
+  EXPECT_THAT(
+      Actions(p),
+      ElementsAre("1 dir /var/lib/a 0700", "1 dir /var/lib/b 0700", "2 dir /var/lib/c 0700",
+                  "3 dir /var/cache/svc svc", "3 chown svc /var/cache/svc",
+                  "4 copy /usr/share/svc/svc.conf to /etc/svc/svc.conf 0640 root:svc",
+                  "5 copy -R /usr/share/svc/skel to /var/lib/svc/skel", "6 file /etc/svc/empty",
+                  "7 copy /usr/share/svc/defaults to /etc/default/svc",
+                  "9 symlink /etc/svc/sites-enabled/default -> ../sites-available/default",
+                  "10 symlink /var/www/svc -> ../../usr/share/svc/web",
+                  "11 chmod -R o-rwx,g-w /var/lib/svc", "12 chmod 4755 /usr/lib/svc/helper",
+                  "13 chown -R :svc /var/log/svc", "14 chown svc:svc /run/svc/sock",
+                  "15 file /var/log/svc.log", "16 file /etc/svc/motd (12 bytes)",
+                  "19 file /etc/svc/x.conf (6 bytes)", "20 file /etc/svc/empty2"));
   EXPECT_EQ(p.actions[16].content, "Hello $USER\n");
   EXPECT_THAT(p.not_applied, IsEmpty());
 }
@@ -413,15 +413,16 @@ find /var/lib/pkg -name '*.old' -exec rm {} +
 chown pkg:pkg /var/lib/pkg/*.db
 )sh");
   EXPECT_THAT(Actions(p), ElementsAre("8 file /etc/pkg/client.cnf (9 bytes)"));
-  EXPECT_THAT(Listed(p), ElementsAre("4 mkdir -p \"$DIR\"", "5 mkdir relative/dir",
-                                     "6 /usr/lib/pkg/setup-database --init",
-                                     "7 openssl req -new -x509 -nodes -out /etc/pkg/cert.pem",
-                                     "9 echo \"user = root\" >> /etc/pkg/client.cnf (and 1 more "
-                                     "command writing /etc/pkg/client.cnf)",
-                                     "11 a2enmod -q rewrite", "15 ucf \"$TMP\" /etc/pkg/generated.conf",
-                                     "18 sed -i 's/a/b/' /etc/pkg/pkg.conf",
-                                     "19 find /var/lib/pkg -name '*.old' -exec rm {} +",
-                                     "20 chown pkg:pkg /var/lib/pkg/*.db"));
+  EXPECT_THAT(Listed(p),
+              ElementsAre("4 mkdir -p \"$DIR\"", "5 mkdir relative/dir",
+                          "6 /usr/lib/pkg/setup-database --init",
+                          "7 openssl req -new -x509 -nodes -out /etc/pkg/cert.pem",
+                          "9 echo \"user = root\" >> /etc/pkg/client.cnf (and 1 more "
+                          "command writing /etc/pkg/client.cnf)",
+                          "11 a2enmod -q rewrite", "15 ucf \"$TMP\" /etc/pkg/generated.conf",
+                          "18 sed -i 's/a/b/' /etc/pkg/pkg.conf",
+                          "19 find /var/lib/pkg -name '*.old' -exec rm {} +",
+                          "20 chown pkg:pkg /var/lib/pkg/*.db"));
 }
 
 TEST(MaintainerScriptTest, DecidesWhatAFreshInstallRuns) {
@@ -490,6 +491,12 @@ mkdir /after
                                             "20 copy /usr/share/apache2/default-site/index.html "
                                             "to /var/www/html/index.html",
                                             "49 dir /after"));
+  // dpkg --compare-versions on the version being upgraded from: none on a fresh install.
+  EXPECT_THAT(Actions(Parse("if dpkg --compare-versions \"$2\" lt 2.0-1; then mkdir /lt; fi\n"
+                            "if dpkg --compare-versions \"$2\" lt-nl 2.0-1; then mkdir /nl; fi\n"
+                            "dpkg --compare-versions 1.10 gt 1.9 && mkdir /gt\n"
+                            "dpkg --compare-versions 1:0 '<<' 2 || mkdir /epoch\n")),
+              ElementsAre("1 dir /lt", "3 dir /gt", "4 dir /epoch"));
   // An unconditional exit ends the script.
   EXPECT_THAT(Actions(Parse("mkdir /a\nexit 0\nmkdir /b\n")), ElementsAre("1 dir /a"));
   EXPECT_THAT(Actions(Parse("[ -x /x ] || exit 0\nmkdir /b\n")),
@@ -517,7 +524,8 @@ done
                           "/etc/tomcat10/server.xml exists)"));
   // mariadb-server 1:10.11.6-0+deb12u1 postinst: a loop over a pattern only matters when it
   // matches something.
-  ParsedSetup mariadb = Parse(R"sh(for old_postrm_file in /var/lib/dpkg/info/mariadb-server-10.?.postrm
+  ParsedSetup mariadb =
+      Parse(R"sh(for old_postrm_file in /var/lib/dpkg/info/mariadb-server-10.?.postrm
 do
   if [ "$old_postrm_file" != "/var/lib/dpkg/info/mariadb-server-10.?.postrm" ]
   then
@@ -600,9 +608,9 @@ fi
 # End automatically added section
 mkdir /after
 )sh");
-  EXPECT_THAT(Actions(p), ElementsAre("30 dir /usr/local/share/fonts 0755",
-                                      "31 dir /usr/local/lib/site 2775 root:staff",
-                                      "35 dir /after"));
+  EXPECT_THAT(Actions(p),
+              ElementsAre("30 dir /usr/local/share/fonts 0755",
+                          "31 dir /usr/local/lib/site 2775 root:staff", "35 dir /after"));
   EXPECT_THAT(p.not_applied, IsEmpty());
 }
 
@@ -633,11 +641,12 @@ if [ ! -d $mysql_datadir ] && [ ! -L $mysql_datadir ]; then
 fi
 )sh";
   ParsedSetup p = ParseMaintainerScript(kScript, "mariadb-server: preinst", {"install"});
-  EXPECT_THAT(Actions(p),
-              ElementsAre("8 group mysql (system) (if group mysql does not exist)",
-                          "11 user mysql (system, group mysql, home /nonexistent, shell /bin/false, "
-                          "gecos 'MySQL Server') (if user mysql does not exist)",
-                          "22 dir /var/lib/mysql (if /var/lib/mysql does not exist)"));
+  EXPECT_THAT(
+      Actions(p),
+      ElementsAre("8 group mysql (system) (if group mysql does not exist)",
+                  "11 user mysql (system, group mysql, home /nonexistent, shell /bin/false, "
+                  "gecos 'MySQL Server') (if user mysql does not exist)",
+                  "22 dir /var/lib/mysql (if /var/lib/mysql does not exist)"));
   EXPECT_EQ(p.actions[0].origin, "mariadb-server: preinst:8");
 }
 
@@ -655,12 +664,13 @@ TEST(MaintainerScriptTest, ScriptsItCannotReadApplyNothing) {
   deep += "mkdir /deep; ";
   for (int i = 0; i < 500; ++i) deep += "fi; ";
   EXPECT_THAT(Parse(deep).actions, IsEmpty());
-  EXPECT_THAT(Actions(Parse("f() { mkdir /f; f; }\nf\n")), ::testing::Each(::testing::StartsWith("1 dir /f")));
+  EXPECT_THAT(Actions(Parse("f() { mkdir /f; f; }\nf\n")),
+              ::testing::Each(::testing::StartsWith("1 dir /f")));
   std::string words;
   for (int i = 0; i < 300; ++i) words += " w" + std::to_string(i);
-  ParsedSetup loops = Parse("for a in" + words + "; do for b in" + words +
-                            "; do mkdir /d/$a/$b; done; done\n");
-  EXPECT_LE(loops.actions.size(), 20000u);
+  ParsedSetup loops =
+      Parse("for a in" + words + "; do for b in" + words + "; do mkdir /d/$a/$b; done; done\n");
+  EXPECT_LE(loops.actions.size(), 5000u);
   EXPECT_THAT(Listed(loops).back(), ::testing::HasSubstr("too many commands"));
   std::string many;
   for (int i = 0; i < 150; ++i) many += "unknown-tool " + std::to_string(i) + "\n";
@@ -670,35 +680,19 @@ TEST(MaintainerScriptTest, ScriptsItCannotReadApplyNothing) {
 }
 
 TEST(MaintainerScriptTest, NestedScriptsAndPrefixes) {
-  ParsedSetup p = Parse(R"sh(su -s /bin/sh pkg -c 'mkdir -p /var/lib/pkg/data && chmod 700 /var/lib/pkg/data'
+  ParsedSetup p =
+      Parse(R"sh(su -s /bin/sh pkg -c 'mkdir -p /var/lib/pkg/data && chmod 700 /var/lib/pkg/data'
 sh -c "ln -s /etc/pkg/a /etc/pkg/b"
 runuser -u pkg -- touch /var/lib/pkg/ready
 env LC_ALL=C mkdir /var/lib/pkg/env
 command mkdir /var/lib/pkg/command
 bash /usr/lib/pkg/init.sh
 )sh");
-  EXPECT_THAT(Actions(p), ElementsAre("1 dir /var/lib/pkg/data", "1 chmod 0700 /var/lib/pkg/data",
-                                      "2 symlink /etc/pkg/b -> /etc/pkg/a",
-                                      "3 file /var/lib/pkg/ready", "4 dir /var/lib/pkg/env",
-                                      "5 dir /var/lib/pkg/command"));
+  EXPECT_THAT(Actions(p),
+              ElementsAre("1 dir /var/lib/pkg/data", "1 chmod 0700 /var/lib/pkg/data",
+                          "2 symlink /etc/pkg/b -> /etc/pkg/a", "3 file /var/lib/pkg/ready",
+                          "4 dir /var/lib/pkg/env", "5 dir /var/lib/pkg/command"));
   EXPECT_THAT(Listed(p), ElementsAre("6 bash /usr/lib/pkg/init.sh"));
-}
-
-TEST(SplitShellCommandsTest, WordsAfterQuoteRemoval) {
-  std::vector<ShellCommand> commands = SplitShellCommands(
-      "if [ -x /a ]; then\n  do-it 'one two' \"$X\" three\\ four # comment\nfi\n"
-      "cat <<EOF\nnot a command\nEOF\nlast | other\n");
-  ASSERT_EQ(commands.size(), 5u);
-  EXPECT_EQ(commands[0].words[0].text, "[");
-  ASSERT_EQ(commands[1].words.size(), 4u);
-  EXPECT_EQ(commands[1].line, 2u);
-  EXPECT_EQ(commands[1].words[1].text, "one two");
-  EXPECT_FALSE(commands[1].words[2].literal);
-  EXPECT_EQ(commands[1].words[3].text, "three four");
-  EXPECT_EQ(commands[2].words[0].text, "cat");
-  EXPECT_EQ(commands[3].words[0].text, "last");
-  EXPECT_EQ(commands[3].line, 7u);
-  EXPECT_EQ(commands[4].words[0].text, "other");
 }
 
 }  // namespace

@@ -483,10 +483,6 @@ Result<PackageFiles> PackageLayerFiles(const deb::DebContents& deb, std::string_
       out.facts.alternatives.insert(out.facts.alternatives.end(), alts.begin(), alts.end());
     }
   }
-  if (auto it = deb.control_files.find("postinst"); it != deb.control_files.end()) {
-    auto alts = ParsePostinstAlternatives(it->second);
-    out.facts.alternatives.insert(out.facts.alternatives.end(), alts.begin(), alts.end());
-  }
   // What the maintainer scripts would have set up, in the order of a fresh install: the preinst
   // (`preinst install`: some packages make their users there), the sysusers.d and tmpfiles.d files
   // (each in name order, as systemd reads them), then the postinst (`postinst configure`).
@@ -505,6 +501,8 @@ Result<PackageFiles> PackageLayerFiles(const deb::DebContents& deb, std::string_
                    std::make_move_iterator(parsed.actions.end()));
     f.not_applied.insert(f.not_applied.end(), std::make_move_iterator(parsed.not_applied.begin()),
                          std::make_move_iterator(parsed.not_applied.end()));
+    f.alternatives.insert(f.alternatives.end(), parsed.alternatives.begin(),
+                          parsed.alternatives.end());
   };
   const bool read_scripts =
       std::find(kScriptsNotRead.begin(), kScriptsNotRead.end(), package) == kScriptsNotRead.end();

@@ -349,8 +349,8 @@ class Applier {
         if (st->type == LayerEntryType::kSymlink && (!last || follow_last)) {
           if (++hops > kMaxSymlinkHops) return {"", next + ": too many levels of links"};
           const std::string& target = st->link_target;
-          std::vector<std::string> resolved =
-              Components(target.starts_with("/") ? target : (cur.empty() ? "/" : cur) + "/" + target);
+          std::vector<std::string> resolved = Components(
+              target.starts_with("/") ? target : (cur.empty() ? "/" : cur) + "/" + target);
           std::vector<std::string> normal;
           for (const std::string& c : resolved) {
             if (c == ".") continue;
@@ -509,9 +509,10 @@ class Applier {
       next.mode = *m;
     }
     if (next.uid == st.uid && next.gid == st.gid && next.mode == st.mode) return true;
-    LayerEntry e = Entry(path, st.type == LayerEntryType::kDirectory ? LayerEntryType::kDirectory
-                                                                      : LayerEntryType::kFile,
-                         next.mode, next.uid, next.gid);
+    LayerEntry e = Entry(
+        path,
+        st.type == LayerEntryType::kDirectory ? LayerEntryType::kDirectory : LayerEntryType::kFile,
+        next.mode, next.uid, next.gid);
     if (st.type != LayerEntryType::kDirectory) {
       e.content = ContentOf(path, st);
       if (!e.content) return false;
@@ -653,8 +654,8 @@ class Applier {
   const ContentLookup& content_;
   std::map<std::string, LayerEntry> out_;
   std::map<std::string, std::string> made_by_;  // paths this layer adds: the source that made them
-  std::string source_;                           // of the action being applied
-  const std::string* ignoring_ = nullptr;        // see Hold
+  std::string source_;                          // of the action being applied
+  const std::string* ignoring_ = nullptr;       // see Hold
   // Tests answered (see SetupCondition): source, test, what was tested -> whether it exists.
   std::map<std::tuple<std::string, uint32_t, SetupCondition::Kind, std::string>, bool> tests_;
   std::vector<std::string> warnings_;
@@ -727,18 +728,28 @@ std::optional<uint32_t> ApplySymbolicMode(std::string_view change, uint32_t mode
         bits = ((mode >> shift) & 7) * 0111;
         ++i;
       } else {
-        for (; i < clause.size() && std::string_view("rwxXst").find(clause[i]) !=
-                                        std::string_view::npos;
+        for (; i < clause.size() &&
+               std::string_view("rwxXst").find(clause[i]) != std::string_view::npos;
              ++i) {
           switch (clause[i]) {
-            case 'r': bits |= 0444; break;
-            case 'w': bits |= 0222; break;
-            case 'x': bits |= 0111; break;
+            case 'r':
+              bits |= 0444;
+              break;
+            case 'w':
+              bits |= 0222;
+              break;
+            case 'x':
+              bits |= 0111;
+              break;
             case 'X':
               if (directory || (mode & 0111)) bits |= 0111;
               break;
-            case 's': bits |= 06000; break;
-            case 't': bits |= 01000; break;
+            case 's':
+              bits |= 06000;
+              break;
+            case 't':
+              bits |= 01000;
+              break;
           }
         }
       }
@@ -797,9 +808,9 @@ std::string DescribeSetupAction(const SetupAction& a) {
       }
       break;
     case Kind::kChown:
-      out = "chown " + recursive + (a.user.empty() ? ":" + a.owner_group
-                                                   : OwnerText(a.user, a.owner_group)) +
-            " " + a.path;
+      out = "chown " + recursive +
+            (a.user.empty() ? ":" + a.owner_group : OwnerText(a.user, a.owner_group)) + " " +
+            a.path;
       break;
     case Kind::kChmod:
       out = "chmod " + recursive + (a.mode ? OctalMode(*a.mode) : a.symbolic_mode) + " " + a.path;
@@ -905,18 +916,14 @@ bool MatchOne(std::string_view pattern, size_t p, char c, size_t& next) {
           std::string_view name = pattern.substr(i + 2, close - i - 2);
           unsigned char u = static_cast<unsigned char>(c);
           bool ascii = u < 0x80;
-          bool in = ascii && ((name == "alpha" && std::isalpha(u)) ||
-                              (name == "digit" && std::isdigit(u)) ||
-                              (name == "alnum" && std::isalnum(u)) ||
-                              (name == "upper" && std::isupper(u)) ||
-                              (name == "lower" && std::islower(u)) ||
-                              (name == "space" && std::isspace(u)) ||
-                              (name == "blank" && (u == ' ' || u == '\t')) ||
-                              (name == "punct" && std::ispunct(u)) ||
-                              (name == "print" && std::isprint(u)) ||
-                              (name == "graph" && std::isgraph(u)) ||
-                              (name == "cntrl" && std::iscntrl(u)) ||
-                              (name == "xdigit" && std::isxdigit(u)));
+          bool in = ascii &&
+                    ((name == "alpha" && std::isalpha(u)) || (name == "digit" && std::isdigit(u)) ||
+                     (name == "alnum" && std::isalnum(u)) || (name == "upper" && std::isupper(u)) ||
+                     (name == "lower" && std::islower(u)) || (name == "space" && std::isspace(u)) ||
+                     (name == "blank" && (u == ' ' || u == '\t')) ||
+                     (name == "punct" && std::ispunct(u)) || (name == "print" && std::isprint(u)) ||
+                     (name == "graph" && std::isgraph(u)) || (name == "cntrl" && std::iscntrl(u)) ||
+                     (name == "xdigit" && std::isxdigit(u)));
           matched = matched || in;
           i = close + 2;
           continue;
@@ -984,8 +991,7 @@ std::string NotAppliedText(std::string_view line) {
 
 Result<SetupResult> ApplySetup(const std::vector<SetupAction>& actions,
                                const std::vector<NotApplied>& not_applied, AccountDatabase& db,
-                               const ImageView& view, int64_t epoch,
-                               const ContentLookup& content) {
+                               const ImageView& view, int64_t epoch, const ContentLookup& content) {
   return Applier(db, view, epoch, content).Apply(actions, not_applied);
 }
 

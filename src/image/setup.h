@@ -107,8 +107,8 @@ std::optional<ConfigLine> SplitConfigLine(std::string_view line, size_t max_fiel
 std::optional<std::string> WithoutSpecifiers(std::string_view field);
 
 // Whether `text` matches the shell pattern `pattern` (*, ?, [...] with ! or ^ and ranges,
-// backslash escapes) as `case` and ${NAME#PATTERN} match it: as fnmatch(3) with no flags ('*' matches '/'
-// too; for paths, image/path_glob.h). Unlike glibc's fnmatch, the time is at most
+// backslash escapes) as `case` and ${NAME#PATTERN} match it: as fnmatch(3) with no flags ('*'
+// matches '/' too; for paths, image/path_glob.h). Unlike glibc's fnmatch, the time is at most
 // |pattern| x |text| steps, whatever the pattern: scripts are untrusted input.
 bool GlobMatch(std::string_view pattern, std::string_view text);
 

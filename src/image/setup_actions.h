@@ -11,40 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "image/alternatives.h"
+
 namespace hardbase::image {
 
-// One thing to set up. `origin` says where it came from, for messages:
-// "memcached: /usr/lib/sysusers.d/memcached.conf:3", "nginx-common: postinst:42",
-// "image.yaml:12:5".
-//
-// The kinds, and the fields each uses:
-//  - kGroup: a group `name` (fixed `id` when the source gives one; `system` picks the id range).
-//    A group that already exists is kept as it is.
-//  - kUser: a user `name` with primary group `group` (a name or a decimal gid; "" = nogroup,
-//    as `adduser --system` does without --group/--ingroup; a source that makes a group of the
-//    user's own name emits that kGroup first and names it here), `id`, `home`, `shell`, `gecos`,
-//    `system`; `create_home`: the source creates the home directory (owned by the user, 0755) when
-//    it makes the user and the directory does not exist yet. An existing user is kept as it is,
-//    as adduser does.
-//  - kMember: user `name` joins group `group` (a supplementary group).
-//  - kDir: a directory `path` (like `mkdir -p`): when missing it is made with `mode` (default
-//    0755) and owner `user`/`owner_group` ("" = root), missing parents 0755 root; an existing
-//    directory is left as it is. To also set the owner or mode of an existing directory, a
-//    kChown/kChmod follows (as `install -d -o -m` and tmpfiles' `d` do).
-//  - kChown: `path` gets owner `user` and/or group `owner_group` ("" = unchanged), `recursive`
-//    for everything below too.
-//  - kChmod: `path` gets `mode`, or when `mode` is not set, the chmod(1) symbolic change
-//    `symbolic_mode` ("o-rwx,g-w", "u+s") applied to its current mode; `recursive` likewise.
-//  - kSymlink: a link at `path` to `target` (as written, absolute or relative).
-//  - kCopy: `path` becomes a copy of the image file `target` (a directory tree with `recursive`),
-//    with `mode` (default: the source's) and owner `user`/`owner_group` ("" = root), as `cp`,
-//    `install SRC DEST` and `ucf` (which installs the package's version of a configuration file
-//    on a fresh install) do. An existing `path` is left as it is.
-//  - kFile: a regular file at `path` holding `content` unless something is there (`touch`,
-//    `cat > F << EOF`, tmpfiles' `f`), with `mode` (default 0644) and owner `user`/`owner_group`
-//    ("" = root).
-// kChown and kChmod follow symbolic links at `path`; a missing path is a warning, unless `when`
-// asks for it to exist (then it is silently nothing to do).
 // A test of the image around a command of a script (`if [ -d P ]`, `[ ! -e P ] || ...`,
 // `if getent group G`), or of an action's own path (dpkg-statoverride --update and tmpfiles'
 // z/e change only what exists): the action is applied, and a NotApplied listed, only when every
@@ -68,24 +38,56 @@ struct SetupCondition {
   bool operator==(const SetupCondition&) const = default;
 };
 
+// One thing to set up. `origin` says where it came from, for messages:
+// "memcached: /usr/lib/sysusers.d/memcached.conf:3", "nginx-common: postinst:42",
+// "image.yaml:12:5".
+//
+// The kinds, and the fields each uses:
+//  - kGroup: a group `name` (fixed `id` when the source gives one; `system` picks the id range).
+//    A group that already exists is kept as it is.
+//  - kUser: a user `name` with primary group `group` (an existing group's name or gid; "" =
+//    nogroup, as `adduser --system` does without --group/--ingroup; a source that makes a group
+//    of the user's own name emits that kGroup first and names it here), `id`, `home`, `shell`,
+//    `gecos`, `system`; `create_home`: the source creates the home directory (owned by the user,
+//    0755) when it makes the user and the directory does not exist yet. An existing user is kept
+//    as it is, as adduser does.
+//  - kMember: user `name` joins group `group` (a supplementary group); both must exist.
+//  - kDir: a directory `path` (like `mkdir -p`): when missing it is made with `mode` (default
+//    0755) and owner `user`/`owner_group` ("" = root), missing parents 0755 root; an existing
+//    directory is left as it is. To also set the owner or mode of an existing directory, a
+//    kChown/kChmod follows (as `install -d -o -m` and tmpfiles' `d` do).
+//  - kChown: `path` gets owner `user` and/or group `owner_group` ("" = unchanged), `recursive`
+//    for everything below too.
+//  - kChmod: `path` gets `mode`, or when `mode` is not set, the chmod(1) symbolic change
+//    `symbolic_mode` ("o-rwx,g-w", "u+s") applied to its current mode; `recursive` likewise.
+//  - kSymlink: a link at `path` to `target` (as written, absolute or relative).
+//  - kCopy: `path` becomes a copy of the image file `target` (a directory tree with `recursive`),
+//    with `mode` (default: the source's) and owner `user`/`owner_group` ("" = root), as `cp`,
+//    `install SRC DEST` and `ucf` (which installs the package's version of a configuration file
+//    on a fresh install) do. An existing `path` is left as it is.
+//  - kFile: a regular file at `path` holding `content` unless something is there (`touch`,
+//    `cat > F << EOF`, tmpfiles' `f`), with `mode` (default 0644) and owner `user`/`owner_group`
+//    ("" = root).
+// kChown and kChmod follow symbolic links at `path`; a missing path is a warning, unless `when`
+// asks for it to exist (then it is silently nothing to do).
 struct SetupAction {
   enum class Kind { kGroup, kUser, kMember, kDir, kChown, kChmod, kSymlink, kCopy, kFile };
   Kind kind = Kind::kDir;
-  std::string name;               // kGroup, kUser, kMember: the account name
-  std::string group;              // kUser: primary group; kMember: the group joined
-  std::optional<uint32_t> id;     // kGroup, kUser: a fixed gid/uid
-  bool system = true;             // kGroup, kUser: an id in 100..999 (else 1000..59999)
-  std::string home = "/nonexistent";     // kUser
+  std::string name;                         // kGroup, kUser, kMember: the account name
+  std::string group;                        // kUser: primary group; kMember: the group joined
+  std::optional<uint32_t> id;               // kGroup, kUser: a fixed gid/uid
+  bool system = true;                       // kGroup, kUser: an id in 100..999 (else 1000..59999)
+  std::string home = "/nonexistent";        // kUser
   std::string shell = "/usr/sbin/nologin";  // kUser
-  std::string gecos;              // kUser
-  bool create_home = false;       // kUser
-  std::string path;               // all but the accounts': absolute, normalised
-  std::string target;             // kSymlink: the link's target; kCopy: the source path
-  std::string content;            // kFile: what it holds
-  std::optional<uint32_t> mode;   // kDir, kChmod, kCopy, kFile: permission bits (<= 07777)
-  std::string symbolic_mode;      // kChmod without `mode`
-  std::string user, owner_group;  // kDir, kChown, kCopy, kFile: names or decimal ids
-  bool recursive = false;         // kChown, kChmod, kCopy
+  std::string gecos;                        // kUser
+  bool create_home = false;                 // kUser
+  std::string path;                         // all but the accounts': absolute, normalised
+  std::string target;                       // kSymlink: the link's target; kCopy: the source path
+  std::string content;                      // kFile: what it holds
+  std::optional<uint32_t> mode;      // kDir, kChmod, kCopy, kFile: permission bits (<= 07777)
+  std::string symbolic_mode;         // kChmod without `mode`
+  std::string user, owner_group;     // kDir, kChown, kCopy, kFile: names or decimal ids
+  bool recursive = false;            // kChown, kChmod, kCopy
   std::vector<SetupCondition> when;  // all must hold
   std::string origin;
 
@@ -106,6 +108,7 @@ struct NotApplied {
 struct ParsedSetup {
   std::vector<SetupAction> actions;
   std::vector<NotApplied> not_applied;
+  std::vector<Alternative> alternatives;  // a maintainer script's `update-alternatives --install`
 };
 
 }  // namespace hardbase::image

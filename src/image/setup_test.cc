@@ -1,9 +1,9 @@
 #include "image/setup.h"
 
 #include <fmt/format.h>
+#include <fnmatch.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <fnmatch.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -112,9 +112,9 @@ TEST(ApplySetupTest, AccountsAsAdduserMakesThem) {
   SetupAction human = Action(SetupAction::Kind::kUser, "human");
   human.system = false;
   human.group = "missing";
-  SetupResult r = Apply({redis_group, redis, memcache, web, fixed, www, member, ghost, bad, person,
-                         human},
-                        db, ImageView());
+  SetupResult r =
+      Apply({redis_group, redis, memcache, web, fixed, www, member, ghost, bad, person, human}, db,
+            ImageView());
   EXPECT_THAT(r.entries, IsEmpty());  // no home asked for
   auto user = [&](std::string_view name) {
     auto u = db.FindUser(name);
@@ -192,13 +192,14 @@ fi
   AccountDatabase db2 = Db();
   SetupResult without = Apply(actions, db2, view);
   EXPECT_EQ(without.entries.size(), 3u);
-  EXPECT_THAT(without.warnings,
-              ElementsAre("redis-server: postinst:1: chown redis:redis /etc/redis/redis.conf (if "
-                          "/etc/redis/redis.conf exists): 1 regular file of the packages left as it "
-                          "is (content not at hand): /etc/redis/redis.conf",
-                          "redis-server: postinst:1: chmod 0640 /etc/redis/redis.conf (if "
-                          "/etc/redis/redis.conf exists): 1 regular file of the packages left as it "
-                          "is (content not at hand): /etc/redis/redis.conf"));
+  EXPECT_THAT(
+      without.warnings,
+      ElementsAre("redis-server: postinst:1: chown redis:redis /etc/redis/redis.conf (if "
+                  "/etc/redis/redis.conf exists): 1 regular file of the packages left as it "
+                  "is (content not at hand): /etc/redis/redis.conf",
+                  "redis-server: postinst:1: chmod 0640 /etc/redis/redis.conf (if "
+                  "/etc/redis/redis.conf exists): 1 regular file of the packages left as it "
+                  "is (content not at hand): /etc/redis/redis.conf"));
 }
 
 // nginx-common's postinst (see maintainer_script_test.cc) on nginx-common's files, with
@@ -241,12 +242,12 @@ fi
   };
   AccountDatabase db = Db();
   SetupResult r = Apply(p.actions, db, view, content);
-  EXPECT_THAT(Describe(r.entries),
-              ElementsAre("/etc/nginx/sites-enabled/default -> /etc/nginx/sites-available/default",
-                          "/var/log/nginx dir 0755 0:4",
-                          "/var/log/nginx/access.log file 0640 33:4 ''", "/var/www dir 0755 0:0",
-                          "/var/www/html dir 0755 0:0",
-                          "/var/www/html/index.nginx-debian.html file 0644 0:0 '<html>'"));
+  EXPECT_THAT(
+      Describe(r.entries),
+      ElementsAre("/etc/nginx/sites-enabled/default -> /etc/nginx/sites-available/default",
+                  "/var/log/nginx dir 0755 0:4", "/var/log/nginx/access.log file 0640 33:4 ''",
+                  "/var/www dir 0755 0:0", "/var/www/html dir 0755 0:0",
+                  "/var/www/html/index.nginx-debian.html file 0644 0:0 '<html>'"));
   EXPECT_THAT(r.warnings, IsEmpty());
   // Where the package (or another) already has these, nothing is done.
   view.Add("/etc/nginx/sites-enabled/default", File());
@@ -263,7 +264,8 @@ TEST(ApplySetupTest, ServiceDirectoriesFromTmpfiles) {
   ParsedSetup haproxy = ParseTmpfiles("d /run/haproxy 2775 haproxy haproxy -\n",
                                       "haproxy: /usr/lib/tmpfiles.d/haproxy.conf");
   ParsedSetup pg = ParseTmpfiles(
-      "d /run/postgresql 2775 postgres postgres - -\nd /var/log/postgresql 1775 root postgres - -\n",
+      "d /run/postgresql 2775 postgres postgres - -\nd /var/log/postgresql 1775 root postgres - "
+      "-\n",
       "postgresql-common: /usr/lib/tmpfiles.d/postgresql-common.conf");
   ParsedSetup pg_postinst = ParseMaintainerScript(
       "[ -d /var/run/postgresql ] || install -d -m 2775 -o postgres -g postgres "
@@ -282,10 +284,9 @@ TEST(ApplySetupTest, ServiceDirectoriesFromTmpfiles) {
   }
   AccountDatabase db = Db();
   SetupResult r = Apply(actions, db, View({{"/var", Dir()}, {"/var/log", Dir()}}));
-  EXPECT_THAT(Describe(r.entries),
-              ElementsAre("/run dir 0755 0:0", "/run/haproxy dir 2775 100:100",
-                          "/run/postgresql dir 2775 101:101",
-                          "/var/log/postgresql dir 1775 0:101"));
+  EXPECT_THAT(Describe(r.entries), ElementsAre("/run dir 0755 0:0", "/run/haproxy dir 2775 100:100",
+                                               "/run/postgresql dir 2775 101:101",
+                                               "/var/log/postgresql dir 1775 0:101"));
   EXPECT_THAT(r.warnings, IsEmpty());
 }
 
@@ -313,31 +314,32 @@ TEST(ApplySetupTest, WherePathsLead) {
   SetupAction chown_missing = Action(SetupAction::Kind::kChown, "/etc/missing");
   chown_missing.user = "root";
   AccountDatabase db = Db();
-  SetupResult r = Apply({dir("/var/run/app"), dir("/var/lock/app"), dir("/lib/app"),
-                         dir("/opt/link/sub"), dir("/proc/x"), dir("/dev/shm/x"),
-                         dir("/var/lib/dpkg/x"), dir("relative"), dir("/etc/.wh.x"),
-                         dir("/opt/loop/x"), dir("/etc/file/x"), link("/etc/file", "/x"),
-                         link("/etc/dir", "/usr/lib/real.conf"), link("/etc/new", "dir"),
-                         link("/etc/new", "dir2"), unknown_owner, chown_missing},
-                        db, view);
+  SetupResult r =
+      Apply({dir("/var/run/app"), dir("/var/lock/app"), dir("/lib/app"), dir("/opt/link/sub"),
+             dir("/proc/x"), dir("/dev/shm/x"), dir("/var/lib/dpkg/x"), dir("relative"),
+             dir("/etc/.wh.x"), dir("/opt/loop/x"), dir("/etc/file/x"), link("/etc/file", "/x"),
+             link("/etc/dir", "/usr/lib/real.conf"), link("/etc/new", "dir"),
+             link("/etc/new", "dir2"), unknown_owner, chown_missing},
+            db, view);
   EXPECT_THAT(Describe(r.entries),
               ElementsAre("/etc/dir/real.conf -> /usr/lib/real.conf", "/etc/new -> dir2",
                           "/run dir 0755 0:0", "/run/app dir 0755 0:0", "/run/lock dir 0755 0:0",
                           "/run/lock/app dir 0755 0:0", "/srv/owned dir 0755 0:4",
                           "/srv/real/sub dir 0755 0:0", "/usr/lib/app dir 0755 0:0"));
-  EXPECT_THAT(r.warnings,
-              ElementsAre("test:1: dir /proc/x: /proc/x is not a place for it",
-                          "test:1: dir /dev/shm/x: /dev/shm/x is not a place for it",
-                          "test:1: dir /var/lib/dpkg/x: /var/lib/dpkg/x is not a place for it",
-                          "test:1: dir relative: not an absolute normalised path",
-                          "test:1: dir /etc/.wh.x: names starting with '.wh.' are OCI whiteouts",
-                          "test:1: dir /opt/loop/x: /opt/loop: too many levels of links",
-                          "test:1: dir /etc/file/x: /etc/file is not a directory",
-                          "test:1: symlink /etc/file -> /x: /etc/file exists and is not a link: not "
-                          "replaced",
-                          "test:1: dir /srv/owned nosuchuser:adm: unknown user 'nosuchuser', root "
-                          "used",
-                          "test:1: chown root /etc/missing: /etc/missing does not exist"));
+  EXPECT_THAT(
+      r.warnings,
+      ElementsAre("test:1: dir /proc/x: /proc/x is not a place for it",
+                  "test:1: dir /dev/shm/x: /dev/shm/x is not a place for it",
+                  "test:1: dir /var/lib/dpkg/x: /var/lib/dpkg/x is not a place for it",
+                  "test:1: dir relative: not an absolute normalised path",
+                  "test:1: dir /etc/.wh.x: names starting with '.wh.' are OCI whiteouts",
+                  "test:1: dir /opt/loop/x: /opt/loop: too many levels of links",
+                  "test:1: dir /etc/file/x: /etc/file is not a directory",
+                  "test:1: symlink /etc/file -> /x: /etc/file exists and is not a link: not "
+                  "replaced",
+                  "test:1: dir /srv/owned nosuchuser:adm: unknown user 'nosuchuser', root "
+                  "used",
+                  "test:1: chown root /etc/missing: /etc/missing does not exist"));
 }
 
 TEST(ApplySetupTest, RecursiveChangesAndSymbolicModes) {
@@ -478,7 +480,7 @@ TEST(ApplySetupTest, ConditionsAreCheckedWhenTheirTestRuns) {
   };
   std::vector<NotApplied> listed = {
       {"pkg: postinst:9", "upgrade-tool", {{K::kPath, "/old", true, 3}}},
-      {"pkg: postinst:4", "init-db", {{K::kPath, "/etc/made", false, 1}}},  // answered by touch
+      {"pkg: postinst:4", "init-db", {{K::kPath, "/etc/made", false, 1}}},     // answered by touch
       {"pkg: postinst:10", "late-tool", {{K::kPath, "/etc/made", false, 4}}},  // as pkg found it
       {"pkg: postinst:11", "other-tool"}};
   AccountDatabase db = Db();
@@ -541,12 +543,14 @@ TEST(SetupHelpersTest, PathsNamesModesAndLines) {
 TEST(SetupHelpersTest, GlobMatchAgreesWithFnmatch) {
   int compared = 0;
   for (std::string_view pattern :
-       {"", "*", "?", "a*", "*a", "*a*", "a?c", "[abc]", "[!abc]*", "[^a-c]", "[a-c]x", "[]a]",
-        "[!]a]", "[a-]", "\\*", "a\\?", "*.conf", "*/*", "/usr/*", "[", "[a", "a[", "**b",
-        "*a*b*c", "configure", "abort-*|x", "*[0-9]", "a*b?c*", "[[:alpha:]]"}) {
-    for (std::string_view text : {"", "a", "b", "abc", "xa", "ax", "a/b", "/usr/lib", "x.conf",
-                                  "*", "?", "]", "-", "configure", "abort-upgrade", "a1", "aXbYcZ",
-                                  "aabbcc", "[", "a["}) {
+       {"",          "*",         "?",      "a*",     "*a",         "*a*",  "a?c", "[abc]",
+        "[!abc]*",   "[^a-c]",    "[a-c]x", "[]a]",   "[!]a]",      "[a-]", "\\*", "a\\?",
+        "*.conf",    "*/*",       "/usr/*", "[",      "[a",         "a[",   "**b", "*a*b*c",
+        "configure", "abort-*|x", "*[0-9]", "a*b?c*", "[[:alpha:]]"}) {
+    for (std::string_view text :
+         {"",       "a",      "b", "abc", "xa", "ax",        "a/b",           "/usr/lib",
+          "x.conf", "*",      "?", "]",   "-",  "configure", "abort-upgrade", "a1",
+          "aXbYcZ", "aabbcc", "[", "a["}) {
       std::string p(pattern), t(text);
       EXPECT_EQ(GlobMatch(pattern, text), fnmatch(p.c_str(), t.c_str(), 0) == 0)
           << "'" << pattern << "' '" << text << "'";
@@ -569,9 +573,9 @@ TEST(SetupHelpersTest, SymbolicModesAgreeWithChmodOracle) {
   std::ofstream(file).put('x');
   std::filesystem::create_directory(sub);
   int compared = 0;
-  for (std::string_view change : {"u+s", "g+s", "+t", "o-rwx,g-w", "a=r", "u=rwx,go=", "+x",
-                                  "a+X", "g=u", "o=g", "u-w+x", "=rw", "go+rwx", "-w", "u=,g=,o=",
-                                  "ug=rw,o-rwx", "+X", "a-s"}) {
+  for (std::string_view change :
+       {"u+s", "g+s", "+t", "o-rwx,g-w", "a=r", "u=rwx,go=", "+x", "a+X", "g=u", "o=g", "u-w+x",
+        "=rw", "go+rwx", "-w", "u=,g=,o=", "ug=rw,o-rwx", "+X", "a-s"}) {
     for (uint32_t start : {0644u, 0755u, 0600u, 02750u, 0640u}) {
       for (const std::string& path : {file, sub}) {
         ::chmod(path.c_str(), start);

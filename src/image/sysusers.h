@@ -21,9 +21,9 @@ namespace hardbase::image {
 //    when missing.
 //  - `r` (id ranges) is nothing to do: ApplySetup uses adduser's range.
 // As systemd-sysusers does, the groups come first, then the users, then the memberships, each in
-// the order of the file. `-` is an empty field; fields may be quoted. Not applied, and listed: an ID taken from a file's
-// owner ("/path"), a specifier ("%..."), an unknown type, a bad name or id, an unterminated
-// quote, extra fields.
+// the order of the file. `-` is an empty field; fields may be quoted. Not applied, and listed: an
+// ID taken from a file's owner ("/path"), a specifier ("%..."), an unknown type, a bad name or id,
+// an unterminated quote, extra fields.
 ParsedSetup ParseSysusers(std::string_view text, std::string_view origin_prefix);
 
 }  // namespace hardbase::image

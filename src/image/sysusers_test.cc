@@ -38,10 +38,11 @@ TEST(SysusersTest, PackagesFiles) {
 u     tomcat   -              "Apache Tomcat"       /var/lib/tomcat  /usr/sbin/nologin
 )sh",
                                      "tomcat10: /usr/lib/sysusers.d/tomcat10.conf");
-  EXPECT_THAT(Actions(tomcat),
-              ElementsAre("7 group tomcat (system)",
-                          "7 user tomcat (system, group tomcat, home /var/lib/tomcat, gecos 'Apache "
-                          "Tomcat')"));
+  EXPECT_THAT(
+      Actions(tomcat),
+      ElementsAre("7 group tomcat (system)",
+                  "7 user tomcat (system, group tomcat, home /var/lib/tomcat, gecos 'Apache "
+                  "Tomcat')"));
   EXPECT_EQ(tomcat.actions[1].origin, "tomcat10: /usr/lib/sysusers.d/tomcat10.conf:7");
   EXPECT_THAT(tomcat.not_applied, IsEmpty());
   // systemd 252's basic.conf and other forms of sysusers.d(5).
@@ -77,10 +78,11 @@ u quoted "unterminated
                           "7 member svc of group input"));
   std::vector<std::string> listed;
   for (const NotApplied& n : p.not_applied) listed.push_back(n.origin + " " + n.text);
-  EXPECT_THAT(listed, ElementsAre("pkg: f.conf:10 u fromfile /usr/bin/passwd \"From a file\"",
-                                  "pkg: f.conf:11 g %H -", "pkg: f.conf:12 u badshell - - / relative/shell",
-                                  "pkg: f.conf:13 x what ever", "pkg: f.conf:14 u toomany - - - - extra",
-                                  "pkg: f.conf:15 u quoted \"unterminated"));
+  EXPECT_THAT(listed,
+              ElementsAre("pkg: f.conf:10 u fromfile /usr/bin/passwd \"From a file\"",
+                          "pkg: f.conf:11 g %H -", "pkg: f.conf:12 u badshell - - / relative/shell",
+                          "pkg: f.conf:13 x what ever", "pkg: f.conf:14 u toomany - - - - extra",
+                          "pkg: f.conf:15 u quoted \"unterminated"));
 }
 
 // Oracle: systemd-sysusers itself, on a root holding the same accounts. Its ids count down from
@@ -90,10 +92,12 @@ TEST(SysusersTest, AgreesWithSystemdSysusers) {
   if (!std::filesystem::exists("/usr/bin/systemd-sysusers")) {
     GTEST_SKIP() << "no systemd-sysusers here";
   }
-  constexpr std::string_view kPasswd = "root:x:0:0:root:/root:/bin/bash\n"
-                                       "www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n";
+  constexpr std::string_view kPasswd =
+      "root:x:0:0:root:/root:/bin/bash\n"
+      "www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n";
   constexpr std::string_view kGroup = "root:x:0:\nadm:x:4:\nwww-data:x:33:\n";
-  constexpr std::string_view kConf = R"sh(u tomcat - "Apache Tomcat" /var/lib/tomcat /usr/sbin/nologin
+  constexpr std::string_view kConf =
+      R"sh(u tomcat - "Apache Tomcat" /var/lib/tomcat /usr/sbin/nologin
 u svc 300 "Service" /srv/svc
 u pair 310:311 - -
 u pair2 312:adm - -
@@ -162,13 +166,14 @@ u www-data - "ignored, exists" /ignored
       }
       std::string joined;
       for (const std::string& m : members) joined += m + " ";
-      bool fixed_gid = g[0] == "fixed" || g[0] == "pairgroup" || g[0] == "svc" || std::stoul(g[2]) < 100;
+      bool fixed_gid =
+          g[0] == "fixed" || g[0] == "pairgroup" || g[0] == "svc" || std::stoul(g[2]) < 100;
       out["group " + g[0]] = (fixed_gid ? g[2] : "") + " members " + joined;
     }
     for (const auto& u : lines(passwd)) {
       bool fixed_uid = u[0] == "svc" || u[0] == "pair" || u[0] == "pair2" || std::stoul(u[2]) < 100;
-      out["user " + u[0]] = fmt::format("{} {} {} {} {}", fixed_uid ? u[2] : "", group_of[u[3]],
-                                        u[4], u[5], u[6]);
+      out["user " + u[0]] =
+          fmt::format("{} {} {} {} {}", fixed_uid ? u[2] : "", group_of[u[3]], u[4], u[5], u[6]);
     }
     return out;
   };

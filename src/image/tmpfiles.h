@@ -21,7 +21,8 @@ namespace hardbase::image {
 //  - C (C+): a recursive copy of Argument (default /usr/share/factory/<path>) when the path does
 //    not exist;
 //  - x, X, r, R (what to clean or remove): nothing to do in a new image;
-//  - anything else (written files f with an argument, F, w, fifos and devices p/c/b, attributes and ACLs t/T/h/H/a/A), a
+//  - anything else (written files f with an argument, F, w, fifos and devices p/c/b, attributes and
+//  ACLs t/T/h/H/a/A), a
 //    specifier ("%..."), a base64 or credential argument (`~`, `^`), a mode relative to the
 //    existing one (`~0755`), a relative or ".." path: not applied, listed.
 // The `!` (boot only), `-` (ignore errors) and `=` modifiers, and the age, do not change what is

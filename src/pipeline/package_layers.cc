@@ -22,7 +22,7 @@ namespace {
 using nlohmann::json;
 
 // Bump when anything changes what a package's layer or record holds.
-constexpr std::string_view kLayerFormat = "hardbase-package-layer-6";
+constexpr std::string_view kLayerFormat = "hardbase-package-layer-8";
 
 char TypeChar(oci::LayerEntryType t) {
   switch (t) {
@@ -99,7 +99,7 @@ Kind KindFromJson(const std::pair<Kind, std::string_view> (&names)[N], const jso
 json ConditionsToJson(const std::vector<image::SetupCondition>& when) {
   json out = json::array();
   for (const auto& c : when) {
-    out.push_back({KindName(kConditionKinds, c.kind), TextToJson(c.name), c.exists});
+    out.push_back({KindName(kConditionKinds, c.kind), TextToJson(c.name), c.exists, c.test});
   }
   return out;
 }
@@ -107,8 +107,8 @@ json ConditionsToJson(const std::vector<image::SetupCondition>& when) {
 std::vector<image::SetupCondition> ConditionsFromJson(const json& j) {
   std::vector<image::SetupCondition> out;
   for (const auto& c : j) {
-    out.push_back(
-        {KindFromJson(kConditionKinds, c.at(0)), TextFromJson(c.at(1)), c.at(2).get<bool>()});
+    out.push_back({KindFromJson(kConditionKinds, c.at(0)), TextFromJson(c.at(1)),
+                   c.at(2).get<bool>(), c.at(3).get<uint32_t>()});
   }
   return out;
 }
@@ -124,6 +124,7 @@ json SetupActionToJson(const image::SetupAction& a) {
             {"createHome", a.create_home},
             {"path", TextToJson(a.path)},
             {"target", TextToJson(a.target)},
+            {"content", TextToJson(a.content)},
             {"symbolicMode", TextToJson(a.symbolic_mode)},
             {"user", TextToJson(a.user)},
             {"ownerGroup", TextToJson(a.owner_group)},
@@ -148,6 +149,7 @@ image::SetupAction SetupActionFromJson(const json& j) {
   a.create_home = j.at("createHome").get<bool>();
   a.path = TextFromJson(j.at("path"));
   a.target = TextFromJson(j.at("target"));
+  a.content = TextFromJson(j.at("content"));
   a.symbolic_mode = TextFromJson(j.at("symbolicMode"));
   a.user = TextFromJson(j.at("user"));
   a.owner_group = TextFromJson(j.at("ownerGroup"));

@@ -32,6 +32,7 @@ TEST(PackageLayersTest, TheCachedRecordKeepsEveryFact) {
   spec.control_files = {
       {"postinst",
        "#!/bin/sh\nset -e\nif [ -d /var/lib/demo ]; then chmod 0640 /etc/demo.conf; fi\n"
+       "cat > /etc/demo.d/local.conf <<EOF\nport 99\nEOF\n"
        "frobnicate --caf\xe9\n"}};
   auto published = repo.AddPackage("bookworm", "amd64", spec);
   ASSERT_TRUE(published.has_value()) << published.error().message;
@@ -62,6 +63,9 @@ TEST(PackageLayersTest, TheCachedRecordKeepsEveryFact) {
   EXPECT_EQ(facts.interpreters, (std::vector<std::pair<std::string, std::string>>{
                                     {"/usr/bin/demo-report", "/usr/bin/perl"}}));
   EXPECT_EQ(facts.setup_files.count("/etc/demo.conf"), 1u);
+  EXPECT_TRUE(std::any_of(facts.setup.begin(), facts.setup.end(), [](const image::SetupAction& a) {
+    return a.content == "port 99\n";
+  })) << "the here-document's text";
   EXPECT_TRUE(std::any_of(facts.setup.begin(), facts.setup.end(), [](const image::SetupAction& a) {
     return !a.when.empty();
   })) << "the chmod is under `if [ -d /var/lib/demo ]`";

@@ -415,7 +415,7 @@ TEST(ReadmeE2ETest, MarkedBlocksRunAsWritten) {
 
   const char* path = std::getenv("PATH");
   ASSERT_NE(path, nullptr);
-  // About a minute and a half on 2 cores, most of it podman copying layers into vfs storage.
+  // About 40 s on 2 cores, most of it podman copying layers into its storage.
   ProcessResult r = RunProcess(WithinLimits({"bash", work + "/readme.sh"}, 480),
                                {{"PATH", work + "/bin:" + path},
                                 {"HOME", work + "/home"},
