@@ -5,7 +5,6 @@
 #include <optional>
 #include <set>
 
-
 namespace hardbase::image {
 namespace {
 

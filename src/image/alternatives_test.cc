@@ -177,14 +177,12 @@ done
                   Alternative{"/usr/bin/pager", "pager", "/bin/more", 50},
                   Alternative{"/usr/bin/editor", "editor", "/usr/bin/vim.basic", -30},
                   Alternative{"/usr/bin/a", "a", "/a", 1}, Alternative{"/usr/bin/b", "b", "/b", 1},
-                  Alternative{"/usr/bin/c", "c", "/c", 1},
-                  Alternative{"/usr/bin/g", "g", "/g)", 2},
+                  Alternative{"/usr/bin/c", "c", "/c", 1}, Alternative{"/usr/bin/g", "g", "/g)", 2},
                   Alternative{"/usr/bin/mvn", "mvn", "/usr/share/maven/bin/mvn", 300},
                   Alternative{"/usr/bin/php", "php", "/usr/bin/php8.2", 82},
                   Alternative{"/usr/bin/phar", "phar", "/usr/bin/phar8.2", 82}));
   EXPECT_THAT(Installs(""), IsEmpty());
-  EXPECT_THAT(Installs("update-alternatives --install /a a '/unterminated 1"),
-              IsEmpty());
+  EXPECT_THAT(Installs("update-alternatives --install /a a '/unterminated 1"), IsEmpty());
 }
 
 // Every maintainer script of this machine: each call found whose target is here (the build drops
@@ -193,7 +191,7 @@ done
 TEST(PostinstTest, RealPostinstsMatchTheRegisteredAlternatives) {
   std::vector<Alternative> all;
   std::map<std::string, std::set<std::string>> scripts_of;  // alternative name -> scripts
-  std::map<std::string, std::string> script_of;              // target -> script
+  std::map<std::string, std::string> script_of;             // target -> script
   int scripts = 0;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/var/lib/dpkg/info", ec)) {

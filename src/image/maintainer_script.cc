@@ -966,12 +966,12 @@ bool IsHarmless(std::string_view name) {
       "install-info", "mandb", "update-menus", "update-initramfs", "update-grub",
       "update-ca-certificates", "c_rehash", "update-java-alternatives", "glib-compile-schemas",
       "gio-querymodules", "update-fonts-dir", "update-fonts-scale", "update-fonts-alias",
-      "mkfontdir", "mkfontscale", "update-xmlcatalog", "update-catalog",
-      "dpkg-maintscript-helper", "dpkg-trigger", "emacs-package-install", "emacs-package-remove",
-      "update-perl-sax-parsers", "update-gconf-defaults", "gconf-schemas", "update-info-dir",
-      "texhash", "mktexlsr", "update-fmtutil", "update-updmap", "update-language", "nscd", "sysctl",
-      "telinit", "update-binfmts", "restorecon", "appstreamcli", "journalctl", "helpztags",
-      "dbus-send", "add-shell", "remove-shell", "update-shells",
+      "mkfontdir", "mkfontscale", "update-xmlcatalog", "update-catalog", "dpkg-maintscript-helper",
+      "dpkg-trigger", "emacs-package-install", "emacs-package-remove", "update-perl-sax-parsers",
+      "update-gconf-defaults", "gconf-schemas", "update-info-dir", "texhash", "mktexlsr",
+      "update-fmtutil", "update-updmap", "update-language", "nscd", "sysctl", "telinit",
+      "update-binfmts", "restorecon", "appstreamcli", "journalctl", "helpztags", "dbus-send",
+      "add-shell", "remove-shell", "update-shells",
       // removals: a freshly assembled image has nothing of older versions to clean up
       "rm", "rmdir", "unlink"};
   return kNames.contains(name) || name.starts_with("db_");

@@ -23,16 +23,13 @@ constexpr int kMaxSymlinkHops = 40;
 constexpr uint32_t kNogroup = 65534;
 constexpr size_t kMaxListed = 3;  // paths named in one warning about many
 
-// Where nothing is made: the kernel's file systems, and what hardbase itself writes (the
-// accounts, which ApplySetup changes through the database, and the package database).
+// Where nothing is made: the kernel's file systems, and what hardbase itself writes
+// (IsGeneratedPath; the accounts change through the database instead).
 bool IsForbidden(std::string_view path) {
-  constexpr std::array<std::string_view, 4> kTrees = {"/proc", "/sys", "/dev", "/var/lib/dpkg"};
-  constexpr std::array<std::string_view, 4> kFiles = {"/etc/passwd", "/etc/group", "/etc/shadow",
-                                                      "/etc/gshadow"};
-  if (std::find(kFiles.begin(), kFiles.end(), path) != kFiles.end()) return true;
-  return std::any_of(kTrees.begin(), kTrees.end(), [&](std::string_view tree) {
-    return path == tree || (path.starts_with(tree) && path[tree.size()] == '/');
-  });
+  constexpr std::array<std::string_view, 3> kKernel = {"/proc", "/sys", "/dev"};
+  return IsGeneratedPath(path) || std::any_of(kKernel.begin(), kKernel.end(), [&](auto tree) {
+           return path == tree || (path.starts_with(tree) && path[tree.size()] == '/');
+         });
 }
 
 std::vector<std::string> Components(std::string_view path) {
@@ -987,6 +984,31 @@ std::string NotAppliedText(std::string_view line) {
   size_t cut = 240;
   while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
   return std::string(line.substr(0, cut)) + "...";
+}
+
+ParsedSetup ParseConfigLines(std::string_view text, std::string_view origin_prefix,
+                             const ConfigLineParser& parse_line) {
+  ParsedSetup out;
+  size_t number = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t eol = std::min(text.find('\n', pos), text.size());
+    std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    ++number;
+    std::string shown = NotAppliedText(line);
+    if (shown.empty() || shown[0] == '#') continue;
+    std::string origin = std::string(origin_prefix) + ":" + std::to_string(number);
+    std::optional<std::vector<SetupAction>> actions = parse_line(line);
+    if (!actions) {
+      out.not_applied.push_back({origin, shown});
+      continue;
+    }
+    for (SetupAction& a : *actions) {
+      a.origin = origin;
+      out.actions.push_back(std::move(a));
+    }
+  }
+  return out;
 }
 
 Result<SetupResult> ApplySetup(const std::vector<SetupAction>& actions,

@@ -115,4 +115,11 @@ bool GlobMatch(std::string_view pattern, std::string_view text);
 // A line of a setup source as NotApplied shows it: blanks trimmed, at most 240 bytes.
 std::string NotAppliedText(std::string_view line);
 
+// Reads a file of one setup line each (sysusers.d, tmpfiles.d): blank and '#' lines are skipped,
+// the actions `parse_line` gives a line get the origin "<origin_prefix>:<line number>", and a
+// line it gives nullopt for is listed as not applied.
+using ConfigLineParser = std::function<std::optional<std::vector<SetupAction>>(std::string_view)>;
+ParsedSetup ParseConfigLines(std::string_view text, std::string_view origin_prefix,
+                             const ConfigLineParser& parse_line);
+
 }  // namespace hardbase::image

@@ -118,26 +118,7 @@ std::optional<std::vector<SetupAction>> ParseLine(std::string_view line) {
 }  // namespace
 
 ParsedSetup ParseSysusers(std::string_view text, std::string_view origin_prefix) {
-  ParsedSetup out;
-  size_t number = 0;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t eol = std::min(text.find('\n', pos), text.size());
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    ++number;
-    std::string shown = NotAppliedText(line);
-    if (shown.empty() || shown[0] == '#') continue;
-    std::string origin = std::string(origin_prefix) + ":" + std::to_string(number);
-    std::optional<std::vector<SetupAction>> actions = ParseLine(line);
-    if (!actions) {
-      out.not_applied.push_back({origin, shown});
-      continue;
-    }
-    for (SetupAction& a : *actions) {
-      a.origin = origin;
-      out.actions.push_back(std::move(a));
-    }
-  }
+  ParsedSetup out = ParseConfigLines(text, origin_prefix, ParseLine);
   // systemd-sysusers makes every group first, then the users, then the memberships.
   auto rank = [](const SetupAction& a) {
     return a.kind == SetupAction::Kind::kGroup ? 0 : a.kind == SetupAction::Kind::kUser ? 1 : 2;

@@ -403,7 +403,8 @@ Result<LayerInfo> MergePackageLayers(cache::BlobStore& store, const std::vector<
   if (record) {
     json j = json::parse(*record, nullptr, false);
     if (j.is_object() && j["digest"].is_string() && j["diff_id"].is_string() &&
-        IsSha256Hex(j["digest"].get<std::string>()) && IsSha256Hex(j["diff_id"].get<std::string>())) {
+        IsSha256Hex(j["digest"].get<std::string>()) &&
+        IsSha256Hex(j["diff_id"].get<std::string>())) {
       HB_TRY(auto blob, store.Find(j["digest"].get<std::string>()));
       if (blob) {
         return LayerInfo{j["digest"], std::filesystem::file_size(*blob), j["diff_id"]};
@@ -415,8 +416,8 @@ Result<LayerInfo> MergePackageLayers(cache::BlobStore& store, const std::vector<
     HB_TRY(auto path, store.Find(l.digest));
     if (!path) return Fail(ErrorCode::kIo, "layer " + l.digest + " vanished from the cache");
     HB_TRY(std::string compressed, ReadFile(*path));
-    HB_TRY(std::string member, deb::Decompress(compressed, "cached layer " + l.digest,
-                                               uint64_t{64} << 30));
+    HB_TRY(std::string member,
+           deb::Decompress(compressed, "cached layer " + l.digest, uint64_t{64} << 30));
     if (Sha256Hex(member) != l.diff_id) {
       return Fail(ErrorCode::kIntegrity,
                   "cached layer " + l.digest + " does not hold the tar its record names");

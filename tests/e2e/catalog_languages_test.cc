@@ -157,22 +157,15 @@ class CatalogLanguagesTest : public ::testing::Test {
   // The host port, or 0 on failure.
   uint16_t Serve(const std::string& image, uint16_t port, const std::vector<std::string>& options,
                  const std::vector<std::string>& command = {}) {
-    auto host_port = FreeLoopbackPort();
-    EXPECT_TRUE(host_port.has_value());
-    if (!host_port) return 0;
-    std::vector<std::string> args = {
-        "-p", "127.0.0.1:" + std::to_string(*host_port) + ":" + std::to_string(port)};
-    args.insert(args.end(), options.begin(), options.end());
+    std::vector<std::string> args = options;
     args.push_back(image);
     args.insert(args.end(), command.begin(), command.end());
-    auto id = podman_->StartDetached(args);
-    EXPECT_TRUE(id.has_value()) << id.error().message;
-    if (!id) return 0;
-    container_ = *id;
-    auto ready = podman_->WaitForPort(*id, *host_port, 90);
-    EXPECT_TRUE(ready.has_value()) << ready.error().message;
+    auto serving = podman_->StartServing(port, args);
+    EXPECT_TRUE(serving.has_value()) << serving.error().message;
     watch_.Lap("start");
-    return ready ? *host_port : 0;
+    if (!serving) return 0;
+    container_ = serving->id;
+    return serving->port;
   }
 
   // GET http://127.0.0.1:PORT/PATH, retried for a few seconds while the server starts answering.

@@ -5,15 +5,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <ctime>
 #include <future>
 #include <iostream>
 #include <map>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/fs.h"
 #include "base/sha256.h"
@@ -44,14 +43,22 @@ class LockE2ETest : public ::testing::Test {
     server_.emplace(work_->path() + "/repo");
     ASSERT_TRUE(server_->Start().has_value());
 
-    Add("stable", {"app", "1.0", "amd64",
+    Add("stable", {"app",
+                   "1.0",
+                   "amd64",
                    {{"Depends", "libfoo (>= 1.0), libbar | libbaz"}},
                    {{"usr/bin/app", "app\n"}}});
-    Add("stable", {"libfoo", "1.0", "amd64", {{"Source", "foo (1.0-src)"}},
+    Add("stable", {"libfoo",
+                   "1.0",
+                   "amd64",
+                   {{"Source", "foo (1.0-src)"}},
                    {{"usr/lib/libfoo.so.1", "foo 1.0\n"}}});
     Add("stable", {"libbar", "2.0", "all", {}, {{"usr/share/bar", "bar\n"}}});
     Add("stable", {"libbaz", "1.0", "amd64", {}, {{"usr/lib/libbaz", "baz\n"}}});
-    Add("stable-security", {"libfoo", "1.1", "amd64", {{"Source", "foo (1.1-src)"}},
+    Add("stable-security", {"libfoo",
+                            "1.1",
+                            "amd64",
+                            {{"Source", "foo (1.1-src)"}},
                             {{"usr/lib/libfoo.so.1", "foo 1.1\n"}}});
     Publish("stable");
     Publish("stable-security");
@@ -72,9 +79,10 @@ class LockE2ETest : public ::testing::Test {
   std::string CacheDir() const { return work_->path() + "/cache"; }
 
   void WriteSpec(const std::string& body, const std::string& url = "") {
-    std::string spec = "name: test\nrepositories:\n  - url: " + (url.empty() ? server_->base_url() : url) +
-                       "\n    suites: [stable, stable-security]\n    keyring: " +
-                       RepoFixture::KeyringPath() + "\narchs: [amd64]\n" + body;
+    std::string spec =
+        "name: test\nrepositories:\n  - url: " + (url.empty() ? server_->base_url() : url) +
+        "\n    suites: [stable, stable-security]\n    keyring: " + RepoFixture::KeyringPath() +
+        "\narchs: [amd64]\n" + body;
     ASSERT_TRUE(WriteFileAtomic(SpecPath(), spec).has_value());
   }
 
@@ -226,8 +234,9 @@ TEST_F(LockE2ETest, RefusesAnotherSuitesReleaseAndAReplayedOlderOne) {
   ASSERT_EQ(Lock().exit_code, 0);
   std::string dists = repo_->root() + "/dists/";
   std::string security = *ReadFile(dists + "stable-security/InRelease");
-  ASSERT_TRUE(WriteFileAtomic(dists + "stable-security/InRelease",
-                              *ReadFile(dists + "stable/InRelease")).has_value());
+  ASSERT_TRUE(
+      WriteFileAtomic(dists + "stable-security/InRelease", *ReadFile(dists + "stable/InRelease"))
+          .has_value());
   auto swapped = Lock();
   EXPECT_EQ(swapped.exit_code, kExitIntegrity) << swapped.err;
   EXPECT_THAT(swapped.err, HasSubstr("is for suite stable"));
@@ -430,8 +439,8 @@ TEST(LockRealMirrorTest, RedisServerWithoutWhatOnlyTheLeftOutPackagesNeed) {
     // The lock reads back: --check parses it and finds it up to date.
     auto check = HardbaseWithCache({"lock", spec, "--check", "--offline"});
     EXPECT_EQ(check.exit_code, 0) << check.err;
-    auto json = nlohmann::json::parse(ReadFile(dir->path() + "/" + variant + ".lock.json")
-                                          .value_or("{\"archs\": [{}]}"));
+    auto json = nlohmann::json::parse(
+        ReadFile(dir->path() + "/" + variant + ".lock.json").value_or("{\"archs\": [{}]}"));
     return json["archs"][0];
   };
   auto names = [](const nlohmann::json& arch) {
@@ -489,11 +498,13 @@ TEST_F(LockE2ETest, ConcurrentProcessesShareOneCache) {
 TEST_F(LockE2ETest, RepositoriesFromTheHostsAptSources) {
   std::string root = work_->path() + "/apt-root";
   ASSERT_TRUE(MakeDirs(root + "/etc/apt/sources.list.d").has_value());
-  ASSERT_TRUE(repo_->WriteDeb822Sources(root + "/etc/apt/sources.list.d/test.sources",
-                                        server_->base_url(), {"stable", "stable-security"},
-                                        /*inline_key=*/true)
+  ASSERT_TRUE(repo_
+                  ->WriteDeb822Sources(root + "/etc/apt/sources.list.d/test.sources",
+                                       server_->base_url(), {"stable", "stable-security"},
+                                       /*inline_key=*/true)
                   .has_value());
-  ASSERT_TRUE(WriteFileAtomic(SpecPath(), "name: t\narchs: [amd64]\npackages: [app]\n").has_value());
+  ASSERT_TRUE(
+      WriteFileAtomic(SpecPath(), "name: t\narchs: [amd64]\npackages: [app]\n").has_value());
   auto r = Lock({"--apt-root", root});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(LockJson()["archs"][0]["packages"].size(), 3u);

@@ -4,15 +4,12 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <sstream>
 
 #include "base/strings.h"
 #include "support/process.h"
 
 namespace hardbase::testing {
-
-namespace fs = std::filesystem;
 
 void CatalogServiceTest::SetUp() {
   if (std::string reason = Podman::Unavailable(); !reason.empty()) GTEST_SKIP() << reason;
@@ -35,38 +32,20 @@ void CatalogServiceTest::TearDown() {
 }
 
 void CatalogServiceTest::CopyEntry(const std::string& name, bool debug) {
-  const std::string src = CatalogSourceDir() + "/" + name;
-  std::vector<std::string> dests = {Work() + "/catalog/" + name};
-  if (debug) dests.push_back(Work() + "/catalog/" + name + "-debug");
-  for (const std::string& dest : dests) {
-    ASSERT_TRUE(MakeDirs(dest).has_value());
-    for (const auto& entry : fs::directory_iterator(src)) {
-      if (entry.path().filename().string().ends_with(".lock.json")) continue;
-      std::error_code ec;
-      fs::copy(entry.path(), dest + "/" + entry.path().filename().string(),
-               fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-      ASSERT_FALSE(ec) << entry.path() << ": " << ec.message();
-    }
-  }
-  if (debug) {
-    auto spec = ReadFile(dests[1] + "/image.yaml");
-    ASSERT_TRUE(spec.has_value());
-    ASSERT_TRUE(WriteFileAtomic(dests[1] + "/image.yaml", *spec + "variant: debug\n").has_value());
-  }
+  auto copied = CopyCatalogEntry(Work(), name, debug);
+  ASSERT_TRUE(copied.has_value()) << copied.error().message;
 }
 
 void CatalogServiceTest::BuildAndStartPodman(const std::string& only) {
   const auto start = std::chrono::steady_clock::now();
-  ProcessResult r =
-      RunProcess({HardbaseBinary(), "--quiet", "--cache-dir", CatalogCacheDir(), "catalog", "build",
-                  Work() + "/catalog", "--only", only, "--output-dir", out_});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  const auto built = std::chrono::steady_clock::now();
+  auto built = BuildCatalog(Work(), only, out_);
+  ASSERT_TRUE(built.has_value()) << built.error().message;
+  const auto end = std::chrono::steady_clock::now();
   auto podman = Podman::Create(Work() + "/podman");
   ASSERT_TRUE(podman.has_value()) << podman.error().message;
   podman_ = std::move(*podman);
   RecordProperty("build_seconds",
-                 std::to_string(std::chrono::duration<double>(built - start).count()));
+                 std::to_string(std::chrono::duration<double>(end - start).count()));
 }
 
 std::string CatalogServiceTest::Image(const std::string& name) const {
@@ -75,22 +54,13 @@ std::string CatalogServiceTest::Image(const std::string& name) const {
 
 uint16_t CatalogServiceTest::Start(const CatalogService& service,
                                    const std::vector<std::string>& extra) {
-  auto port = FreeLoopbackPort();
-  EXPECT_TRUE(port.has_value());
-  if (!port) return 0;
-  const std::string publish =
-      "127.0.0.1:" + std::to_string(*port) + ":" + std::to_string(service.port);
-  std::vector<std::string> args = {"-p", publish + "/tcp"};
-  if (service.udp) args.insert(args.end(), {"-p", publish + "/udp"});
-  args.insert(args.end(), extra.begin(), extra.end());
+  std::vector<std::string> args = extra;
   args.push_back(Image(service.name));
-  auto id = podman_->StartDetached(args);
-  EXPECT_TRUE(id.has_value()) << id.error().message;
-  if (!id) return 0;
-  id_ = *id;
-  auto ready = podman_->WaitForPort(id_, *port, 90);
-  EXPECT_TRUE(ready.has_value()) << ready.error().message;
-  return ready ? *port : 0;
+  auto serving = podman_->StartServing(service.port, args, service.udp);
+  EXPECT_TRUE(serving.has_value()) << serving.error().message;
+  if (!serving) return 0;
+  id_ = serving->id;
+  return serving->port;
 }
 
 void CatalogServiceTest::ExpectHardened(const CatalogService& service) {

@@ -240,6 +240,19 @@ Result<void> Podman::WaitForPort(const std::string& id, uint16_t port, int secon
   }
 }
 
+Result<Podman::Serving> Podman::StartServing(uint16_t port,
+                                             const std::vector<std::string>& run_args,
+                                             bool udp) const {
+  HB_TRY(uint16_t host_port, FreeLoopbackPort());
+  const std::string publish = "127.0.0.1:" + std::to_string(host_port) + ":" + std::to_string(port);
+  std::vector<std::string> args = {"-p", publish + "/tcp"};
+  if (udp) args.insert(args.end(), {"-p", publish + "/udp"});
+  args.insert(args.end(), run_args.begin(), run_args.end());
+  HB_TRY(std::string id, StartDetached(args));
+  HB_TRY_VOID(WaitForPort(id, host_port, 90));
+  return Serving{id, host_port};
+}
+
 std::string Podman::Logs(const std::string& id) const {
   ProcessResult r = Exec({"logs", id}, 30);
   return r.out + r.err;
@@ -287,30 +300,51 @@ std::string CatalogCacheDir() { return std::string(HARDBASE_BINARY_DIR) + "/test
 
 std::string CatalogSourceDir() { return std::string(HARDBASE_SOURCE_DIR) + "/catalog"; }
 
+Result<void> CopyCatalogEntry(const std::string& work, const std::string& name, bool debug) {
+  const std::string src = CatalogSourceDir() + "/" + name;
+  std::vector<std::string> dests = {work + "/catalog/" + name};
+  if (debug) dests.push_back(work + "/catalog/" + name + "-debug");
+  for (const std::string& dest : dests) {
+    HB_TRY_VOID(MakeDirs(dest));
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(src, ec)) {
+      if (entry.path().filename().string().ends_with(".lock.json")) continue;
+      fs::copy(entry.path(), dest + "/" + entry.path().filename().string(),
+               fs::copy_options::recursive | fs::copy_options::copy_symlinks |
+                   fs::copy_options::overwrite_existing,
+               ec);
+      if (ec) break;
+    }
+    if (ec) return Fail(ErrorCode::kIo, "copy catalog/" + name + ": " + ec.message());
+  }
+  if (!debug) return {};
+  HB_TRY(std::string spec, ReadFile(dests[1] + "/image.yaml"));
+  return WriteFileAtomic(dests[1] + "/image.yaml", spec + "variant: debug\n");
+}
+
+Result<void> BuildCatalog(const std::string& work, const std::string& only, const std::string& out,
+                          int seconds) {
+  ProcessResult r = RunProcess(
+      WithinLimits({HardbaseBinary(), "--quiet", "--cache-dir", CatalogCacheDir(), "catalog",
+                    "build", work + "/catalog", "--only", only, "--output-dir", out},
+                   seconds));
+  if (r.exit_code == 0) return {};
+  std::string output = r.out + r.err;
+  if (output.size() > 8000) output = "..." + output.substr(output.size() - 8000);
+  return Fail(ErrorCode::kIo, "hardbase catalog build --only " + only + ": exit " +
+                                  std::to_string(r.exit_code) + "\n" + output);
+}
+
 Result<std::map<std::string, std::string>> BuildCatalogEntries(
     const std::string& work, const std::vector<std::string>& names, int seconds) {
-  const std::string catalog = work + "/catalog", out = work + "/out";
-  HB_TRY_VOID(MakeDirs(catalog));
   std::string only;
   for (const auto& name : names) {
-    std::error_code ec;
-    fs::copy(CatalogSourceDir() + "/" + name, catalog + "/" + name,
-             fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
-    if (ec) return Fail(ErrorCode::kIo, "copy catalog/" + name + ": " + ec.message());
+    HB_TRY_VOID(CopyCatalogEntry(work, name));
     only += (only.empty() ? "" : ",") + name;
   }
-  ProcessResult r =
-      RunProcess(WithinLimits({HardbaseBinary(), "--cache-dir", CatalogCacheDir(), "catalog",
-                               "build", catalog, "--only", only, "--output-dir", out},
-                              seconds));
-  if (r.exit_code != 0) {
-    std::string output = r.out + r.err;
-    if (output.size() > 8000) output = "..." + output.substr(output.size() - 8000);
-    return Fail(ErrorCode::kIo, "hardbase catalog build --only " + only + ": exit " +
-                                    std::to_string(r.exit_code) + "\n" + output);
-  }
+  HB_TRY_VOID(BuildCatalog(work, only, work + "/out", seconds));
   std::map<std::string, std::string> images;
-  for (const auto& name : names) images[name] = out + "/" + name;
+  for (const auto& name : names) images[name] = work + "/out/" + name;
   return images;
 }
 

@@ -75,6 +75,15 @@ class Podman {
   // Waits until a TCP connection to 127.0.0.1:`port` succeeds, for at most `seconds`. Fails at
   // once when container `id` is no longer running, with its logs in the message.
   Result<void> WaitForPort(const std::string& id, uint16_t port, int seconds = 60) const;
+  // Starts `run_args` (run's options, the image and the command) detached, with the container's
+  // port `port` published on a free loopback port over TCP (and UDP too with `udp`), and waits
+  // until that port accepts TCP connections (90 s). The container's id and the host port.
+  struct Serving {
+    std::string id;
+    uint16_t port = 0;
+  };
+  Result<Serving> StartServing(uint16_t port, const std::vector<std::string>& run_args,
+                               bool udp = false) const;
   // The container's stdout and stderr so far (`podman logs`), for failure messages.
   std::string Logs(const std::string& id) const;
   // `podman stop -t TIMEOUT ID` then `podman rm -f ID`.
@@ -119,10 +128,17 @@ std::string CatalogCacheDir();
 // The source tree's catalog/ directory.
 std::string CatalogSourceDir();
 
-// Builds the catalog entries `names` as a user would, with `hardbase catalog build --only NAMES`
-// and CatalogCacheDir(), from copies of their directories under WORK/catalog (so the locks land
-// there, not in the source tree), into WORK/out/<name>, tagged "latest". Returns each name's
-// layout directory (see Podman::Load). Fails with the end of hardbase's output.
+// Copies catalog/<name> without its lock (locks are not committed) to WORK/catalog/<name>; with
+// `debug`, also to WORK/catalog/<name>-debug with `variant: debug` added, as the READMEs show.
+Result<void> CopyCatalogEntry(const std::string& work, const std::string& name, bool debug = false);
+
+// Builds the copied entries `only` (comma-separated) as a user would, with `hardbase catalog build
+// WORK/catalog --only ONLY` and CatalogCacheDir(), into OUT/<name> tagged "latest" (see
+// Podman::Load). Fails with the end of hardbase's output.
+Result<void> BuildCatalog(const std::string& work, const std::string& only, const std::string& out,
+                          int seconds = 1800);
+
+// CopyCatalogEntry then BuildCatalog of `names` into WORK/out; each name's layout directory.
 Result<std::map<std::string, std::string>> BuildCatalogEntries(
     const std::string& work, const std::vector<std::string>& names, int seconds = 1800);
 
