@@ -57,9 +57,9 @@ Result<spec::ArchLock> LockArch(const spec::ImageSpec& image_spec,
       auto id = static_cast<deb::RepositoryId>(refs.size());
       refs.push_back({s, p.component});
       index.SetRepositoryLabel(id, suites[s].source.suite + "/" + p.component);
-      HB_TRY_VOID(WithContext(index.AddPackagesFile(p.text, id),
-                              suites[s].source.Label() + ": " + p.component + "/binary-" + arch +
-                                  "/Packages"));
+      HB_TRY_VOID(WithContext(
+          index.AddPackagesFile(p.text, id),
+          suites[s].source.Label() + ": " + p.component + "/binary-" + arch + "/Packages"));
     }
   }
   deb::ResolveRequest request;
@@ -68,6 +68,7 @@ Result<spec::ArchLock> LockArch(const spec::ImageSpec& image_spec,
   for (const spec::PackageRequest& p : requested) request.packages.push_back(p.ToString());
   // A dev image is a Debian system apt and maintainer scripts run in: they take the Essential set
   // for granted (debconf runs perl, postinsts run sh, sed and grep) without depending on it.
+  std::set<std::string> essential;  // added for that, not named by the spec
   if (image_spec.variant == spec::Variant::kDev) {
     for (std::string& name : index.EssentialPackages(arch)) {
       bool named = std::any_of(requested.begin(), requested.end(),
@@ -75,6 +76,7 @@ Result<spec::ArchLock> LockArch(const spec::ImageSpec& image_spec,
       bool excluded = std::find(image_spec.exclude.begin(), image_spec.exclude.end(), name) !=
                       image_spec.exclude.end();
       if (!named && !excluded) {
+        essential.insert(name);
         request.packages.push_back(std::move(name));
       }
     }
@@ -139,10 +141,11 @@ Result<spec::ArchLock> LockArch(const spec::ImageSpec& image_spec,
     std::transform(p.sha256.begin(), p.sha256.end(), p.sha256.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     p.required_by = selected.required_by;
-    if (add_locale && p.name == kLocalePackage) {
-      std::replace(p.required_by.begin(), p.required_by.end(),
-                   std::string(spec::kRequiredBySpec), std::string(spec::kRequiredForLocale));
-    }
+    std::string_view marker = add_locale && p.name == kLocalePackage ? spec::kRequiredForLocale
+                              : essential.contains(p.name)           ? spec::kRequiredForEssential
+                                                                     : spec::kRequiredBySpec;
+    std::replace(p.required_by.begin(), p.required_by.end(), std::string(spec::kRequiredBySpec),
+                 std::string(marker));
     out.packages.push_back(std::move(p));
   }
   for (const deb::Exclusion& e : resolution.exclusions) {
@@ -173,8 +176,8 @@ Result<spec::Lock> LockSpec(const spec::ImageSpec& image_spec, net::HttpClient& 
   std::set<std::string> fingerprints;
   for (const LoadedSuite& s : suites) {
     fingerprints.insert(s.keyring.begin(), s.keyring.end());
-    lock.releases.push_back({s.release.origin, s.source.suite, s.release.codename,
-                             Rfc3339(s.release.date), s.signers});
+    lock.releases.push_back(
+        {s.release.origin, s.source.suite, s.release.codename, Rfc3339(s.release.date), s.signers});
     lock.source_date_epoch = std::max(lock.source_date_epoch, s.release.date);
   }
   lock.keyring_fingerprints.assign(fingerprints.begin(), fingerprints.end());
@@ -196,8 +199,9 @@ Result<void> WriteLock(const spec::Lock& lock, const std::string& path) {
                             read_back.error().message));
   }
   if (*read_back != spec::CanonicalLock(lock)) {
-    return Fail(ErrorCode::kInternal,
-                fmt::format("{}: the lock would read back differently, so it is not written", path));
+    return Fail(
+        ErrorCode::kInternal,
+        fmt::format("{}: the lock would read back differently, so it is not written", path));
   }
   return WriteFileAtomic(path, text);
 }
@@ -205,8 +209,8 @@ Result<void> WriteLock(const spec::Lock& lock, const std::string& path) {
 std::vector<std::string> DiffLocks(const spec::Lock& before, const spec::Lock& after) {
   std::vector<std::string> out;
   if (before.spec_digest != after.spec_digest) {
-    out.push_back(fmt::format("the spec changed (digest {} -> {})", before.spec_digest,
-                              after.spec_digest));
+    out.push_back(
+        fmt::format("the spec changed (digest {} -> {})", before.spec_digest, after.spec_digest));
   }
   std::set<std::string> archs;
   for (const auto& a : before.archs) archs.insert(a.arch);
@@ -235,8 +239,8 @@ std::vector<std::string> DiffLocks(const spec::Lock& before, const spec::Lock& a
         out.push_back(fmt::format("{}: {} {} -> {}", arch, name, p->version, it->second->version));
       } else if (p->sha256 != it->second->sha256 || p->filename != it->second->filename ||
                  !(p->repository == it->second->repository)) {
-        out.push_back(fmt::format("{}: {} {}: same version, other file or origin", arch, name,
-                                  p->version));
+        out.push_back(
+            fmt::format("{}: {} {}: same version, other file or origin", arch, name, p->version));
       } else if (p->required_by != it->second->required_by) {
         out.push_back(fmt::format("{}: {} {}: now required by {}", arch, name, p->version,
                                   fmt::join(it->second->required_by, ", ")));

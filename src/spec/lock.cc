@@ -60,7 +60,9 @@ bool IsRfc3339Utc(std::string_view s) {
 bool IsRequirer(std::string_view s) { return s == kRequiredBySpec || IsValidPackageName(s); }
 
 // Who may require a locked package: those, or hardbase for a reason of its own.
-bool IsPackageRequirer(std::string_view s) { return IsRequirer(s) || s == kRequiredForLocale; }
+bool IsPackageRequirer(std::string_view s) {
+  return IsRequirer(s) || s == kRequiredForLocale || s == kRequiredForEssential;
+}
 
 // Reads one JSON value into lock fields, checking types and syntax; errors carry the JSON pointer.
 class LockReader {
@@ -189,7 +191,8 @@ class LockReader {
            Checked(v["sha256"], ptr + "/sha256", IsSha256Hex, "expected 64 lowercase hex digits"));
     HB_TRY(p.required_by,
            CheckedList(v["required_by"], ptr + "/required_by", IsPackageRequirer,
-                       "expected a package name, (spec) or " + std::string(kRequiredForLocale),
+                       "expected a package name, (spec), " + std::string(kRequiredForLocale) +
+                           " or " + std::string(kRequiredForEssential),
                        /*non_empty=*/true));
     return p;
   }

@@ -50,6 +50,9 @@ inline constexpr std::string_view kRequiredBySpec = "(spec)";
 // The LockedPackage::required_by entry of libc-bin when hardbase added it to a closure that has
 // libc6 for the C.UTF-8 locale it ships (/usr/lib/locale/C.utf8), which programs expect to find.
 inline constexpr std::string_view kRequiredForLocale = "(hardbase: C.UTF-8 locale)";
+// The LockedPackage::required_by entry of a package of Debian's Essential set that a dev image's
+// lock adds, since apt and maintainer scripts take that set for granted.
+inline constexpr std::string_view kRequiredForEssential = "(hardbase: Essential)";
 
 // A package left out of the closure, and who depended on it (never no one).
 struct Exclusion {

@@ -191,13 +191,14 @@ TEST(LockJsonTest, RoundTrip) {
   EXPECT_EQ(*reparsed, lock);
 }
 
-// What hardening left out, and libc-bin added for its locale, are written and read back; a lock
-// written before `left_out` existed still reads.
-TEST(LockJsonTest, LeftOutAndTheLocaleMarkerRoundTrip) {
+// What hardening left out, libc-bin added for its locale and an Essential package a dev lock
+// adds are written and read back; a lock written before `left_out` existed still reads.
+TEST(LockJsonTest, LeftOutAndHardbasesMarkersRoundTrip) {
   Lock lock = SampleLock();
   lock.archs[0].left_out = {{"passwd", {"adduser"}}, {"dpkg", {"tzdata", "(spec)"}}};
   lock.archs[0].packages.push_back(
       Pkg("libc-bin", "2.36-9+deb12u9", {"(hardbase: C.UTF-8 locale)"}));
+  lock.archs[0].packages.push_back(Pkg("sed", "4.9-1", {"(hardbase: Essential)"}));
   std::string json = LockToJson(lock);
   EXPECT_THAT(json, HasSubstr(R"x(      "left_out": [
         {
@@ -353,8 +354,8 @@ TEST(ParseLockTest, ErrorsNameTheJsonPointer) {
        "image.lock.json: /archs/0/left_out/0/wanted_by/0: expected a package name or (spec), got "
        "'(hardbase: C.UTF-8 locale)'"},
       {"d['archs'][0]['packages'][0]['required_by'] = ['(hardbase)']",
-       "image.lock.json: /archs/0/packages/0/required_by/0: expected a package name, (spec) or "
-       "(hardbase: C.UTF-8 locale), got '(hardbase)'"},
+       "image.lock.json: /archs/0/packages/0/required_by/0: expected a package name, (spec), "
+       "(hardbase: C.UTF-8 locale) or (hardbase: Essential), got '(hardbase)'"},
       {"d['archs'] = []", "image.lock.json: /archs: must not be empty"},
       {"d['releases'][1]['date'] = 'Mon, 10 Feb 2025 20:05:12 UTC'",
        "image.lock.json: /releases/1/date: expected an RFC 3339 UTC time like "

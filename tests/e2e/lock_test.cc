@@ -474,6 +474,8 @@ TEST(LockRealMirrorTest, RedisServerWithoutWhatOnlyTheLeftOutPackagesNeed) {
   EXPECT_EQ(left_out["adduser"], nlohmann::json::parse(R"(["redis-tools"])"));
   EXPECT_EQ(left_out["usrmerge"], nlohmann::json::parse(R"(["init-system-helpers"])"));
   EXPECT_TRUE(dev["left_out"].empty());
+  EXPECT_EQ(all["bash"], nlohmann::json::parse(R"x(["(hardbase: Essential)"])x"))
+      << "the dev variant adds the Essential set";
   // At the time of writing 21 against 53.
   EXPECT_LE(kept.size() * 2, all.size());
 }
