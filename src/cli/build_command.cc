@@ -79,6 +79,7 @@ Result<int> RunBuild(const BuildFlags& flags, const GlobalOptions& global) {
   auto http = net::MakeCurlClient();
   HB_TRY(pipeline::BuildResult result,
          WithContext(pipeline::BuildImage(options, *http, store), "build " + options.spec_path));
+  for (const auto& w : result.warnings) LogWarn("{}", w);
   if (flags.json) {
     nlohmann::json archs = nlohmann::json::array();
     for (const auto& a : result.archs) {
@@ -94,7 +95,8 @@ Result<int> RunBuild(const BuildFlags& flags, const GlobalOptions& global) {
                         {"layersBuilt", result.layers_built},
                         {"layersCached", result.layers_cached},
                         {"artifacts", result.artifacts},
-                        {"leftOut", result.left_out}};
+                        {"leftOut", result.left_out},
+                        {"warnings", result.warnings}};
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }

@@ -21,14 +21,14 @@
 #include "image/image_files.h"
 #include "image/package_files.h"
 #include "oci/output_target.h"
-#include "sign/dsse.h"
 #include "pipeline/fetch_debs.h"
 #include "pipeline/local_files.h"
 #include "pipeline/lock_pipeline.h"
 #include "pipeline/package_layers.h"
 #include "pipeline/provenance.h"
-#include "pipeline/signatures.h"
 #include "pipeline/repositories.h"
+#include "pipeline/signatures.h"
+#include "sign/dsse.h"
 #include "spec/image_spec.h"
 #include "spec/lock.h"
 
@@ -188,8 +188,8 @@ Result<ArchLayers> StackLayers(const spec::ImageSpec& spec, const std::string& a
   for (const auto& w : wanted) {
     const PackageLayer& l = *layers.at(w.key);
     stacked.push_back({w.package->name, &l.entries});
-    std::string what = fmt::format("{} {} ({})", w.package->name, w.package->version,
-                                   w.package->architecture);
+    std::string what =
+        fmt::format("{} {} ({})", w.package->name, w.package->version, w.package->architecture);
     if (merged.count(w.package->name)) {
       merged_layers.push_back(l.layer);
       merged_names.push_back(std::move(what));
@@ -252,8 +252,8 @@ Result<std::vector<image::AptRepository>> DevAptRepositories(const spec::ImageSp
   while (root.ends_with('/')) root.pop_back();
   std::vector<image::AptRepository> out;
   for (const auto& s : sources) {
-    image::AptRepository r{s.uri, s.suite, s.components, s.architectures, {}, s.inline_key,
-                           s.allowed_signers};
+    image::AptRepository r{s.uri, s.suite,      s.components,     s.architectures,
+                           {},    s.inline_key, s.allowed_signers};
     for (const auto& path : s.keyring_paths) {
       HB_TRY(std::string content,
              WithContext(ReadFile(path), "dev variant: the keyring of " + s.Label()));
@@ -306,19 +306,18 @@ Result<Artifacts> ArchProvenance(const BuildOptions& options, const spec::ImageS
   inputs.spec_path = options.spec_path;
   HB_TRY(std::string spec_bytes, ReadFile(options.spec_path));
   inputs.spec_sha256 = Sha256Hex(spec_bytes);
-  inputs.lock_path = options.lock_path.empty() ? spec::DefaultLockPath(options.spec_path)
-                                               : options.lock_path;
+  inputs.lock_path =
+      options.lock_path.empty() ? spec::DefaultLockPath(options.spec_path) : options.lock_path;
   inputs.lock_sha256 = Sha256Hex(spec::LockToJson(lock));
   inputs.arch = arch_lock.arch;
   inputs.distro = doc.distro;
   inputs.compression = std::string(oci::CompressionName(options.compression));
   inputs.source_date_epoch = epoch;
   inputs.packages = &arch_lock;
-  HB_TRY(Artifacts attestations,
-         AttestationArtifacts(*options.sign_key, attachment,
-                              {{std::string(sign::kPredicateSpdx), spdx},
-                               {std::string(sign::kPredicateSlsaProvenance),
-                                SlsaProvenancePredicate(inputs)}}));
+  HB_TRY(Artifacts attestations, AttestationArtifacts(*options.sign_key, attachment,
+                                                      {{std::string(sign::kPredicateSpdx), spdx},
+                                                       {std::string(sign::kPredicateSlsaProvenance),
+                                                        SlsaProvenancePredicate(inputs)}}));
   out.Append(std::move(attestations));
   return out;
 }
@@ -485,13 +484,11 @@ Result<BuildResult> BuildPreparedImage(const BuildOptions& options, PreparedBuil
     HB_TRY(oci::Platform platform, oci::PlatformForDebianArch(arch));
     HB_TRY(ArchLayers stack, StackLayers(spec, arch, wanted, layers, local_files, epoch,
                                          options.compression, store, dev_repositories));
-    // Warnings about packages, the same for every arch mostly: each said once, --strict or not.
+    // Warnings about packages, the same for every arch mostly: each once, --strict or not.
     for (auto& w : stack.warnings) {
-      if (std::find(result.warnings.begin(), result.warnings.end(), w) != result.warnings.end()) {
-        continue;
+      if (std::find(result.warnings.begin(), result.warnings.end(), w) == result.warnings.end()) {
+        result.warnings.push_back(std::move(w));
       }
-      LogWarn("{}", w);
-      result.warnings.push_back(std::move(w));
     }
     oci::ImageConfig config;
     config.platform = platform;
@@ -529,10 +526,9 @@ Result<BuildResult> BuildPreparedImage(const BuildOptions& options, PreparedBuil
     add_blob({manifest.descriptor, std::move(manifest.bytes), ""});
     result.archs.push_back(std::move(built));
 
-    HB_TRY(Artifacts provenance,
-           WithContext(ArchProvenance(options, spec, lock, arch_lock, wanted, layers,
-                                      manifest.descriptor, epoch),
-                       "provenance of " + arch));
+    HB_TRY(Artifacts provenance, WithContext(ArchProvenance(options, spec, lock, arch_lock, wanted,
+                                                            layers, manifest.descriptor, epoch),
+                                             "provenance of " + arch));
     artifacts.Append(std::move(provenance));
   }
 

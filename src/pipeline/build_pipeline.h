@@ -69,9 +69,9 @@ struct BuildResult {
   size_t layers_cached = 0;
   std::vector<std::string> left_out;  // "dpkg (package manager)", per hardening policy
   size_t artifacts = 0;  // SBOMs, signatures and attestations stored with the image
-  // What the build warned about the packages, one line each (logged as it went): setup lines of
-  // their maintainer scripts that were not applied, scripts whose `#!` interpreter the image
-  // lacks. Warnings, even with --strict: they are about the packages, not the spec.
+  // What the build has to say about the packages, one line each, for the caller to show: setup
+  // lines of their maintainer scripts that were not applied, scripts whose `#!` interpreter the
+  // image lacks. Warnings, even with --strict: they are about the packages, not the spec.
   std::vector<std::string> warnings;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <system_error>
@@ -209,8 +210,8 @@ std::string RenderCatalogTable(const CatalogReport& report) {
   if (t.failed) status += fmt::format(", {} failed", t.failed);
   if (t.skipped) status += fmt::format(", {} skipped", t.skipped);
   out += fmt::format(
-      "{} image{} ({}): {} package layer{} built, {} reused ({:.0f}% reused), {:.1f} s\n",
-      t.images, t.images == 1 ? "" : "s", status, t.layers_built, t.layers_built == 1 ? "" : "s",
+      "{} image{} ({}): {} package layer{} built, {} reused ({:.0f}% reused), {:.1f} s\n", t.images,
+      t.images == 1 ? "" : "s", status, t.layers_built, t.layers_built == 1 ? "" : "s",
       t.layers_reused, t.share_reused * 100.0, report.wall_seconds);
   return out;
 }
@@ -238,7 +239,8 @@ std::string RenderCatalogJson(const CatalogReport& report) {
               {"fixableCves", image.fixable_cves ? json(*image.fixable_cves) : json(nullptr)},
               {"layersBuilt", image.layers_built},
               {"layersReused", image.layers_reused},
-              {"archs", archs}};
+              {"archs", archs},
+              {"warnings", image.warnings}};
     if (image.error) {
       j["error"] = {{"code", ErrorCodeName(image.error->code)},
                     {"message", image.error->message},
@@ -376,9 +378,8 @@ Result<CatalogReport> BuildCatalog(const CatalogOptions& options, net::HttpClien
                                    ++layers_built[share.owner.at(job.key)];
                                    return Result<void>();
                                  }
-                                 Error error = built.error().Wrap(
-                                     fmt::format("layer of {} {}", job.package->name,
-                                                 job.package->version));
+                                 Error error = built.error().Wrap(fmt::format(
+                                     "layer of {} {}", job.package->name, job.package->version));
                                  failed_layers.emplace(job.key, error);
                                  if (!options.fail_fast) return Result<void>();
                                  std::lock_guard lock(mu);
@@ -419,13 +420,13 @@ Result<CatalogReport> BuildCatalog(const CatalogOptions& options, net::HttpClien
       std::vector<std::string> scan_warnings;
       const ArchBuild* row = RowArch(result->archs);
       if (!options.vuln_db.empty() && row) {
-        auto scanned = ScanImage(build[i].output, build[i].tag, row->arch, options.vuln_db,
-                                 scan_warnings);
+        auto scanned =
+            ScanImage(build[i].output, build[i].tag, row->arch, options.vuln_db, scan_warnings);
         if (scanned) {
           summary = *scanned;
         } else {
-          scan_warnings.push_back(fmt::format("{}: not scanned: {}", entries[i].name,
-                                              scanned.error().message));
+          scan_warnings.push_back(
+              fmt::format("{}: not scanned: {}", entries[i].name, scanned.error().message));
         }
       }
       std::lock_guard lock(mu);
@@ -446,6 +447,7 @@ Result<CatalogReport> BuildCatalog(const CatalogOptions& options, net::HttpClien
       image.layers_built = layers_built[i] + result->layers_built;
       image.layers_reused =
           image_layers[i].size() - std::min(image.layers_built, image_layers[i].size());
+      image.warnings = std::move(result->warnings);
       for (auto& w : scan_warnings) {
         if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) {
           warnings.push_back(std::move(w));
@@ -460,6 +462,21 @@ Result<CatalogReport> BuildCatalog(const CatalogOptions& options, net::HttpClien
     if (report.images[i].status != CatalogStatus::kBuilt) {
       report.images[i].layers_built = layers_built[i];
     }
+  }
+  // The same package in several images warns the same: once, naming them.
+  std::map<std::string, std::vector<std::string>> images_of;
+  std::vector<std::string> package_warnings;  // in order of first appearance
+  for (const CatalogImage& image : report.images) {
+    for (const std::string& w : image.warnings) {
+      auto& names = images_of[w];
+      if (names.empty()) package_warnings.push_back(w);
+      names.push_back(image.name);
+    }
+  }
+  for (const std::string& w : package_warnings) {
+    const auto& names = images_of[w];
+    warnings.push_back(names.size() == 1 ? fmt::format("{}: {}", names[0], w)
+                                         : fmt::format("{} (in {})", w, fmt::join(names, ", ")));
   }
   report.warnings = std::move(warnings);
   report.wall_seconds =

@@ -73,12 +73,15 @@ struct CatalogImage {
   size_t layers_built = 0;  // package layers, see LayerShare
   size_t layers_reused = 0;
   std::vector<ArchBuild> archs;
+  std::vector<std::string> warnings;  // about its packages (BuildResult::warnings)
 };
 
 struct CatalogReport {
   std::vector<CatalogImage> images;  // in catalog order
   double wall_seconds = 0;
-  std::vector<std::string> warnings;  // about the vulnerability data, each once
+  // About the vulnerability data, and the images' warnings about their packages, each once (the
+  // images it concerns named when there are several).
+  std::vector<std::string> warnings;
 };
 
 struct CatalogTotals {

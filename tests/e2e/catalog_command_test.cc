@@ -3,10 +3,13 @@
 // repositories. What the catalog shares must be built once (the layers built are exactly the
 // distinct packages), a second run builds nothing and gives the same digests as the first and as
 // `hardbase build` of each spec alone, and a broken entry fails by name while the others build.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
@@ -32,9 +35,7 @@ constexpr int kExitSpec = 3;
 const std::map<std::string, std::string> kEpoch = {{"SOURCE_DATE_EPOCH", "1700000000"}};
 
 // The excerpt of the OSV snapshot that ships for offline use.
-std::string Excerpt() {
-  return HARDBASE_SOURCE_DIR "/data/vuln/osv-debian-excerpt-2025-02-12.zip";
-}
+std::string Excerpt() { return HARDBASE_SOURCE_DIR "/data/vuln/osv-debian-excerpt-2025-02-12.zip"; }
 
 class CatalogE2ETest : public ::testing::Test {
  protected:
@@ -87,7 +88,8 @@ class CatalogE2ETest : public ::testing::Test {
     std::string blobs = cache + "/blobs/sha256/";
     EXPECT_TRUE(MakeDirs(blobs).has_value());
     for (const auto& example : examples) {
-      auto fetch = HardbaseWithCache({"fetch", ExampleSpec(example), "--lock", ExampleLock(example)});
+      auto fetch =
+          HardbaseWithCache({"fetch", ExampleSpec(example), "--lock", ExampleLock(example)});
       EXPECT_EQ(fetch.exit_code, 0) << fetch.err;
       json lock = LockOf(example);
       for (const auto& arch : lock["archs"]) {
@@ -104,7 +106,7 @@ class CatalogE2ETest : public ::testing::Test {
   }
 
   ProcessResult RunCatalog(std::vector<std::string> args, const std::string& cache = "",
-                        const std::map<std::string, std::string>& env = kEpoch) {
+                           const std::map<std::string, std::string>& env = kEpoch) {
     std::vector<std::string> argv = {"catalog", "build", Catalog(), "--output-dir", Out()};
     argv.insert(argv.end(), args.begin(), args.end());
     return HardbaseWithCache(argv, env, cache);
@@ -190,6 +192,22 @@ TEST_F(CatalogE2ETest, SharedLayersAreBuiltOnceThenReusedAndDigestsHold) {
   EXPECT_EQ(ByName(cold)["static-tz"]["layersBuilt"], 0);
   EXPECT_EQ(ByName(cold)["cc"]["layersBuilt"], packages["cc"]);
 
+  // A warning about a package several images hold (ca-certificates' update-ca-certificates needs
+  // a shell) is said once, naming them; each image's own list has it.
+  std::map<std::string, std::vector<std::string>> images_of;
+  for (auto& [name, image] : ByName(cold)) {
+    for (const auto& w : image["warnings"]) images_of[w.get<std::string>()].push_back(name);
+  }
+  EXPECT_FALSE(images_of.empty()) << cold.dump(2);
+  for (const auto& [w, names] : images_of) {
+    std::string said = names.size() == 1
+                           ? names[0] + ": " + w
+                           : w + " (in " + fmt::format("{}", fmt::join(names, ", ")) + ")";
+    EXPECT_EQ(std::count(cold["warnings"].begin(), cold["warnings"].end(), json(said)), 1)
+        << said << "\n"
+        << cold["warnings"].dump(2);
+  }
+
   // Warm: nothing to build, the same images.
   json warm = CatalogJson({"--db", db}, cache);
   EXPECT_EQ(warm["totals"]["layersBuilt"], 0);
@@ -230,9 +248,9 @@ TEST_F(CatalogE2ETest, OnlyBuildsTheNamedEntriesAndLocksThoseWithoutALock) {
   EXPECT_THAT(lines[0], ::testing::MatchesRegex("NAME +DIGEST +PACKAGES +SIZE +CVES +LAYERS BUILT "
                                                 "+REUSED"));
   size_t cc_packages = LockOf("cc")["archs"][0]["packages"].size();
-  EXPECT_THAT(lines[1], ::testing::MatchesRegex("cc +sha256:[0-9a-f]{12} +" +
-                                                std::to_string(cc_packages) +
-                                                " +[0-9.]+ MiB +[-0-9]+ +[0-9]+ +[0-9]+"));
+  EXPECT_THAT(lines[1],
+              ::testing::MatchesRegex("cc +sha256:[0-9a-f]{12} +" + std::to_string(cc_packages) +
+                                      " +[0-9.]+ MiB +[-0-9]+ +[0-9]+ +[0-9]+"));
   EXPECT_THAT(lines[2], ::testing::StartsWith("unlocked "));
   EXPECT_THAT(lines[3], HasSubstr("2 images (2 built)"));
   EXPECT_TRUE(fs::exists(Out() + "/cc/index.json"));
@@ -260,8 +278,8 @@ TEST_F(CatalogE2ETest, SignsEveryImageWithTheKeyGiven) {
     EXPECT_EQ(verify.exit_code, 0) << name << ": " << verify.err;
   }
   // The signature names the spec's `name`, as `hardbase build` without --reference does.
-  auto listed = HardbaseWithCache({"verify", "oci:" + Out() + "/static-tz:latest", "--key",
-                                   Work() + "/k.pub", "--json"});
+  auto listed = HardbaseWithCache(
+      {"verify", "oci:" + Out() + "/static-tz:latest", "--key", Work() + "/k.pub", "--json"});
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_THAT(listed.out, HasSubstr("\"dockerReference\": \"static\""));
 }
@@ -270,9 +288,9 @@ TEST_F(CatalogE2ETest, BrokenEntriesFailByNameWhileTheOthersBuild) {
   SmallCatalog();
   // A spec with a mistake, and one with no lock while --locked asks for the locks as they are.
   ASSERT_TRUE(MakeDirs(Catalog() + "/broken").has_value());
-  ASSERT_TRUE(WriteFileAtomic(Catalog() + "/broken/image.yaml",
-                              "name: broken\npakages:\n  - base-files\n")
-                  .has_value());
+  ASSERT_TRUE(
+      WriteFileAtomic(Catalog() + "/broken/image.yaml", "name: broken\npakages:\n  - base-files\n")
+          .has_value());
   Entry("nolock", "static", "", /*with_lock=*/false);
 
   auto r = RunCatalog({"--locked", "--json"});
