@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "image/setup.h"
+#include "image/setup_test_lines.h"
 
 // The scripts below are excerpts of bookworm packages' maintainer scripts (named in each test),
 // shortened where marked; the expectations are what dpkg running them on a fresh install does.
@@ -16,15 +17,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-// "LINE description" per action.
-std::vector<std::string> Actions(const ParsedSetup& p) {
-  std::vector<std::string> out;
-  for (const SetupAction& a : p.actions) {
-    out.push_back(a.origin.substr(a.origin.rfind(':') + 1) + " " + DescribeSetupAction(a));
-  }
-  return out;
-}
 
 // "LINE text [condition]..." per NotApplied.
 std::vector<std::string> Listed(const ParsedSetup& p) {

@@ -11,6 +11,7 @@
 
 #include "base/fs.h"
 #include "image/setup.h"
+#include "image/setup_test_lines.h"
 #include "support/process.h"
 
 namespace hardbase::image {
@@ -18,14 +19,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-std::vector<std::string> Actions(const ParsedSetup& p) {
-  std::vector<std::string> out;
-  for (const SetupAction& a : p.actions) {
-    out.push_back(a.origin.substr(a.origin.rfind(':') + 1) + " " + DescribeSetupAction(a));
-  }
-  return out;
-}
 
 TEST(SysusersTest, PackagesFiles) {
   // tomcat10 10.1.34-0+deb12u1's /usr/lib/sysusers.d/tomcat10.conf.

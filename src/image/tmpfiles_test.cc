@@ -4,20 +4,13 @@
 #include <gtest/gtest.h>
 
 #include "image/setup.h"
+#include "image/setup_test_lines.h"
 
 namespace hardbase::image {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-std::vector<std::string> Actions(const ParsedSetup& p) {
-  std::vector<std::string> out;
-  for (const SetupAction& a : p.actions) {
-    out.push_back(a.origin.substr(a.origin.rfind(':') + 1) + " " + DescribeSetupAction(a));
-  }
-  return out;
-}
 
 TEST(TmpfilesTest, PackagesFiles) {
   // bookworm's haproxy, mariadb-server, memcached, php8.2-fpm, postgresql-common and tomcat10
