@@ -145,9 +145,14 @@ std::optional<std::string> Walk(const ImageView& view, std::vector<std::string_v
 template <class Sorted, class PathOf>
 const std::string* FirstBelow(const Sorted& sorted, std::string_view dir, PathOf path_of) {
   std::string prefix = std::string(dir) + "/";
-  auto it =
-      std::lower_bound(sorted.begin(), sorted.end(), prefix,
-                       [&](const auto& item, const std::string& p) { return path_of(item) < p; });
+  typename Sorted::const_iterator it;
+  if constexpr (requires { sorted.lower_bound(prefix); }) {
+    it = sorted.lower_bound(prefix);  // a map's own: std::lower_bound would walk it, O(n) a call
+  } else {
+    it =
+        std::lower_bound(sorted.begin(), sorted.end(), prefix,
+                         [&](const auto& item, const std::string& p) { return path_of(item) < p; });
+  }
   if (it == sorted.end() || !path_of(*it).starts_with(prefix)) return nullptr;
   return &path_of(*it);
 }
