@@ -698,9 +698,8 @@ bool IsGeneratedPath(std::string_view path) {
       kJavaTruststore};
   constexpr std::array<std::string_view, 2> kTrees = {"/var/lib/dpkg", "/etc/alternatives"};
   if (std::find(kFiles.begin(), kFiles.end(), path) != kFiles.end()) return true;
-  return std::any_of(kTrees.begin(), kTrees.end(), [&](std::string_view tree) {
-    return path == tree || (path.starts_with(tree) && path[tree.size()] == '/');
-  });
+  return std::any_of(kTrees.begin(), kTrees.end(),
+                     [&](std::string_view tree) { return IsAtOrBelow(path, tree); });
 }
 
 std::span<const std::string_view> DebugApplets() { return kDebugApplets; }

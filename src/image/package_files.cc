@@ -324,7 +324,7 @@ Result<FilePolicy> MakeFilePolicy(const spec::PathFilter& paths) {
 
 std::string MergedUsrPath(std::string_view path) {
   for (auto dir : kMergedDirs) {
-    if (path.starts_with(dir) && (path.size() == dir.size() || path[dir.size()] == '/')) {
+    if (IsAtOrBelow(path, dir)) {
       return "/usr" + std::string(path);
     }
   }
@@ -333,7 +333,7 @@ std::string MergedUsrPath(std::string_view path) {
 
 std::string ImagePath(std::string_view path) {
   for (auto [link, target] : kRuntimeDirLinks) {
-    if (path.starts_with(link) && (path.size() == link.size() || path[link.size()] == '/')) {
+    if (IsAtOrBelow(path, link)) {
       return std::string(target) + std::string(path.substr(link.size()));
     }
   }

@@ -117,6 +117,10 @@ std::vector<std::string_view> PathComponents(std::string_view path) {
   return parts;
 }
 
+bool IsAtOrBelow(std::string_view path, std::string_view dir) {
+  return path.starts_with(dir) && (path.size() == dir.size() || path[dir.size()] == '/');
+}
+
 Result<PathGlob> PathGlob::Compile(std::string_view pattern) {
   auto error = [&](std::string_view what) {
     return Fail(ErrorCode::kSpec,

@@ -19,6 +19,10 @@ namespace hardbase::image {
 // The non-empty components of a path: "/usr//lib/" -> {"usr", "lib"}.
 std::vector<std::string_view> PathComponents(std::string_view path);
 
+// Whether `path` is `dir` or lies below it, component-wise: "/usr/lib" is below "/usr",
+// "/usrx" is not.
+bool IsAtOrBelow(std::string_view path, std::string_view dir);
+
 class PathGlob {
  public:
   // kSpec error for a pattern that is not absolute, has an unterminated '[' class or a trailing

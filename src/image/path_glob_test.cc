@@ -237,5 +237,13 @@ TEST(PathGlobTest, NoBacktrackingBlowUp) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
+TEST(IsAtOrBelowTest, WholeComponentsOnly) {
+  EXPECT_TRUE(IsAtOrBelow("/usr", "/usr"));
+  EXPECT_TRUE(IsAtOrBelow("/usr/lib/x", "/usr"));
+  EXPECT_FALSE(IsAtOrBelow("/usrx", "/usr"));
+  EXPECT_FALSE(IsAtOrBelow("/us", "/usr"));
+  EXPECT_FALSE(IsAtOrBelow("/var/usr", "/usr"));
+}
+
 }  // namespace
 }  // namespace hardbase::image

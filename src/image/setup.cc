@@ -27,9 +27,8 @@ constexpr size_t kMaxListed = 3;  // paths named in one warning about many
 // (IsGeneratedPath; the accounts change through the database instead).
 bool IsForbidden(std::string_view path) {
   constexpr std::array<std::string_view, 3> kKernel = {"/proc", "/sys", "/dev"};
-  return IsGeneratedPath(path) || std::any_of(kKernel.begin(), kKernel.end(), [&](auto tree) {
-           return path == tree || (path.starts_with(tree) && path[tree.size()] == '/');
-         });
+  return IsGeneratedPath(path) || std::any_of(kKernel.begin(), kKernel.end(),
+                                              [&](auto tree) { return IsAtOrBelow(path, tree); });
 }
 
 std::vector<std::string> Components(std::string_view path) {
