@@ -1,6 +1,8 @@
 #include "base/strings.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace hardbase {
 namespace {
@@ -17,6 +19,47 @@ std::string_view TrimLeft(std::string_view s) {
 std::string_view Trim(std::string_view s) {
   s = TrimLeft(s);
   return s.substr(0, s.find_last_not_of(kBlanks) + 1);
+}
+
+char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = AsciiLower(c);
+  return out;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(),
+                    [](char x, char y) { return AsciiLower(x) == AsciiLower(y); });
+}
+
+// Three rows of the dynamic programme suffice (the transposition looks two rows back); a row
+// whose minimum exceeds `max` ends it, since later rows can only grow.
+size_t EditDistance(std::string_view a, std::string_view b, size_t max) {
+  const size_t over = max == SIZE_MAX ? max : max + 1;
+  size_t la = a.size(), lb = b.size();
+  if ((la > lb ? la - lb : lb - la) > max) return over;
+  std::vector<size_t> prev2(lb + 1), prev(lb + 1), cur(lb + 1);
+  for (size_t j = 0; j <= lb; ++j) prev[j] = j;
+  for (size_t i = 1; i <= la; ++i) {
+    cur[0] = i;
+    size_t row_min = cur[0];
+    for (size_t j = 1; j <= lb; ++j) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      size_t v = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        v = std::min(v, prev2[j - 2] + 1);
+      }
+      cur[j] = v;
+      row_min = std::min(row_min, v);
+    }
+    if (row_min > max) return over;
+    std::swap(prev2, prev);
+    std::swap(prev, cur);
+  }
+  return std::min(prev[lb], over);
 }
 
 std::string ReplaceAll(std::string s, std::string_view from, std::string_view to) {

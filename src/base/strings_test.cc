@@ -30,5 +30,22 @@ TEST(StringsTest, ShellQuoteGivesTheWordBackThroughSh) {
   }
 }
 
+TEST(AsciiLowerTest, LowersOnlyAscii) {
+  EXPECT_EQ(AsciiLower("MiXeD-1.2_Z"), "mixed-1.2_z");
+  EXPECT_EQ(AsciiLower("\xc3\x84"), "\xc3\x84");  // not a locale's idea of case
+  EXPECT_TRUE(EqualsIgnoreCase("Package", "pACKAGE"));
+  EXPECT_FALSE(EqualsIgnoreCase("Package", "Packages"));
+}
+
+TEST(EditDistanceTest, CountsEditsAndTranspositions) {
+  EXPECT_EQ(EditDistance("", ""), 0u);
+  EXPECT_EQ(EditDistance("nginx", "nginx"), 0u);
+  EXPECT_EQ(EditDistance("ngnix", "nginx"), 1u);  // one transposition
+  EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
+  EXPECT_EQ(EditDistance("", "abc"), 3u);
+  EXPECT_EQ(EditDistance("kitten", "sitting", 2), 3u);  // past the bound: max + 1
+  EXPECT_EQ(EditDistance("a", "abcdefgh", 2), 3u);
+}
+
 }  // namespace
 }  // namespace hardbase
