@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "net/retry.h"
 #include "registry/auth.h"
 #include "registry/responses.h"
 
@@ -54,7 +55,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)hardbase::registry::RegistryErrorText(text);
   (void)hardbase::registry::NextLink(text);
   if (hardbase::registry::ManifestMediaType(text, text).empty()) __builtin_trap();
-  (void)hardbase::registry::RetryAfter(text, std::chrono::seconds(30));
+  if (auto wait = hardbase::net::ParseRetryAfter(text, std::chrono::system_clock::now());
+      wait && (wait->count() < 0 || *wait > hardbase::net::kMaxRetryAfter)) {
+    __builtin_trap();
+  }
   if (auto offset = hardbase::registry::UploadOffset(text); offset && *offset == UINT64_MAX) {
     __builtin_trap();
   }

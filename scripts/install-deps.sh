@@ -12,7 +12,7 @@ build_deps=(
   librnp-dev libsodium-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev libexpected-dev
 )
 test_deps=(
-  libgtest-dev libgmock-dev clang libclang-rt-14-dev
+  libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format
   gpg gpg-agent dpkg-dev apt python3-apt xz-utils bc
   umoci skopeo crun bubblewrap zstd openjdk-17-jre-headless passwd busybox-static openssl
   docker-registry apache2-utils curl debsecan mount util-linux mmdebstrap podman uidmap

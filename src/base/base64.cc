@@ -1,8 +1,7 @@
 #include "base/base64.h"
 
-#include <openssl/evp.h>
-
 #include <fmt/format.h>
+#include <openssl/evp.h>
 
 namespace hardbase {
 

@@ -6,8 +6,12 @@
 #include <utility>
 #include <vector>
 
+#include "support/result_matchers.h"
+
 namespace hardbase {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 // RFC 4648 section 10 test vectors.
 const std::vector<std::pair<std::string, std::string>> kVectors = {
@@ -52,8 +56,7 @@ TEST(Base64Test, RejectsMalformedInput) {
       "Zm 9", "Zm9\n", "Zm-v", "Zm_v", "Zg==Zg==", "Zm9v====", std::string("Zm\0v", 4)};
   for (const std::string& bad : bad_inputs) {
     auto decoded = Base64Decode(bad, "the salt");
-    ASSERT_FALSE(decoded) << bad;
-    EXPECT_EQ(decoded.error().code, ErrorCode::kSpec);
+    ASSERT_THAT(decoded, FailsWith(ErrorCode::kSpec)) << bad;
     EXPECT_EQ(decoded.error().message.rfind("the salt: not base64: ", 0), 0u)
         << decoded.error().message;
   }

@@ -9,25 +9,24 @@
 
 #include <string>
 #include <string_view>
+#include <tl/expected.hpp>
 #include <utility>
 #include <vector>
-
-#include <tl/expected.hpp>
 
 namespace hardbase {
 
 // What kind of failure this is. Each has a distinct process exit code (see ExitCode), documented
 // in `hardbase --help`; keep both in step when adding one.
 enum class ErrorCode {
-  kInternal,   // a bug or an unexpected condition
-  kUsage,      // bad command line
-  kSpec,       // a spec, lock or other user document is malformed or inconsistent
-  kIo,         // reading or writing a local file failed
-  kNetwork,    // a server could not be reached or kept failing
-  kNotFound,   // a server or file does not have what was asked for
-  kIntegrity,  // a signature, hash or size did not match: possible tampering
-  kResolve,    // dependencies cannot be satisfied
-  kStale,      // a lock no longer matches its spec or the repositories
+  kInternal,      // a bug or an unexpected condition
+  kUsage,         // bad command line
+  kSpec,          // a spec, lock or other user document is malformed or inconsistent
+  kIo,            // reading or writing a local file failed
+  kNetwork,       // a server could not be reached or kept failing
+  kNotFound,      // a server or file does not have what was asked for
+  kIntegrity,     // a signature, hash or size did not match: possible tampering
+  kResolve,       // dependencies cannot be satisfied
+  kStale,         // a lock no longer matches its spec or the repositories
   kVerification,  // no valid signature or attestation covers what was to be verified
   kAuth,          // a password or credential was refused (wrong key password, registry login)
   kVulnerable,    // a scan found what its --fail-on / --fail-on-fixable gate forbids
@@ -49,7 +48,7 @@ struct Error {
       : code(code), message(std::move(message)), details(std::move(details)) {}
 
   // The same error with `context` in front of its message: "context: message" (details unchanged).
-  Error Wrap(std::string_view context) const&;
+  Error Wrap(std::string_view context) const &;
   Error Wrap(std::string_view context) &&;
 };
 
@@ -71,18 +70,19 @@ Result<T> WithContext(Result<T> result, std::string_view context) {
 
 }  // namespace hardbase
 
-// Evaluates a Result-returning expression; on failure returns its error from the enclosing function.
-#define HB_TRY_VOID(expr)                                                   \
-  do {                                                                      \
-    auto hb_try_result_ = (expr);                                           \
+// Evaluates a Result-returning expression; on failure returns its error from the enclosing
+// function.
+#define HB_TRY_VOID(expr)                                                            \
+  do {                                                                               \
+    auto hb_try_result_ = (expr);                                                    \
     if (!hb_try_result_) return ::hardbase::Fail(std::move(hb_try_result_.error())); \
   } while (0)
 
 // Declares `var` from a Result-returning expression, or returns its error.
 #define HB_TRY_CONCAT_INNER(a, b) a##b
 #define HB_TRY_CONCAT(a, b) HB_TRY_CONCAT_INNER(a, b)
-#define HB_TRY(var, expr)                                                     \
-  auto HB_TRY_CONCAT(hb_try_, __LINE__) = (expr);                             \
-  if (!HB_TRY_CONCAT(hb_try_, __LINE__))                                      \
+#define HB_TRY(var, expr)                                                         \
+  auto HB_TRY_CONCAT(hb_try_, __LINE__) = (expr);                                 \
+  if (!HB_TRY_CONCAT(hb_try_, __LINE__))                                          \
     return ::hardbase::Fail(std::move(HB_TRY_CONCAT(hb_try_, __LINE__).error())); \
   var = std::move(*HB_TRY_CONCAT(hb_try_, __LINE__))

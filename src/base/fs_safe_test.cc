@@ -13,9 +13,12 @@
 #include <string>
 
 #include "base/fs.h"
+#include "support/result_matchers.h"
 
 namespace hardbase {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::HasSubstr;
 
@@ -44,7 +47,7 @@ TEST_F(FsSafeTest, ReadsARegularFileWithinItsBound) {
   EXPECT_EQ(ReadRegularFile(Path("f"), 5).value_or("?"), "12345");
   auto big = ReadRegularFile(Path("f"), 4);
   ASSERT_FALSE(big.has_value());
-  EXPECT_EQ(big.error().code, ErrorCode::kSpec);
+  EXPECT_THAT(big, FailsWith(ErrorCode::kSpec));
   EXPECT_EQ(big.error().message, Path("f") + ": more than 4 bytes");
 }
 
@@ -53,7 +56,7 @@ TEST_F(FsSafeTest, RefusesFifosAndDevicesWithoutBlocking) {
   ASSERT_EQ(::symlink("/dev/zero", Path("zero").c_str()), 0);
   auto fifo = ReadFile(Path("fifo"));  // no writer: a blocking open would never return
   ASSERT_FALSE(fifo.has_value());
-  EXPECT_EQ(fifo.error().code, ErrorCode::kIo);
+  EXPECT_THAT(fifo, FailsWith(ErrorCode::kIo));
   EXPECT_EQ(fifo.error().message, "open " + Path("fifo") + ": not a regular file (a FIFO)");
   auto zero = OpenRegularFile(Path("zero"));
   ASSERT_FALSE(zero.has_value());

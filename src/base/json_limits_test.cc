@@ -4,8 +4,12 @@
 
 #include <string>
 
+#include "support/result_matchers.h"
+
 namespace hardbase {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 std::string Nested(size_t depth, char open = '[', char close = ']') {
   return std::string(depth, open) + std::string(depth, close);
@@ -20,8 +24,7 @@ TEST(JsonLimitsTest, AcceptsDepthExactlyAtTheLimit) {
 
 TEST(JsonLimitsTest, RefusesOneLevelPastTheLimit) {
   auto checked = CheckUntrustedJson(Nested(9), "doc", 8);
-  ASSERT_FALSE(checked);
-  EXPECT_EQ(checked.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(checked, FailsWith(ErrorCode::kSpec));
   EXPECT_EQ(checked.error().message, "doc: JSON nested deeper than 8 levels");
 }
 
@@ -63,8 +66,7 @@ TEST(JsonLimitsTest, RefusesDocumentsOverTheSizeLimit) {
 
 TEST(JsonLimitsTest, InvalidJsonIsOneLineSpecError) {
   auto parsed = ParseUntrustedJson("{\"a\": }", "manifest");
-  ASSERT_FALSE(parsed);
-  EXPECT_EQ(parsed.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(parsed, FailsWith(ErrorCode::kSpec));
   EXPECT_TRUE(parsed.error().message.starts_with("manifest: not valid JSON: parse error"))
       << parsed.error().message;
   EXPECT_EQ(parsed.error().message.find('\n'), std::string::npos);

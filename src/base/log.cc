@@ -81,7 +81,8 @@ void Progress::Finish() {
 
 std::string Progress::FormatAmount(uint64_t v) const {
   if (unit_ == Unit::kItems) return fmt::format("{}", v);
-  if (v >= 1024 * 1024) return fmt::format("{:.1f} MiB", static_cast<double>(v) / (1024.0 * 1024.0));
+  if (v >= 1024 * 1024)
+    return fmt::format("{:.1f} MiB", static_cast<double>(v) / (1024.0 * 1024.0));
   if (v >= 1024) return fmt::format("{:.1f} KiB", static_cast<double>(v) / 1024.0);
   return fmt::format("{} B", v);
 }

@@ -4,12 +4,12 @@
 // otherwise (CI logs), nothing but warnings and errors with --quiet. Thread-safe.
 #pragma once
 
+#include <fmt/core.h>
+
 #include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
-
-#include <fmt/core.h>
 
 namespace hardbase {
 

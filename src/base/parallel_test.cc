@@ -5,8 +5,12 @@
 #include <atomic>
 #include <vector>
 
+#include "support/result_matchers.h"
+
 namespace hardbase {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 TEST(ParallelForTest, RunsEveryTaskOnce) {
   std::vector<std::atomic<int>> runs(1000);
@@ -25,8 +29,7 @@ TEST(ParallelForTest, StopsAtTheFirstFailure) {
     if (i == 3) return Fail(ErrorCode::kIo, "task 3 failed");
     return {};
   });
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kIo);
+  ASSERT_THAT(r, FailsWith(ErrorCode::kIo));
   EXPECT_EQ(r.error().message, "task 3 failed");
   EXPECT_LT(started.load(), 10000u);  // the rest were not started
 }

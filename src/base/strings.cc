@@ -21,6 +21,16 @@ std::string_view Trim(std::string_view s) {
   return s.substr(0, s.find_last_not_of(kBlanks) + 1);
 }
 
+std::vector<std::string_view> Words(std::string_view s) {
+  std::vector<std::string_view> words;
+  for (size_t start = s.find_first_not_of(kBlanks); start != std::string_view::npos;) {
+    size_t end = std::min(s.find_first_of(kBlanks, start), s.size());
+    words.push_back(s.substr(start, end - start));
+    start = s.find_first_not_of(kBlanks, end);
+  }
+  return words;
+}
+
 char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 std::string AsciiLower(std::string_view s) {
@@ -30,9 +40,9 @@ std::string AsciiLower(std::string_view s) {
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(),
-                    [](char x, char y) { return AsciiLower(x) == AsciiLower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return AsciiLower(x) == AsciiLower(y);
+         });
 }
 
 // Three rows of the dynamic programme suffice (the transposition looks two rows back); a row
@@ -60,6 +70,13 @@ size_t EditDistance(std::string_view a, std::string_view b, size_t max) {
     std::swap(prev, cur);
   }
   return std::min(prev[lb], over);
+}
+
+size_t LineNumberOf(std::string_view text, std::string_view part) {
+  auto start = reinterpret_cast<uintptr_t>(text.data());
+  auto at = reinterpret_cast<uintptr_t>(part.data());
+  size_t offset = at < start ? 0 : std::min<size_t>(at - start, text.size());
+  return 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + offset, '\n'));
 }
 
 std::string ReplaceAll(std::string s, std::string_view from, std::string_view to) {

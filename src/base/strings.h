@@ -3,14 +3,20 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 namespace hardbase {
 
 // `s` without leading, or leading and trailing, blanks (space, tab, CR, LF).
 std::string_view TrimLeft(std::string_view s);
 std::string_view Trim(std::string_view s);
+
+// The words of `s`: its pieces between runs of blanks (space, tab, CR, LF), none empty.
+std::vector<std::string_view> Words(std::string_view s);
 
 // ASCII lower case of `c` or of every byte of `s`; other bytes unchanged (no locale).
 char AsciiLower(char c);
@@ -23,6 +29,68 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // transpositions), for "did you mean" suggestions; `max + 1` once it is known to exceed `max`.
 size_t EditDistance(std::string_view a, std::string_view b, size_t max = SIZE_MAX);
 
+// One line of a text and its 1-based number.
+struct Line {
+  std::string_view text;  // without its '\n' (and, unless kept, a '\r' before it)
+  size_t number;
+};
+
+// What Lines passes over; line numbers count every line all the same.
+struct LineOptions {
+  bool strip_cr = true;     // drop a '\r' at the end of each line, so CRLF text reads as LF text
+  bool skip_blank = false;  // lines of nothing but blanks (Trim(line) is empty)
+  char comment = 0;         // lines whose first non-blank byte is this, e.g. '#'; 0: none
+};
+
+// The lines of `text`, for a range-for: `for (auto [line, number] : Lines(text))`. Split at '\n';
+// a last line needs no '\n' ("a\nb" and "a\nb\n" are two lines, "" none). The one way parsers of
+// line-based text walk it, numbering lines for their errors.
+class Lines {
+ public:
+  class Iterator {
+   public:
+    using value_type = Line;
+    using difference_type = std::ptrdiff_t;
+    const Line& operator*() const { return line_; }
+    const Line* operator->() const { return &line_; }
+    Iterator& operator++() {
+      Advance();
+      return *this;
+    }
+    void operator++(int) { Advance(); }
+    bool operator==(std::default_sentinel_t) const { return done_; }
+
+   private:
+    friend class Lines;
+    Iterator(std::string_view text, LineOptions options) : rest_(text), options_(options) {
+      Advance();
+    }
+    void Advance();
+
+    std::string_view rest_;
+    LineOptions options_;
+    Line line_{{}, 0};
+    bool done_ = false;
+  };
+
+  explicit Lines(std::string_view text, LineOptions options = {})
+      : text_(text), options_(options) {}
+  // Not over a temporary string: the lines would be views into it once it is gone.
+  template <class S>
+  requires std::is_same_v<S, std::string>
+  explicit Lines(S&& text, LineOptions options = {}) = delete;
+  Iterator begin() const { return Iterator(text_, options_); }
+  std::default_sentinel_t end() const { return {}; }
+
+ private:
+  std::string_view text_;
+  LineOptions options_;
+};
+
+// The 1-based number of the line of `text` on which `part`, a view into `text`, starts (for
+// error messages about a piece of a parsed document).
+size_t LineNumberOf(std::string_view text, std::string_view part);
+
 // `s` with every occurrence of `from` (not empty) replaced by `to`, left to right.
 std::string ReplaceAll(std::string s, std::string_view from, std::string_view to);
 
@@ -33,5 +101,23 @@ size_t DecodeUtf8(std::string_view s, char32_t* code_point);
 // `s` as one word for a POSIX shell: unchanged when it holds only characters no shell treats
 // specially, else single-quoted, for commands printed to be copied or run by `sh -c`.
 std::string ShellQuote(std::string_view s);
+
+inline void Lines::Iterator::Advance() {
+  while (!rest_.empty()) {
+    size_t eol = rest_.find('\n');
+    std::string_view line = rest_.substr(0, eol);
+    rest_.remove_prefix(eol == std::string_view::npos ? rest_.size() : eol + 1);
+    ++line_.number;
+    if (options_.strip_cr && !line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (options_.skip_blank || options_.comment != 0) {
+      std::string_view start = TrimLeft(line);
+      if (options_.skip_blank && start.empty()) continue;
+      if (options_.comment != 0 && !start.empty() && start.front() == options_.comment) continue;
+    }
+    line_.text = line;
+    return;
+  }
+  done_ = true;
+}
 
 }  // namespace hardbase

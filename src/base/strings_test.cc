@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+#include <vector>
+
 #include "support/process.h"
 
 namespace hardbase {
@@ -12,6 +15,64 @@ TEST(StringsTest, TrimDropsBlanksAtTheEnds) {
   EXPECT_EQ(TrimLeft("\t a "), "a ");
   EXPECT_EQ(Trim(" \t\r\n"), "");
   EXPECT_EQ(Trim(""), "");
+}
+
+// Every line as (number, text), the way a parser sees them.
+std::vector<std::pair<size_t, std::string>> AllLines(std::string_view text, LineOptions o = {}) {
+  std::vector<std::pair<size_t, std::string>> out;
+  for (auto [line, number] : Lines(text, o)) out.emplace_back(number, std::string(line));
+  return out;
+}
+
+using Numbered = std::vector<std::pair<size_t, std::string>>;
+
+TEST(LinesTest, SplitsAtLineFeedsAndNumbersFromOne) {
+  EXPECT_EQ(AllLines(""), Numbered{});
+  EXPECT_EQ(AllLines("\n"), (Numbered{{1, ""}}));
+  EXPECT_EQ(AllLines("a"), (Numbered{{1, "a"}}));
+  EXPECT_EQ(AllLines("a\nb"), (Numbered{{1, "a"}, {2, "b"}}));
+  EXPECT_EQ(AllLines("a\nb\n"), (Numbered{{1, "a"}, {2, "b"}}));
+  EXPECT_EQ(AllLines("a\n\n\nb"), (Numbered{{1, "a"}, {2, ""}, {3, ""}, {4, "b"}}));
+  std::string with_nul("a\0b\nc", 5);
+  EXPECT_EQ(AllLines(with_nul), (Numbered{{1, std::string("a\0b", 3)}, {2, "c"}}));
+}
+
+TEST(LinesTest, StripsOneCarriageReturnUnlessKept) {
+  EXPECT_EQ(AllLines("a\r\nb\r\r\nc\r"), (Numbered{{1, "a"}, {2, "b\r"}, {3, "c"}}));
+  EXPECT_EQ(AllLines("\r\n"), (Numbered{{1, ""}}));
+  EXPECT_EQ(AllLines("a\r\nb\r", {.strip_cr = false}), (Numbered{{1, "a\r"}, {2, "b\r"}}));
+  EXPECT_EQ(AllLines("a\rb\n"), (Numbered{{1, "a\rb"}}));  // a lone CR inside a line stays
+}
+
+TEST(LinesTest, SkipsBlankAndCommentLinesButCountsThem) {
+  const char* text = "# head\n\n  \t\r\n x # not a comment\n  # indented\n#\ny\n\n";
+  EXPECT_EQ(AllLines(text, {.skip_blank = true, .comment = '#'}),
+            (Numbered{{4, " x # not a comment"}, {7, "y"}}));
+  EXPECT_EQ(
+      AllLines(text, {.skip_blank = true}),
+      (Numbered{
+          {1, "# head"}, {4, " x # not a comment"}, {5, "  # indented"}, {6, "#"}, {7, "y"}}));
+  EXPECT_EQ(AllLines(text, {.comment = '#'}),
+            (Numbered{{2, ""}, {3, "  \t"}, {4, " x # not a comment"}, {7, "y"}, {8, ""}}));
+  EXPECT_EQ(AllLines("\n\n# only\n", {.skip_blank = true, .comment = '#'}), Numbered{});
+}
+
+TEST(LinesTest, LineNumberOfAPartOfTheText) {
+  std::string_view text = "a: 1\nb: 2\n\nc: 3";
+  EXPECT_EQ(LineNumberOf(text, text.substr(0, 1)), 1u);
+  EXPECT_EQ(LineNumberOf(text, text.substr(4)), 1u);  // the line feed itself ends line 1
+  EXPECT_EQ(LineNumberOf(text, text.substr(5)), 2u);
+  EXPECT_EQ(LineNumberOf(text, text.substr(text.find('c'))), 4u);
+  EXPECT_EQ(LineNumberOf(text, text.substr(text.size())), 4u);
+}
+
+TEST(StringsTest, WordsSplitAtRunsOfBlanks) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(Words(""), V{});
+  EXPECT_EQ(Words(" \t\r\n"), V{});
+  EXPECT_EQ(Words("a"), V{"a"});
+  EXPECT_EQ(Words("  hl java\t/usr/bin/java\r\n"), (V{"hl", "java", "/usr/bin/java"}));
+  EXPECT_EQ(Words("a,b  c"), (V{"a,b", "c"}));
 }
 
 TEST(StringsTest, ReplaceAllReplacesLeftToRightWithoutRescanning) {

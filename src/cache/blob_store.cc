@@ -89,7 +89,8 @@ Result<std::optional<std::string>> BlobStore::Verify(std::string_view sha256,
     return Fail(std::move(read.error()).Wrap("read cache"));
   }
   if (hasher.HexDigest() != sha256) {
-    struct stat read_st {}, path_st {};
+    struct stat read_st {
+    }, path_st{};
     if (::fstat(fd, &read_st) == 0 && ::lstat(path.c_str(), &path_st) == 0 &&
         read_st.st_dev == path_st.st_dev && read_st.st_ino == path_st.st_ino) {
       ::unlink(path.c_str());
@@ -152,8 +153,7 @@ Result<std::optional<std::string>> BlobStore::ReadMeta(std::string_view key) con
 }
 
 Result<void> BlobStore::WriteMeta(std::string_view key, std::string_view data) const {
-  return WithContext(WriteFileAtomic(root_ + "/meta/" + std::string(key), data),
-                     "write cache");
+  return WithContext(WriteFileAtomic(root_ + "/meta/" + std::string(key), data), "write cache");
 }
 
 Result<PruneStats> BlobStore::Prune(const std::string& root, int64_t max_age_seconds) {

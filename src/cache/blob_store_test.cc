@@ -1,7 +1,7 @@
 #include "cache/blob_store.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,9 +9,12 @@
 #include <future>
 
 #include "base/sha256.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::cache {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 class BlobStoreTest : public ::testing::Test {
  protected:
@@ -68,7 +71,7 @@ TEST_F(BlobStoreTest, AdoptChecksTheHash) {
   ASSERT_TRUE(WriteFileAtomic(bad, "tampered").has_value());
   auto rejected = store->Adopt(bad, Sha256Hex("expected"), "pool/y.deb");
   ASSERT_FALSE(rejected.has_value());
-  EXPECT_EQ(rejected.error().code, ErrorCode::kIntegrity);
+  EXPECT_THAT(rejected, FailsWith(ErrorCode::kIntegrity));
   EXPECT_NE(rejected.error().message.find("pool/y.deb: sha256 mismatch"), std::string::npos);
   EXPECT_FALSE(PathExists(bad));
   EXPECT_FALSE(store->Find(Sha256Hex("expected"))->has_value());

@@ -30,10 +30,12 @@ void AddCacheCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& 
       if (!flags->all && max_age == 0) max_age = 1;
       HB_TRY(cache::PruneStats stats, cache::BlobStore::Prune(root, max_age));
       if (flags->json) {
-        nlohmann::json j = {{"cacheDir", root},
-                            {"removed", {{"files", stats.blobs_removed}, {"bytes", stats.bytes_removed}}},
-                            {"kept", {{"files", stats.blobs_kept}, {"bytes", stats.bytes_kept}}}};
-        std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        nlohmann::json j = {
+            {"cacheDir", root},
+            {"removed", {{"files", stats.blobs_removed}, {"bytes", stats.bytes_removed}}},
+            {"kept", {{"files", stats.blobs_kept}, {"bytes", stats.bytes_kept}}}};
+        std::printf("%s\n",
+                    j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       } else {
         LogInfo("removed {} files ({:.1f} MiB), kept {} ({:.1f} MiB) in {}", stats.blobs_removed,
                 static_cast<double>(stats.bytes_removed) / 1048576.0, stats.blobs_kept,

@@ -25,9 +25,9 @@ Result<int> RunCatalogBuild(const CatalogBuildFlags& flags, const GlobalOptions&
   HB_TRY(options.build, ImageBuildOptions(flags.image, key));
   if (!flags.db.empty()) {
     if (!PathExists(flags.db)) {
-      return Fail(ErrorCode::kNotFound,
-                  fmt::format("--db {} does not exist (hardbase vuln update --db {})", flags.db,
-                              flags.db));
+      return Fail(
+          ErrorCode::kNotFound,
+          fmt::format("--db {} does not exist (hardbase vuln update --db {})", flags.db, flags.db));
     }
     options.vuln_db = flags.db;
   } else if (std::string db = pipeline::DefaultVulnDbPath(CacheDir(global)); PathExists(db)) {
@@ -60,9 +60,9 @@ Result<int> RunCatalogBuild(const CatalogBuildFlags& flags, const GlobalOptions&
   if (!first) return 0;
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  return Fail(first->code, fmt::format("catalog {}: {} of {} entr{} failed: {}", options.dir,
-                                       names.size(), report.images.size(),
-                                       report.images.size() == 1 ? "y" : "ies", list));
+  return Fail(first->code,
+              fmt::format("catalog {}: {} of {} entr{} failed: {}", options.dir, names.size(),
+                          report.images.size(), report.images.size() == 1 ? "y" : "ies", list));
 }
 
 }  // namespace
@@ -83,11 +83,13 @@ void AddCatalogCommand(CLI::App& app, const GlobalOptions& global, CommandRunner
       ->required();
   build->add_option("--only", options.only, "Build only these entries (NAME,NAME... repeatable)")
       ->delimiter(',');
-  build->add_option("-j,--jobs", options.jobs,
-                    "Workers building layers and images (default: one per core)")
+  build
+      ->add_option("-j,--jobs", options.jobs,
+                   "Workers building layers and images (default: one per core)")
       ->check(CLI::PositiveNumber);
-  build->add_option("--output-dir", options.output_dir,
-                    "Write each image as an OCI layout at OUT/<name>")
+  build
+      ->add_option("--output-dir", options.output_dir,
+                   "Write each image as an OCI layout at OUT/<name>")
       ->capture_default_str();
   AddImageBuildFlags(build, flags->image);
   build->add_option("--db", flags->db,

@@ -17,7 +17,7 @@ Result<std::string> Prompt(int tty, std::string_view question) {
   if (::write(tty, question.data(), question.size()) < 0) {
     return Fail(ErrorCode::kIo, "write to the terminal failed");
   }
-  termios old {};
+  termios old{};
   bool restore = ::tcgetattr(tty, &old) == 0;
   if (restore) {
     termios quiet = old;

@@ -5,14 +5,13 @@
 // ErrorCode of a returned Error, mapped in one place (main.cc).
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "base/error.h"
 #include "cache/blob_store.h"

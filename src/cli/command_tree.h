@@ -3,10 +3,9 @@
 // from it, so they can never disagree with what `hardbase` actually parses.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 namespace hardbase::cli {
 
@@ -24,11 +23,12 @@ struct OptionInfo {
 };
 
 struct CommandInfo {
-  std::string name;                  // "hardbase", "lock", "prune", ...
-  std::vector<std::string> path;     // {"hardbase", "cache", "prune"}
+  std::string name;               // "hardbase", "lock", "prune", ...
+  std::vector<std::string> path;  // {"hardbase", "cache", "prune"}
   std::string description;
-  std::string footer;                // "" when it is the parent's
-  std::vector<OptionInfo> options;   // flags and options, in declaration order (hidden ones left out)
+  std::string footer;  // "" when it is the parent's
+  std::vector<OptionInfo>
+      options;  // flags and options, in declaration order (hidden ones left out)
   std::vector<OptionInfo> positionals;
   std::vector<CommandInfo> subcommands;  // hidden ones left out
   bool subcommand_required = false;

@@ -37,8 +37,9 @@ Result<int> RunCopy(const CopyFlags& flags) {
   // --creds is for the one registry involved; two different registries get their own.
   if (!flags.registry.creds.empty() && from.transport == T::kRegistry &&
       to.transport == T::kRegistry && from.registry != to.registry) {
-    return Fail(ErrorCode::kUsage, flags.verb + ": two registries: give --src-creds and "
-                                                "--dest-creds instead of --creds");
+    return Fail(ErrorCode::kUsage, flags.verb +
+                                       ": two registries: give --src-creds and "
+                                       "--dest-creds instead of --creds");
   }
   pipeline::TransferOptions options;
   HB_TRY(options.source_registry, RegistryOptionsFrom(flags.registry, flags.src_creds));
@@ -49,10 +50,11 @@ Result<int> RunCopy(const CopyFlags& flags) {
   options.parallel = flags.parallel;
   options.artifacts = !flags.no_artifacts;
   HB_TRY(pipeline::TransferReport report, pipeline::CopyImage(from, to, options));
-  LogInfo("{}: {} blobs ({} already there, {} mounted, {} bytes sent), {} manifests stored, {} "
-          "artifacts along",
-          report.destination, report.blobs, report.blobs_present, report.blobs_mounted,
-          report.bytes_sent, report.manifests, report.artifacts);
+  LogInfo(
+      "{}: {} blobs ({} already there, {} mounted, {} bytes sent), {} manifests stored, {} "
+      "artifacts along",
+      report.destination, report.blobs, report.blobs_present, report.blobs_mounted,
+      report.bytes_sent, report.manifests, report.artifacts);
   std::printf("%s\n", report.root.digest.c_str());
   if (!flags.digest_file.empty()) {
     HB_TRY_VOID(WriteFileAtomic(flags.digest_file, report.root.digest + "\n"));

@@ -25,7 +25,8 @@ Result<int> RunDiff(const DiffFlags& flags, const GlobalOptions& global) {
   options.platform = flags.platform;
   options.directory_size = true;
   HB_TRY(options.registry, RegistryOptionsFrom(flags.registry));
-  HB_TRY(pipeline::Inventory a, WithContext(pipeline::ReadInventory(flags.before, options), "diff"));
+  HB_TRY(pipeline::Inventory a,
+         WithContext(pipeline::ReadInventory(flags.before, options), "diff"));
   HB_TRY(pipeline::Inventory b, WithContext(pipeline::ReadInventory(flags.after, options), "diff"));
 
   std::string db_path = flags.db.empty() ? pipeline::DefaultVulnDbPath(CacheDir(global)) : flags.db;
@@ -53,8 +54,7 @@ Result<int> RunDiff(const DiffFlags& flags, const GlobalOptions& global) {
     }
   }
   pipeline::Comparison c =
-      pipeline::ComparePackages(a.packages, b.packages, db ? &*db : nullptr,
-                                release.value_or(""));
+      pipeline::ComparePackages(a.packages, b.packages, db ? &*db : nullptr, release.value_or(""));
   auto size = [](const pipeline::Inventory& i) {
     return nlohmann::ordered_json{{"reference", i.reference},
                                   {"digest", i.digest},
@@ -62,11 +62,11 @@ Result<int> RunDiff(const DiffFlags& flags, const GlobalOptions& global) {
                                   {"bytes", i.size}};
   };
   if (flags.json) {
-    nlohmann::ordered_json j = {{"before", size(a)},
-                                {"after", size(b)},
-                                {"size_change", static_cast<int64_t>(b.size) -
-                                                    static_cast<int64_t>(a.size)},
-                                {"packages", pipeline::ComparisonJson(c)}};
+    nlohmann::ordered_json j = {
+        {"before", size(a)},
+        {"after", size(b)},
+        {"size_change", static_cast<int64_t>(b.size) - static_cast<int64_t>(a.size)},
+        {"packages", pipeline::ComparisonJson(c)}};
     std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
   }
@@ -93,9 +93,8 @@ void AddDiffCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& r
   cmd->add_option("--db", flags->db, "Vulnerability database (default: <cache dir>/vuln/vulndb)");
   cmd->add_option("--platform", flags->platform, "Which image of multi-platform indexes");
   cmd->add_flag("--json", flags->json, "Print as JSON on stdout");
-  cmd->callback([&runner, flags, &global] {
-    runner = [flags, &global] { return RunDiff(*flags, global); };
-  });
+  cmd->callback(
+      [&runner, flags, &global] { runner = [flags, &global] { return RunDiff(*flags, global); }; });
 }
 
 }  // namespace hardbase::cli

@@ -1,10 +1,10 @@
 // `hardbase fetch SPEC [--lock FILE]`: download and verify every .deb a lock names.
 #include <nlohmann/json.hpp>
 
+#include "apt/fetch_debs.h"
 #include "base/log.h"
 #include "cache/blob_store.h"
 #include "cli/command.h"
-#include "pipeline/fetch_debs.h"
 #include "spec/image_spec.h"
 #include "spec/lock.h"
 
@@ -32,16 +32,17 @@ void AddFetchCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& 
       HB_TRY(spec::ImageSpec image_spec, spec::LoadImageSpec(flags->spec_path));
       HB_TRY(spec::Lock lock, spec::LoadLock(lock_path));
       HB_TRY_VOID(spec::CheckLockMatchesSpec(lock, image_spec, lock_path));
-      HB_TRY(auto sources, pipeline::SuiteSourcesFor(image_spec, flags->apt_root));
+      HB_TRY(auto sources, apt::SuiteSourcesFor(image_spec, flags->apt_root));
       HB_TRY(cache::BlobStore store, OpenCache(global));
       auto http = net::MakeCurlClient();
-      HB_TRY(pipeline::FetchStats stats,
-             WithContext(pipeline::FetchDebs(lock, sources, *http, store), "fetch " + lock_path));
+      HB_TRY(apt::FetchStats stats,
+             WithContext(apt::FetchDebs(lock, sources, *http, store), "fetch " + lock_path));
       if (flags->json) {
         nlohmann::json j = {{"packages", stats.packages},
                             {"downloaded", stats.downloaded},
                             {"downloadedBytes", stats.downloaded_bytes}};
-        std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        std::printf("%s\n",
+                    j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       } else {
         LogInfo("{} packages verified in the cache ({} downloaded, {:.1f} MiB)", stats.packages,
                 stats.downloaded, static_cast<double>(stats.downloaded_bytes) / 1048576.0);

@@ -10,7 +10,7 @@
 #include "cli/command.h"
 #include "oci/image_ref.h"
 #include "oci/manifest.h"
-#include "pipeline/signatures.h"
+#include "pipeline/inspect.h"
 #include "registry/registry_source.h"
 
 namespace hardbase::cli {
@@ -29,21 +29,16 @@ std::string PlatformName(const oci::Platform& p) {
   return p.os + "/" + p.architecture + (p.variant.empty() ? "" : "/" + p.variant);
 }
 
-// The artifacts attached to `digest`: cosign tags present and referrers.
+// The artifacts attached to `digest`, as --json lists them.
 Result<nlohmann::json> Attached(oci::ImageSource& source, const std::string& digest) {
+  HB_TRY(auto attached, pipeline::AttachedArtifacts(source, digest));
   nlohmann::json out = nlohmann::json::array();
-  for (std::string suffix : {"sig", "att", "sbom"}) {
-    std::string tag = pipeline::CosignTag(digest, suffix);
-    auto found = source.Resolve(tag);
-    if (found) {
-      out.push_back({{"tag", tag}, {"digest", found->digest}});
-    } else if (found.error().code != ErrorCode::kNotFound) {
-      return Fail(found.error());
+  for (const auto& a : attached) {
+    if (!a.tag.empty()) {
+      out.push_back({{"tag", a.tag}, {"digest", a.digest}});
+    } else {
+      out.push_back({{"artifactType", a.artifact_type}, {"digest", a.digest}});
     }
-  }
-  HB_TRY(auto referrers, source.Referrers(digest));
-  for (const auto& r : referrers) {
-    out.push_back({{"artifactType", r.artifact_type}, {"digest", r.digest}});
   }
   return out;
 }
@@ -58,24 +53,15 @@ Result<int> RunInspect(const InspectFlags& flags) {
     std::fwrite(root_bytes.data(), 1, root_bytes.size(), stdout);
     return 0;
   }
-  HB_TRY(auto platforms, oci::ResolvePlatforms(*source, root));
-  if (!flags.platform.empty()) {
-    std::string want = flags.platform.starts_with("linux/") ? flags.platform.substr(6)
-                                                            : flags.platform;
-    std::erase_if(platforms, [&](const oci::PlatformImage& p) {
-      const oci::Platform& pl = p.config.platform;
-      return want != pl.architecture &&
-             want != pl.architecture + (pl.variant.empty() ? "" : "/" + pl.variant);
-    });
-    if (platforms.empty()) {
-      return Fail(ErrorCode::kNotFound, "inspect " + flags.image + ": no " + flags.platform +
-                                            " image");
-    }
-  }
+  HB_TRY(auto all_platforms, oci::ResolvePlatforms(*source, root));
+  HB_TRY(auto platforms,
+         WithContext(oci::MatchingPlatforms(std::move(all_platforms), flags.platform),
+                     "inspect " + flags.image));
   if (flags.config) {
     if (platforms.size() != 1) {
-      return Fail(ErrorCode::kUsage, "inspect --config: the image has several platforms; pick "
-                                     "one with --platform");
+      return Fail(ErrorCode::kUsage,
+                  "inspect --config: the image has several platforms; pick "
+                  "one with --platform");
     }
     HB_TRY(std::string config, source->ReadBlob(platforms[0].manifest.config));
     std::fwrite(config.data(), 1, config.size(), stdout);

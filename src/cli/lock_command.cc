@@ -47,7 +47,8 @@ std::string HumanSummary(const spec::Lock& lock) {
 }
 
 Result<int> RunLock(const LockFlags& flags, const GlobalOptions& global) {
-  std::string out_path = flags.output.empty() ? spec::DefaultLockPath(flags.spec_path) : flags.output;
+  std::string out_path =
+      flags.output.empty() ? spec::DefaultLockPath(flags.spec_path) : flags.output;
   HB_TRY(spec::ImageSpec image_spec, spec::LoadImageSpec(flags.spec_path));
   HB_TRY(cache::BlobStore store, OpenCache(global));
   auto http = net::MakeCurlClient();
@@ -107,9 +108,8 @@ void AddLockCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& r
   cmd->add_flag("--json", flags->json, "Print the result as JSON on stdout");
   cmd->add_option("--apt-root", flags->apt_root,
                   "Read the default repositories from this root's etc/apt (default /)");
-  cmd->callback([&runner, flags, &global] {
-    runner = [flags, &global] { return RunLock(*flags, global); };
-  });
+  cmd->callback(
+      [&runner, flags, &global] { runner = [flags, &global] { return RunLock(*flags, global); }; });
 }
 
 }  // namespace hardbase::cli

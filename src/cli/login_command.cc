@@ -42,8 +42,9 @@ Result<registry::Credentials> AskCredentials(const LoginFlags& flags) {
   }
   int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
   if (tty < 0) {
-    return Fail(ErrorCode::kUsage, "no password: use --password-stdin or --creds USER:PASS "
-                                   "(there is no terminal to ask on)");
+    return Fail(ErrorCode::kUsage,
+                "no password: use --password-stdin or --creds USER:PASS "
+                "(there is no terminal to ask on)");
   }
   ::close(tty);
   if (creds.username.empty()) {
@@ -85,22 +86,25 @@ Result<int> RunLogout(const LoginFlags& flags) {
 void AddLoginCommands(CLI::App& app, CommandRunner& runner) {
   auto flags = std::make_shared<LoginFlags>();
   CLI::App* login = app.add_subcommand(
-      "login", "Log in to a registry: check the credentials and store them (docker config "
-               "format)");
+      "login",
+      "Log in to a registry: check the credentials and store them (docker config "
+      "format)");
   login->add_option("HOST", flags->host, "Registry host[:port]")->required();
   login->add_option("-u,--username", flags->username, "User name");
   login->add_flag("--password-stdin", flags->password_stdin,
                   "Read the password from standard input");
   AddRegistryFlags(login, flags->registry);
-  login->footer("Credentials go to --authfile, else $REGISTRY_AUTH_FILE, else "
-                "~/.docker/config.json (mode 0600). The password is never printed.");
+  login->footer(
+      "Credentials go to --authfile, else $REGISTRY_AUTH_FILE, else "
+      "~/.docker/config.json (mode 0600). The password is never printed.");
   login->callback([&runner, flags] { runner = [flags] { return RunLogin(*flags); }; });
 
   auto out_flags = std::make_shared<LoginFlags>();
   CLI::App* logout = app.add_subcommand("logout", "Remove the stored credentials of a registry");
   logout->add_option("HOST", out_flags->host, "Registry host[:port]")->required();
   logout->add_option("--authfile", out_flags->registry.auth_file, "Credentials file");
-  logout->callback([&runner, out_flags] { runner = [out_flags] { return RunLogout(*out_flags); }; });
+  logout->callback(
+      [&runner, out_flags] { runner = [out_flags] { return RunLogout(*out_flags); }; });
 }
 
 }  // namespace hardbase::cli

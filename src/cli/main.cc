@@ -32,8 +32,9 @@ constexpr const char* kExitCodes =
 
 int main(int argc, char** argv) {
   using namespace hardbase;
-  CLI::App app{"hardbase: hardened container images from Debian packages, with proof of what is "
-               "in them"};
+  CLI::App app{
+      "hardbase: hardened container images from Debian packages, with proof of what is "
+      "in them"};
   app.footer(kExitCodes);
   app.set_version_flag("--version", "hardbase " + std::string(HardbaseVersion()));
   app.require_subcommand(1);
@@ -93,8 +94,9 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : ExitCode(ErrorCode::kUsage);
   }
   net::SetNetworkLimits(std::chrono::seconds(timeout_seconds), low_speed_limit, low_speed_time);
-  SetVerbosity(global.quiet ? Verbosity::kQuiet
-                            : global.verbose ? Verbosity::kVerbose : Verbosity::kNormal);
+  SetVerbosity(global.quiet     ? Verbosity::kQuiet
+               : global.verbose ? Verbosity::kVerbose
+                                : Verbosity::kNormal);
   Result<int> result = Fail(ErrorCode::kInternal, "no command ran");
   try {
     result = runner();

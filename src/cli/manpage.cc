@@ -59,10 +59,12 @@ std::string CommandLine(const CommandInfo& command) {
 
 // The tag line of an option: "-o, --output TEXT".
 std::string OptionTag(const OptionInfo& option) {
-  if (!option.positional.empty()) return Italic(option.positional) + (option.repeatable ? " ..." : "");
+  if (!option.positional.empty())
+    return Italic(option.positional) + (option.repeatable ? " ..." : "");
   std::string out;
   for (const auto& name : OptionNames(option)) out += (out.empty() ? "" : ", ") + Bold(name);
-  if (option.takes_value) out += " " + Italic(option.value_name.empty() ? "VALUE" : option.value_name);
+  if (option.takes_value)
+    out += " " + Italic(option.value_name.empty() ? "VALUE" : option.value_name);
   if (option.repeatable) out += " ...";
   return out;
 }
@@ -163,8 +165,8 @@ void Add(std::vector<Mention>& list, const std::string& option, const std::strin
   list.push_back({option, text, {command}});
 }
 
-void CollectMentions(const std::string& command, const std::string& option,
-                     const std::string& text, Mentions& mentions) {
+void CollectMentions(const std::string& command, const std::string& option, const std::string& text,
+                     Mentions& mentions) {
   static const std::regex kVariable(R"(\$([A-Z][A-Z0-9_]+))");
   static const std::regex kHomeFile(R"(~/[^\s,;()]*[^\s,;().])");
   std::set<std::string> seen;
@@ -185,8 +187,8 @@ void CollectAll(const CommandInfo& command, Mentions& mentions) {
   std::string name;
   for (size_t i = 1; i < command.path.size(); ++i) name += (i > 1 ? " " : "") + command.path[i];
   for (const auto& option : command.options) {
-    std::string flag = option.long_names.empty() ? option.short_names.front()
-                                                 : option.long_names.front();
+    std::string flag =
+        option.long_names.empty() ? option.short_names.front() : option.long_names.front();
     CollectMentions(name, flag, option.description, mentions);
   }
   for (const auto& positional : command.positionals) {
@@ -217,7 +219,8 @@ std::string MentionSection(std::string_view title,
   std::string out = ".SH " + std::string(title) + "\n";
   for (const auto& [name, list] : entries) {
     out += ".TP\n" + Bold(name) + "\n";
-    for (size_t i = 0; i < list.size(); ++i) out += (i ? ".br\n" : "") + MentionLine(list[i]) + "\n";
+    for (size_t i = 0; i < list.size(); ++i)
+      out += (i ? ".br\n" : "") + MentionLine(list[i]) + "\n";
   }
   return out;
 }

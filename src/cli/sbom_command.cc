@@ -7,7 +7,7 @@
 #include "cli/command.h"
 #include "oci/image_ref.h"
 #include "pipeline/attach.h"
-#include "pipeline/provenance.h"
+#include "sbom/format.h"
 #include "spec/lock.h"
 
 namespace hardbase::cli {
@@ -26,7 +26,7 @@ struct SbomFlags {
 
 Result<int> RunSbom(const SbomFlags& flags) {
   HB_TRY(oci::ImageRef ref, oci::ParseImageRef(flags.image));
-  HB_TRY(pipeline::SbomFormat format, pipeline::ParseSbomFormat(flags.format));
+  HB_TRY(sbom::SbomFormat format, sbom::ParseSbomFormat(flags.format));
   HB_TRY(auto options, RegistryOptionsFrom(flags.registry));
   std::optional<spec::Lock> lock;
   if (!flags.lock.empty()) {
@@ -58,15 +58,16 @@ Result<int> RunSbom(const SbomFlags& flags) {
 void AddSbomCommand(CLI::App& app, CommandRunner& runner) {
   auto flags = std::make_shared<SbomFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "sbom", "Print the SBOM of an image: the one stored at build time, or one made from its "
-              "dpkg database");
+      "sbom",
+      "Print the SBOM of an image: the one stored at build time, or one made from its "
+      "dpkg database");
   cmd->add_option("IMAGE", flags->image,
                   "oci:DIR[:TAG|@DIGEST], oci-archive:FILE[:TAG], docker-archive:FILE or "
                   "[docker://]HOST/REPO[:TAG|@DIGEST]")
       ->required();
   AddRegistryFlags(cmd, flags->registry);
   cmd->add_option("--format", flags->format, "spdx-json or cyclonedx-json")
-      ->check(CLI::IsMember(Choices(pipeline::SbomFormatNames())))
+      ->check(CLI::IsMember(Choices(sbom::SbomFormatNames())))
       ->capture_default_str();
   cmd->add_option("-o,--output", flags->output, "Write to FILE (atomically) instead of stdout");
   cmd->add_option("--platform", flags->platform,

@@ -25,32 +25,12 @@ struct ScanFlags {
   RegistryFlags registry;
 };
 
-// The findings the gate counts: not suppressed by VEX, not kernel headers (their CVEs are the
-// kernel's, which a container does not run), at or above `threshold`, fixable when asked.
-Result<void> Gate(const vuln::Report& report, std::optional<vuln::Severity> threshold,
-                  bool fixable_only) {
-  if (!threshold && !fixable_only) return {};
-  int hits = 0;
-  std::string first;
-  for (const auto& f : report.match.findings) {
-    if (f.suppressed || f.kernel_headers) continue;
-    if (threshold && f.severity < *threshold) continue;
-    if (fixable_only && f.status != vuln::FixStatus::kFixable) continue;
-    if (hits++ == 0) first = f.id + " in " + f.package;
-  }
-  if (hits == 0) return {};
-  std::string what = fixable_only ? "fixable " : "";
-  if (threshold) what += fmt::format("{} or worse ", vuln::SeverityName(*threshold));
-  return Fail(ErrorCode::kVulnerable,
-              fmt::format("scan {}: {} {}finding{} (first: {})", report.image, hits, what,
-                          hits == 1 ? "" : "s", first));
-}
-
 Result<int> RunScan(const ScanFlags& flags, const GlobalOptions& global) {
   HB_TRY(vuln::ReportFormat format, vuln::ParseReportFormat(flags.format));
-  std::optional<vuln::Severity> threshold;
+  pipeline::ScanGate gate;
+  gate.fixable_only = flags.fail_on_fixable;
   if (!flags.fail_on.empty()) {
-    HB_TRY(threshold, vuln::ParseSeverity(flags.fail_on));
+    HB_TRY(gate.threshold, vuln::ParseSeverity(flags.fail_on));
   }
   std::vector<vuln::VexDocument> vex;
   for (const auto& path : flags.vex) {
@@ -75,7 +55,7 @@ Result<int> RunScan(const ScanFlags& flags, const GlobalOptions& global) {
   if (format != vuln::ReportFormat::kTable || !flags.output.empty()) {
     for (const auto& w : report.warnings) LogWarn("{}", w);
   }
-  HB_TRY_VOID(Gate(report, threshold, flags.fail_on_fixable));
+  HB_TRY_VOID(pipeline::CheckScanGate(report, gate));
   return 0;
 }
 
@@ -111,9 +91,8 @@ void AddScanCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& r
   cmd->add_option("--vex", flags->vex,
                   "OpenVEX document whose not_affected and fixed statements suppress findings "
                   "(repeatable)");
-  cmd->callback([&runner, flags, &global] {
-    runner = [flags, &global] { return RunScan(*flags, global); };
-  });
+  cmd->callback(
+      [&runner, flags, &global] { runner = [flags, &global] { return RunScan(*flags, global); }; });
 }
 
 }  // namespace hardbase::cli

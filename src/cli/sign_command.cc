@@ -19,9 +19,8 @@ Result<int> RunSign(const SignFlags& flags) {
   HB_TRY(oci::ImageRef ref, oci::ParseImageRef(flags.image));
   HB_TRY(auto options, RegistryOptionsFrom(flags.registry));
   HB_TRY(sign::PrivateKey key, LoadPrivateKey(flags.key));
-  HB_TRY(pipeline::Signed done,
-         WithContext(pipeline::SignImage(ref, key, flags.reference, options),
-                     "sign " + flags.image));
+  HB_TRY(pipeline::Signed done, WithContext(pipeline::SignImage(ref, key, flags.reference, options),
+                                            "sign " + flags.image));
   for (const auto& d : done.digests) std::printf("signed %s\n", d.c_str());
   LogInfo("stored {} signature manifests with {}, for docker-reference {}", done.artifacts,
           ref.ToString(), done.docker_reference);

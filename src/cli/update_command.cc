@@ -22,6 +22,7 @@ struct UpdateFlags {
   bool offline = false;
   bool json = false;
   std::string apt_root = "/";
+  std::string release;
 };
 
 Result<int> RunUpdate(const UpdateFlags& flags, const GlobalOptions& global) {
@@ -39,15 +40,14 @@ Result<int> RunUpdate(const UpdateFlags& flags, const GlobalOptions& global) {
   HB_TRY(spec::Lock after, WithContext(pipeline::LockSpec(image_spec, *http, store, options),
                                        "update " + flags.spec_path));
 
-  // The Debian release the lock's packages come from, for matching.
-  std::string release;
-  for (const auto& r : after.releases) {
-    if (auto n = vuln::ReleaseForCodename(r.codename)) release = *n;
-  }
+  // The Debian release to match for: --release, else the one the lock's repositories name.
+  std::string release =
+      flags.release.empty() ? pipeline::LockRelease(after).value_or("") : flags.release;
   if (release.empty()) {
-    release = "12";
-    LogWarn("no release of {} names a known Debian codename: matching as Debian {}", lock_path,
-            release);
+    return Fail(ErrorCode::kUsage,
+                fmt::format("update {}: no repository of the lock names a Debian release by its "
+                            "codename (bookworm, trixie, ...): say which to match with --release",
+                            flags.spec_path));
   }
   std::vector<vuln::InstalledPackage> all;
   for (const spec::Lock* lock : {&before, &after}) {
@@ -107,8 +107,9 @@ Result<int> RunUpdate(const UpdateFlags& flags, const GlobalOptions& global) {
 void AddUpdateCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner) {
   auto flags = std::make_shared<UpdateFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "update", "Re-resolve a spec against today's repositories: per package the new version "
-                "and the CVEs it closes or opens; exit 9 when a rebuild is needed");
+      "update",
+      "Re-resolve a spec against today's repositories: per package the new version "
+      "and the CVEs it closes or opens; exit 9 when a rebuild is needed");
   cmd->add_option("SPEC", flags->spec_path, "The image spec (YAML)")->required();
   cmd->add_option("--lock", flags->lock_path, "Lock file (default: SPEC with .lock.json)");
   cmd->add_flag("--write", flags->write, "Write the new lock (atomically)");
@@ -118,6 +119,9 @@ void AddUpdateCommand(CLI::App& app, const GlobalOptions& global, CommandRunner&
   cmd->add_flag("--json", flags->json, "Print the changes per architecture as JSON on stdout");
   cmd->add_option("--apt-root", flags->apt_root,
                   "Read the default repositories from this root's etc/apt (default /)");
+  cmd->add_option("--release", flags->release,
+                  "Debian release to match against (default: the one the lock's repositories "
+                  "name by their codename)");
   cmd->callback([&runner, flags, &global] {
     runner = [flags, &global] { return RunUpdate(*flags, global); };
   });

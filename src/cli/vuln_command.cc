@@ -1,9 +1,9 @@
 // `hardbase vuln update [--source osv|tracker | --from FILE|DIR|URL]` and `hardbase vuln status`:
 // the local vulnerability database that `scan`, `diff` and `update` match against.
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <ctime>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
@@ -67,8 +67,8 @@ Result<int> RunStatus(const std::string& db_path, bool json) {
     std::printf("data date:  %s\n", Printable(m.data_date).c_str());
     std::printf("imported:   %s\n", Printable(m.imported_at).c_str());
     std::printf("records:    %lld read, %zu entries, %zu vulnerabilities, %lld entries skipped\n",
-                static_cast<long long>(m.records), db.entries().size(),
-                db.vulnerability_count(), static_cast<long long>(m.skipped));
+                static_cast<long long>(m.records), db.entries().size(), db.vulnerability_count(),
+                static_cast<long long>(m.skipped));
     for (const auto& r : db.Releases()) {
       std::printf("  Debian %-5s %6zu source packages, %6zu vulnerabilities\n",
                   Printable(r).c_str(), db.SourceCount(r), db.IdCount(r));
@@ -124,8 +124,8 @@ void AddVulnCommands(CLI::App& app, const GlobalOptions& global, CommandRunner& 
       if (!updated) return Fail(WithOfflineHint(std::move(updated.error())));
       vuln::Database& db = *updated;
       const vuln::Metadata& m = db.metadata();
-      LogInfo("imported {} records ({} entries, {} vulnerabilities; data of {}) into {}",
-              m.records, db.entries().size(), db.vulnerability_count(), m.data_date, path);
+      LogInfo("imported {} records ({} entries, {} vulnerabilities; data of {}) into {}", m.records,
+              db.entries().size(), db.vulnerability_count(), m.data_date, path);
       if (m.skipped > 0) {
         LogWarn("{} entries skipped for an unparseable version, e.g. {}", m.skipped,
                 m.skipped_examples.empty() ? "?" : m.skipped_examples.front());

@@ -7,18 +7,13 @@
 #include <system_error>
 
 #include "base/fs.h"
+#include "base/strings.h"
 #include "deb/control.h"
 
 namespace hardbase::deb {
 namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // Splits at any of `separators` (and white space), dropping empty pieces.
 std::vector<std::string> Split(std::string_view s, std::string_view separators = "") {
@@ -36,35 +31,12 @@ std::vector<std::string> Split(std::string_view s, std::string_view separators =
   return out;
 }
 
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = Lower(c);
-  return out;
-}
-
-size_t LineOf(std::string_view text, const char* at) {
-  size_t line = 1;
-  for (const char* p = text.data(); p < at && p < text.data() + text.size(); ++p) {
-    if (*p == '\n') ++line;
-  }
-  return line;
-}
-
 // The lines of a (possibly multi-line) deb822 value without the comment lines apt allows
 // between continuation lines.
 std::vector<std::string_view> ValueLines(std::string_view value) {
   std::vector<std::string_view> lines;
-  size_t pos = 0;
-  bool first = true;
-  while (pos <= value.size()) {
-    size_t eol = value.find('\n', pos);
-    if (eol == std::string_view::npos) eol = value.size();
-    std::string_view line = value.substr(pos, eol - pos);
-    pos = eol + 1;
-    if (!first && !line.empty() && line.front() == '#') continue;
-    first = false;
+  for (auto [line, number] : Lines(value)) {
+    if (number > 1 && line.starts_with('#')) continue;
     lines.push_back(line);
   }
   return lines;
@@ -118,7 +90,7 @@ std::string InlineKeyText(std::string_view value) {
 }
 
 Result<bool> ParseBool(std::string_view value, const std::string& where, std::string_view field) {
-  std::string v = ToLower(Trim(value));
+  std::string v = AsciiLower(Trim(value));
   if (v == "yes" || v == "true" || v == "1" || v == "on") return true;
   if (v == "no" || v == "false" || v == "0" || v == "off") return false;
   return Fail(ErrorCode::kSpec,
@@ -160,10 +132,6 @@ bool AptAcceptsName(std::string_view name) {
   });
 }
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // Sorted names of the regular files (or links to them) in `dir` ending in one of `exts`.
 Result<std::vector<std::string>> ListDir(const std::string& dir,
                                          std::initializer_list<std::string_view> exts) {
@@ -177,7 +145,7 @@ Result<std::vector<std::string>> ListDir(const std::string& dir,
     std::string name = it->path().filename().string();
     if (!AptAcceptsName(name)) continue;
     if (!std::any_of(exts.begin(), exts.end(),
-                     [&](std::string_view e) { return EndsWith(name, e); })) {
+                     [&](std::string_view e) { return name.ends_with(e); })) {
       continue;
     }
     std::error_code type_ec;
@@ -199,8 +167,8 @@ Result<std::vector<AptSource>> ParseDeb822Sources(std::string_view text,
     std::string where = fmt::format("{} line {}", file_name, stanza.line());
     auto field_where = [&](std::string_view name) {
       for (const Field& f : stanza.fields()) {
-        if (FieldNameEquals(f.name, name)) {
-          return fmt::format("{} line {}", file_name, LineOf(text, f.name.data()));
+        if (EqualsIgnoreCase(f.name, name)) {
+          return fmt::format("{} line {}", file_name, LineNumberOf(text, f.name));
         }
       }
       return where;
@@ -265,14 +233,7 @@ Result<std::vector<AptSource>> ParseDeb822Sources(std::string_view text,
 Result<std::vector<AptSource>> ParseOneLineSources(std::string_view text,
                                                    std::string_view file_name) {
   std::vector<AptSource> out;
-  size_t pos = 0;
-  size_t line_no = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    ++line_no;
+  for (auto [line, line_no] : Lines(text)) {
     if (size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
     line = Trim(line);
     if (line.empty()) continue;
@@ -303,7 +264,7 @@ Result<std::vector<AptSource>> ParseOneLineSources(std::string_view text,
           return Fail(ErrorCode::kSpec,
                       fmt::format("{}: option '{}' is not key=value", where, option));
         }
-        std::string key = ToLower(option.substr(0, eq));
+        std::string key = AsciiLower(option.substr(0, eq));
         std::string value = option.substr(eq + 1);
         if (key.back() == '-') {
           return Fail(
@@ -351,7 +312,7 @@ Result<std::vector<AptSource>> LoadHostAptSources(const std::string& root) {
   std::string dir = JoinRoot(root, "etc/apt/sources.list.d");
   HB_TRY(std::vector<std::string> names, ListDir(dir, {".list", ".sources"}));
   for (const std::string& name : names) {
-    HB_TRY_VOID(add_file(dir + "/" + name, EndsWith(name, ".sources")));
+    HB_TRY_VOID(add_file(dir + "/" + name, name.ends_with(".sources")));
   }
   if (!root.empty() && root != "/") {
     for (AptSource& s : all) {

@@ -12,9 +12,12 @@
 #include "base/fs.h"
 #include "deb/keyring.h"
 #include "support/repo_fixture.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::deb {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using hardbase::testing::RepoFixture;
 using ::testing::ElementsAre;
@@ -149,8 +152,7 @@ TEST(Deb822SourcesTest, ErrorsNameFileAndLine) {
           Case{"Types: deb\nURIs http://127.0.0.1/a\n", "x.sources: line 2:"},
       }) {
     auto r = ParseDeb822Sources(c.text, "x.sources");
-    ASSERT_FALSE(r) << c.want;
-    EXPECT_EQ(r.error().code, ErrorCode::kSpec);
+    ASSERT_THAT(r, FailsWith(ErrorCode::kSpec)) << c.want;
     EXPECT_THAT(r.error().message, HasSubstr(c.want));
   }
 }
@@ -206,8 +208,7 @@ TEST(OneLineSourcesTest, ErrorsNameFileAndLine) {
            Case{"deb [trusted=perhaps] http://127.0.0.1/a s main\n", "l.list line 1: trusted"},
        }) {
     auto r = ParseOneLineSources(c.text, "l.list");
-    ASSERT_FALSE(r) << c.want;
-    EXPECT_EQ(r.error().code, ErrorCode::kSpec);
+    ASSERT_THAT(r, FailsWith(ErrorCode::kSpec)) << c.want;
     EXPECT_THAT(r.error().message, HasSubstr(c.want));
   }
 }
@@ -255,8 +256,7 @@ TEST_F(HostSourcesTest, ReadsAllFilesInAptOrder) {
 TEST_F(HostSourcesTest, ErrorsNameTheFile) {
   Write("etc/apt/sources.list.d/broken.list", "\n\ndeb http://127.0.0.1:1/x\n");
   auto r = LoadHostAptSources(root_);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(r, FailsWith(ErrorCode::kSpec));
   EXPECT_THAT(r.error().message, HasSubstr(root_ + "/etc/apt/sources.list.d/broken.list line 3"));
 }
 

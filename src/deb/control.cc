@@ -2,37 +2,20 @@
 
 #include <fmt/core.h>
 
+#include "base/strings.h"
+
 namespace hardbase::deb {
-namespace {
-
-std::string_view TrimSpace(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-}  // namespace
-
-bool FieldNameEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
 
 std::string_view Stanza::Get(std::string_view name) const {
   for (const Field& f : fields_) {
-    if (FieldNameEquals(f.name, name)) return f.value;
+    if (EqualsIgnoreCase(f.name, name)) return f.value;
   }
   return {};
 }
 
 bool Stanza::Has(std::string_view name) const {
   for (const Field& f : fields_) {
-    if (FieldNameEquals(f.name, name)) return true;
+    if (EqualsIgnoreCase(f.name, name)) return true;
   }
   return false;
 }
@@ -41,8 +24,6 @@ Result<void> ForEachStanza(std::string_view text,
                            const std::function<Result<void>(const Stanza&)>& visit,
                            ControlOptions options) {
   Stanza stanza;
-  size_t line_no = 0;
-  size_t pos = 0;
   // End of the current field's value in `text`, extended by continuation lines.
   const char* value_end = nullptr;
 
@@ -50,8 +31,8 @@ Result<void> ForEachStanza(std::string_view text,
     if (value_end && !stanza.mutable_fields().empty()) {
       Field& f = stanza.mutable_fields().back();
       if (value_end > f.value.data() + f.value.size()) {
-        f.value = TrimSpace(std::string_view(f.value.data(),
-                                             static_cast<size_t>(value_end - f.value.data())));
+        f.value =
+            Trim(std::string_view(f.value.data(), static_cast<size_t>(value_end - f.value.data())));
       }
     }
     value_end = nullptr;
@@ -64,15 +45,10 @@ Result<void> ForEachStanza(std::string_view text,
     return r;
   };
 
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    ++line_no;
-    pos = eol + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-
-    if (TrimSpace(line).empty()) {
+  // Values lose the blanks around them (base Trim: space, tab, CR, LF). deb822 names only space
+  // and tab, but dpkg and apt trim with isspace, CR included, so CRLF text parses as LF text.
+  for (auto [line, line_no] : Lines(text)) {
+    if (Trim(line).empty()) {
       HB_TRY_VOID(emit());
       continue;
     }
@@ -97,7 +73,7 @@ Result<void> ForEachStanza(std::string_view text,
     }
     flush_value();
     if (stanza.fields().empty()) stanza.set_line(line_no);
-    std::string_view value = TrimSpace(line.substr(colon + 1));
+    std::string_view value = Trim(line.substr(colon + 1));
     // An empty first line ("Description:\n more") starts the value on the next line.
     if (value.empty()) value = std::string_view(line.data() + line.size(), 0);
     stanza.mutable_fields().push_back(Field{name, value});

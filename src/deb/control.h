@@ -21,7 +21,8 @@ struct Field {
 
 class Stanza {
  public:
-  // The value of a field (names compare case-insensitively), or "" when absent.
+  // The value of a field (names compare ignoring ASCII case: EqualsIgnoreCase), or "" when
+  // absent.
   std::string_view Get(std::string_view name) const;
   bool Has(std::string_view name) const;
   const std::vector<Field>& fields() const { return fields_; }
@@ -49,8 +50,5 @@ Result<void> ForEachStanza(std::string_view text,
 
 // All stanzas of a document.
 Result<std::vector<Stanza>> ParseControl(std::string_view text, ControlOptions options = {});
-
-// Case-insensitive ASCII comparison of field names.
-bool FieldNameEquals(std::string_view a, std::string_view b);
 
 }  // namespace hardbase::deb

@@ -15,9 +15,12 @@
 
 #include "base/fs.h"
 #include "support/process.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::deb {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 namespace fs = std::filesystem;
 using ::hardbase::testing::RunProcess;
@@ -255,8 +258,7 @@ TEST(NormaliseMemberPathTest, NormalisesAndRefuses) {
   for (std::string_view bad :
        {""sv, "/etc/passwd"sv, "./../etc"sv, "./a/../b"sv, ".."sv, "a/.."sv, "a\0b"sv}) {
     auto r = NormaliseMemberPath(bad);
-    ASSERT_FALSE(r) << bad;
-    EXPECT_EQ(r.error().code, ErrorCode::kIntegrity);
+    ASSERT_THAT(r, FailsWith(ErrorCode::kIntegrity)) << bad;
   }
 }
 
@@ -311,8 +313,7 @@ TEST_F(DebArchiveTest, EveryTruncationFails) {
   // The last byte may be the ar padding of an odd-sized member, which nobody needs.
   for (size_t n = 0; n + 1 < bytes->size(); ++n) {
     auto r = ReadDeb(std::string_view(*bytes).substr(0, n), "t.deb");
-    ASSERT_FALSE(r) << "cut at " << n;
-    EXPECT_EQ(r.error().code, ErrorCode::kIntegrity);
+    ASSERT_THAT(r, FailsWith(ErrorCode::kIntegrity)) << "cut at " << n;
     EXPECT_THAT(r.error().message, ::testing::StartsWith("t.deb: "));
   }
 }
@@ -491,8 +492,7 @@ TEST_F(DebArchiveTest, RefusesUnsafeOrMalformedPackages) {
     auto bytes = ReadFile(Path(c.name + ".deb"));
     ASSERT_TRUE(bytes);
     auto r = ReadDeb(*bytes, "evil.deb", c.max_unpacked);
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, ErrorCode::kIntegrity);
+    ASSERT_THAT(r, FailsWith(ErrorCode::kIntegrity));
     EXPECT_THAT(r.error().message, HasSubstr(c.error));
     EXPECT_EQ(r.error().message.find('\n'), std::string::npos);
   }

@@ -8,9 +8,12 @@
 #include <vector>
 
 #include "support/process.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::deb {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::hardbase::testing::RunProcess;
 using ::testing::HasSubstr;
@@ -54,16 +57,14 @@ TEST(DecompressTest, RoundTripsWhatTheDebianToolsWrite) {
     EXPECT_TRUE(*r == data);
     // One byte short of the output is a bomb.
     r = Decompress(packed, "Packages", data.size() - 1);
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, ErrorCode::kIntegrity);
+    ASSERT_THAT(r, FailsWith(ErrorCode::kIntegrity));
     EXPECT_THAT(r.error().message,
                 HasSubstr("decompress Packages: unpacks to more than the limit of " +
                           std::to_string(data.size() - 1) + " bytes"));
     // Every truncation is an error, never a short result.
     for (size_t cut : {packed.size() / 2, packed.size() - 1}) {
       auto t = Decompress(packed.substr(0, cut), "Packages", data.size());
-      ASSERT_FALSE(t) << cut;
-      EXPECT_EQ(t.error().code, ErrorCode::kIntegrity);
+      ASSERT_THAT(t, FailsWith(ErrorCode::kIntegrity)) << cut;
     }
   }
   // Concatenated gzip members and zstd frames read as one stream, like gzip -d and zstd -d do.
@@ -78,8 +79,7 @@ TEST(DecompressTest, RoundTripsWhatTheDebianToolsWrite) {
 TEST(DecompressTest, RefusesStreamsAskingForTooMuchMemory) {
   EXPECT_EQ(Decompress(ZstdRawFrame("hi", kMaxZstdWindowLog), "x", 10).value_or("?"), "hi");
   auto r = Decompress(ZstdRawFrame("hi", 31), "Packages.zst", 10);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kIntegrity);
+  ASSERT_THAT(r, FailsWith(ErrorCode::kIntegrity));
   EXPECT_EQ(r.error().message,
             "decompress Packages.zst: zstd: the stream's window is larger than the limit of "
             "128 MiB");

@@ -9,6 +9,7 @@
 
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/strings.h"
 
 namespace hardbase::deb {
 namespace {
@@ -183,7 +184,7 @@ Result<void> Keyring::AddArmored(std::string_view armored, std::string_view what
 
 Result<void> Keyring::Import(std::string_view data, const std::string& source) {
   std::lock_guard<std::mutex> lock(*mu_);
-  if (data.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+  if (Trim(data).empty()) {
     return Fail(ErrorCode::kSpec, fmt::format("keyring {}: no public keys", source));
   }
   size_t after = 0;

@@ -10,23 +10,20 @@
 #include <string>
 
 #include "base/fs.h"
+#include "base/strings.h"
 #include "support/repo_fixture.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::deb {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using hardbase::testing::PublishOptions;
 using hardbase::testing::RepoFixture;
 using hardbase::testing::TestSigningKeys;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::vector<std::string> SplitLines(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 // Primary-key fingerprints as gpg itself prints them (`--with-colons`: the fpr record that
 // follows each pub record).
@@ -37,12 +34,14 @@ std::vector<std::string> GpgPrimaryFingerprints(const std::vector<std::string>& 
   EXPECT_TRUE(out) << out.error().message;
   std::vector<std::string> fprs;
   bool after_pub = false;
-  for (const std::string& line : SplitLines(out ? *out : "")) {
-    if (line.rfind("pub:", 0) == 0) after_pub = true;
-    if (line.rfind("sub:", 0) == 0) after_pub = false;
-    if (line.rfind("fpr:", 0) == 0 && after_pub) {
+  std::string text = out ? *out : "";
+  for (const Line& row : Lines(text)) {
+    std::string_view line = row.text;
+    if (line.starts_with("pub:")) after_pub = true;
+    if (line.starts_with("sub:")) after_pub = false;
+    if (line.starts_with("fpr:") && after_pub) {
       std::vector<std::string> cols;
-      std::istringstream fields(line);
+      std::istringstream fields{std::string(line)};
       for (std::string col; std::getline(fields, col, ':');) cols.push_back(col);
       if (cols.size() > 9) fprs.push_back(cols[9]);
       after_pub = false;
@@ -135,8 +134,7 @@ TEST_F(KeyringTest, TamperedTextFails) {
   ASSERT_THAT(inrelease, HasSubstr("Origin: Hardbase-test"));
   Keyring keyring = FixtureKeyring();
   auto v = VerifyClearsigned(keyring, inrelease, "InRelease of stable");
-  ASSERT_FALSE(v);
-  EXPECT_EQ(v.error().code, ErrorCode::kIntegrity);
+  ASSERT_THAT(v, FailsWith(ErrorCode::kIntegrity));
   EXPECT_THAT(v.error().message, HasSubstr("InRelease of stable: no good signature"));
   EXPECT_THAT(v.error().message, HasSubstr("does not match the text (tampered?)"));
   EXPECT_THAT(v.error().message, HasSubstr(keys_->fingerprint.substr(24)));
@@ -148,8 +146,7 @@ TEST_F(KeyringTest, UnknownKeyFails) {
   std::string inrelease = PublishInRelease(options);
   Keyring keyring = FixtureKeyring();
   auto v = VerifyClearsigned(keyring, inrelease, "InRelease of stable");
-  ASSERT_FALSE(v);
-  EXPECT_EQ(v.error().code, ErrorCode::kIntegrity);
+  ASSERT_THAT(v, FailsWith(ErrorCode::kIntegrity));
   EXPECT_THAT(v.error().message,
               HasSubstr("1 signature by unknown key 0x" + keys_->other_fingerprint.substr(24)));
   EXPECT_THAT(v.error().message, HasSubstr(keys_->keyring_path));
@@ -161,8 +158,7 @@ TEST_F(KeyringTest, UnsignedFails) {
   std::string inrelease = PublishInRelease(options);
   Keyring keyring = FixtureKeyring();
   auto v = VerifyClearsigned(keyring, inrelease, "InRelease of stable");
-  ASSERT_FALSE(v);
-  EXPECT_EQ(v.error().code, ErrorCode::kIntegrity);
+  ASSERT_THAT(v, FailsWith(ErrorCode::kIntegrity));
   EXPECT_THAT(v.error().message,
               HasSubstr("InRelease of stable: not an OpenPGP clear-signed document"));
 }
@@ -172,8 +168,7 @@ TEST_F(KeyringTest, EmptyKeyringVerifiesNothing) {
   auto keyring = Keyring::Create();
   ASSERT_TRUE(keyring);
   auto v = VerifyClearsigned(*keyring, inrelease, "InRelease of stable");
-  ASSERT_FALSE(v);
-  EXPECT_EQ(v.error().code, ErrorCode::kIntegrity);
+  ASSERT_THAT(v, FailsWith(ErrorCode::kIntegrity));
   EXPECT_THAT(v.error().message, HasSubstr("unknown key"));
 }
 
@@ -207,8 +202,7 @@ TEST_F(KeyringTest, InlineSignedMessageIsNotClearSigned) {
   ASSERT_TRUE(signed_msg) << signed_msg.error().message;
   Keyring keyring = FixtureKeyring();
   auto v = VerifyClearsigned(keyring, *signed_msg, "InRelease of stable");
-  ASSERT_FALSE(v);
-  EXPECT_EQ(v.error().code, ErrorCode::kIntegrity);
+  ASSERT_THAT(v, FailsWith(ErrorCode::kIntegrity));
   EXPECT_THAT(v.error().message, HasSubstr("not an OpenPGP clear-signed document"));
 }
 
@@ -244,8 +238,7 @@ TEST_F(KeyringTest, ArmoredKeyText) {
   ASSERT_TRUE(v) << v.error().message;
 
   auto bad = keyring->AddArmored("hello", "Signed-By of x.sources");
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(bad, FailsWith(ErrorCode::kSpec));
   EXPECT_THAT(bad.error().message, HasSubstr("Signed-By of x.sources"));
 }
 
@@ -260,21 +253,18 @@ TEST_F(KeyringTest, ArmoredKeyringFile) {
 
 TEST_F(KeyringTest, BadKeyringFiles) {
   auto missing = Keyring::FromFiles({dir_->path() + "/nope.gpg"});
-  ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code, ErrorCode::kIo);
+  ASSERT_THAT(missing, FailsWith(ErrorCode::kIo));
 
   std::string garbage = dir_->path() + "/garbage.gpg";
   ASSERT_TRUE(WriteFileAtomic(garbage, "this is not a key\n"));
   auto bad = Keyring::FromFiles({garbage});
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(bad, FailsWith(ErrorCode::kSpec));
   EXPECT_THAT(bad.error().message, HasSubstr(garbage));
 
   std::string empty = dir_->path() + "/empty.gpg";
   ASSERT_TRUE(WriteFileAtomic(empty, ""));
   auto none = Keyring::FromFiles({empty});
-  ASSERT_FALSE(none);
-  EXPECT_EQ(none.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(none, FailsWith(ErrorCode::kSpec));
 
   // A keybox, as `gpg --keyring new.gpg --import` makes; apt cannot read it either.
   std::string kbx = dir_->path() + "/keybox.gpg";
@@ -325,8 +315,9 @@ TEST(RealKeyringTest, VerifiesBookwormInReleaseLikeGpgv) {
       {"gpgv", "--status-fd", "1", "--keyring", real->keyring, real->inrelease});
   ASSERT_TRUE(gpgv) << gpgv.error().message;
   std::set<std::string> want;
-  for (const std::string& line : SplitLines(*gpgv)) {
-    if (line.rfind("[GNUPG:] VALIDSIG ", 0) == 0) want.insert(line.substr(line.rfind(' ') + 1));
+  for (const Line& row : Lines(*gpgv)) {
+    std::string_view line = row.text;
+    if (line.starts_with("[GNUPG:] VALIDSIG ")) want.emplace(line.substr(line.rfind(' ') + 1));
   }
   ASSERT_FALSE(want.empty());
   EXPECT_EQ(std::set<std::string>(v->signer_fingerprints.begin(), v->signer_fingerprints.end()),
@@ -339,8 +330,7 @@ TEST(RealKeyringTest, VerifiesBookwormInReleaseLikeGpgv) {
   char& c = edited[at + 10];
   c = c == '0' ? '1' : '0';
   auto bad = VerifyClearsigned(*keyring, edited, "InRelease of bookworm");
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, ErrorCode::kIntegrity);
+  ASSERT_THAT(bad, FailsWith(ErrorCode::kIntegrity));
   EXPECT_THAT(bad.error().message, HasSubstr("do not match the text (tampered?)"));
 }
 

@@ -5,14 +5,13 @@
 #include <algorithm>
 #include <limits>
 
+#include "base/strings.h"
 #include "deb/control.h"
 #include "deb/relation.h"
 #include "deb/version.h"
 
 namespace hardbase::deb {
 namespace {
-
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool IsHex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -65,42 +64,7 @@ bool ParseSize(std::string_view s, uint64_t* out) {
   return true;
 }
 
-// Case-insensitive comparison of a field name with a lower-case constant.
-bool Is(std::string_view field, std::string_view lower) {
-  if (field.size() != lower.size()) return false;
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (Lower(field[i]) != lower[i]) return false;
-  }
-  return true;
-}
-
-bool IsYes(std::string_view v) { return v.size() == 3 && Is(v, "yes"); }
-
-// Banded optimal-string-alignment distance (Levenshtein plus adjacent transpositions), or
-// `max + 1` once it is known to exceed `max`.
-size_t EditDistance(std::string_view a, std::string_view b, size_t max) {
-  size_t la = a.size(), lb = b.size();
-  if ((la > lb ? la - lb : lb - la) > max) return max + 1;
-  std::vector<size_t> prev2(lb + 1), prev(lb + 1), cur(lb + 1);
-  for (size_t j = 0; j <= lb; ++j) prev[j] = j;
-  for (size_t i = 1; i <= la; ++i) {
-    cur[0] = i;
-    size_t row_min = cur[0];
-    for (size_t j = 1; j <= lb; ++j) {
-      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      size_t v = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        v = std::min(v, prev2[j - 2] + 1);
-      }
-      cur[j] = v;
-      row_min = std::min(row_min, v);
-    }
-    if (row_min > max) return max + 1;
-    std::swap(prev2, prev);
-    std::swap(prev, cur);
-  }
-  return prev[lb];
-}
+bool IsYes(std::string_view v) { return EqualsIgnoreCase(v, "yes"); }
 
 }  // namespace
 
@@ -139,69 +103,69 @@ Result<void> PackageIndex::AddPackagesFile(std::shared_ptr<const std::string> te
     for (const Field& f : stanza.fields()) {
       std::string_view n = f.name;
       if (n.empty()) continue;
-      switch (Lower(n[0])) {
+      switch (AsciiLower(n[0])) {
         case 'a':
-          if (Is(n, "architecture")) rec.architecture = f.value;
+          if (EqualsIgnoreCase(n, "architecture")) rec.architecture = f.value;
           break;
         case 'b':
-          if (Is(n, "breaks")) rec.breaks = f.value;
+          if (EqualsIgnoreCase(n, "breaks")) rec.breaks = f.value;
           break;
         case 'c':
-          if (Is(n, "conflicts")) rec.conflicts = f.value;
+          if (EqualsIgnoreCase(n, "conflicts")) rec.conflicts = f.value;
           break;
         case 'd':
-          if (Is(n, "depends")) rec.depends = f.value;
+          if (EqualsIgnoreCase(n, "depends")) rec.depends = f.value;
           break;
         case 'e':
-          if (Is(n, "essential"))
+          if (EqualsIgnoreCase(n, "essential"))
             essential = f.value;
-          else if (Is(n, "enhances"))
+          else if (EqualsIgnoreCase(n, "enhances"))
             rec.enhances = f.value;
           break;
         case 'f':
-          if (Is(n, "filename")) rec.filename = f.value;
+          if (EqualsIgnoreCase(n, "filename")) rec.filename = f.value;
           break;
         case 'i':
-          if (Is(n, "important")) rec.important = rec.important || IsYes(f.value);
+          if (EqualsIgnoreCase(n, "important")) rec.important = rec.important || IsYes(f.value);
           break;
         case 'm':
-          if (Is(n, "multi-arch"))
+          if (EqualsIgnoreCase(n, "multi-arch"))
             multi_arch = f.value;
-          else if (Is(n, "maintainer"))
+          else if (EqualsIgnoreCase(n, "maintainer"))
             rec.maintainer = f.value;
           break;
         case 'p':
-          if (Is(n, "package"))
+          if (EqualsIgnoreCase(n, "package"))
             rec.name = f.value;
-          else if (Is(n, "pre-depends"))
+          else if (EqualsIgnoreCase(n, "pre-depends"))
             rec.pre_depends = f.value;
-          else if (Is(n, "provides"))
+          else if (EqualsIgnoreCase(n, "provides"))
             rec.provides = f.value;
-          else if (Is(n, "priority"))
+          else if (EqualsIgnoreCase(n, "priority"))
             rec.priority = f.value;
-          else if (Is(n, "protected"))
+          else if (EqualsIgnoreCase(n, "protected"))
             rec.important = rec.important || IsYes(f.value);
           break;
         case 'r':
-          if (Is(n, "recommends"))
+          if (EqualsIgnoreCase(n, "recommends"))
             rec.recommends = f.value;
-          else if (Is(n, "replaces"))
+          else if (EqualsIgnoreCase(n, "replaces"))
             rec.replaces = f.value;
           break;
         case 's':
-          if (Is(n, "size")) {
+          if (EqualsIgnoreCase(n, "size")) {
             size_text = f.value;
             has_size = true;
-          } else if (Is(n, "sha256")) {
+          } else if (EqualsIgnoreCase(n, "sha256")) {
             rec.sha256 = f.value;
-          } else if (Is(n, "source")) {
+          } else if (EqualsIgnoreCase(n, "source")) {
             source_field = f.value;
-          } else if (Is(n, "suggests")) {
+          } else if (EqualsIgnoreCase(n, "suggests")) {
             rec.suggests = f.value;
           }
           break;
         case 'v':
-          if (Is(n, "version")) rec.version = f.value;
+          if (EqualsIgnoreCase(n, "version")) rec.version = f.value;
           break;
         default:
           break;
@@ -258,13 +222,13 @@ Result<void> PackageIndex::AddPackagesFile(std::shared_ptr<const std::string> te
       }
     }
 
-    if (multi_arch.empty() || Is(multi_arch, "no")) {
+    if (multi_arch.empty() || EqualsIgnoreCase(multi_arch, "no")) {
       rec.multi_arch = MultiArch::kNo;
-    } else if (Is(multi_arch, "same")) {
+    } else if (EqualsIgnoreCase(multi_arch, "same")) {
       rec.multi_arch = MultiArch::kSame;
-    } else if (Is(multi_arch, "foreign")) {
+    } else if (EqualsIgnoreCase(multi_arch, "foreign")) {
       rec.multi_arch = MultiArch::kForeign;
-    } else if (Is(multi_arch, "allowed")) {
+    } else if (EqualsIgnoreCase(multi_arch, "allowed")) {
       rec.multi_arch = MultiArch::kAllowed;
     } else {
       return bad(fmt::format("invalid Multi-Arch '{}'", multi_arch));
@@ -272,7 +236,7 @@ Result<void> PackageIndex::AddPackagesFile(std::shared_ptr<const std::string> te
     if (!essential.empty()) {
       if (IsYes(essential))
         rec.essential = true;
-      else if (!Is(essential, "no"))
+      else if (!EqualsIgnoreCase(essential, "no"))
         return bad(fmt::format("invalid Essential '{}'", essential));
     }
 

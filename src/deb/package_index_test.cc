@@ -5,8 +5,12 @@
 
 #include <string>
 
+#include "support/result_matchers.h"
+
 namespace hardbase::deb {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 constexpr const char* kSha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -29,7 +33,7 @@ std::string AddError(PackageIndex& index, std::string text, RepositoryId repo = 
   auto r = index.AddPackagesFile(Text(std::move(text)), repo);
   EXPECT_FALSE(r);
   if (r) return "";
-  EXPECT_EQ(r.error().code, ErrorCode::kSpec);
+  EXPECT_THAT(r, FailsWith(ErrorCode::kSpec));
   return r.error().message;
 }
 

@@ -11,9 +11,12 @@
 #include "base/fs.h"
 #include "deb/control.h"
 #include "support/process.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::deb {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using testing::RunProcess;
 
@@ -27,7 +30,7 @@ std::string ParseError(std::string_view text, RelationKind kind = RelationKind::
   auto r = ParseRelations(text, kind);
   EXPECT_FALSE(r) << "'" << text << "' parsed";
   if (r) return "";
-  EXPECT_EQ(r.error().code, ErrorCode::kSpec);
+  EXPECT_THAT(r, FailsWith(ErrorCode::kSpec));
   return r.error().message;
 }
 

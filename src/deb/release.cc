@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "base/sha256.h"
+#include "base/strings.h"
 #include "deb/control.h"
 
 namespace hardbase::deb {
@@ -15,28 +16,6 @@ constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr"
                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 constexpr std::array<std::string_view, 7> kWeekdays = {"Thu", "Fri", "Sat", "Sun",
                                                        "Mon", "Tue", "Wed"};  // 1970-01-01 first
-
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::vector<std::string_view> SplitSpace(std::string_view s) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && IsSpace(s[i])) ++i;
-    size_t start = i;
-    while (i < s.size() && !IsSpace(s[i])) ++i;
-    if (i > start) out.push_back(s.substr(start, i - start));
-  }
-  return out;
-}
-
-bool EqualsNoCase(std::string_view a, std::string_view b) { return FieldNameEquals(a, b); }
 
 // Parses an unsigned decimal number made of exactly the digits of `s` (no sign, no space).
 template <class T>
@@ -85,19 +64,10 @@ unsigned DaysInMonth(int64_t year, unsigned month) {
   return month == 2 && leap ? 29 : kDays[month - 1];
 }
 
-// 1-based line number of the byte at `at` inside `text`.
-size_t LineOf(std::string_view text, const char* at) {
-  size_t line = 1;
-  for (const char* p = text.data(); p < at && p < text.data() + text.size(); ++p) {
-    if (*p == '\n') ++line;
-  }
-  return line;
-}
-
 // Numeric zone offset "+hhmm"/"-hhmm" in seconds east of UTC.
 bool ParseZone(std::string_view zone, int64_t& offset) {
-  if (EqualsNoCase(zone, "UTC") || EqualsNoCase(zone, "GMT") || EqualsNoCase(zone, "UT") ||
-      zone == "Z") {
+  if (EqualsIgnoreCase(zone, "UTC") || EqualsIgnoreCase(zone, "GMT") ||
+      EqualsIgnoreCase(zone, "UT") || zone == "Z") {
     offset = 0;
     return true;
   }
@@ -121,14 +91,14 @@ Result<int64_t> ParseRfc2822Date(std::string_view text) {
     weekday = Trim(rest.substr(0, comma));
     rest = rest.substr(comma + 1);
   }
-  std::vector<std::string_view> parts = SplitSpace(rest);
+  std::vector<std::string_view> parts = Words(rest);
   if (parts.size() != 5) return bad("expected 'Day, DD Mon YYYY HH:MM:SS zone'");
 
   unsigned day = 0;
   if (parts[0].size() > 2 || !ParseUnsigned(parts[0], day)) return bad("bad day of month");
   unsigned month = 0;
   for (size_t i = 0; i < kMonths.size(); ++i) {
-    if (EqualsNoCase(parts[1], kMonths[i])) month = static_cast<unsigned>(i + 1);
+    if (EqualsIgnoreCase(parts[1], kMonths[i])) month = static_cast<unsigned>(i + 1);
   }
   if (month == 0) return bad("bad month name");
   int64_t year = 0;
@@ -155,7 +125,7 @@ Result<int64_t> ParseRfc2822Date(std::string_view text) {
   int64_t days = DaysFromCivil(year, month, day);
   if (!weekday.empty()) {
     std::string_view expected = kWeekdays[static_cast<size_t>(((days % 7) + 7) % 7)];
-    if (!EqualsNoCase(weekday, expected)) {
+    if (!EqualsIgnoreCase(weekday, expected)) {
       return bad(fmt::format("weekday does not match the date (expected {})", expected));
     }
   }
@@ -189,7 +159,7 @@ Result<ReleaseFile> ParseRelease(std::string_view text) {
   const Stanza& s = stanzas.front();
   auto line_of = [&](std::string_view name) {
     for (const Field& f : s.fields()) {
-      if (FieldNameEquals(f.name, name)) return LineOf(text, f.name.data());
+      if (EqualsIgnoreCase(f.name, name)) return LineNumberOf(text, f.name);
     }
     return s.line();
   };
@@ -200,9 +170,9 @@ Result<ReleaseFile> ParseRelease(std::string_view text) {
   r.suite = std::string(s.Get("Suite"));
   r.codename = std::string(s.Get("Codename"));
   r.version = std::string(s.Get("Version"));
-  for (std::string_view a : SplitSpace(s.Get("Architectures"))) r.architectures.emplace_back(a);
-  for (std::string_view c : SplitSpace(s.Get("Components"))) r.components.emplace_back(c);
-  r.acquire_by_hash = EqualsNoCase(s.Get("Acquire-By-Hash"), "yes");
+  for (std::string_view a : Words(s.Get("Architectures"))) r.architectures.emplace_back(a);
+  for (std::string_view c : Words(s.Get("Components"))) r.components.emplace_back(c);
+  r.acquire_by_hash = EqualsIgnoreCase(s.Get("Acquire-By-Hash"), "yes");
 
   if (!s.Has("Date")) return Fail(ErrorCode::kSpec, "Release: no Date field");
   auto date = ParseRfc2822Date(s.Get("Date"));
@@ -218,23 +188,16 @@ Result<ReleaseFile> ParseRelease(std::string_view text) {
 
   if (!s.Has("SHA256")) return Fail(ErrorCode::kSpec, "Release: no SHA256 section");
   std::string_view table = s.Get("SHA256");
-  size_t pos = 0;
-  while (pos <= table.size()) {
-    size_t eol = table.find('\n', pos);
-    if (eol == std::string_view::npos) eol = table.size();
-    std::string_view raw = table.substr(pos, eol - pos);
-    pos = eol + 1;
-    std::vector<std::string_view> cols = SplitSpace(raw);
+  for (const Line& line : Lines(table)) {
+    std::string_view raw = line.text;
+    std::vector<std::string_view> cols = Words(raw);
     if (cols.empty()) continue;
     auto bad = [&](std::string_view why) {
       return Fail(ErrorCode::kSpec, fmt::format("Release line {}: malformed SHA256 entry '{}': {}",
-                                                LineOf(text, raw.data()), Trim(raw), why));
+                                                LineNumberOf(text, raw), Trim(raw), why));
     };
     if (cols.size() != 3) return bad("expected '<sha256> <size> <path>'");
-    std::string hash(cols[0]);
-    for (char& c : hash) {
-      if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-    }
+    std::string hash = AsciiLower(cols[0]);  // other letters than A-F fail the check below
     if (!IsSha256Hex(hash)) return bad("not a SHA256 digest");
     ReleaseEntry entry{std::move(hash), 0};
     if (!ParseUnsigned(cols[1], entry.size)) return bad("bad size");

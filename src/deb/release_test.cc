@@ -11,9 +11,12 @@
 #include "base/sha256.h"
 #include "deb/keyring.h"
 #include "support/repo_fixture.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::deb {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::HasSubstr;
 
@@ -72,8 +75,7 @@ TEST(ReleaseTest, ParsesSecurityRelease) {
   EXPECT_EQ(empty->size, 0u);
 
   auto missing = r->Lookup("main/binary-s390x/Packages.xz");
-  ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  ASSERT_THAT(missing, FailsWith(ErrorCode::kNotFound));
   EXPECT_THAT(missing.error().message, HasSubstr("main/binary-s390x/Packages.xz"));
 }
 
@@ -129,7 +131,7 @@ TEST(ReleaseTest, MalformedDates) {
     auto t = ParseRfc2822Date(text);
     EXPECT_FALSE(t) << "'" << text << "' parsed as " << (t ? *t : 0);
     if (!t) {
-      EXPECT_EQ(t.error().code, ErrorCode::kSpec) << text;
+      EXPECT_THAT(t, FailsWith(ErrorCode::kSpec)) << text;
     }
   }
 }
@@ -147,8 +149,7 @@ TEST(ReleaseTest, Freshness) {
   EXPECT_TRUE(CheckFreshness(*r, 1795573350));  // at Date
   EXPECT_TRUE(CheckFreshness(*r, 1796178149));  // one second before Valid-Until
   auto expired = CheckFreshness(*r, 1796178150);
-  ASSERT_FALSE(expired);
-  EXPECT_EQ(expired.error().code, ErrorCode::kIntegrity);
+  ASSERT_THAT(expired, FailsWith(ErrorCode::kIntegrity));
   EXPECT_THAT(expired.error().message,
               HasSubstr("expired: Valid-Until Wed, 02 Dec 2026 02:22:30 UTC has passed"));
 }
@@ -183,23 +184,20 @@ TEST(ReleaseTest, MalformedLinesAreSpecErrorsNamingTheLine) {
   };
   for (const Case& c : cases) {
     auto r = ParseRelease(c.text);
-    ASSERT_FALSE(r) << c.want;
-    EXPECT_EQ(r.error().code, ErrorCode::kSpec) << r.error().message;
+    ASSERT_THAT(r, FailsWith(ErrorCode::kSpec)) << c.want;
     EXPECT_THAT(r.error().message, HasSubstr(c.want)) << r.error().message;
   }
 }
 
 TEST(ReleaseTest, RequiresDateAndSha256) {
   auto no_date = ParseRelease(Edit("Date: Wed, 25 Nov 2026 02:22:30 UTC\n", ""));
-  ASSERT_FALSE(no_date);
-  EXPECT_EQ(no_date.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(no_date, FailsWith(ErrorCode::kSpec));
   std::string md5_only(kSecurityRelease.substr(0, kSecurityRelease.find("SHA256:")));
   auto no_sha = ParseRelease(md5_only);
   ASSERT_FALSE(no_sha);
   EXPECT_THAT(no_sha.error().message, HasSubstr("SHA256"));
   auto empty = ParseRelease("");
-  ASSERT_FALSE(empty);
-  EXPECT_EQ(empty.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(empty, FailsWith(ErrorCode::kSpec));
 }
 
 TEST(ReleaseTest, UppercaseHashesAreNormalized) {
@@ -312,8 +310,7 @@ TEST(ReleaseTest, FixtureBadRepositories) {
   release = ParseRelease(*release_text);
   ASSERT_TRUE(release) << release.error().message;
   auto fresh = CheckFreshness(*release, static_cast<int64_t>(std::time(nullptr)));
-  ASSERT_FALSE(fresh);
-  EXPECT_EQ(fresh.error().code, ErrorCode::kIntegrity);
+  ASSERT_THAT(fresh, FailsWith(ErrorCode::kIntegrity));
 }
 
 // The host's real bookworm-security InRelease, when apt has fetched it: Valid-Until is a week

@@ -10,6 +10,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "base/strings.h"
 #include "deb/relation.h"
 #include "deb/version.h"
 
@@ -25,8 +26,7 @@ constexpr std::string_view kRequestedBySpec = "(spec)";
 // has 0, an unknown word counts as "extra".
 int PriorityRank(std::string_view priority) {
   if (priority.empty()) return 0;
-  std::string p(priority);
-  for (char& c : p) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  std::string p = AsciiLower(priority);
   if (p == "required") return 1;
   if (p == "important") return 2;
   if (p == "standard") return 3;

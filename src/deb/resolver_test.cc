@@ -13,9 +13,12 @@
 
 #include "base/fs.h"
 #include "support/process.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::deb {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::hardbase::testing::RunProcess;
 using ::testing::ElementsAre;
@@ -167,7 +170,7 @@ class ResolverTest : public ::testing::Test {
     auto r = Resolve(packages, exclude);
     EXPECT_FALSE(r) << "resolved";
     if (r) return "";
-    EXPECT_EQ(r.error().code, ErrorCode::kResolve) << r.error().message;
+    EXPECT_THAT(r, FailsWith(ErrorCode::kResolve));
     if (exclude.empty() && AptOracle::Available()) {
       bool ok = true;
       std::string output;
@@ -462,13 +465,13 @@ TEST_F(ResolverTest, ExcludeErrors) {
 // need goes too, what another selected package needs stays.
 TEST_F(ResolverTest, LeaveOutDropsWhatOnlyItNeededAndKeepsWhatOthersNeed) {
   Repo(P("redis", "7", "Depends: adduser, libc6, lsb-base") +
-       P("adduser", "3", "Depends: passwd, perl-base") + P("passwd", "4", "Depends: libpam, libc6") +
-       P("libpam", "1", "Depends: libc6") + P("perl-base", "5", "Depends: libc6") +
-       P("lsb-base", "11", "Depends: perl-base") + P("libc6", "2.36") + P("tool", "1"));
+       P("adduser", "3", "Depends: passwd, perl-base") +
+       P("passwd", "4", "Depends: libpam, libc6") + P("libpam", "1", "Depends: libc6") +
+       P("perl-base", "5", "Depends: libc6") + P("lsb-base", "11", "Depends: perl-base") +
+       P("libc6", "2.36") + P("tool", "1"));
   // Without the leave-outs, as apt does it.
-  EXPECT_THAT(Closure({"redis"}),
-              ElementsAre("adduser=3", "libc6=2.36", "libpam=1", "lsb-base=11", "passwd=4",
-                          "perl-base=5", "redis=7"));
+  EXPECT_THAT(Closure({"redis"}), ElementsAre("adduser=3", "libc6=2.36", "libpam=1", "lsb-base=11",
+                                              "passwd=4", "perl-base=5", "redis=7"));
   ResolveRequest req;
   req.arch = "amd64";
   req.packages = {"redis"};

@@ -53,8 +53,10 @@ VersionParts SplitLoosely(std::string_view v) {
     unsigned long epoch = 0;
     bool ok = colon > 0;
     for (size_t k = 0; k < colon && ok; ++k) {
-      if (!IsDigit(v[k])) ok = false;
-      else epoch = epoch * 10 + static_cast<unsigned long>(v[k] - '0');
+      if (!IsDigit(v[k]))
+        ok = false;
+      else
+        epoch = epoch * 10 + static_cast<unsigned long>(v[k] - '0');
     }
     if (ok) {
       p.epoch = epoch;
@@ -75,8 +77,8 @@ VersionParts SplitLoosely(std::string_view v) {
 
 Result<VersionParts> ParseVersion(std::string_view version) {
   auto fail = [&](std::string_view why) {
-    return Fail(ErrorCode::kSpec, "invalid version '" + std::string(version) + "': " +
-                                      std::string(why));
+    return Fail(ErrorCode::kSpec,
+                "invalid version '" + std::string(version) + "': " + std::string(why));
   };
   std::string_view v = version;
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
@@ -121,12 +123,18 @@ bool Satisfies(std::string_view version, Relation op, std::string_view reference
   if (op == Relation::kAny) return true;
   int c = CompareVersions(version, reference);
   switch (op) {
-    case Relation::kLess: return c < 0;
-    case Relation::kLessEq: return c <= 0;
-    case Relation::kEq: return c == 0;
-    case Relation::kGreaterEq: return c >= 0;
-    case Relation::kGreater: return c > 0;
-    case Relation::kAny: return true;
+    case Relation::kLess:
+      return c < 0;
+    case Relation::kLessEq:
+      return c <= 0;
+    case Relation::kEq:
+      return c == 0;
+    case Relation::kGreaterEq:
+      return c >= 0;
+    case Relation::kGreater:
+      return c > 0;
+    case Relation::kAny:
+      return true;
   }
   return false;
 }

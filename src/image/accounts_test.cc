@@ -8,12 +8,15 @@
 
 #include "base/fs.h"
 #include "support/process.h"
+#include "support/result_matchers.h"
 
 // Oracles: base-passwd's master files installed on this machine, and shadow-utils' pwck and grpck
 // (read-only mode) validating the files we write.
 
 namespace hardbase::image {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using hardbase::testing::RunProcess;
 using ::testing::HasSubstr;
@@ -137,8 +140,7 @@ TEST_F(AccountsTest, SpecAccountsAreAppended) {
   EXPECT_EQ(RunAsUser(db, "5").value_or("?"), "5:60");  // games, group games
   EXPECT_EQ(RunAsUser(db, "4242").value_or("?"), "4242:4242");
   auto unknown = RunAsUser(db, "ghost");
-  ASSERT_FALSE(unknown);
-  EXPECT_EQ(unknown.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(unknown, FailsWith(ErrorCode::kSpec));
   EXPECT_THAT(unknown.error().message, HasSubstr("unknown user 'ghost': the image's users (from "
                                                  "base-passwd, accounts.users and the packages' "
                                                  "setup) are root, daemon, "));
@@ -151,7 +153,7 @@ TEST_F(AccountsTest, CollisionsNameTheSystemAccount) {
     auto r = AddSpecAccounts(db, accounts);
     EXPECT_FALSE(r);
     if (r) return std::string();
-    EXPECT_EQ(r.error().code, ErrorCode::kSpec);
+    EXPECT_THAT(r, FailsWith(ErrorCode::kSpec));
     return r.error().message;
   };
   spec::Accounts accounts;
@@ -178,8 +180,7 @@ TEST_F(AccountsTest, ResolvesOwners) {
   EXPECT_EQ(ResolveGid(base_, "4294967294").value_or(1), 4294967294u);
   for (std::string_view bad : {"ghost", "", "4294967295", "-1", "12a"}) {
     auto uid = ResolveUid(base_, bad);
-    ASSERT_FALSE(uid) << bad;
-    EXPECT_EQ(uid.error().code, ErrorCode::kSpec);
+    ASSERT_THAT(uid, FailsWith(ErrorCode::kSpec)) << bad;
     EXPECT_THAT(uid.error().message, HasSubstr("unknown user '" + std::string(bad) + "'"));
     EXPECT_FALSE(ResolveGid(base_, bad)) << bad;
   }
@@ -188,8 +189,7 @@ TEST_F(AccountsTest, ResolvesOwners) {
 
 TEST(SystemAccountsTest, MalformedMasterLineIsNamed) {
   auto r = SystemAccounts("root:*:0:0:root:/root:/bin/sh\n\n# comment\nbad:*:1:1\n", "root:*:0:\n");
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(r, FailsWith(ErrorCode::kSpec));
   EXPECT_EQ(r.error().message, "passwd.master line 4: expected 7 ':'-separated fields, found 4");
   r = SystemAccounts("root:*:0:0:root:/root:/bin/sh\n", "root:*:0:\nx:*:zero:\n");
   ASSERT_FALSE(r);
@@ -231,7 +231,7 @@ TEST(AccountTextTest, RefusesFieldsThatWouldBreakOrAddALine) {
     db.users = {good, c.user};
     auto text = PasswdText(db);
     ASSERT_FALSE(text.has_value()) << c.message;
-    EXPECT_EQ(text.error().code, ErrorCode::kSpec);
+    EXPECT_THAT(text, FailsWith(ErrorCode::kSpec));
     EXPECT_EQ(text.error().message, c.message);
   }
   AccountDatabase groups;

@@ -5,10 +5,10 @@
 #include <optional>
 #include <set>
 
+#include "base/strings.h"
+
 namespace hardbase::image {
 namespace {
-
-constexpr std::string_view kSpace = " \t\r";
 
 std::optional<int64_t> ParsePriority(std::string_view s) {
   int64_t value = 0;
@@ -25,34 +25,17 @@ bool IsAlternativeName(std::string_view name) {
 
 bool IsAbsolute(std::string_view path) { return !path.empty() && path[0] == '/'; }
 
-std::vector<std::string_view> Words(std::string_view line) {
-  std::vector<std::string_view> words;
-  size_t i = line.find_first_not_of(kSpace);
-  while (i != std::string_view::npos) {
-    size_t end = line.find_first_of(kSpace, i);
-    if (end == std::string_view::npos) end = line.size();
-    words.push_back(line.substr(i, end - i));
-    i = line.find_first_not_of(kSpace, end);
-  }
-  return words;
-}
-
 }  // namespace
 
 Result<std::vector<Alternative>> ParseJinfo(std::string_view text) {
   std::vector<Alternative> out;
   std::optional<int64_t> priority;
-  size_t number = 0;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t eol = std::min(text.find('\n', pos), text.size());
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    ++number;
+  for (const Line& line : Lines(text)) {
     auto error = [&](std::string_view what) {
-      return Fail(ErrorCode::kSpec, "jinfo line " + std::to_string(number) + " '" +
-                                        std::string(line) + "': " + std::string(what));
+      return Fail(ErrorCode::kSpec, "jinfo line " + std::to_string(line.number) + " '" +
+                                        std::string(line.text) + "': " + std::string(what));
     };
-    std::vector<std::string_view> words = Words(line);
+    std::vector<std::string_view> words = Words(line.text);
     if (words.empty()) continue;
     if (size_t eq = words[0].find('='); eq != std::string_view::npos) {  // key=value
       if (words[0].substr(0, eq) == "priority") {

@@ -11,9 +11,12 @@
 #include "base/fs.h"
 #include "image/maintainer_script.h"
 #include "support/process.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::image {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -74,7 +77,7 @@ TEST(JinfoTest, Errors) {
   for (const auto& [text, where] : bad) {
     auto alts = ParseJinfo(text);
     ASSERT_FALSE(alts.has_value()) << text;
-    EXPECT_EQ(alts.error().code, ErrorCode::kSpec);
+    EXPECT_THAT(alts, FailsWith(ErrorCode::kSpec));
     EXPECT_NE(alts.error().message.find(where), std::string::npos) << alts.error().message;
   }
 }

@@ -101,33 +101,11 @@ bool IsListablePath(std::string_view path) {
          });
 }
 
-std::vector<std::string_view> Lines(std::string_view text) {
-  std::vector<std::string_view> out;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    out.push_back(text.substr(0, nl));
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-  }
-  return out;
-}
-
-std::vector<std::string_view> Words(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
-    size_t j = i;
-    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
-    if (j > i) out.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
-
 // The md5 of each file in an md5sums text, by absolute path.
 std::map<std::string, std::string, std::less<>> Md5sByPath(std::string_view md5sums) {
   std::map<std::string, std::string, std::less<>> out;
-  for (std::string_view line : Lines(md5sums)) {
+  for (const Line& row : Lines(md5sums, {.strip_cr = false})) {  // a path may end in CR
+    std::string_view line = row.text;
     if (line.size() < 35 || line.substr(32, 2) != "  ") continue;
     out.emplace("/" + std::string(line.substr(34)), std::string(line.substr(0, 32)));
   }
@@ -140,8 +118,8 @@ std::string ConffilesValue(const PackageFacts& facts) {
   if (it == facts.dpkg_control.end()) return "";
   auto md5s = Md5sByPath(facts.md5sums);
   std::string out;
-  for (std::string_view line : Lines(it->second)) {
-    auto words = Words(line);
+  for (const Line& line : Lines(it->second)) {
+    auto words = Words(line.text);
     if (words.empty() || !words.back().starts_with('/')) continue;
     auto found = md5s.find(words.back());
     if (found == md5s.end()) continue;  // it did not ship (the path filter left it out)
@@ -179,10 +157,8 @@ Result<std::vector<Interest>> Interests(const DpkgPackage& package) {
   std::vector<Interest> out;
   auto it = package.facts->dpkg_control.find("triggers");
   if (it == package.facts->dpkg_control.end()) return out;
-  for (std::string_view line : Lines(it->second)) {
-    line = Trim(line);
-    if (line.empty() || line.starts_with('#')) continue;
-    auto words = Words(line);
+  for (const Line& line : Lines(it->second, {.skip_blank = true, .comment = '#'})) {
+    auto words = Words(line.text);
     if (words.size() != 2) continue;
     bool noawait;
     if (words[0] == "interest" || words[0] == "interest-await") {
@@ -281,14 +257,14 @@ Result<std::string> DpkgStatusStanza(const DpkgPackage& package) {
   std::string rest;
   for (const auto& f : stanza.fields()) {
     // What dpkg records of the installation is the database's to say.
-    if (deb::FieldNameEquals(f.name, "Status") || deb::FieldNameEquals(f.name, "Conffiles") ||
-        deb::FieldNameEquals(f.name, "Config-Version") ||
-        deb::FieldNameEquals(f.name, "Triggers-Pending") ||
-        deb::FieldNameEquals(f.name, "Triggers-Awaited")) {
+    if (EqualsIgnoreCase(f.name, "Status") || EqualsIgnoreCase(f.name, "Conffiles") ||
+        EqualsIgnoreCase(f.name, "Config-Version") ||
+        EqualsIgnoreCase(f.name, "Triggers-Pending") ||
+        EqualsIgnoreCase(f.name, "Triggers-Awaited")) {
       continue;
     }
     auto it = std::find_if(kDpkgFieldOrder.begin(), kDpkgFieldOrder.end(),
-                           [&](std::string_view k) { return deb::FieldNameEquals(k, f.name); });
+                           [&](std::string_view k) { return EqualsIgnoreCase(k, f.name); });
     // A value that starts on the next line ("Field:\n continued") gets no space after the colon.
     std::string_view sep = f.value.starts_with('\n') ? ":" : ": ";
     if (it == kDpkgFieldOrder.end()) {

@@ -73,7 +73,7 @@ struct AptKeyring {
   std::string content;  // its bytes (binary or ASCII-armored OpenPGP keys)
 };
 
-// One suite of a repository the lock came from (pipeline::SuiteSource, as apt configures it).
+// One suite of a repository the lock came from (apt::SuiteSource, as apt configures it).
 struct AptRepository {
   std::string uri;  // without a trailing slash
   std::string suite;

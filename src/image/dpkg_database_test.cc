@@ -9,9 +9,12 @@
 #include "base/fs.h"
 #include "support/process.h"
 #include "support/registry_fixture.h"  // FindInPath
+#include "support/result_matchers.h"
 
 namespace hardbase::image {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -206,7 +209,7 @@ TEST(DpkgDatabaseTest, StatusStanzaRefusesAnotherPackagesStanza) {
   PackageFacts f = Facts("other");
   auto stanza = DpkgStatusStanza({"demo", "amd64", &f});
   ASSERT_FALSE(stanza.has_value());
-  EXPECT_EQ(stanza.error().code, ErrorCode::kIntegrity);
+  EXPECT_THAT(stanza, FailsWith(ErrorCode::kIntegrity));
 }
 
 // dpkg itself, given the status file, writes it back unchanged: the order of packages and fields
@@ -407,7 +410,7 @@ TEST(DpkgDatabaseTest, RefusesWhatCannotBeWrittenSafely) {
   AptRepository r{"http://a.example/x\nTrusted: yes", "s", {"main"}, {}, {}, "", {}};
   auto sources = AptSourcesText({r}, {{}});
   ASSERT_FALSE(sources.has_value());
-  EXPECT_EQ(sources.error().code, ErrorCode::kSpec);
+  EXPECT_THAT(sources, FailsWith(ErrorCode::kSpec));
 }
 
 // Writes `entries` under `root` as a runtime would unpack the layer (whiteouts aside).

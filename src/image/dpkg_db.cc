@@ -6,23 +6,12 @@
 #include <set>
 
 #include "base/sha256.h"
+#include "base/strings.h"
 
 namespace hardbase::image {
 namespace {
 
 constexpr std::string_view kStatusField = "Status: install ok installed\n";
-
-bool IsBlank(std::string_view line) {
-  return line.find_first_not_of(" \t\r") == std::string_view::npos;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // A deb822 field name: printable US-ASCII but ':' and space, not starting with '#' or '-'.
 bool IsFieldName(std::string_view name) {
@@ -51,14 +40,9 @@ Result<std::string> StatusStanza(std::string_view control) {
   std::set<std::string> seen;
   bool ended = false, have_package = false;
   std::string field;  // lower-case name of the field being read
-  size_t number = 0;
-  for (size_t pos = 0; pos < control.size();) {
-    size_t eol = control.find('\n', pos);
-    if (eol == std::string_view::npos) eol = control.size();
-    std::string_view line = control.substr(pos, eol - pos);
-    pos = eol + 1;
-    ++number;
-    if (IsBlank(line)) {
+  // Lines keep a CR: the stanza is copied as the package wrote it.
+  for (auto [line, number] : Lines(control, {.strip_cr = false})) {
+    if (Trim(line).empty()) {
       ended = !field.empty();
       continue;
     }
@@ -74,14 +58,14 @@ Result<std::string> StatusStanza(std::string_view control) {
     if (colon == std::string_view::npos || !IsFieldName(name)) {
       return error(number, "expected 'Field: value'");
     }
-    field = Lower(name);
+    field = AsciiLower(name);
     if (!seen.insert(field).second) {
       return error(number, "duplicate field '" + std::string(name) + "'");
     }
     if (field == "status") continue;
     out.append(line).push_back('\n');
     if (field == "package") {
-      if (IsBlank(line.substr(colon + 1))) return error(number, "empty Package field");
+      if (Trim(line.substr(colon + 1)).empty()) return error(number, "empty Package field");
       have_package = true;
       out += kStatusField;
     }

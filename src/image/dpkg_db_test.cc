@@ -8,9 +8,12 @@
 
 #include "base/fs.h"
 #include "support/process.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::image {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using testing::RunProcess;
 
@@ -73,7 +76,7 @@ TEST(StatusStanzaTest, Errors) {
   for (const char* text : bad) {
     auto stanza = StatusStanza(text);
     ASSERT_FALSE(stanza.has_value()) << text;
-    EXPECT_EQ(stanza.error().code, ErrorCode::kSpec);
+    EXPECT_THAT(stanza, FailsWith(ErrorCode::kSpec));
   }
   EXPECT_NE(StatusStanza("Package: a\nversion: 1\nVersion: 2\n").error().message.find("line 3"),
             std::string::npos);

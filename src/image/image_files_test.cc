@@ -5,8 +5,12 @@
 
 #include <map>
 
+#include "support/result_matchers.h"
+
 namespace hardbase::image {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using oci::LayerEntryType;
 using ::testing::HasSubstr;
@@ -116,7 +120,7 @@ TEST(TopLayerTest, AFilesOwnerThatDoesNotExistIsNamed) {
   in.files = {f};
   auto top = TopLayerEntries(in, view);
   ASSERT_FALSE(top.has_value());
-  EXPECT_EQ(top.error().code, ErrorCode::kSpec);
+  EXPECT_THAT(top, FailsWith(ErrorCode::kSpec));
   EXPECT_THAT(top.error().message, HasSubstr("image.yaml:7:5: files: /x: "));
   EXPECT_THAT(top.error().message, HasSubstr("ghost"));
 }
@@ -189,7 +193,7 @@ TEST(StackPackagesTest, RefusesAnEntryBelowAnotherPackagesDirectoryLink) {
   Entries b = {{"/usr/lib", DirView()}, {"/usr/lib/x/sh", FileView("ab", 0755)}};
   auto r = Stack({{"a", a}, {"b", b}});
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, ErrorCode::kIntegrity);
+  EXPECT_THAT(r, FailsWith(ErrorCode::kIntegrity));
   EXPECT_EQ(r.error().message,
             "package b ships /usr/lib/x/sh below the symbolic link /usr/lib/x -> /usr/bin of "
             "package a: a runtime would write it to /usr/bin/sh: refused");
@@ -226,7 +230,7 @@ TEST(StackPackagesTest, RefusesTwoPackagesShippingOnePathDifferently) {
            {{{"/usr/share/x", DirView()}}, "a directory"}}) {
     auto r = Stack({{"a", a}, {"b", b}});
     ASSERT_FALSE(r.has_value()) << why;
-    EXPECT_EQ(r.error().code, ErrorCode::kIntegrity);
+    EXPECT_THAT(r, FailsWith(ErrorCode::kIntegrity));
     EXPECT_THAT(r.error().message,
                 HasSubstr("packages a and b both ship /usr/share/x, as a file (mode 0644, "
                           "sha256 aa) and as "));
@@ -277,7 +281,7 @@ TEST(TopLayerTest, AlternativesNeverReplaceWhatHardbaseWrites) {
                            "/etc/alternatives/x", "/home/nonroot"}) {
     auto top = TopLayerEntries(AlternativesInputs(spec, {{link, "x", "/usr/share/evil", 1}}), view);
     ASSERT_FALSE(top.has_value()) << link;
-    EXPECT_EQ(top.error().code, ErrorCode::kIntegrity);
+    EXPECT_THAT(top, FailsWith(ErrorCode::kIntegrity));
     EXPECT_EQ(top.error().message, "package evil: update-alternatives link " + link +
                                        " (alternative x -> /usr/share/evil): would replace " +
                                        link + ", which hardbase writes");
@@ -305,7 +309,7 @@ TEST(TopLayerTest, AlternativesNeverWriteWhiteouts) {
     auto top =
         TopLayerEntries(AlternativesInputs(spec, {{link, name, "/usr/share/evil", 1}}), view);
     ASSERT_FALSE(top.has_value()) << link;
-    EXPECT_EQ(top.error().code, ErrorCode::kIntegrity);
+    EXPECT_THAT(top, FailsWith(ErrorCode::kIntegrity));
     EXPECT_THAT(top.error().message, HasSubstr("names starting with '.wh.' are OCI whiteouts"));
   }
 }
@@ -391,7 +395,7 @@ TEST(TopLayerTest, OwnEntriesBelowAPackageLinkAreRefused) {
   in.files = {f};
   auto top = TopLayerEntries(in, view);
   ASSERT_FALSE(top.has_value());
-  EXPECT_EQ(top.error().code, ErrorCode::kIntegrity);
+  EXPECT_THAT(top, FailsWith(ErrorCode::kIntegrity));
   EXPECT_THAT(top.error().message,
               HasSubstr("the image's own /srv/sh lies below /srv, which is a symbolic link to "
                         "/usr/bin in a package layer"));
@@ -554,7 +558,7 @@ TEST(TopLayerTest, SpecDirsAndRunAsErrorsNameTheEntry) {
     EXPECT_TRUE(spec.has_value()) << spec.error().message;
     auto top = TopLayerEntries(ServiceInputs(*spec), ServiceView());
     if (top) return std::string("ok");
-    EXPECT_EQ(top.error().code, ErrorCode::kSpec);
+    EXPECT_THAT(top, FailsWith(ErrorCode::kSpec));
     return top.error().message;
   };
   EXPECT_EQ(error_of("dirs: [{path: /srv/x, owner: ghost}]\n"),

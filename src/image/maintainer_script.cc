@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "base/strings.h"
 #include "deb/version.h"
 #include "image/setup.h"
 
@@ -1814,10 +1815,8 @@ class Walker {
       if (auto it = loop_vars_.find(name); it != loop_vars_.end()) saved[name] = it->second;
     }
     Flow result = Flow::kNext;
-    for (size_t pos = 0; pos < lines.size();) {
-      size_t eol = std::min(lines.find('\n', pos), lines.size());
-      std::string_view line = std::string_view(lines).substr(pos, eol - pos);
-      pos = eol + 1;
+    for (const Line& input_line : Lines(lines, {.strip_cr = false})) {  // to read, CR is data
+      std::string_view line = input_line.text;
       // read: fields split at blanks, the last name takes the rest of the line.
       for (size_t k = 0; k < names.size(); ++k) {
         size_t start = std::min(line.find_first_not_of(" \t"), line.size());
@@ -2965,14 +2964,9 @@ void TakeUsrLocalSections(std::string& script, std::string_view origin_prefix, P
     end += kEnd.size();
     std::string_view section = std::string_view(script).substr(start, end - start);
     size_t data = section.find("<< DATA\n");
-    size_t line_no =
-        1 + static_cast<size_t>(std::count(script.begin(), script.begin() + start, '\n'));
     if (data != std::string_view::npos) {
-      size_t pos = data + 8;
-      while (pos < section.size()) {
-        size_t eol = std::min(section.find('\n', pos), section.size());
-        std::string_view line = section.substr(pos, eol - pos);
-        pos = eol + 1;
+      for (const Line& data_line : Lines(section.substr(data + 8), {.strip_cr = false})) {
+        std::string_view line = data_line.text;
         if (line == "DATA") break;
         std::vector<std::string_view> f;
         for (size_t i = 0; i < line.size();) {
@@ -2982,8 +2976,7 @@ void TakeUsrLocalSections(std::string& script, std::string_view origin_prefix, P
         }
         std::optional<std::string> dir = f.empty() ? std::nullopt : NormaliseSetupPath(f[0]);
         std::string origin =
-            std::string(origin_prefix) + ":" +
-            std::to_string(line_no + std::count(section.begin(), section.begin() + pos - 1, '\n'));
+            std::string(origin_prefix) + ":" + std::to_string(LineNumberOf(script, line));
         SetupAction a;
         a.kind = SetupAction::Kind::kDir;
         a.origin = origin;

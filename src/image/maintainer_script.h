@@ -30,10 +30,11 @@
 // actions, dpkg --compare-versions, ...), and what packages' setup does for a running system,
 // which an image does not need or gets elsewhere (debconf db_*, deb-systemd-*, invoke-rc.d,
 // update-rc.d, systemctl, dpkg-maintscript-helper, dpkg-trigger, ldconfig, systemd-sysusers and
-// systemd-tmpfiles (the package's sysusers.d and tmpfiles.d files are read instead), py3compile, rm, rmdir and find -delete (nothing to remove in
-// a freshly assembled image), changes to temporary files (from mktemp), ...). Any other command,
-// an understood one with unknown or unsupported arguments, and an output redirection to a file
-// are listed as not applied (with the conditions around them).
+// systemd-tmpfiles (the package's sysusers.d and tmpfiles.d files are read instead), py3compile,
+// rm, rmdir and find -delete (nothing to remove in a freshly assembled image), changes to temporary
+// files (from mktemp), ...). Any other command, an understood one with unknown or unsupported
+// arguments, and an output redirection to a file are listed as not applied (with the conditions
+// around them).
 //
 // Pure: text in, values out. Hostile scripts cost bounded time and memory.
 #pragma once

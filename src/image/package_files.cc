@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "base/sha256.h"
+#include "base/strings.h"
 #include "image/dpkg_database.h"
 #include "image/dpkg_db.h"
 #include "image/maintainer_script.h"
@@ -194,19 +195,7 @@ std::optional<std::string> ScriptInterpreter(std::string_view content) {
   if (!content.starts_with("#!")) return std::nullopt;
   std::string_view line = content.substr(2, 254);
   line = line.substr(0, line.find('\n'));
-  auto words = [](std::string_view s) {
-    std::vector<std::string_view> out;
-    size_t i = 0;
-    while (i < s.size()) {
-      while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r')) ++i;
-      size_t j = i;
-      while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '\r') ++j;
-      if (j > i) out.push_back(s.substr(i, j - i));
-      i = j;
-    }
-    return out;
-  };
-  auto w = words(line);
+  std::vector<std::string_view> w = Words(line);
   if (w.empty() || !w[0].starts_with("/")) return std::nullopt;
   std::string interpreter(w[0]);
   if (interpreter.ends_with("/env")) {

@@ -6,8 +6,12 @@
 #include <map>
 #include <set>
 
+#include "support/result_matchers.h"
+
 namespace hardbase::image {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -118,7 +122,7 @@ TEST(PackageLayerFilesTest, ShippingAPathTwiceAcrossTheMergeIsAnError) {
   auto files = PackageLayerFiles(Package({File("/bin/tool", "a"), File("/usr/bin/tool", "b")}),
                                  "demo", Policy(), 5000);
   ASSERT_FALSE(files.has_value());
-  EXPECT_EQ(files.error().code, ErrorCode::kIntegrity);
+  EXPECT_THAT(files, FailsWith(ErrorCode::kIntegrity));
   EXPECT_THAT(files.error().message, HasSubstr("package demo: /usr/bin/tool"));
 }
 
@@ -130,7 +134,7 @@ TEST(PackageLayerFilesTest, RecordsInThePackageDatabaseAreRefused) {
         PackageLayerFiles(Package({Dir("/var"), Dir("/var/lib"), Dir("/var/lib/dpkg"), entry}),
                           "demo", Policy(), 5000);
     ASSERT_FALSE(files.has_value()) << entry.path;
-    EXPECT_EQ(files.error().code, ErrorCode::kIntegrity);
+    EXPECT_THAT(files, FailsWith(ErrorCode::kIntegrity));
     EXPECT_EQ(files.error().message, "package demo: " + entry.path +
                                          ": the package database is hardbase's to write: refused");
   }

@@ -8,8 +8,12 @@
 #include <random>
 #include <string>
 
+#include "support/result_matchers.h"
+
 namespace hardbase::image {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 bool Match(const std::string& pattern, const std::string& path) {
   auto glob = PathGlob::Compile(pattern);
@@ -86,7 +90,7 @@ TEST(PathGlobTest, CompileErrors) {
        {"", "usr/bin", "*/bin", "/usr/[abc", "/usr/[]", "/usr/[!]", "/a\\", "/usr/[a/b]/c"}) {
     auto glob = PathGlob::Compile(bad);
     ASSERT_FALSE(glob.has_value()) << bad;
-    EXPECT_EQ(glob.error().code, ErrorCode::kSpec);
+    EXPECT_THAT(glob, FailsWith(ErrorCode::kSpec));
     EXPECT_NE(glob.error().message.find(bad), std::string::npos) << glob.error().message;
   }
   auto glob = PathGlob::Compile("/usr/share/doc/**");

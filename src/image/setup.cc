@@ -9,6 +9,7 @@
 #include <set>
 #include <tuple>
 
+#include "base/strings.h"
 #include "image/package_files.h"
 #include "image/path_glob.h"
 
@@ -976,9 +977,7 @@ bool GlobMatch(std::string_view pattern, std::string_view text) {
 }
 
 std::string NotAppliedText(std::string_view line) {
-  size_t start = line.find_first_not_of(" \t\r\n");
-  if (start == std::string_view::npos) return "";
-  line = line.substr(start, line.find_last_not_of(" \t\r\n") - start + 1);
+  line = Trim(line);
   if (line.size() <= 240) return std::string(line);
   size_t cut = 240;
   while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
@@ -988,14 +987,8 @@ std::string NotAppliedText(std::string_view line) {
 ParsedSetup ParseConfigLines(std::string_view text, std::string_view origin_prefix,
                              const ConfigLineParser& parse_line) {
   ParsedSetup out;
-  size_t number = 0;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t eol = std::min(text.find('\n', pos), text.size());
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    ++number;
+  for (auto [line, number] : Lines(text, {.skip_blank = true, .comment = '#'})) {
     std::string shown = NotAppliedText(line);
-    if (shown.empty() || shown[0] == '#') continue;
     std::string origin = std::string(origin_prefix) + ":" + std::to_string(number);
     std::optional<std::vector<SetupAction>> actions = parse_line(line);
     if (!actions) {

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "base/fs.h"
+#include "base/strings.h"
 #include "image/setup.h"
 #include "image/setup_test_lines.h"
 #include "support/process.h"
@@ -130,16 +131,14 @@ u www-data - "ignored, exists" /ignored
   ASSERT_TRUE(ours_passwd && ours_group);
 
   // name -> "group-name:gecos:home:shell" (ids only where fixed), and groups' members.
-  auto lines = [](const std::string& text) {
+  auto records = [](const std::string& text) {
     std::vector<std::vector<std::string>> out;
-    for (size_t pos = 0; pos < text.size();) {
-      size_t eol = std::min(text.find('\n', pos), text.size());
-      std::string line = text.substr(pos, eol - pos);
-      pos = eol + 1;
+    for (const Line& record : Lines(text)) {
+      std::string_view line = record.text;
       std::vector<std::string> fields;
       for (size_t i = 0; i <= line.size();) {
         size_t end = std::min(line.find(':', i), line.size());
-        fields.push_back(line.substr(i, end - i));
+        fields.emplace_back(line.substr(i, end - i));
         i = end + 1;
       }
       out.push_back(fields);
@@ -149,7 +148,7 @@ u www-data - "ignored, exists" /ignored
   auto summary = [&](const std::string& passwd, const std::string& group) {
     std::map<std::string, std::string> group_of;
     std::map<std::string, std::string> out;
-    for (const auto& g : lines(group)) {
+    for (const auto& g : records(group)) {
       group_of[g[2]] = g[0];
       std::set<std::string> members;
       for (size_t i = 0; i <= g[3].size() && !g[3].empty();) {
@@ -163,7 +162,7 @@ u www-data - "ignored, exists" /ignored
           g[0] == "fixed" || g[0] == "pairgroup" || g[0] == "svc" || std::stoul(g[2]) < 100;
       out["group " + g[0]] = (fixed_gid ? g[2] : "") + " members " + joined;
     }
-    for (const auto& u : lines(passwd)) {
+    for (const auto& u : records(passwd)) {
       bool fixed_uid = u[0] == "svc" || u[0] == "pair" || u[0] == "pair2" || std::stoul(u[2]) < 100;
       out["user " + u[0]] =
           fmt::format("{} {} {} {} {}", fixed_uid ? u[2] : "", group_of[u[3]], u[4], u[5], u[6]);

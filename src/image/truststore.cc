@@ -14,6 +14,8 @@
 #include <memory>
 #include <set>
 
+#include "base/strings.h"
+
 namespace hardbase::image {
 namespace {
 
@@ -30,13 +32,6 @@ std::string OpenSslError() {
   char buf[256];
   ERR_error_string_n(code, buf, sizeof buf);
   return buf;
-}
-
-std::string_view Trim(std::string_view s) {
-  constexpr std::string_view kSpace = " \t\r";
-  size_t begin = s.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) return {};
-  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
 }
 
 std::string BioContents(BIO* bio) {
@@ -90,7 +85,8 @@ std::u16string ToUtf16(const std::u32string& text) {
 }
 
 // Java's String.toLowerCase for the simple (one-to-one) Unicode mappings, which is what the JKS
-// keystore applies to every alias.
+// keystore applies to every alias: Unicode, unlike base's AsciiLower (an allowed exception in
+// scripts/check-one-home.sh).
 std::u32string ToLower(std::u32string text) {
   static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
   for (char32_t& cp : text) {
@@ -160,11 +156,8 @@ std::vector<CaCertificateFile> EnabledCertificates(const std::vector<CaCertifica
     // As update-ca-certificates reads the conf: '#' and '!' lines (in the first column) name
     // nothing to add; every other line, trimmed, is a file to add if it exists.
     std::set<std::string, std::less<>> listed;
-    std::string_view rest = ca_certificates_conf;
-    while (!rest.empty()) {
-      size_t end = rest.find('\n');
-      std::string_view line = rest.substr(0, end);
-      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    for (const Line& conf_line : Lines(ca_certificates_conf)) {
+      std::string_view line = conf_line.text;
       if (line.starts_with('#') || line.starts_with('!')) continue;
       if (std::string_view path = Trim(line); !path.empty()) listed.emplace(path);
     }

@@ -12,6 +12,7 @@
 #include "base/fs.h"
 #include "base/sha256.h"
 #include "support/process.h"
+#include "support/result_matchers.h"
 
 // Oracles: the CA set Debian's ca-certificates package installed on this machine, and what its
 // own tools made from it (update-ca-certificates' bundle, `openssl rehash` links, and
@@ -19,6 +20,8 @@
 
 namespace hardbase::image {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 namespace fs = std::filesystem;
 using hardbase::testing::RunProcess;
@@ -312,8 +315,7 @@ TEST(ParseCertificatesTest, FileWithoutCertificateIsNamed) {
   auto r = ParseCertificates({{"mozilla/Broken.crt",
                                "-----BEGIN CERTIFICATE-----\nnot base64!\n"
                                "-----END CERTIFICATE-----\n"}});
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(r, FailsWith(ErrorCode::kSpec));
   EXPECT_THAT(r.error().message, HasSubstr("mozilla/Broken.crt"));
   auto empty = ParseCertificates({{"x/Empty.crt", "just text\n"}});
   ASSERT_FALSE(empty);

@@ -14,23 +14,22 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <ctime>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <set>
 #include <string_view>
 
 #include "base/fs.h"
+#include "base/strings.h"
 #include "net/http.h"
+#include "net/retry.h"
 
 namespace hardbase::net {
 namespace {
 
-// Longest wait a Retry-After header may impose on one attempt, and longest exponential backoff.
-constexpr std::chrono::seconds kMaxRetryAfter{30};
+// The longest exponential backoff between attempts.
 constexpr std::chrono::milliseconds kMaxBackoff{30000};
 // Get() keeps the body in memory; a server sending more than this is refused.
 constexpr uint64_t kMaxDocumentBytes = uint64_t{256} << 20;
@@ -67,26 +66,6 @@ Result<void> EnsureCurlInitialized() {
   return {};
 }
 
-bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    char a = s[i], b = prefix[i];
-    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
-    if (a != b) return false;
-  }
-  return true;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 std::optional<uint64_t> ParseUint(std::string_view s) {
   uint64_t v = 0;
   if (s.empty()) return std::nullopt;
@@ -102,7 +81,7 @@ struct ResponseHead {
   long status = 0;
   std::optional<uint64_t> range_start;  // Content-Range: bytes START-END/TOTAL
   std::optional<uint64_t> range_total;  // TOTAL, unless "*"
-  std::optional<std::chrono::seconds> retry_after;
+  std::optional<std::chrono::milliseconds> retry_after;
 };
 
 void ParseHeaderLine(std::string_view line, ResponseHead* head) {
@@ -121,8 +100,8 @@ void ParseHeaderLine(std::string_view line, ResponseHead* head) {
   if (colon == std::string_view::npos) return;
   std::string_view name = line.substr(0, colon);
   std::string_view value = Trim(line.substr(colon + 1));
-  if (name.size() == 13 && StartsWithIgnoreCase(name, "content-range")) {
-    if (!StartsWithIgnoreCase(value, "bytes ")) return;
+  if (EqualsIgnoreCase(name, "content-range")) {
+    if (value.size() < 6 || !EqualsIgnoreCase(value.substr(0, 6), "bytes ")) return;
     value.remove_prefix(6);
     size_t dash = value.find('-');
     size_t slash = value.find('/');
@@ -131,17 +110,8 @@ void ParseHeaderLine(std::string_view line, ResponseHead* head) {
       head->range_start = ParseUint(value.substr(0, dash));
     }
     head->range_total = ParseUint(value.substr(slash + 1));
-  } else if (name.size() == 11 && StartsWithIgnoreCase(name, "retry-after")) {
-    if (auto secs = ParseUint(value)) {
-      head->retry_after = std::chrono::seconds(std::min<uint64_t>(*secs, 1u << 30));
-    } else {
-      std::string date(value);
-      time_t when = curl_getdate(date.c_str(), nullptr);
-      if (when >= 0) {
-        time_t now = std::time(nullptr);
-        head->retry_after = std::chrono::seconds(when > now ? when - now : 0);
-      }
-    }
+  } else if (EqualsIgnoreCase(name, "retry-after")) {
+    head->retry_after = ParseRetryAfter(value, std::chrono::system_clock::now());
   }
 }
 
@@ -309,8 +279,8 @@ size_t WriteCallback(char* data, size_t size, size_t nmemb, void* userdata) {
     return 0;
   }
   if (t->max_size && t->pos + n > t->max_size) {
-    t->StopWith(Abort::kIntegrity, "received more than the limit of " +
-                                       std::to_string(t->max_size) + " bytes");
+    t->StopWith(Abort::kIntegrity,
+                "received more than the limit of " + std::to_string(t->max_size) + " bytes");
     return 0;
   }
   size_t done = 0;
@@ -373,13 +343,11 @@ void ApplyCommonOptions(CURL* e, const ClientOptions& options) {
   }
 }
 
-bool IsTransientStatus(long status) { return status == 408 || status == 429 || status >= 500; }
-
 // What one finished attempt means for its transfer.
 struct Outcome {
   enum class Kind { kDone, kRetry, kFailed } kind = Kind::kDone;
   Error error;                                     // kRetry: the error if no attempt is left
-  std::optional<std::chrono::milliseconds> delay;  // kRetry: overrides the backoff
+  std::optional<std::chrono::milliseconds> delay;  // kRetry: the server's Retry-After, or 0
 };
 
 Outcome Failed(ErrorCode code, std::string message) {
@@ -407,7 +375,8 @@ size_t ExchangeHeader(char* data, size_t size, size_t nitems, void* userdata) {
     x->response->status = 0;
     size_t sp = line.find(' ');
     if (sp != std::string_view::npos) {
-      if (auto code = ParseUint(line.substr(sp + 1, 3))) x->response->status = static_cast<long>(*code);
+      if (auto code = ParseUint(line.substr(sp + 1, 3)))
+        x->response->status = static_cast<long>(*code);
     }
   } else if (size_t colon = line.find(':'); colon != std::string_view::npos) {
     if (x->response->headers.size() >= kMaxHeaderFields) {
@@ -471,9 +440,8 @@ size_t ExchangeRead(char* buf, size_t size, size_t nitems, void* userdata) {
     return CURL_READFUNC_ABORT;
   }
   if (*got == 0) {
-    x->error = Error{ErrorCode::kIo, "request body ended after " +
-                                         std::to_string(x->body_sent) + " of " +
-                                         std::to_string(r.body_size) + " bytes"};
+    x->error = Error{ErrorCode::kIo, "request body ended after " + std::to_string(x->body_sent) +
+                                         " of " + std::to_string(r.body_size) + " bytes"};
     return CURL_READFUNC_ABORT;
   }
   x->body_sent += *got;
@@ -483,8 +451,8 @@ size_t ExchangeRead(char* buf, size_t size, size_t nitems, void* userdata) {
 // Runs a batch of transfers to completion on one multi handle.
 class Scheduler {
  public:
-  Scheduler(const ClientOptions& options, CURLM* multi, std::minstd_rand* rng)
-      : options_(options), multi_(multi), rng_(rng) {}
+  Scheduler(const ClientOptions& options, CURLM* multi, RetryPolicy* policy)
+      : options_(options), multi_(multi), policy_(policy) {}
 
   void Run(std::vector<Transfer>& transfers) {
     std::deque<Transfer*> ready;
@@ -526,8 +494,7 @@ class Scheduler {
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, &t);
         --active;
         Outcome outcome = FinishAttempt(*t, rc);
-        if (outcome.kind == Outcome::Kind::kRetry &&
-            t->attempts >= std::max(1, options_.max_attempts)) {
+        if (outcome.kind == Outcome::Kind::kRetry && !policy_->MayRetry(t->attempts)) {
           outcome = Failed(outcome.error.code, outcome.error.message + " (after " +
                                                    std::to_string(t->attempts) + " attempts)");
         }
@@ -541,7 +508,7 @@ class Scheduler {
             --unfinished;
             break;
           case Outcome::Kind::kRetry: {
-            auto delay = outcome.delay ? *outcome.delay : Backoff(t->attempts);
+            auto delay = policy_->Delay(t->attempts, outcome.delay);
             if (auto left = TimeLeft(options_.limits); left && *left <= delay) {
               t->result = Fail(ErrorCode::kNetwork, outcome.error.message + " (" +
                                                         TimedOut(options_.limits) +
@@ -574,15 +541,6 @@ class Scheduler {
   }
 
  private:
-  std::chrono::milliseconds Backoff(int attempts) {
-    double ms = static_cast<double>(options_.initial_backoff.count());
-    for (int i = 1; i < attempts && ms < static_cast<double>(kMaxBackoff.count()); ++i) ms *= 2;
-    ms = std::min(ms, static_cast<double>(kMaxBackoff.count()));
-    // Up to 25% jitter, so parallel transfers failing together do not retry in lockstep.
-    std::uniform_real_distribution<double> jitter(1.0, 1.25);
-    return std::chrono::milliseconds(static_cast<int64_t>(ms * jitter(*rng_)));
-  }
-
   Result<void> StartAttempt(Transfer& t) {
     if (DeadlinePassed(options_.limits)) {
       return Fail(ErrorCode::kNetwork, t.Prefix() + TimedOut(options_.limits));
@@ -733,26 +691,24 @@ class Scheduler {
     std::string message = where + "HTTP " + std::to_string(status) + redirected;
     if (status == 416 && t.range_from > 0) return Restart(t, std::move(message));
     if (status == 404 || status == 410) return Failed(ErrorCode::kNotFound, std::move(message));
-    if (IsTransientStatus(status)) {
-      std::optional<std::chrono::milliseconds> delay;
-      if (t.head.retry_after)
-        delay = std::min<std::chrono::seconds>(*t.head.retry_after, kMaxRetryAfter);
-      return Retry(std::move(message), delay);
-    }
+    if (IsTransientStatus(status)) return Retry(std::move(message), t.head.retry_after);
     return Failed(ErrorCode::kNetwork, std::move(message));
   }
 
   const ClientOptions& options_;
   CURLM* multi_;
-  std::minstd_rand* rng_;
+  RetryPolicy* policy_;
 };
 
 class CurlClient final : public HttpClient {
  public:
   explicit CurlClient(ClientOptions options)
       : options_(std::move(options)),
-        rng_(static_cast<std::minstd_rand::result_type>(
-            std::chrono::steady_clock::now().time_since_epoch().count())) {}
+        policy_(RetryOptions{.max_attempts = options_.max_attempts,
+                             .initial_backoff = options_.initial_backoff,
+                             .max_backoff = kMaxBackoff,
+                             .max_retry_after = kMaxRetryAfter,
+                             .jitter = 0.25}) {}
 
   ~CurlClient() override {
     for (CURLM* m : idle_) curl_multi_cleanup(m);
@@ -809,7 +765,8 @@ class CurlClient final : public HttpClient {
     if (e) {
       curl_easy_reset(e);  // keeps the handle's open connections
     } else if (!(e = curl_easy_init())) {
-      return Fail(ErrorCode::kInternal, request.method + " " + request.url + ": curl_easy_init failed");
+      return Fail(ErrorCode::kInternal,
+                  request.method + " " + request.url + ": curl_easy_init failed");
     }
     Response response;
     Exchange x;
@@ -876,12 +833,7 @@ class CurlClient final : public HttpClient {
     CURLM* multi = TakeIdle(idle_);
     if (!multi) multi = curl_multi_init();
     if (!multi) return Fail(ErrorCode::kInternal, "curl_multi_init failed");
-    std::minstd_rand rng;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      rng.seed(rng_());
-    }
-    Scheduler(options_, multi, &rng).Run(transfers);
+    Scheduler(options_, multi, &policy_).Run(transfers);
     if (!KeepIdle(idle_, multi, kMaxIdleMultiHandles)) curl_multi_cleanup(multi);
     return {};
   }
@@ -906,8 +858,8 @@ class CurlClient final : public HttpClient {
 
   const ClientOptions options_;
   std::mutex mu_;
-  std::minstd_rand rng_;
-  std::vector<CURLM*> idle_;  // multi handles (and their open connections) between calls
+  RetryPolicy policy_;            // shared by every call's transfers
+  std::vector<CURLM*> idle_;      // multi handles (and their open connections) between calls
   std::vector<CURL*> idle_easy_;  // Send()'s handles, likewise
 };
 
@@ -915,7 +867,7 @@ class CurlClient final : public HttpClient {
 
 std::optional<std::string> FindHeader(const Headers& headers, std::string_view name) {
   for (const auto& [key, value] : headers) {
-    if (key.size() == name.size() && StartsWithIgnoreCase(key, name)) return value;
+    if (EqualsIgnoreCase(key, name)) return value;
   }
   return std::nullopt;
 }

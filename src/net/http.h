@@ -1,8 +1,9 @@
 // HTTP(S) and file:// access for repositories: small documents into memory, large files to disk.
 //
-// HttpClient is the seam tests use to inject faults; the real implementation is libcurl. Transient
-// failures (timeouts, resets, 5xx, 429) are retried with exponential backoff; 404/410 are final and
-// reported as ErrorCode::kNotFound; an unreachable host ends as ErrorCode::kNetwork.
+// HttpClient is the seam tests use to inject faults (FakeHttp in net/fake_http.h scripts one); the
+// real implementation is libcurl. Transient failures (timeouts, resets, 5xx, 429) are retried
+// under net::RetryPolicy (net/retry.h); 404/410 are final and reported as ErrorCode::kNotFound; an
+// unreachable host ends as ErrorCode::kNetwork.
 #pragma once
 
 #include <chrono>
@@ -132,8 +133,8 @@ class HttpClient {
   virtual Result<Response> Send(const Request& request) = 0;
 };
 
-// The libcurl client (http://, https://, file://). A 429 or 5xx answer with Retry-After waits
-// that long (at most 30 s) instead of the exponential backoff.
+// The libcurl client (http://, https://, file://). A transient answer with Retry-After waits that
+// long (at most kMaxRetryAfter, 30 s) instead of the exponential backoff (at most 30 s).
 std::unique_ptr<HttpClient> MakeCurlClient(ClientOptions options = {});
 
 }  // namespace hardbase::net

@@ -14,9 +14,12 @@
 
 #include "base/fs.h"
 #include "support/http_server.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::net {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::hardbase::testing::HttpRequest;
 using ::hardbase::testing::HttpResponse;
@@ -106,8 +109,7 @@ TEST_F(HttpTest, GetEmptyDocument) {
 TEST_F(HttpTest, GetMissingIsNotFoundWithoutRetry) {
   std::string url = server_->Url("/missing");
   auto body = client_->Get(url);
-  ASSERT_FALSE(body);
-  EXPECT_EQ(body.error().code, ErrorCode::kNotFound);
+  ASSERT_THAT(body, FailsWith(ErrorCode::kNotFound));
   EXPECT_EQ(body.error().message, "GET " + url + ": HTTP 404");
   EXPECT_EQ(server_->RequestCount("/missing"), 1);
 }
@@ -116,8 +118,7 @@ TEST_F(HttpTest, GoneIsNotFound) {
   Serve("/old", "x");
   server_->InjectStatus("/old", 410);
   auto body = client_->Get(server_->Url("/old"));
-  ASSERT_FALSE(body);
-  EXPECT_EQ(body.error().code, ErrorCode::kNotFound);
+  ASSERT_THAT(body, FailsWith(ErrorCode::kNotFound));
   EXPECT_EQ(server_->RequestCount("/old"), 1);
 }
 
@@ -135,8 +136,7 @@ TEST_F(HttpTest, PersistentServerErrorGivesUpAfterMaxAttempts) {
   server_->InjectStatus("/Release", 503, 100);
   std::string url = server_->Url("/Release");
   auto body = client_->Get(url);
-  ASSERT_FALSE(body);
-  EXPECT_EQ(body.error().code, ErrorCode::kNetwork);
+  ASSERT_THAT(body, FailsWith(ErrorCode::kNetwork));
   EXPECT_THAT(body.error().message, HasSubstr("GET " + url + ": HTTP 503"));
   EXPECT_THAT(body.error().message, HasSubstr("after 4 attempts"));
   EXPECT_EQ(server_->RequestCount("/Release"), 4);
@@ -146,8 +146,7 @@ TEST_F(HttpTest, ClientErrorIsFinal) {
   Serve("/secret", "content");
   server_->InjectStatus("/secret", 403);
   auto body = client_->Get(server_->Url("/secret"));
-  ASSERT_FALSE(body);
-  EXPECT_EQ(body.error().code, ErrorCode::kNetwork);
+  ASSERT_THAT(body, FailsWith(ErrorCode::kNetwork));
   EXPECT_THAT(body.error().message, HasSubstr("HTTP 403"));
   EXPECT_EQ(server_->RequestCount("/secret"), 1);
 }
@@ -170,15 +169,14 @@ TEST_F(HttpTest, UnreachableHostIsNetworkErrorAndFast) {
   std::string url = "http://127.0.0.1:" + std::to_string(UnusedPort()) + "/InRelease";
   auto start = std::chrono::steady_clock::now();
   auto body = client_->Get(url);
-  ASSERT_FALSE(body);
-  EXPECT_EQ(body.error().code, ErrorCode::kNetwork);
+  ASSERT_THAT(body, FailsWith(ErrorCode::kNetwork));
   EXPECT_THAT(body.error().message, HasSubstr("GET " + url + ": "));
   EXPECT_THAT(body.error().message, HasSubstr("after 4 attempts"));
 
   auto results = client_->Download({{url, out_ + "/x", 0}}, nullptr);
   ASSERT_EQ(results.size(), 1u);
   ASSERT_FALSE(results[0]);
-  EXPECT_EQ(results[0].error().code, ErrorCode::kNetwork);
+  EXPECT_THAT(results[0], FailsWith(ErrorCode::kNetwork));
   EXPECT_FALSE(PathExists(out_ + "/x"));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
 }
@@ -221,8 +219,7 @@ TEST_F(HttpTest, DeadlineEndsStalledGetDownloadAndSend) {
       auto response = client_->Send(request);
       result = response ? Result<void>{} : Fail(response.error());
     }
-    ASSERT_FALSE(result);
-    EXPECT_EQ(result.error().code, ErrorCode::kNetwork);
+    ASSERT_THAT(result, FailsWith(ErrorCode::kNetwork));
     EXPECT_EQ(result.error().message, prefix + "timed out: the command's --timeout of 1 s ran out");
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
     EXPECT_FALSE(PathExists(out_ + "/slow"));
@@ -245,8 +242,7 @@ TEST_F(HttpTest, RetryThatWouldOutlastTheDeadlineIsNotWaitedFor) {
   server_->InjectStatus("/busy", 503, 1, {{"Retry-After", "20"}});
   auto start = std::chrono::steady_clock::now();
   auto body = client_->Get(server_->Url("/busy"));
-  ASSERT_FALSE(body);
-  EXPECT_EQ(body.error().code, ErrorCode::kNetwork);
+  ASSERT_THAT(body, FailsWith(ErrorCode::kNetwork));
   EXPECT_EQ(body.error().message, "GET " + server_->Url("/busy") +
                                       ": HTTP 503 (timed out: the command's --timeout of 2 s "
                                       "ran out before the next attempt)");
@@ -263,8 +259,7 @@ TEST_F(HttpTest, SendRefusesAResponseWithEndlessHeaders) {
   Request request;
   request.url = server_->Url("/headers");
   auto answer = client_->Send(request);
-  ASSERT_FALSE(answer);
-  EXPECT_EQ(answer.error().code, ErrorCode::kNetwork);
+  ASSERT_THAT(answer, FailsWith(ErrorCode::kNetwork));
   EXPECT_EQ(answer.error().message,
             "GET " + request.url + ": response has more than 1000 header fields");
 }
@@ -312,7 +307,7 @@ TEST_F(HttpTest, ExpectedSizeMismatchIsIntegrityErrorAndLeavesNothing) {
   for (uint64_t expected : {999u, 1001u}) {
     auto results = client_->Download({{url, out_ + "/c.deb", expected}}, nullptr);
     ASSERT_FALSE(results[0]);
-    EXPECT_EQ(results[0].error().code, ErrorCode::kIntegrity);
+    EXPECT_THAT(results[0], FailsWith(ErrorCode::kIntegrity));
     EXPECT_THAT(results[0].error().message, HasSubstr(url));
     EXPECT_THAT(results[0].error().message, HasSubstr("1000"));
     EXPECT_THAT(results[0].error().message, HasSubstr(std::to_string(expected)));
@@ -331,7 +326,7 @@ TEST_F(HttpTest, BodyShorterThanExpectedWithoutLengthIsIntegrityError) {
   });
   auto results = client_->Download({{server_->Url("/short"), out_ + "/short", 20}}, nullptr);
   ASSERT_FALSE(results[0]);
-  EXPECT_EQ(results[0].error().code, ErrorCode::kIntegrity);
+  EXPECT_THAT(results[0], FailsWith(ErrorCode::kIntegrity));
   EXPECT_THAT(results[0].error().message, HasSubstr("received 10 bytes, expected 20"));
   EXPECT_FALSE(PathExists(out_ + "/short"));
   EXPECT_FALSE(PathExists(out_ + "/short.part"));
@@ -342,7 +337,7 @@ TEST_F(HttpTest, PartLargerThanExpectedIsIntegrityError) {
   ASSERT_TRUE(WriteFileAtomic(out_ + "/d.deb.part", "012345678901234"));
   auto results = client_->Download({{server_->Url("/pool/d.deb"), out_ + "/d.deb", 10}}, nullptr);
   ASSERT_FALSE(results[0]);
-  EXPECT_EQ(results[0].error().code, ErrorCode::kIntegrity);
+  EXPECT_THAT(results[0], FailsWith(ErrorCode::kIntegrity));
   EXPECT_THAT(results[0].error().message, HasSubstr("15"));
   EXPECT_FALSE(PathExists(out_ + "/d.deb"));
   EXPECT_EQ(server_->RequestCount("/pool/d.deb"), 0);
@@ -362,7 +357,7 @@ TEST_F(HttpTest, BodyPastMaxSizeIsIntegrityErrorAndLeavesNothing) {
     DownloadRequest request{server_->Url(path), out_ + "/data", 0, 999};
     auto results = client_->Download({request}, nullptr);
     ASSERT_FALSE(results[0]) << path;
-    EXPECT_EQ(results[0].error().code, ErrorCode::kIntegrity) << path;
+    EXPECT_THAT(results[0], FailsWith(ErrorCode::kIntegrity)) << path;
     EXPECT_THAT(results[0].error().message, HasSubstr("limit of 999 bytes"));
     EXPECT_FALSE(PathExists(out_ + "/data"));
     EXPECT_FALSE(PathExists(out_ + "/data.part"));
@@ -439,7 +434,7 @@ TEST_F(HttpTest, TwentyFilesInParallelWithFaults) {
   for (int i = 0; i < 20; ++i) {
     if (i == 5) {
       ASSERT_FALSE(results[i]);
-      EXPECT_EQ(results[i].error().code, ErrorCode::kNotFound);
+      EXPECT_THAT(results[i], FailsWith(ErrorCode::kNotFound));
       EXPECT_THAT(results[i].error().message, HasSubstr("/pool/p5.deb"));
       continue;
     }
@@ -470,8 +465,7 @@ TEST_F(HttpTest, FileUrls) {
   EXPECT_TRUE(Read(out_ + "/local.bin") == data);
 
   auto missing = client_->Get("file://" + root_ + "/nope");
-  ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  ASSERT_THAT(missing, FailsWith(ErrorCode::kNotFound));
   EXPECT_THAT(missing.error().message, HasSubstr(root_ + "/nope"));
 }
 
@@ -499,8 +493,7 @@ TEST_F(HttpTest, RedirectToFileUrlIsRefused) {
   });
   Serve("/x", "local secret");
   auto body = client_->Get(server_->Url("/anything"));
-  ASSERT_FALSE(body);
-  EXPECT_EQ(body.error().code, ErrorCode::kNetwork);
+  ASSERT_THAT(body, FailsWith(ErrorCode::kNetwork));
 }
 
 TEST_F(HttpTest, DuplicateDestinationIsRejected) {
@@ -510,7 +503,7 @@ TEST_F(HttpTest, DuplicateDestinationIsRejected) {
   ASSERT_EQ(results.size(), 2u);
   EXPECT_TRUE(results[0]);
   ASSERT_FALSE(results[1]);
-  EXPECT_EQ(results[1].error().code, ErrorCode::kInternal);
+  EXPECT_THAT(results[1], FailsWith(ErrorCode::kInternal));
 }
 
 // The test server itself: HEAD, ranges and request bodies, checked with the client above where
@@ -644,8 +637,7 @@ TEST_F(HttpTest, SendSinksOnlySuccessfulBodiesAndBoundsTheRest) {
     return Fail(ErrorCode::kIo, "disk full");
   };
   auto stopped = client_->Send(get);
-  ASSERT_FALSE(stopped);
-  EXPECT_EQ(stopped.error().code, ErrorCode::kIo);
+  ASSERT_THAT(stopped, FailsWith(ErrorCode::kIo));
   EXPECT_THAT(stopped.error().message, HasSubstr("disk full"));
 }
 
@@ -663,8 +655,7 @@ TEST_F(HttpTest, SendReportsTransportFailuresAsTransient) {
   request.body_size = 10;
   request.body_reader = [](char*, size_t) -> Result<size_t> { return size_t{0}; };
   auto short_body = client_->Send(request);
-  ASSERT_FALSE(short_body);
-  EXPECT_EQ(short_body.error().code, ErrorCode::kIo);
+  ASSERT_THAT(short_body, FailsWith(ErrorCode::kIo));
 }
 
 }  // namespace

@@ -62,6 +62,11 @@ std::string_view DigestHex(std::string_view digest) {
   return digest.substr(std::min(digest.size(), std::string_view("sha256:").size()));
 }
 
+std::string RefName(const Descriptor& d) {
+  auto it = d.annotations.find(std::string(kAnnotationRefName));
+  return it == d.annotations.end() ? "" : it->second;
+}
+
 Blob MakeBlob(std::string media_type, std::string bytes) {
   Blob blob;
   blob.descriptor.media_type = std::move(media_type);
@@ -124,6 +129,5 @@ std::string IndexJson(const std::vector<Descriptor>& manifests,
   if (!annotations.empty()) json["annotations"] = StringMap(annotations);
   return Dump(json);
 }
-
 
 }  // namespace hardbase::oci

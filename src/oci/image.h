@@ -31,7 +31,7 @@ inline constexpr std::string_view kEmptyJson = "{}";
 struct Platform {
   std::string architecture;  // Go names: amd64, arm64, arm, 386, ppc64le, s390x, riscv64, ...
   std::string os = "linux";
-  std::string variant;       // e.g. "v8" for arm64, "v7" for armhf; empty when none
+  std::string variant;  // e.g. "v8" for arm64, "v7" for armhf; empty when none
   bool operator==(const Platform&) const = default;
 };
 
@@ -52,6 +52,9 @@ struct Descriptor {
 // "sha256:<hex>" -> "<hex>" (what a layout names the blob's file, cosign its tags after).
 std::string_view DigestHex(std::string_view digest);
 
+// The tag of an index entry: its org.opencontainers.image.ref.name annotation, "" when none.
+std::string RefName(const Descriptor& d);
+
 // A blob with its descriptor, built from bytes.
 struct Blob {
   Descriptor descriptor;
@@ -68,8 +71,8 @@ struct HistoryEntry {
 
 struct ImageConfig {
   Platform platform;
-  std::string created;  // RFC 3339 UTC, from the build's timestamp
-  std::string user;     // "uid:gid" or a name
+  std::string created;           // RFC 3339 UTC, from the build's timestamp
+  std::string user;              // "uid:gid" or a name
   std::vector<std::string> env;  // "KEY=value"
   std::vector<std::string> entrypoint;
   std::vector<std::string> cmd;

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "support/result_matchers.h"
+
 namespace hardbase::oci {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using T = ImageRef::Transport;
 const std::string kDigest = "sha256:" + std::string(64, 'a');
@@ -46,7 +50,7 @@ TEST(ImageRefTest, RejectsMalformedReferences) {
            "ftp://x/y", "docker://localhost/app:" + std::string(129, 't')}) {
     auto ref = ParseImageRef(text);
     ASSERT_FALSE(ref.has_value()) << text;
-    EXPECT_EQ(ref.error().code, ErrorCode::kUsage) << text;
+    EXPECT_THAT(ref, FailsWith(ErrorCode::kUsage)) << text;
     EXPECT_NE(ref.error().message.find("image reference"), std::string::npos);
   }
 }

@@ -18,6 +18,7 @@
 #include "base/fs_safe.h"
 #include "base/json_limits.h"
 #include "base/log.h"
+#include "oci/cosign_layout.h"
 
 namespace hardbase::oci {
 
@@ -135,24 +136,6 @@ Result<std::string> BlobReader::ReadAll() {
 
 // ---- ImageSource
 
-namespace {
-
-// Tags cosign gives signatures, attestations and SBOMs of the image sha256:<hex>.
-bool IsCosignTag(std::string_view tag) {
-  if (!tag.starts_with("sha256-") || tag.size() < 7 + 64 || !IsSha256Hex(tag.substr(7, 64))) {
-    return false;
-  }
-  std::string_view suffix = tag.substr(7 + 64);
-  return suffix.empty() || suffix == ".sig" || suffix == ".att" || suffix == ".sbom";
-}
-
-std::string RefName(const Descriptor& d) {
-  auto it = d.annotations.find(std::string(kAnnotationRefName));
-  return it == d.annotations.end() ? "" : it->second;
-}
-
-}  // namespace
-
 Result<std::string> ImageSource::ReadBlob(const Descriptor& blob) {
   // Documents (manifests, configs, signatures, SBOMs) are read whole; layers are streamed.
   constexpr int64_t kMaxDocument = int64_t{64} << 20;
@@ -174,10 +157,10 @@ Result<Descriptor> ImageSource::ResolveTag(std::string_view tag) {
     if (RefName(entry) != tag) continue;
     if (!IsManifestMediaType(entry.media_type) && !IsIndexMediaType(entry.media_type)) continue;
     if (found && found->digest != entry.digest) {
-      return Fail(ErrorCode::kIntegrity, fmt::format("{}: tag '{}' names several images ({} and "
-                                                     "{})",
-                                                     ref_.ToString(), tag, found->digest,
-                                                     entry.digest));
+      return Fail(ErrorCode::kIntegrity,
+                  fmt::format("{}: tag '{}' names several images ({} and "
+                              "{})",
+                              ref_.ToString(), tag, found->digest, entry.digest));
     }
     found = entry;
   }
@@ -209,7 +192,7 @@ Result<Descriptor> ImageSource::Root() {
   }
   std::vector<Descriptor> images;
   for (const auto& entry : entries) {
-    if (!entry.artifact_type.empty() || IsCosignTag(RefName(entry))) continue;
+    if (!entry.artifact_type.empty() || IsCosignEntry(entry)) continue;
     if (IsManifestMediaType(entry.media_type)) {
       // A referrer listed without its artifactType; one that cannot be read counts, to fail later.
       auto bytes = ReadBlob(entry);
@@ -755,6 +738,22 @@ Result<std::vector<PlatformImage>> ResolvePlatforms(ImageSource& source, const D
   return out;
 }
 
+bool PlatformMatches(std::string_view wanted, const Platform& platform) {
+  if (wanted.starts_with("linux/")) wanted.remove_prefix(6);
+  return wanted == platform.architecture ||
+         (!platform.variant.empty() && wanted == platform.architecture + "/" + platform.variant);
+}
+
+Result<std::vector<PlatformImage>> MatchingPlatforms(std::vector<PlatformImage> platforms,
+                                                     std::string_view wanted) {
+  if (wanted.empty()) return platforms;
+  std::erase_if(platforms, [&](const PlatformImage& p) {
+    return !PlatformMatches(wanted, p.config.platform);
+  });
+  if (platforms.empty()) return Fail(ErrorCode::kNotFound, fmt::format("no {} image", wanted));
+  return platforms;
+}
+
 Result<PlatformImage> SelectPlatform(ImageSource& source, const Descriptor& root,
                                      const std::string& wanted) {
   HB_TRY(auto platforms, ResolvePlatforms(source, root));
@@ -770,12 +769,11 @@ Result<PlatformImage> SelectPlatform(ImageSource& source, const Descriptor& root
   std::vector<std::string> names;
   for (const auto& p : platforms) {
     const Platform& pl = p.config.platform;
-    std::string name = pl.architecture + (pl.variant.empty() ? "" : "/" + pl.variant);
-    if (want == name || want == pl.architecture) return p;
-    names.push_back(name);
+    if (PlatformMatches(want, pl)) return p;
+    names.push_back(pl.architecture + (pl.variant.empty() ? "" : "/" + pl.variant));
   }
-  return Fail(ErrorCode::kNotFound, fmt::format("no {} image (the image has {})", want,
-                                                fmt::join(names, ", ")));
+  return Fail(ErrorCode::kNotFound,
+              fmt::format("no {} image (the image has {})", want, fmt::join(names, ", ")));
 }
 
 }  // namespace hardbase::oci

@@ -129,6 +129,15 @@ struct PlatformImage {
 // an artifactType, a subject -- skipped).
 Result<std::vector<PlatformImage>> ResolvePlatforms(ImageSource& source, const Descriptor& root);
 
+// Whether `wanted` names `platform`: its architecture ("amd64", "arm") or architecture/variant
+// ("arm64/v8", "arm/v7"), either optionally after "linux/".
+bool PlatformMatches(std::string_view wanted, const Platform& platform);
+
+// The platform images `wanted` names (PlatformMatches: "arm" keeps arm/v5 and arm/v7), all of
+// them when `wanted` is empty. kNotFound "no <wanted> image" when none matches.
+Result<std::vector<PlatformImage>> MatchingPlatforms(std::vector<PlatformImage> platforms,
+                                                     std::string_view wanted);
+
 // The platform image `wanted` names ("amd64", "linux/arm64", "arm/v7"); empty: the only one, else
 // the host's. kNotFound listing the platforms the image has.
 Result<PlatformImage> SelectPlatform(ImageSource& source, const Descriptor& root,

@@ -13,9 +13,12 @@
 #include "oci/tar_writer.h"
 #include "oci/test_images.h"
 #include "support/process.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::oci {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::hardbase::testing::ProcessResult;
 using ::hardbase::testing::RunProcess;
@@ -229,24 +232,24 @@ TEST_F(ImageSourceTest, TamperedAndMissingBlobsAreReported) {
   ASSERT_TRUE(WriteFileAtomic(layer, tampered).has_value());
   auto files = ReadImageFiles(*source, manifest, kAll);
   ASSERT_FALSE(files.has_value());
-  EXPECT_EQ(files.error().code, ErrorCode::kIntegrity) << files.error().message;
+  EXPECT_THAT(files, FailsWith(ErrorCode::kIntegrity));
   EXPECT_THAT(files.error().message, HasSubstr(image.layers[0].digest));
   ASSERT_TRUE(WriteFileAtomic(layer, bytes + "x").has_value());
   files = ReadImageFiles(*source, manifest, kAll);
   ASSERT_FALSE(files.has_value());
-  EXPECT_EQ(files.error().code, ErrorCode::kIntegrity) << files.error().message;
+  EXPECT_THAT(files, FailsWith(ErrorCode::kIntegrity));
 
   auto config = source->ReadBlob(manifest.config);
   ASSERT_TRUE(config.has_value());
   ASSERT_TRUE(
       WriteFileAtomic(out + "/blobs/sha256/" + manifest.config.digest.substr(7), *config + " ")
           .has_value());
-  EXPECT_EQ(source->ReadBlob(manifest.config).error().code, ErrorCode::kIntegrity);
+  EXPECT_THAT(source->ReadBlob(manifest.config), FailsWith(ErrorCode::kIntegrity));
 
   ASSERT_TRUE(RemoveAll(layer).has_value());
   files = ReadImageFiles(*source, manifest, kAll);
   ASSERT_FALSE(files.has_value());
-  EXPECT_EQ(files.error().code, ErrorCode::kNotFound) << files.error().message;
+  EXPECT_THAT(files, FailsWith(ErrorCode::kNotFound));
 }
 
 TEST_F(ImageSourceTest, RootNeedsATagAmongSeveralImages) {
@@ -266,14 +269,14 @@ TEST_F(ImageSourceTest, RootNeedsATagAmongSeveralImages) {
   ASSERT_TRUE(AddToLayout(out, {}, {tagged}).has_value());
   auto root = Open("oci:" + out)->Root();
   ASSERT_FALSE(root.has_value());
-  EXPECT_EQ(root.error().code, ErrorCode::kUsage);
+  EXPECT_THAT(root, FailsWith(ErrorCode::kUsage));
   EXPECT_THAT(root.error().message,
               HasSubstr("holds 2 images; name one as oci:" + out + ":TAG (tags: a, b)"));
   EXPECT_EQ(Files("oci:" + out + ":b"), (std::map<std::string, std::string>{{"b", "b"}}));
   EXPECT_EQ(Open("oci:" + out + "@" + b.manifest.digest)->Root()->digest, b.manifest.digest);
   auto missing = Open("oci:" + out + ":c")->Root();
   ASSERT_FALSE(missing.has_value());
-  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(missing, FailsWith(ErrorCode::kNotFound));
 
   tagged.annotations[std::string(kAnnotationRefName)] = "latest";
   ASSERT_TRUE(AddToLayout(out, {}, {tagged}).has_value());
@@ -304,15 +307,15 @@ TEST_F(ImageSourceTest, TagsResolveAsSkopeoResolvesThem) {
   ASSERT_TRUE(WriteFileAtomic(out + "/index.json", index.dump()).has_value());
   auto twice = Open("oci:" + out + ":app")->Root();
   ASSERT_FALSE(twice.has_value());
-  EXPECT_EQ(twice.error().code, ErrorCode::kIntegrity);
+  EXPECT_THAT(twice, FailsWith(ErrorCode::kIntegrity));
   EXPECT_THAT(twice.error().message, HasSubstr("tag 'app' names several images"));
 }
 
 TEST_F(ImageSourceTest, RefusesWhatIsNotAnImage) {
   auto open = [](const std::string& text) { return OpenImage(*ParseImageRef(text)); };
-  EXPECT_EQ(open("oci:" + Path("nothing")).error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(open("oci:" + dir_->path()).error().code, ErrorCode::kSpec);
-  EXPECT_EQ(open("docker://localhost/app").error().code, ErrorCode::kUsage);
+  EXPECT_THAT(open("oci:" + Path("nothing")), FailsWith(ErrorCode::kNotFound));
+  EXPECT_THAT(open("oci:" + dir_->path()), FailsWith(ErrorCode::kSpec));
+  EXPECT_THAT(open("docker://localhost/app"), FailsWith(ErrorCode::kUsage));
   // An archive member escaping the directory it is unpacked into.
   Run({"tar", "-cf", Path("evil.tar"), "-C", "/", "--transform", "s,^,../,", "etc/hostname"});
   auto evil = open("oci-archive:" + Path("evil.tar"));
@@ -323,14 +326,51 @@ TEST_F(ImageSourceTest, RefusesWhatIsNotAnImage) {
   Run({"tar", "-cf", Path("twice.tar"), "-C", dir_->path(), "index.json", "./index.json"});
   auto twice = open("oci-archive:" + Path("twice.tar"));
   ASSERT_FALSE(twice.has_value());
-  EXPECT_EQ(twice.error().code, ErrorCode::kSpec);
+  EXPECT_THAT(twice, FailsWith(ErrorCode::kSpec));
   EXPECT_THAT(twice.error().message, HasSubstr("member 'index.json' appears more than once"));
   // A FIFO where the archive should be fails at once instead of waiting for a writer.
   ASSERT_EQ(::mkfifo(Path("fifo.tar").c_str(), 0644), 0);
   auto fifo = open("oci-archive:" + Path("fifo.tar"));
   ASSERT_FALSE(fifo.has_value());
-  EXPECT_EQ(fifo.error().code, ErrorCode::kIo);
+  EXPECT_THAT(fifo, FailsWith(ErrorCode::kIo));
   EXPECT_THAT(fifo.error().message, HasSubstr("not a regular file (a FIFO)"));
+}
+
+TEST(PlatformMatchesTest, NamesAnArchitectureOrAVariantWithOrWithoutLinux) {
+  const Platform arm_v7{"arm", "linux", "v7"};
+  for (std::string_view wanted : {"arm", "arm/v7", "linux/arm", "linux/arm/v7"}) {
+    EXPECT_TRUE(PlatformMatches(wanted, arm_v7)) << wanted;
+  }
+  for (std::string_view wanted : {"arm/v6", "arm64", "linux/", "v7", "arm/", "windows/arm", ""}) {
+    EXPECT_FALSE(PlatformMatches(wanted, arm_v7)) << wanted;
+  }
+  EXPECT_TRUE(PlatformMatches("amd64", kAmd64));
+  EXPECT_FALSE(PlatformMatches("amd64/", kAmd64));  // no variant to name
+}
+
+TEST(MatchingPlatformsTest, KeepsEveryImageTheNameMatches) {
+  auto image = [](Platform p) {
+    PlatformImage i;
+    i.descriptor.digest = p.architecture + p.variant;
+    i.config.platform = std::move(p);
+    return i;
+  };
+  std::vector<PlatformImage> all = {image(kAmd64), image({"arm", "linux", "v5"}),
+                                    image({"arm", "linux", "v7"}), image(kArm64)};
+  auto digests = [](const std::vector<PlatformImage>& images) {
+    std::vector<std::string> out;
+    for (const auto& i : images) out.push_back(i.descriptor.digest);
+    return out;
+  };
+  EXPECT_THAT(digests(*MatchingPlatforms(all, "")),
+              ElementsAre("amd64", "armv5", "armv7", "arm64v8"));
+  EXPECT_THAT(digests(*MatchingPlatforms(all, "arm")), ElementsAre("armv5", "armv7"));
+  EXPECT_THAT(digests(*MatchingPlatforms(all, "linux/arm/v7")), ElementsAre("armv7"));
+  EXPECT_THAT(digests(*MatchingPlatforms(all, "arm64")), ElementsAre("arm64v8"));
+  auto none = MatchingPlatforms(all, "linux/s390x");
+  ASSERT_FALSE(none.has_value());
+  EXPECT_THAT(none, FailsWith(ErrorCode::kNotFound));
+  EXPECT_EQ(none.error().message, "no linux/s390x image");
 }
 
 }  // namespace

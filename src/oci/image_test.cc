@@ -4,8 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/result_matchers.h"
+
 namespace hardbase::oci {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 constexpr char kCreated[] = "2025-02-08T10:44:01Z";
 
@@ -143,7 +147,7 @@ TEST(ImageTest, PlatformForDebianArch) {
   }
   auto unknown = PlatformForDebianArch("hurd-i386");
   ASSERT_FALSE(unknown.has_value());
-  EXPECT_EQ(unknown.error().code, ErrorCode::kSpec);
+  EXPECT_THAT(unknown, FailsWith(ErrorCode::kSpec));
   EXPECT_NE(unknown.error().message.find("hurd-i386"), std::string::npos);
 }
 

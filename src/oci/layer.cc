@@ -5,13 +5,13 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
-#include <system_error>
-#include <thread>
 
+#include "base/parallel.h"
 #include "oci/tar_writer.h"
 
 namespace hardbase::oci {
@@ -63,7 +63,7 @@ Result<void> CheckEntry(const LayerEntry& entry) {
 uint64_t ContentSize(const LayerEntry& entry) { return entry.content ? entry.content->size() : 0; }
 
 // Chunk codecs: each compresses one chunk into a complete gzip member / zstd frame. One per
-// thread, reused for every chunk that thread takes.
+// thread at a time, reused for the chunks after.
 class GzipCodec {
  public:
   GzipCodec() : compressor_(libdeflate_alloc_compressor(kGzipLevel)) {}
@@ -112,33 +112,34 @@ class ZstdCodec {
   std::vector<char> scratch_;
 };
 
-// Compresses the chunks of `in` on up to `threads` threads (this one included) and concatenates
+// Compresses the chunks of `in` on up to `threads` threads (0: one per core) and concatenates
 // them in order.
 template <class Codec>
 Result<std::string> CompressChunks(std::string_view in, unsigned threads) {
   size_t count = std::max<size_t>(1, (in.size() + kChunkSize - 1) / kChunkSize);
   std::vector<std::string> parts(count);
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  auto work = [&] {
-    Codec codec;
-    for (size_t i = next++; i < count && !failed; i = next++) {
-      parts[i] = codec.Compress(in.substr(std::min(in.size(), i * kChunkSize), kChunkSize));
-      if (parts[i].empty()) failed = true;
+  // Codecs between chunks: a task takes one (or makes one when none is free) and puts it back, so
+  // there are never more codecs than threads.
+  std::mutex mutex;
+  std::vector<std::unique_ptr<Codec>> idle;
+  HB_TRY_VOID(ParallelFor(count, threads, [&](size_t i) -> Result<void> {
+    std::unique_ptr<Codec> codec;
+    {
+      std::lock_guard lock(mutex);
+      if (!idle.empty()) {
+        codec = std::move(idle.back());
+        idle.pop_back();
+      }
     }
-  };
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::thread> helpers;
-  for (size_t t = 1; t < std::min<size_t>(threads, count); ++t) {
-    try {
-      helpers.emplace_back(work);
-    } catch (const std::system_error&) {
-      break;  // fewer threads: the ones running take every chunk
+    if (!codec) codec = std::make_unique<Codec>();
+    parts[i] = codec->Compress(in.substr(std::min(in.size(), i * kChunkSize), kChunkSize));
+    if (parts[i].empty()) {
+      return Fail(ErrorCode::kInternal, "compress layer: the compressor failed");
     }
-  }
-  work();
-  for (auto& helper : helpers) helper.join();
-  if (failed) return Fail(ErrorCode::kInternal, "compress layer: the compressor failed");
+    std::lock_guard lock(mutex);
+    idle.push_back(std::move(codec));
+    return {};
+  }));
 
   size_t total = 0;
   for (const auto& part : parts) total += part.size();
@@ -291,8 +292,8 @@ Result<std::string> MergeLayerTars(const std::vector<std::string>& tars) {
   for (size_t t = 0; t < tars.size(); ++t) {
     std::string_view tar = tars[t];
     auto bad = [&](std::string_view what) {
-      return Fail(ErrorCode::kIntegrity, "merge layers: tar " + std::to_string(t) + ": " +
-                                             std::string(what));
+      return Fail(ErrorCode::kIntegrity,
+                  "merge layers: tar " + std::to_string(t) + ": " + std::string(what));
     };
     size_t pos = 0;
     for (;;) {

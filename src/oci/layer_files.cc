@@ -1,7 +1,6 @@
 // ReadImageFiles: an image's filesystem, layer over layer, as overlay and `umoci unpack` make it.
 #include <archive.h>
 #include <archive_entry.h>
-
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -107,8 +106,8 @@ class LayerTar {
     }
     auto total = static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(entry_), 0));
     if (total > kMaxMember) {
-      return Fail(ErrorCode::kSpec, fmt::format("a {} byte file is more than this reader takes",
-                                                total));
+      return Fail(ErrorCode::kSpec,
+                  fmt::format("a {} byte file is more than this reader takes", total));
     }
     while (out.size() < total) {
       int r = archive_read_data_block(tar_, &block, &size, &offset);
@@ -294,7 +293,7 @@ class Filesystem {
   }
 
   const PathFilter& want_;
-  std::map<std::string, Node> tree_;          // every path of the filesystem
+  std::map<std::string, Node> tree_;  // every path of the filesystem
   // Bytes of wanted content read so far: an image is untrusted input, and a small compressed
   // layer can expand to any size (or hard-link one big file many times).
   Result<void> Keep(uint64_t bytes) {

@@ -11,9 +11,12 @@
 
 #include "base/fs.h"
 #include "support/process.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::oci {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::hardbase::testing::RunProcess;
 using ::testing::ElementsAre;
@@ -355,7 +358,7 @@ TEST(CompressionTest, NamesAndMediaTypes) {
   for (auto compression : {Compression::kGzip, Compression::kZstd}) {
     EXPECT_EQ(*ParseCompression(CompressionName(compression)), compression);
   }
-  EXPECT_EQ(ParseCompression("xz").error().code, ErrorCode::kUsage);
+  EXPECT_THAT(ParseCompression("xz"), FailsWith(ErrorCode::kUsage));
   EXPECT_THAT(CompressionNames(), ElementsAre("gzip", "zstd"));
   for (std::string_view name : CompressionNames()) {
     EXPECT_EQ(CompressionName(*ParseCompression(name)), name);

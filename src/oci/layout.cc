@@ -333,8 +333,7 @@ bool IsReplaceableLayout(const std::string& dir) {
     if (name == kOciLayoutFile) {
       has_layout = IsKind(path, S_IFREG);
       if (!has_layout) return false;
-    } else if (name == "index.json" || name == "index.json.lock" ||
-               IsTempOf(name, "index.json")) {
+    } else if (name == "index.json" || name == "index.json.lock" || IsTempOf(name, "index.json")) {
       if (!IsKind(path, S_IFREG)) return false;
     } else if (name == "blobs") {
       auto algorithms = DirEntries(path);

@@ -12,9 +12,12 @@
 #include "oci/image.h"
 #include "oci/layer.h"
 #include "support/process.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::oci {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::hardbase::testing::ProcessResult;
 using ::hardbase::testing::RunProcess;
@@ -288,7 +291,7 @@ TEST_F(LayoutTest, DockerArchiveTagsAndPlatforms) {
   auto two =
       WriteImage(MultiPlatform(amd64, arm64, "app:multi"), OutputFormat::kDockerArchive, archive);
   ASSERT_FALSE(two.has_value());
-  EXPECT_EQ(two.error().code, ErrorCode::kUsage);
+  EXPECT_THAT(two, FailsWith(ErrorCode::kUsage));
   EXPECT_THAT(two.error().message, ::testing::HasSubstr("one platform"));
   EXPECT_TRUE(*ReadFile(archive) == before);
   EXPECT_THAT(Listing(), ElementsAre("docker.tar"));
@@ -341,7 +344,7 @@ TEST_F(LayoutTest, FailedWriteLeavesTheOldOutput) {
           std::pair{OutputFormat::kDockerArchive, archive}}) {
       auto written = WriteImage(*image, format, path);
       ASSERT_FALSE(written.has_value());
-      EXPECT_EQ(written.error().code, ErrorCode::kIntegrity) << written.error().message;
+      EXPECT_THAT(written, FailsWith(ErrorCode::kIntegrity));
       EXPECT_THAT(written.error().message, ::testing::HasSubstr(bad.layer_digest));
     }
   }
@@ -366,7 +369,7 @@ TEST_F(LayoutTest, RefusesIncompleteImagesAndForeignDirectories) {
   ASSERT_TRUE(WriteFileAtomic(home + "/notes.txt", "keep me").has_value());
   auto refused = WriteImage(SinglePlatform(image, "t"), OutputFormat::kOciLayout, home);
   ASSERT_FALSE(refused.has_value());
-  EXPECT_EQ(refused.error().code, ErrorCode::kUsage);
+  EXPECT_THAT(refused, FailsWith(ErrorCode::kUsage));
   EXPECT_EQ(*ReadFile(home + "/notes.txt"), "keep me");
   std::string empty = Path("empty");
   ASSERT_TRUE(MakeDirs(empty).has_value());
@@ -384,9 +387,8 @@ TEST_F(LayoutTest, RefusesIncompleteImagesAndForeignDirectories) {
   EXPECT_EQ(*ReadFile(home + "/notes.txt"), "keep me");
   ASSERT_TRUE(WriteFileAtomic(empty + "/index.json.lock", "").has_value());
   ASSERT_TRUE(WriteFileAtomic(empty + "/.index.json.tmp-1-abcdef", "").has_value());
-  ASSERT_TRUE(WriteFileAtomic(empty + "/blobs/sha256/." + image.layer_digest.substr(7) +
-                                  ".tmp-1-abcdef",
-                              "")
+  ASSERT_TRUE(WriteFileAtomic(
+                  empty + "/blobs/sha256/." + image.layer_digest.substr(7) + ".tmp-1-abcdef", "")
                   .has_value());
   EXPECT_TRUE(WriteImage(SinglePlatform(image, "t"), OutputFormat::kOciLayout, empty));
   EXPECT_FALSE(PathExists(empty + "/.index.json.tmp-1-abcdef"));
@@ -402,7 +404,7 @@ TEST_F(LayoutTest, RefusesIncompleteImagesAndForeignDirectories) {
     for (auto format : {OutputFormat::kOciArchive, OutputFormat::kDockerArchive}) {
       auto archive = WriteImage(SinglePlatform(image, "t"), format, Path(name));
       ASSERT_FALSE(archive.has_value()) << name;
-      EXPECT_EQ(archive.error().code, ErrorCode::kUsage);
+      EXPECT_THAT(archive, FailsWith(ErrorCode::kUsage));
       EXPECT_THAT(archive.error().message,
                   ::testing::HasSubstr(Path(name) + " exists and is not a regular file"));
     }
@@ -415,7 +417,7 @@ TEST(OutputFormatTest, Names) {
   EXPECT_EQ(*ParseOutputFormat("oci"), OutputFormat::kOciLayout);
   EXPECT_EQ(*ParseOutputFormat("oci-archive"), OutputFormat::kOciArchive);
   EXPECT_EQ(*ParseOutputFormat("docker-archive"), OutputFormat::kDockerArchive);
-  EXPECT_EQ(ParseOutputFormat("docker").error().code, ErrorCode::kUsage);
+  EXPECT_THAT(ParseOutputFormat("docker"), FailsWith(ErrorCode::kUsage));
   // The CLI offers exactly these; each must parse, in the enum's order.
   EXPECT_THAT(OutputFormatNames(), ElementsAre("oci", "oci-archive", "docker-archive"));
   for (size_t i = 0; i < OutputFormatNames().size(); ++i) {

@@ -12,11 +12,6 @@
 namespace hardbase::oci {
 namespace {
 
-std::string RefName(const Descriptor& d) {
-  auto it = d.annotations.find(std::string(kAnnotationRefName));
-  return it == d.annotations.end() ? "" : it->second;
-}
-
 Result<void> Update(const std::string& dir, const std::vector<BlobSource>& blobs,
                     const std::vector<Descriptor>& entries, const FileLock* held) {
   if (!PathExists(dir + "/oci-layout")) {

@@ -10,9 +10,12 @@
 #include "oci/image_source.h"
 #include "oci/test_images.h"
 #include "support/process.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::oci {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::hardbase::testing::ProcessResult;
 using ::hardbase::testing::RunProcess;
@@ -125,10 +128,10 @@ TEST_F(LayoutUpdateTest, ChecksBlobsAndTheLayout) {
   art.blobs[1].bytes = "tampered";
   auto added = AddToLayout(out_, art.blobs, {art.entry});
   ASSERT_FALSE(added.has_value());
-  EXPECT_EQ(added.error().code, ErrorCode::kIntegrity);
+  EXPECT_THAT(added, FailsWith(ErrorCode::kIntegrity));
   EXPECT_EQ(IndexEntries().size(), 1u);
-  EXPECT_EQ(AddToLayout(dir_->path() + "/none", {}, {}).error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(AddToLayout(dir_->path(), {}, {}).error().code, ErrorCode::kSpec);
+  EXPECT_THAT(AddToLayout(dir_->path() + "/none", {}, {}), FailsWith(ErrorCode::kNotFound));
+  EXPECT_THAT(AddToLayout(dir_->path(), {}, {}), FailsWith(ErrorCode::kSpec));
 }
 
 }  // namespace

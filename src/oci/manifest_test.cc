@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "base/sha256.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::oci {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 const std::string kHex = std::string(64, 'b');
 
@@ -84,7 +87,7 @@ TEST(ManifestTest, RejectsBadDescriptorsAndDocuments) {
   for (const auto& c : cases) {
     auto m = ParseManifest(c.json);
     ASSERT_FALSE(m.has_value()) << c.json;
-    EXPECT_EQ(m.error().code, ErrorCode::kSpec);
+    EXPECT_THAT(m, FailsWith(ErrorCode::kSpec));
     EXPECT_NE(m.error().message.find(c.message), std::string::npos) << m.error().message;
   }
   EXPECT_FALSE(ParseIndex(R"({"schemaVersion":2,"manifests":{}})").has_value());

@@ -7,11 +7,13 @@
 #include <optional>
 
 #include "base/fs.h"
+#include "oci/cosign_layout.h"
 #include "oci/image_source.h"
-#include "oci/layout_update.h"
+#include "oci/image_target.h"
 #include "oci/manifest.h"
 #include "pipeline/transfer.h"
 #include "registry/registry_source.h"
+#include "registry/registry_target.h"
 #include "sign/dsse.h"
 
 namespace hardbase::pipeline {
@@ -30,23 +32,15 @@ Result<Opened> Open(const oci::ImageRef& ref, const registry::RegistryOptions& r
   return Opened{std::move(source), std::move(root)};
 }
 
-Result<void> CheckWritable(const oci::ImageRef& ref, std::string_view what) {
-  if (ref.transport == oci::ImageRef::Transport::kOciLayout ||
-      ref.transport == oci::ImageRef::Transport::kRegistry) {
-    return {};
-  }
-  return Fail(ErrorCode::kUsage,
-              fmt::format("{} {}: signatures and attestations are stored in an OCI layout "
-                          "directory (oci:DIR) or a registry; this image is read-only here",
-                          what, ref.ToString()));
-}
-
-// Held while reading what is at the cosign tags and adding to them, for a layout; a registry
-// offers no lock (as for cosign, two signers racing on one tag may lose a signature).
-Result<std::optional<FileLock>> LockIfLayout(const oci::ImageRef& ref) {
-  if (ref.transport != oci::ImageRef::Transport::kOciLayout) return std::optional<FileLock>();
-  HB_TRY(FileLock lock, oci::LockLayout(ref.path));
-  return std::optional<FileLock>(std::move(lock));
+// The image's own store, to add signatures and attestations to (a layout directory or a
+// registry; an archive is read-only here: kUsage), locked from now on: held from reading the
+// signatures already at the cosign tags to writing the new ones, so that a concurrent sign does
+// not lose one (ImageTarget::Lock).
+Result<std::unique_ptr<oci::ImageTarget>> OpenStore(const oci::ImageRef& ref,
+                                                    const registry::RegistryOptions& registry) {
+  HB_TRY(auto target, registry::OpenAnyTarget(ref, registry, {.add_only = true}));
+  HB_TRY_VOID(target->Lock());
+  return target;
 }
 
 // The root and, for an index, its platform manifests.
@@ -102,10 +96,7 @@ std::string ImageName(oci::ImageSource& source, const oci::Descriptor& d,
 
 Result<Signed> SignImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
                          std::string docker_reference, const registry::RegistryOptions& registry) {
-  HB_TRY_VOID(CheckWritable(ref, "sign"));
-  // Held from reading the signatures already at the .sig tags to writing the new ones, so that a
-  // concurrent sign does not lose one.
-  HB_TRY(auto lock, LockIfLayout(ref));
+  HB_TRY(auto store, OpenStore(ref, registry));
   HB_TRY(Opened image, Open(ref, registry));
   if (docker_reference.empty()) docker_reference = DefaultDockerReference(ref);
   HB_TRY(auto subjects, Subjects(*image.source, image.root));
@@ -114,28 +105,29 @@ Result<Signed> SignImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
   std::string created = Now();
   for (const auto& subject : subjects) {
     Attachment a{subject, created, {}};
-    HB_TRY(a.existing_layers, ExistingTagLayers(*image.source, CosignTag(subject.digest, "sig")));
+    HB_TRY(a.existing_layers,
+           oci::ExistingTagLayers(*image.source,
+                                  oci::CosignTag(subject.digest, oci::kCosignSignatureSuffix)));
     HB_TRY(Artifacts artifacts, SignatureArtifacts(key, a, docker_reference));
     all.Append(std::move(artifacts));
     out.digests.push_back(subject.digest);
   }
   out.artifacts = all.entries.size();
   out.docker_reference = docker_reference;
-  HB_TRY_VOID(StoreArtifacts(ref, all.blobs, all.entries, registry, lock ? &*lock : nullptr));
+  HB_TRY_VOID(StoreArtifacts(*store, all.blobs, all.entries));
   return out;
 }
 
 Result<Signed> AttestImage(const oci::ImageRef& ref, const sign::PrivateKey& key,
-                           const Predicate& predicate,
-                           const registry::RegistryOptions& registry) {
-  HB_TRY_VOID(CheckWritable(ref, "attest"));
-  HB_TRY(auto lock, LockIfLayout(ref));
+                           const Predicate& predicate, const registry::RegistryOptions& registry) {
+  HB_TRY(auto store, OpenStore(ref, registry));
   HB_TRY(Opened image, Open(ref, registry));
   Attachment a{image.root, Now(), {}};
-  HB_TRY(a.existing_layers, ExistingTagLayers(*image.source, CosignTag(image.root.digest, "att")));
+  HB_TRY(a.existing_layers,
+         oci::ExistingTagLayers(*image.source,
+                                oci::CosignTag(image.root.digest, oci::kCosignAttestationSuffix)));
   HB_TRY(Artifacts artifacts, AttestationArtifacts(key, a, {predicate}));
-  HB_TRY_VOID(StoreArtifacts(ref, artifacts.blobs, artifacts.entries, registry,
-                             lock ? &*lock : nullptr));
+  HB_TRY_VOID(StoreArtifacts(*store, artifacts.blobs, artifacts.entries));
   return Signed{{image.root.digest}, artifacts.entries.size(), ""};
 }
 
@@ -150,7 +142,7 @@ Result<Verification> VerifyImage(const oci::ImageRef& ref, const sign::PublicKey
                 fmt::format("no valid signature covers {}: {}", root.digest,
                             problems.empty() ? fmt::format("none found (no tag {} and no "
                                                            "sigstore bundle referrer)",
-                                                           CosignTag(root.digest, "sig"))
+                                                           oci::CosignTag(root.digest, "sig"))
                                              : problems));
   }
   bool root_attested = root.attested_ok();
@@ -178,7 +170,7 @@ Result<Verification> VerifyImage(const oci::ImageRef& ref, const sign::PublicKey
   return out;
 }
 
-Result<ImageSbomResult> ImageSbom(const oci::ImageRef& ref, SbomFormat format,
+Result<ImageSbomResult> ImageSbom(const oci::ImageRef& ref, sbom::SbomFormat format,
                                   const std::string& platform, const spec::Lock* lock,
                                   bool regenerate, const sign::PublicKey* key,
                                   const registry::RegistryOptions& registry) {
@@ -186,7 +178,7 @@ Result<ImageSbomResult> ImageSbom(const oci::ImageRef& ref, SbomFormat format,
   HB_TRY(oci::PlatformImage selected, oci::SelectPlatform(*image.source, image.root, platform));
   if (key != nullptr) {
     std::string_view predicate_type =
-        format == SbomFormat::kSpdx ? sign::kPredicateSpdx : sign::kPredicateCycloneDx;
+        format == sbom::SbomFormat::kSpdx ? sign::kPredicateSpdx : sign::kPredicateCycloneDx;
     std::vector<oci::Descriptor> subjects = {selected.descriptor};
     if (image.root.digest != selected.descriptor.digest) subjects.push_back(image.root);
     std::string problems;
@@ -212,7 +204,7 @@ Result<ImageSbomResult> ImageSbom(const oci::ImageRef& ref, SbomFormat format,
   if (!regenerate) {
     HB_TRY(auto referrers, image.source->Referrers(selected.descriptor.digest));
     for (const auto& r : referrers) {
-      if (r.artifact_type != SbomMediaType(format)) continue;
+      if (r.artifact_type != sbom::SbomMediaType(format)) continue;
       HB_TRY(std::string bytes, image.source->ReadBlob(r));
       HB_TRY(oci::Manifest manifest, WithContext(oci::ParseManifest(bytes), "SBOM " + r.digest));
       if (manifest.layers.size() != 1) continue;
@@ -232,10 +224,10 @@ Result<ImageSbomResult> ImageSbom(const oci::ImageRef& ref, SbomFormat format,
     }
   }
   HB_TRY(sbom::Document doc,
-         DescribeImage(*image.source, selected,
-                       ImageName(*image.source, selected.descriptor, ref), arch_lock));
+         DescribeImage(*image.source, selected, ImageName(*image.source, selected.descriptor, ref),
+                       arch_lock));
   return ImageSbomResult{
-      SbomJson(doc, format), false,
+      sbom::SbomJson(doc, format), false,
       fmt::format("made from the dpkg database of {}{}", selected.descriptor.digest,
                   arch_lock != nullptr ? " with hashes from the lock" : "")};
 }

@@ -11,9 +11,10 @@
 #include "base/error.h"
 #include "oci/image_ref.h"
 #include "oci/image_source.h"
-#include "pipeline/provenance.h"
+#include "pipeline/describe_image.h"
 #include "pipeline/signatures.h"
 #include "registry/client.h"
+#include "sbom/format.h"
 #include "sign/keys.h"
 
 namespace hardbase::pipeline {
@@ -27,7 +28,7 @@ std::string ImageName(oci::ImageSource& source, const oci::Descriptor& d, const 
 // each platform's manifest.
 struct Signed {
   std::vector<std::string> digests;
-  size_t artifacts = 0;  // manifests added
+  size_t artifacts = 0;          // manifests added
   std::string docker_reference;  // what the signatures claim (sign only)
 };
 
@@ -58,8 +59,7 @@ struct Verification {
 // digest (and, with `attestations`, a valid attestation covers the root, or for an index each of
 // its platform manifests, as a multi-platform build attests them); the report otherwise.
 Result<Verification> VerifyImage(const oci::ImageRef& ref, const sign::PublicKey& key,
-                                 bool attestations,
-                                 const registry::RegistryOptions& registry = {});
+                                 bool attestations, const registry::RegistryOptions& registry = {});
 
 // An SBOM document and where it came from.
 struct ImageSbomResult {
@@ -83,7 +83,7 @@ struct ImageSbomResult {
 // Without: the SBOM referrer hardbase stored with the image at build time when there is one (it
 // carries each .deb's SHA256), unless `regenerate`; else one made from the image's dpkg
 // database, with hashes from `lock` when given. Neither is verified.
-Result<ImageSbomResult> ImageSbom(const oci::ImageRef& ref, SbomFormat format,
+Result<ImageSbomResult> ImageSbom(const oci::ImageRef& ref, sbom::SbomFormat format,
                                   const std::string& platform, const spec::Lock* lock,
                                   bool regenerate, const sign::PublicKey* key = nullptr,
                                   const registry::RegistryOptions& registry = {});

@@ -6,27 +6,28 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "apt/fetch_debs.h"
+#include "apt/repositories.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/parallel.h"
 #include "base/sha256.h"
 #include "base/version.h"
+#include "deb/distro.h"
 #include "image/dpkg_database.h"
 #include "image/image_files.h"
+#include "image/local_files.h"
 #include "image/package_files.h"
 #include "oci/output_target.h"
-#include "pipeline/fetch_debs.h"
-#include "pipeline/local_files.h"
+#include "pipeline/describe_image.h"
 #include "pipeline/lock_pipeline.h"
 #include "pipeline/package_layers.h"
-#include "pipeline/provenance.h"
-#include "pipeline/repositories.h"
 #include "pipeline/signatures.h"
 #include "sign/dsse.h"
 #include "spec/image_spec.h"
@@ -63,37 +64,6 @@ Result<spec::Lock> LockToBuild(const BuildOptions& options, const spec::ImageSpe
   HB_TRY_VOID(WriteLock(lock, lock_path));
   return lock;
 }
-
-}  // namespace
-
-Result<void> RunParallel(size_t n, unsigned threads,
-                         const std::function<Result<void>(size_t)>& task) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  std::atomic<size_t> next{0};
-  std::mutex mu;
-  std::optional<Error> first_error;
-  auto worker = [&] {
-    for (size_t i; (i = next++) < n;) {
-      {
-        std::lock_guard lock(mu);
-        if (first_error) return;
-      }
-      auto r = task(i);
-      if (!r) {
-        std::lock_guard lock(mu);
-        if (!first_error) first_error = r.error();
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads && t < n; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  if (first_error) return Fail(*first_error);
-  return {};
-}
-
-namespace {
 
 // Warns (or with --strict fails) about `paths:` globs that matched nothing in any package.
 Result<void> CheckGlobsMatched(const spec::ImageSpec& spec, const image::FilePolicy& policy,
@@ -247,7 +217,7 @@ Result<ArchLayers> StackLayers(const spec::ImageSpec& spec, const std::string& a
 // them, read now. A host keyring keeps its path as apt on the host names it (under `apt_root`).
 Result<std::vector<image::AptRepository>> DevAptRepositories(const spec::ImageSpec& spec,
                                                              const std::string& apt_root) {
-  HB_TRY(auto sources, SuiteSourcesFor(spec, apt_root));
+  HB_TRY(auto sources, apt::SuiteSourcesFor(spec, apt_root));
   std::string root = apt_root == "/" ? "" : apt_root;
   while (root.ends_with('/')) root.pop_back();
   std::vector<image::AptRepository> out;
@@ -282,7 +252,7 @@ Result<Artifacts> ArchProvenance(const BuildOptions& options, const spec::ImageS
   for (const auto& w : wanted) {
     const image::PackageFacts& facts = layers.at(w.key)->facts;
     installed.push_back({facts.status, facts.copyright});
-    if (facts.os_release) doc.distro = DistroFromOsRelease(*facts.os_release);
+    if (facts.os_release) doc.distro = deb::ParseOsRelease(*facts.os_release);
   }
   doc.name = spec.name;
   doc.image_digest = manifest.digest;
@@ -292,10 +262,10 @@ Result<Artifacts> ArchProvenance(const BuildOptions& options, const spec::ImageS
   HB_TRY_VOID(DescribePackages(installed, &arch_lock, doc));
 
   Artifacts out;
-  std::string spdx = SbomJson(doc, SbomFormat::kSpdx);
-  out.Append(SbomArtifact(manifest, kSpdxMediaType, spdx, doc.created));
-  out.Append(SbomArtifact(manifest, kCycloneDxMediaType, SbomJson(doc, SbomFormat::kCycloneDx),
-                          doc.created));
+  std::string spdx = sbom::SbomJson(doc, sbom::SbomFormat::kSpdx);
+  out.Append(SbomArtifact(manifest, sbom::kSpdxMediaType, spdx, doc.created));
+  out.Append(SbomArtifact(manifest, sbom::kCycloneDxMediaType,
+                          sbom::SbomJson(doc, sbom::SbomFormat::kCycloneDx), doc.created));
   if (!options.sign_key) return out;
 
   const Attachment attachment{manifest, doc.created, {}};
@@ -335,7 +305,7 @@ Result<PreparedBuild> PrepareBuild(const BuildOptions& options, net::HttpClient&
   HB_TRY(image::FilePolicy policy, WithContext(image::MakeFilePolicy(spec.paths), spec.Locate({})));
   policy.dev_variant = spec.variant == spec::Variant::kDev;
   out.policy = std::make_unique<image::FilePolicy>(std::move(policy));
-  HB_TRY(out.local_files, LoadLocalFiles(spec, options.allow_outside_files));
+  HB_TRY(out.local_files, image::LoadLocalFiles(spec, options.allow_outside_files));
   HB_TRY(out.lock, LockToBuild(options, spec, out.lock_path, http, store));
   out.epoch = options.source_date_epoch.value_or(out.lock.source_date_epoch);
   out.settings = PackageLayerSettings{out.policy.get(), out.epoch, options.compression};
@@ -380,8 +350,8 @@ Result<void> FetchLayerDebs(const PreparedBuild& prepared, const std::set<std::s
       if (wanted.count(&p)) kept.push_back(p);
     }
   }
-  HB_TRY(auto sources, SuiteSourcesFor(prepared.spec, apt_root));
-  return WithContext(FetchDebs(needed, sources, http, store).map([](auto) {}),
+  HB_TRY(auto sources, apt::SuiteSourcesFor(prepared.spec, apt_root));
+  return WithContext(apt::FetchDebs(needed, sources, http, store).map([](auto) {}),
                      "fetch " + prepared.lock_path);
 }
 
@@ -394,7 +364,7 @@ Result<void> BuildPackageLayers(std::vector<LayerJob> jobs, unsigned workers,
   });
   Progress progress("building layers", jobs.size(), Progress::Unit::kItems);
   std::mutex mu;
-  HB_TRY_VOID(RunParallel(jobs.size(), workers, [&](size_t i) -> Result<void> {
+  HB_TRY_VOID(ParallelFor(jobs.size(), workers, [&](size_t i) -> Result<void> {
     const LayerJob& job = jobs[i];
     Result<PackageLayer> built = BuildPackageLayer(store, *job.package, *job.settings, job.key);
     std::lock_guard lock(mu);

@@ -68,7 +68,7 @@ struct BuildResult {
   size_t layers_built = 0;
   size_t layers_cached = 0;
   std::vector<std::string> left_out;  // "dpkg (package manager)", per hardening policy
-  size_t artifacts = 0;  // SBOMs, signatures and attestations stored with the image
+  size_t artifacts = 0;               // SBOMs, signatures and attestations stored with the image
   // What the build has to say about the packages, one line each, for the caller to show: setup
   // lines of their maintainer scripts that were not applied, scripts whose `#!` interpreter the
   // image lacks. Warnings, even with --strict: they are about the packages, not the spec.
@@ -114,11 +114,6 @@ Result<BuildResult> BuildPreparedImage(const BuildOptions& options, PreparedBuil
 Result<void> FetchLayerDebs(const PreparedBuild& prepared, const std::set<std::string>& keys,
                             const std::string& apt_root, net::HttpClient& http,
                             cache::BlobStore& store);
-
-// Runs task(0..n-1) on `threads` workers (0: one per core); the first error a task returns stops
-// the workers from starting further tasks and is returned once the running ones have finished.
-Result<void> RunParallel(size_t n, unsigned threads,
-                         const std::function<Result<void>(size_t)>& task);
 
 // A package layer to build; its .deb must be in the store.
 struct LayerJob {

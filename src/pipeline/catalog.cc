@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "base/log.h"
+#include "base/parallel.h"
 #include "base/printable.h"
 #include "oci/image_ref.h"
 #include "oci/output_target.h"
@@ -406,7 +407,7 @@ Result<CatalogReport> BuildCatalog(const CatalogOptions& options, net::HttpClien
   }
   std::vector<std::string> warnings;
   if (!stop) {
-    (void)RunParallel(todo.size(), options.jobs, [&](size_t k) -> Result<void> {
+    (void)ParallelFor(todo.size(), options.jobs, [&](size_t k) -> Result<void> {
       size_t i = todo[k];
       {
         std::lock_guard lock(mu);

@@ -7,9 +7,12 @@
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::pipeline {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
@@ -62,7 +65,7 @@ TEST_F(CatalogDirTest, EntriesAreDirectoriesWithASpecSortedByName) {
 TEST_F(CatalogDirTest, MissingOrPlainFileIsAnError) {
   auto missing = DiscoverCatalog(Path("nope"));
   ASSERT_FALSE(missing.has_value());
-  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(missing, FailsWith(ErrorCode::kNotFound));
   EXPECT_THAT(missing.error().message, HasSubstr(Path("nope")));
   Write("file");
   auto file = DiscoverCatalog(Path("file"));
@@ -95,7 +98,7 @@ TEST(SelectEntriesTest, KeepsCatalogOrderAndEachOnce) {
 TEST(SelectEntriesTest, UnknownNameIsAUsageErrorWithTheNearestName) {
   auto typo = SelectEntries(SomeEntries(), {"cc", "pyton3"});
   ASSERT_FALSE(typo.has_value());
-  EXPECT_EQ(typo.error().code, ErrorCode::kUsage);
+  EXPECT_THAT(typo, FailsWith(ErrorCode::kUsage));
   EXPECT_EQ(typo.error().message, "unknown catalog entry 'pyton3' (did you mean 'python3'?)");
   auto far = SelectEntries(SomeEntries(), {"postgresql"});
   ASSERT_FALSE(far.has_value());
@@ -104,10 +107,9 @@ TEST(SelectEntriesTest, UnknownNameIsAUsageErrorWithTheNearestName) {
 
 TEST(ShareLayersTest, EachMissingLayerIsBuiltByTheFirstImageThatStacksIt) {
   // libc6 and base-files shared by all three; only libc6, libssl3 and python3 are missing.
-  std::vector<std::set<std::string>> images = {
-      {"base-files", "libc6", "libssl3"},
-      {"base-files", "libc6", "libssl3", "python3"},
-      {"base-files", "libc6", "python3"}};
+  std::vector<std::set<std::string>> images = {{"base-files", "libc6", "libssl3"},
+                                               {"base-files", "libc6", "libssl3", "python3"},
+                                               {"base-files", "libc6", "python3"}};
   LayerShare share = ShareLayers(images, {"libc6", "libssl3", "python3"});
   EXPECT_EQ(share.owner.at("libc6"), 0u);
   EXPECT_EQ(share.owner.at("libssl3"), 0u);
@@ -189,12 +191,14 @@ TEST(CatalogTableTest, OneAlignedRowPerImageThenTheTotals) {
   EXPECT_THAT(lines[1], HasSubstr("3.5 MiB"));
   EXPECT_THAT(lines[1], HasSubstr(" 12 "));
   // No database: "-", not 0.
-  EXPECT_THAT(lines[2], ::testing::MatchesRegex("cc-dev +sha256:fedcba987654 +20 +3.5 MiB +- +12 +8"));
+  EXPECT_THAT(lines[2],
+              ::testing::MatchesRegex("cc-dev +sha256:fedcba987654 +20 +3.5 MiB +- +12 +8"));
   // A hostile entry name cannot start a line of its own or colour the terminal.
   EXPECT_THAT(lines[3], ::testing::StartsWith("broken\\x0a\\x1b[32mok"));
   EXPECT_THAT(lines[3], HasSubstr("failed"));
-  EXPECT_EQ(lines[4], "3 images (2 built, 1 failed): 20 package layers built, 8 reused (29% reused), "
-                      "2.5 s");
+  EXPECT_EQ(lines[4],
+            "3 images (2 built, 1 failed): 20 package layers built, 8 reused (29% reused), "
+            "2.5 s");
 }
 
 TEST(CatalogJsonTest, SameFactsWithNullsForWhatIsUnknown) {

@@ -1,10 +1,10 @@
 #include "pipeline/compare.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
 
@@ -126,9 +126,10 @@ std::string ComparisonText(const Comparison& comparison) {
   if (comparison.matched) {
     out += fmt::format("; {} finding{} closed, {} opened", closed, closed == 1 ? "" : "s", opened);
     if (!comparison.remaining.empty()) {
-      out += fmt::format("; {} still open with a fixed version announced that the packages do "
-                         "not have yet",
-                         comparison.remaining.size());
+      out += fmt::format(
+          "; {} still open with a fixed version announced that the packages do "
+          "not have yet",
+          comparison.remaining.size());
     }
   } else {
     out += "; no vulnerability database, so no CVE changes (run `hardbase vuln update`)";
@@ -140,14 +141,15 @@ nlohmann::ordered_json ComparisonJson(const Comparison& comparison) {
   auto changes = nlohmann::ordered_json::array();
   size_t closed = 0, opened = 0;
   for (const auto& c : comparison.changes) {
-    changes.push_back({{"name", c.name},
-                       {"architecture", c.architecture},
-                       {"before", c.before.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(c.before)},
-                       {"after", c.after.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(c.after)},
-                       {"size_before_kib", c.size_before},
-                       {"size_after_kib", c.size_after},
-                       {"closed", FindingsJson(c.closed)},
-                       {"opened", FindingsJson(c.opened)}});
+    changes.push_back(
+        {{"name", c.name},
+         {"architecture", c.architecture},
+         {"before", c.before.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(c.before)},
+         {"after", c.after.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(c.after)},
+         {"size_before_kib", c.size_before},
+         {"size_after_kib", c.size_after},
+         {"closed", FindingsJson(c.closed)},
+         {"opened", FindingsJson(c.opened)}});
     closed += c.closed.size();
     opened += c.opened.size();
   }

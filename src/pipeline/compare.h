@@ -3,10 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "vuln/database.h"
 #include "vuln/match.h"
@@ -16,8 +15,8 @@ namespace hardbase::pipeline {
 struct PackageChange {
   std::string name;
   std::string architecture;
-  std::string before;  // version; "" when added
-  std::string after;   // version; "" when removed
+  std::string before;       // version; "" when added
+  std::string after;        // version; "" when removed
   int64_t size_before = 0;  // KiB installed
   int64_t size_after = 0;
   std::vector<vuln::Finding> closed;  // findings of `before` that `after` no longer has

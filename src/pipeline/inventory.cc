@@ -1,8 +1,8 @@
 #include "pipeline/inventory.h"
 
-#include <fmt/format.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,40 +14,17 @@
 
 #include "base/fs.h"
 #include "base/fs_safe.h"
-#include "deb/control.h"
+#include "image/installed_packages.h"
 #include "oci/image_source.h"
 #include "pipeline/attach.h"
-#include "pipeline/provenance.h"
+#include "pipeline/describe_image.h"
 #include "registry/registry_source.h"
-#include "vuln/database.h"
 
 namespace hardbase::pipeline {
 namespace {
 
-constexpr std::string_view kStatusFile = "var/lib/dpkg/status";
-constexpr std::string_view kStatusDir = "var/lib/dpkg/status.d/";
-
 bool IsOsRelease(std::string_view path) {
   return path == "etc/os-release" || path == "usr/lib/os-release";
-}
-
-Result<vuln::InstalledPackage> PackageFromStanza(const deb::Stanza& s) {
-  vuln::InstalledPackage p;
-  p.name = s.Get("Package");
-  p.version = s.Get("Version");
-  if (p.name.empty() || p.version.empty()) {
-    return Fail(ErrorCode::kSpec, fmt::format("stanza at line {} has no Package or Version",
-                                              s.line()));
-  }
-  p.architecture = s.Get("Architecture");
-  // Source names the source package when it differs from the binary, with its version when
-  // that differs too.
-  auto [source, source_version] = SplitSource(s.Get("Source"));
-  p.source = source.empty() ? p.name : source;
-  p.source_version = source_version.empty() ? p.version : source_version;
-  std::string_view size = s.Get("Installed-Size");
-  p.installed_size = std::strtoll(std::string(size).c_str(), nullptr, 10);
-  return p;
 }
 
 // The directory a reference names as a plain root filesystem: "dir:PATH", or an existing
@@ -56,8 +33,7 @@ std::string RootDirectory(std::string_view image) {
   if (image.starts_with("dir:")) return std::string(image.substr(4));
   std::string path(image);
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
-      !PathExists(path + "/oci-layout")) {
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && !PathExists(path + "/oci-layout")) {
     return path;
   }
   return "";
@@ -100,10 +76,10 @@ Result<void> ReadDirectory(const std::string& root, const InventoryOptions& opti
   int root_fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) return Fail(ErrorCode::kIo, fmt::format("open {}: {}", root, strerror(errno)));
   int64_t mtime = 0;
-  if (auto status = ReadRootFile(root_fd, std::string(kStatusFile), &mtime)) {
-    files[std::string(kStatusFile)] = std::move(*status);
+  if (auto status = ReadRootFile(root_fd, std::string(image::kDpkgStatusFile), &mtime)) {
+    files[std::string(image::kDpkgStatusFile)] = std::move(*status);
   }
-  std::string status_dir(kStatusDir.substr(0, kStatusDir.size() - 1));
+  std::string status_dir(image::kDpkgStatusDir);
   if (int dir_fd = OpenInRoot(root_fd, status_dir, O_RDONLY | O_DIRECTORY); dir_fd >= 0) {
     std::vector<std::string> names;
     if (DIR* dir = ::fdopendir(dir_fd)) {
@@ -113,8 +89,8 @@ Result<void> ReadDirectory(const std::string& root, const InventoryOptions& opti
       ::close(dir_fd);
     }
     for (const auto& name : names) {
-      std::string rel = std::string(kStatusDir) + name;
-      if (!IsPackageDatabasePath(rel)) continue;
+      std::string rel = status_dir + "/" + name;
+      if (!image::IsPackageDatabasePath(rel)) continue;
       if (auto text = ReadRootFile(root_fd, rel, &mtime)) files[rel] = std::move(*text);
     }
   }
@@ -148,7 +124,7 @@ Result<void> ReadImage(std::string_view image, const InventoryOptions& options,
   HB_TRY(oci::Descriptor root, source->Root());
   HB_TRY(oci::PlatformImage selected, oci::SelectPlatform(*source, root, options.platform));
   HB_TRY(files, oci::ReadImageFiles(*source, selected.manifest, [](std::string_view path) {
-           return IsPackageDatabasePath(path) || IsOsRelease(path);
+           return image::IsPackageDatabasePath(path) || IsOsRelease(path);
          }));
   inventory.name = ImageName(*source, root, ref);
   inventory.digest = selected.descriptor.digest;
@@ -160,66 +136,6 @@ Result<void> ReadImage(std::string_view image, const InventoryOptions& options,
 
 }  // namespace
 
-bool IsPackageDatabasePath(std::string_view path) {
-  if (path == kStatusFile) return true;
-  if (!path.starts_with(kStatusDir) || path.size() == kStatusDir.size()) return false;
-  std::string_view name = path.substr(kStatusDir.size());
-  // status.d also holds "<name>.md5sums" files next to each stanza.
-  return name.find('/') == std::string_view::npos && !name.ends_with(".md5sums") &&
-         !name.starts_with('.');
-}
-
-Result<std::vector<std::string>> InstalledStanzas(const std::map<std::string, std::string>& files) {
-  std::vector<std::string> out;
-  if (auto it = files.find(std::string(kStatusFile)); it != files.end()) {
-    // dpkg's own database: only packages that are installed count.
-    HB_TRY_VOID(WithContext(
-        deb::ForEachStanza(it->second,
-                           [&](const deb::Stanza& s) -> Result<void> {
-                             if (!s.Get("Status").ends_with(" installed")) return {};
-                             std::string text;
-                             for (const auto& f : s.fields()) {
-                               text += fmt::format("{}: {}\n", f.name, f.value);
-                             }
-                             out.push_back(std::move(text));
-                             return {};
-                           }),
-        std::string(kStatusFile)));
-  }
-  for (const auto& [path, text] : files) {
-    if (path.starts_with(kStatusDir)) out.push_back(text);
-  }
-  return out;
-}
-
-Result<std::vector<vuln::InstalledPackage>> PackagesFromDatabase(
-    const std::map<std::string, std::string>& files) {
-  std::vector<vuln::InstalledPackage> out;
-  auto add = [&out](const deb::Stanza& s) -> Result<void> {
-    HB_TRY(auto p, PackageFromStanza(s));
-    out.push_back(std::move(p));
-    return {};
-  };
-  if (auto it = files.find(std::string(kStatusFile)); it != files.end()) {
-    HB_TRY_VOID(WithContext(deb::ForEachStanza(it->second,
-                                               [&](const deb::Stanza& s) -> Result<void> {
-                                                 if (!s.Get("Status").ends_with(" installed")) {
-                                                   return {};
-                                                 }
-                                                 return add(s);
-                                               }),
-                            std::string(kStatusFile)));
-  }
-  for (const auto& [path, text] : files) {
-    if (!path.starts_with(kStatusDir)) continue;
-    HB_TRY_VOID(WithContext(deb::ForEachStanza(text, add), path));
-  }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.name, a.architecture) < std::tie(b.name, b.architecture);
-  });
-  return out;
-}
-
 Result<Inventory> ReadInventory(std::string_view image, const InventoryOptions& options) {
   Inventory inventory;
   inventory.reference = image;
@@ -229,20 +145,14 @@ Result<Inventory> ReadInventory(std::string_view image, const InventoryOptions& 
   } else {
     HB_TRY_VOID(WithContext(ReadImage(image, options, inventory, files), std::string(image)));
   }
-  std::vector<std::string> databases;
-  if (files.count(std::string(kStatusFile))) databases.emplace_back(kStatusFile);
-  if (std::any_of(files.begin(), files.end(),
-                  [](const auto& f) { return f.first.starts_with(kStatusDir); })) {
-    databases.push_back(std::string(kStatusDir.substr(0, kStatusDir.size() - 1)));
-  }
-  inventory.package_database = fmt::format("{}", fmt::join(databases, " + "));
+  inventory.package_database = image::PackageDatabaseName(files);
   for (std::string_view rel : {"etc/os-release", "usr/lib/os-release"}) {
     if (auto it = files.find(std::string(rel)); it != files.end()) {
       inventory.os_release = it->second;
       break;
     }
   }
-  HB_TRY(inventory.packages, WithContext(PackagesFromDatabase(files), std::string(image)));
+  HB_TRY(inventory.packages, WithContext(image::PackagesFromDatabase(files), std::string(image)));
   // The image's Debian architecture is that of its architecture-specific packages.
   for (const auto& p : inventory.packages) {
     if (p.architecture != "all" && !p.architecture.empty()) {
@@ -260,25 +170,6 @@ std::vector<vuln::InstalledPackage> PackagesFromLock(const spec::ArchLock& arch)
                    p.source_version.empty() ? p.version : p.source_version, 0});
   }
   return out;
-}
-
-Result<std::string> DebianRelease(std::string_view os_release) {
-  auto fields = ParseOsRelease(os_release);
-  std::string id = fields["ID"];
-  if (id != "debian") {
-    return Fail(ErrorCode::kSpec,
-                fmt::format("the image is {}, not Debian: hardbase matches Debian's data only",
-                            id.empty() ? "of an unknown distribution" : id));
-  }
-  if (!fields["VERSION_ID"].empty()) {
-    std::string v = fields["VERSION_ID"];
-    return v.substr(0, v.find('.'));
-  }
-  if (auto release = vuln::ReleaseForCodename(fields["VERSION_CODENAME"])) return *release;
-  return Fail(ErrorCode::kSpec,
-              fmt::format("os-release names no Debian release (VERSION_ID, VERSION_CODENAME "
-                          "'{}'): say which with --release",
-                          fields["VERSION_CODENAME"]));
 }
 
 }  // namespace hardbase::pipeline

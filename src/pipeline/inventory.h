@@ -38,23 +38,9 @@ struct InventoryOptions {
   bool directory_size = false;  // walk a directory to sum its files (only `diff` needs it)
 };
 
-// The dpkg database paths an image's package list is read from, as ReadImageFiles filters.
-bool IsPackageDatabasePath(std::string_view path);
-// The packages those files list: var/lib/dpkg/status stanzas whose Status ends in "installed",
-// and every status.d/<name> stanza (distroless, hardbase), in that order. kSpec naming the file
-// for a stanza without Package or Version.
-Result<std::vector<vuln::InstalledPackage>> PackagesFromDatabase(
-    const std::map<std::string, std::string>& files);
-// The stanza texts of those files, for callers that need every field (SBOMs).
-Result<std::vector<std::string>> InstalledStanzas(const std::map<std::string, std::string>& files);
-
 Result<Inventory> ReadInventory(std::string_view image, const InventoryOptions& options);
 
 // The packages of one architecture of a lock, as an installed image would list them.
 std::vector<vuln::InstalledPackage> PackagesFromLock(const spec::ArchLock& arch);
-
-// The Debian release number of an os-release text: VERSION_ID ("12"), else the release of its
-// VERSION_CODENAME; kSpec when it is not Debian (ID and ID_LIKE) or names no release.
-Result<std::string> DebianRelease(std::string_view os_release);
 
 }  // namespace hardbase::pipeline

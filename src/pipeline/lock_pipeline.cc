@@ -47,12 +47,12 @@ std::string ExcludeLocation(const spec::ImageSpec& image_spec, const std::string
 // `warnings` gets what the spec asks for in vain: an exclusion no package needs, a package the
 // variant leaves out.
 Result<spec::ArchLock> LockArch(const spec::ImageSpec& image_spec,
-                                const std::vector<LoadedSuite>& suites, const std::string& arch,
-                                std::set<std::string>& warnings) {
+                                const std::vector<apt::LoadedSuite>& suites,
+                                const std::string& arch, std::set<std::string>& warnings) {
   deb::PackageIndex index;
   std::vector<RepoRef> refs;
   for (size_t s = 0; s < suites.size(); ++s) {
-    for (const PackagesText& p : suites[s].packages) {
+    for (const apt::PackagesText& p : suites[s].packages) {
       if (p.arch != arch) continue;
       auto id = static_cast<deb::RepositoryId>(refs.size());
       refs.push_back({s, p.component});
@@ -167,14 +167,14 @@ Result<spec::ArchLock> LockArch(const spec::ImageSpec& image_spec,
 
 Result<spec::Lock> LockSpec(const spec::ImageSpec& image_spec, net::HttpClient& http,
                             cache::BlobStore& store, const LockOptions& options) {
-  HB_TRY(std::vector<SuiteSource> sources, SuiteSourcesFor(image_spec, options.apt_root));
-  HB_TRY(std::vector<LoadedSuite> suites,
-         LoadSuites(sources, image_spec.archs, http, store, options.load));
+  HB_TRY(std::vector<apt::SuiteSource> sources, apt::SuiteSourcesFor(image_spec, options.apt_root));
+  HB_TRY(std::vector<apt::LoadedSuite> suites,
+         apt::LoadSuites(sources, image_spec.archs, http, store, options.load));
 
   spec::Lock lock;
   lock.spec_digest = spec::ResolutionDigest(image_spec);
   std::set<std::string> fingerprints;
-  for (const LoadedSuite& s : suites) {
+  for (const apt::LoadedSuite& s : suites) {
     fingerprints.insert(s.keyring.begin(), s.keyring.end());
     lock.releases.push_back(
         {s.release.origin, s.source.suite, s.release.codename, Rfc3339(s.release.date), s.signers});

@@ -4,17 +4,17 @@
 #include <string>
 #include <vector>
 
+#include "apt/repositories.h"
 #include "base/error.h"
 #include "cache/blob_store.h"
 #include "net/http.h"
-#include "pipeline/repositories.h"
 #include "spec/image_spec.h"
 #include "spec/lock.h"
 
 namespace hardbase::pipeline {
 
 struct LockOptions {
-  LoadOptions load;
+  apt::LoadOptions load;
   std::string apt_root = "/";  // where the host's apt sources are read
 };
 

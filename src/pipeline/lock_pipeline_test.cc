@@ -4,18 +4,25 @@
 #include <gtest/gtest.h>
 
 #include "base/fs.h"
+#include "pipeline/fake_repository_test_support.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::pipeline {
 namespace {
 
+using ::hardbase::testing::FailsWith;
+using ::testing::AllOf;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 spec::Lock SmallLock() {
   spec::Lock lock;
   lock.spec_digest = "sha256:" + std::string(64, 'b');
   lock.keyring_fingerprints = {std::string(40, 'A')};
-  lock.releases = {{"Debian", "bookworm", "bookworm", "2025-01-11T10:38:49Z", {std::string(40, 'A')}}};
+  lock.releases = {
+      {"Debian", "bookworm", "bookworm", "2025-01-11T10:38:49Z", {std::string(40, 'A')}}};
   lock.source_date_epoch = 1736591929;
   spec::ArchLock arch;
   arch.arch = "amd64";
@@ -66,7 +73,9 @@ TEST_F(WriteLockTest, RefusesALockTheReaderWouldRefuse) {
   };
   const Case cases[] = {
       {"an exclusion no one wanted",
-       [](spec::Lock& l) { l.archs[0].excluded.push_back({"foo", {}}); },
+       [](spec::Lock& l) {
+         l.archs[0].excluded.push_back({"foo", {}});
+       },
        "/archs/0/excluded/0/wanted_by: must not be empty"},
       {"a left-out package no one wanted",
        [](spec::Lock& l) { l.archs[0].left_out[0].wanted_by.clear(); },
@@ -83,7 +92,7 @@ TEST_F(WriteLockTest, RefusesALockTheReaderWouldRefuse) {
     c.edit(lock);
     auto written = WriteLock(lock, Path());
     ASSERT_FALSE(written.has_value());
-    EXPECT_EQ(written.error().code, ErrorCode::kInternal);
+    EXPECT_THAT(written, FailsWith(ErrorCode::kInternal));
     EXPECT_THAT(written.error().message, HasSubstr("the lock would not be readable"));
     EXPECT_THAT(written.error().message, HasSubstr(c.expect));
     EXPECT_EQ(*ReadFile(Path()), before);
@@ -103,6 +112,140 @@ TEST(DiffLocksTest, NamesAChangeOfWhatHardeningLeftOut) {
   after.archs[0].left_out[0].wanted_by.push_back("redis-tools");
   EXPECT_THAT(DiffLocks(before, after),
               ElementsAre("amd64: what hardening leaves out or who wanted it changed"));
+}
+
+// LockSpec over a repository built by Debian's tools, served by FakeHttp: the whole path from a
+// spec to a lock (InRelease verified, Packages.xz checked, closure resolved) with no network.
+class LockSpecTest : public FakeRepositoryTest {
+ protected:
+  // libfoo1 needs libbar1; other is there and needed by nothing.
+  void AddSmallRepository() {
+    bar_ = Add("stable", {.name = "libbar1",
+                          .version = "2.0-1",
+                          .fields = {{"Source", "bar"}},
+                          .files = {{"usr/lib/libbar.so.1", "bar\n"}}});
+    foo_ = Add("stable", {.name = "libfoo1",
+                          .version = "1.0-1",
+                          .fields = {{"Source", "foo (1.0-1)"}, {"Depends", "libbar1 (>= 2.0)"}},
+                          .files = {{"usr/lib/libfoo.so.1", "foo\n"}}});
+    Add("stable", {.name = "other", .version = "1.0", .files = {{"usr/share/other", "1\n"}}});
+  }
+  Result<spec::Lock> Lock(const spec::ImageSpec& image_spec) {
+    return LockSpec(image_spec, http_, *store_, LockingOptions());
+  }
+
+  testing::PublishedPackage foo_, bar_;
+};
+
+TEST_F(LockSpecTest, ASmallClosureResolvesWithTheIndexsHashes) {
+  AddSmallRepository();
+  Publish("stable");
+  spec::ImageSpec image_spec = ParseSpec("packages: [libfoo1]\n");
+  auto lock = Lock(image_spec);
+  ASSERT_TRUE(lock.has_value()) << lock.error().message;
+
+  auto keys = testing::RepoFixture::Keys();
+  ASSERT_TRUE(keys.has_value()) << keys.error().message;
+  EXPECT_EQ(lock->spec_digest, spec::ResolutionDigest(image_spec));
+  EXPECT_EQ(lock->source_date_epoch, kReleaseDate);
+  EXPECT_THAT(lock->keyring_fingerprints, Contains((*keys)->fingerprint));
+  ASSERT_EQ(lock->releases.size(), 1u);
+  EXPECT_EQ(lock->releases[0].origin, "hardbase-test");
+  EXPECT_EQ(lock->releases[0].suite, "stable");
+  EXPECT_EQ(lock->releases[0].date, "2023-11-14T22:13:20Z");
+  EXPECT_THAT(lock->releases[0].signed_by, ElementsAre((*keys)->fingerprint));
+
+  ASSERT_EQ(lock->archs.size(), 1u);
+  const spec::ArchLock& amd64 = lock->archs[0];
+  EXPECT_EQ(amd64.arch, "amd64");
+  ASSERT_EQ(amd64.packages.size(), 2u) << "other is needed by nothing";
+  for (const testing::PublishedPackage* published : {&bar_, &foo_}) {
+    SCOPED_TRACE(published->name);
+    auto it = std::find_if(amd64.packages.begin(), amd64.packages.end(),
+                           [&](const spec::LockedPackage& p) { return p.name == published->name; });
+    ASSERT_NE(it, amd64.packages.end());
+    EXPECT_EQ(it->version, published->version);
+    EXPECT_EQ(it->architecture, "amd64");
+    EXPECT_EQ(it->filename, published->filename);
+    EXPECT_EQ(it->size, published->size);
+    EXPECT_EQ(it->sha256, published->sha256);
+    EXPECT_EQ(it->repository, (spec::LockedRepository{"hardbase-test", "stable", "main"}));
+  }
+  auto libfoo = std::find_if(amd64.packages.begin(), amd64.packages.end(),
+                             [](const spec::LockedPackage& p) { return p.name == "libfoo1"; });
+  auto libbar = std::find_if(amd64.packages.begin(), amd64.packages.end(),
+                             [](const spec::LockedPackage& p) { return p.name == "libbar1"; });
+  EXPECT_EQ(libfoo->source, "foo");
+  EXPECT_EQ(libbar->source, "bar");
+  EXPECT_THAT(libfoo->required_by, ElementsAre(std::string(spec::kRequiredBySpec)));
+  EXPECT_THAT(libbar->required_by, ElementsAre("libfoo1"));
+
+  // One InRelease and one index asked for; no .deb (locking never fetches packages).
+  EXPECT_EQ(http_.Count("GET", Url("dists/stable/InRelease")), 1);
+  EXPECT_EQ(http_.Count("GET", Url("dists/stable/main/binary-amd64/Packages.xz")), 1);
+  EXPECT_EQ(Requests(".deb"), 0);
+  // The lock is what the reader reads back.
+  ASSERT_TRUE(WriteLock(*lock, Work() + "/image.lock.json").has_value());
+}
+
+// A byte of the signed text changed after signing: refused before anything it vouches for is
+// fetched, and nothing of it enters the cache (a later --offline run must not trust it).
+TEST_F(LockSpecTest, ATamperedInReleaseIsRefusedAndNothingIsCached) {
+  AddSmallRepository();
+  testing::PublishOptions tampered;
+  tampered.signature = testing::PublishOptions::Signature::kTampered;
+  Publish("stable", tampered);
+  EXPECT_THAT(Lock(ParseSpec("packages: [libfoo1]\n")),
+              FailsWith(ErrorCode::kIntegrity,
+                        AllOf(HasSubstr("InRelease of stable (" + std::string(kRepoUrl) + ")"),
+                              HasSubstr("no good signature"))));
+  EXPECT_EQ(http_.Count("GET", Url("dists/stable/InRelease")), 1);
+  EXPECT_EQ(Requests("Packages.xz"), 0);
+  EXPECT_THAT(CachedFiles(), IsEmpty());
+}
+
+// Transient failures are tried again: a 503 for the InRelease (fetched with Get) and a dropped
+// connection for the index (fetched with Download), each answered on the second try.
+TEST_F(LockSpecTest, TransientFailuresAreRetried) {
+  AddSmallRepository();
+  Publish("stable");
+  const std::string inrelease = "dists/stable/InRelease";
+  const std::string index = "dists/stable/main/binary-amd64/Packages.xz";
+  http_.RouteSequence("GET", Url(inrelease), {net::FakeResponse::Status(503), Serve(inrelease)});
+  http_.RouteSequence("GET", Url(index), {net::FakeResponse::Dropped(), Serve(index)});
+  auto lock = Lock(ParseSpec("packages: [libfoo1]\n"));
+  ASSERT_TRUE(lock.has_value()) << lock.error().message;
+  EXPECT_EQ(http_.Count("GET", Url(inrelease)), 2);
+  EXPECT_EQ(http_.Count("GET", Url(index)), 2);
+  EXPECT_EQ(http_.waits().size(), 2u) << "one backoff before each second try";
+  ASSERT_EQ(lock->archs.size(), 1u);
+  EXPECT_EQ(lock->archs[0].packages.size(), 2u);
+}
+
+// A server that keeps failing is given up on, as a network error naming the file.
+TEST_F(LockSpecTest, AServerThatKeepsFailingIsANetworkError) {
+  AddSmallRepository();
+  Publish("stable");
+  http_.Route("GET", Url("dists/stable/InRelease"), net::FakeResponse::Status(503));
+  EXPECT_THAT(Lock(ParseSpec("packages: [libfoo1]\n")),
+              FailsWith(ErrorCode::kNetwork,
+                        HasSubstr("stable (" + std::string(kRepoUrl) + "): InRelease")));
+  EXPECT_GT(http_.Count("GET", Url("dists/stable/InRelease")), 1);
+  EXPECT_THAT(CachedFiles(), IsEmpty());
+}
+
+// What the repository lacks is named: a requested package, and a dependency of one.
+TEST_F(LockSpecTest, AMissingPackageIsAResolveErrorNamingIt) {
+  AddSmallRepository();
+  Add("stable", {.name = "needs-missing",
+                 .version = "1.0",
+                 .fields = {{"Depends", "libmissing0"}},
+                 .files = {{"usr/share/needs-missing", "1\n"}}});
+  Publish("stable");
+  EXPECT_THAT(Lock(ParseSpec("packages: [libfoo1, nosuchpackage]\n")),
+              FailsWith(ErrorCode::kResolve, HasSubstr("'nosuchpackage'")));
+  EXPECT_THAT(Lock(ParseSpec("packages: [needs-missing]\n")),
+              FailsWith(ErrorCode::kResolve, HasSubstr("needs-missing -> libmissing0")));
 }
 
 }  // namespace

@@ -74,8 +74,8 @@ inline constexpr size_t kMaxPackageLayers = 100;
 // One layer holding the files of `layers` (package layers in `store`, in that order), each path
 // once (oci::MergeLayerTars). Packages of one image never ship a path differently
 // (image::StackPackages), so which copy of a shared directory or file stays decides nothing but
-// the bytes. An earlier merge of the same layers is reused (cache meta "merged-..."). kIntegrity when
-// a cached layer no longer matches its diff_id.
+// the bytes. An earlier merge of the same layers is reused (cache meta "merged-..."). kIntegrity
+// when a cached layer no longer matches its diff_id.
 Result<LayerInfo> MergePackageLayers(cache::BlobStore& store, const std::vector<LayerInfo>& layers,
                                      oci::Compression compression);
 

@@ -9,6 +9,8 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "base/version.h"
+#include "deb/distro.h"
+#include "sbom/document.h"
 #include "vuln/import.h"
 
 namespace hardbase::pipeline {
@@ -65,25 +67,35 @@ std::vector<std::string> DatabaseWarnings(const vuln::Metadata& metadata, int64_
   if (auto date = EpochOf(metadata.data_date)) {
     int64_t days = (now - *date) / 86400;
     if (now - *date > 7 * 86400) {
-      out.push_back(fmt::format("the vulnerability data is from {} ({} days old): CVEs and fixes "
-                                "published since are missing; run `hardbase vuln update`",
-                                DateOf(metadata.data_date), days));
+      out.push_back(
+          fmt::format("the vulnerability data is from {} ({} days old): CVEs and fixes "
+                      "published since are missing; run `hardbase vuln update`",
+                      DateOf(metadata.data_date), days));
     }
   } else {
     out.push_back("the vulnerability data does not say how old it is");
   }
   if (metadata.skipped > 0) {
-    out.push_back(fmt::format(
-        "{} entr{} of the data skipped at import for an unparseable version (e.g. {})",
-        metadata.skipped, metadata.skipped == 1 ? "y" : "ies",
-        metadata.skipped_examples.empty() ? "?" : metadata.skipped_examples.front()));
+    out.push_back(
+        fmt::format("{} entr{} of the data skipped at import for an unparseable version (e.g. {})",
+                    metadata.skipped, metadata.skipped == 1 ? "y" : "ies",
+                    metadata.skipped_examples.empty() ? "?" : metadata.skipped_examples.front()));
   }
   return out;
 }
 
 Result<std::string> InventoryRelease(const Inventory& inventory, std::string release) {
   if (!release.empty()) return release;
-  return WithContext(DebianRelease(inventory.os_release), inventory.reference);
+  return WithContext(deb::ParseOsRelease(inventory.os_release).DebianRelease(),
+                     inventory.reference);
+}
+
+std::optional<std::string> LockRelease(const spec::Lock& lock) {
+  std::optional<std::string> release;
+  for (const auto& r : lock.releases) {
+    if (auto n = deb::ReleaseForCodename(r.codename)) release = *n;
+  }
+  return release;
 }
 
 Result<vuln::Database> LoadVulnDbFor(const std::string& path, const std::string& release,
@@ -98,8 +110,7 @@ Result<vuln::Database> LoadVulnDbFor(const std::string& path, const std::string&
 }
 
 Result<vuln::Report> ScanInventory(const Inventory& inventory, const vuln::Database& db,
-                                   std::string release,
-                                   const std::vector<vuln::VexDocument>& vex) {
+                                   std::string release, const std::vector<vuln::VexDocument>& vex) {
   if (inventory.package_database.empty() || inventory.packages.empty()) {
     return Fail(ErrorCode::kNotFound,
                 fmt::format("{}: {}: nothing can be matched, which is not the same as no "
@@ -115,7 +126,9 @@ Result<vuln::Report> ScanInventory(const Inventory& inventory, const vuln::Datab
   report.image = inventory.reference;
   report.image_digest = inventory.digest;
   report.image_name = inventory.name;
-  report.distro = "debian-" + release;
+  // The distribution of the packages, for their purls: what the image's os-release says, as in
+  // its SBOM (deb/purl.h), whatever release they are matched for.
+  report.distro = deb::ParseOsRelease(inventory.os_release);
   report.release = release;
   report.architecture = inventory.architecture;
   report.database = db.metadata();
@@ -129,9 +142,10 @@ Result<vuln::Report> ScanInventory(const Inventory& inventory, const vuln::Datab
   std::vector<std::string> ids = {inventory.reference};
   if (!inventory.digest.empty()) {
     ids.push_back(inventory.digest);
-    ids.push_back(fmt::format("pkg:oci/{}@{}", BaseName(inventory.name), inventory.digest));
+    ids.push_back(
+        sbom::ImagePurl(BaseName(inventory.name), inventory.digest, inventory.architecture));
   }
-  vuln::ApplyVex(vex, ids, report.match.findings);
+  vuln::ApplyVex(vex, ids, report.distro, report.match.findings);
 
   int64_t now = static_cast<int64_t>(std::time(nullptr));
   report.warnings = DatabaseWarnings(db.metadata(), now);
@@ -145,6 +159,24 @@ Result<vuln::Report> ScanInventory(const Inventory& inventory, const vuln::Datab
   report.scanned_at = Rfc3339(now);
   report.tool_version = std::string(HardbaseVersion());
   return report;
+}
+
+Result<void> CheckScanGate(const vuln::Report& report, const ScanGate& gate) {
+  if (!gate.threshold && !gate.fixable_only) return {};
+  int hits = 0;
+  std::string first;
+  for (const auto& f : report.match.findings) {
+    if (f.suppressed || f.kernel_headers) continue;
+    if (gate.threshold && f.severity < *gate.threshold) continue;
+    if (gate.fixable_only && f.status != vuln::FixStatus::kFixable) continue;
+    if (hits++ == 0) first = f.id + " in " + f.package;
+  }
+  if (hits == 0) return {};
+  std::string what = gate.fixable_only ? "fixable " : "";
+  if (gate.threshold) what += fmt::format("{} or worse ", vuln::SeverityName(*gate.threshold));
+  return Fail(ErrorCode::kVulnerable,
+              fmt::format("scan {}: {} {}finding{} (first: {})", report.image, hits, what,
+                          hits == 1 ? "" : "s", first));
 }
 
 }  // namespace hardbase::pipeline

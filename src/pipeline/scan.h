@@ -2,14 +2,17 @@
 // image's packages against it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/error.h"
 #include "net/http.h"
 #include "pipeline/inventory.h"
+#include "spec/lock.h"
 #include "vuln/database.h"
 #include "vuln/report.h"
+#include "vuln/severity.h"
 #include "vuln/vex.h"
 
 namespace hardbase::pipeline {
@@ -31,6 +34,10 @@ std::vector<std::string> DatabaseWarnings(const vuln::Metadata& metadata, int64_
 // The release to match an inventory against: `release` when given, else its os-release's.
 Result<std::string> InventoryRelease(const Inventory& inventory, std::string release);
 
+// The Debian release number ("12") a lock's packages come from: that of the last of its
+// releases whose codename is a known Debian one; nullopt when none is.
+std::optional<std::string> LockRelease(const spec::Lock& lock);
+
 // The part of the database at `path` that matters for `packages` of `release` (see
 // vuln::Database::Selection): a scan loads in milliseconds what a full load takes longer for.
 Result<vuln::Database> LoadVulnDbFor(const std::string& path, const std::string& release,
@@ -41,7 +48,18 @@ Result<vuln::Database> LoadVulnDbFor(const std::string& path, const std::string&
 // when the image has no package database (nothing was matched: that is not "0 vulnerabilities"),
 // or the database has no data for the release.
 Result<vuln::Report> ScanInventory(const Inventory& inventory, const vuln::Database& db,
-                                   std::string release,
-                                   const std::vector<vuln::VexDocument>& vex);
+                                   std::string release, const std::vector<vuln::VexDocument>& vex);
+
+// What `scan --fail-on` / `--fail-on-fixable` decide. The findings the gate counts: not
+// suppressed by VEX, not kernel headers (their CVEs are the kernel's, which a container does not
+// run), at or above `threshold` when there is one, fixable when `fixable_only`.
+struct ScanGate {
+  std::optional<vuln::Severity> threshold;
+  bool fixable_only = false;
+};
+// kVulnerable counting the findings and naming the first ("scan IMAGE: 3 fixable high or worse
+// findings (first: CVE-... in libssl3)") when any counts; success otherwise, and always when the
+// gate asks for nothing.
+Result<void> CheckScanGate(const vuln::Report& report, const ScanGate& gate);
 
 }  // namespace hardbase::pipeline

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/base64.h"
+#include "oci/cosign_layout.h"
 #include "oci/manifest.h"
 #include "sign/bundle.h"
 #include "sign/dsse.h"
@@ -73,8 +74,8 @@ Artifacts Referrer(const oci::Descriptor& subject, std::string_view media_type, 
 std::vector<std::pair<oci::Descriptor, std::string>> WithLayer(
     std::vector<std::pair<oci::Descriptor, std::string>> layers, oci::Descriptor layer,
     std::string bytes) {
-  bool present = std::any_of(layers.begin(), layers.end(),
-                             [&](const auto& l) { return l.first == layer; });
+  bool present =
+      std::any_of(layers.begin(), layers.end(), [&](const auto& l) { return l.first == layer; });
   if (!present) layers.emplace_back(std::move(layer), std::move(bytes));
   return layers;
 }
@@ -93,8 +94,8 @@ Result<sign::Envelope> SignedStatement(const sign::PrivateKey& key, const Attach
                                        std::string_view predicate_type,
                                        std::string_view predicate_json) {
   HB_TRY(std::string statement,
-         sign::StatementJson({{"", std::string(oci::DigestHex(a.subject.digest))}},
-                             predicate_type, predicate_json));
+         sign::StatementJson({{"", std::string(oci::DigestHex(a.subject.digest))}}, predicate_type,
+                             predicate_json));
   return sign::SignEnvelope(key, std::string(sign::kInTotoPayloadType), std::move(statement));
 }
 
@@ -127,10 +128,6 @@ void CheckEnvelope(const sign::Envelope& envelope, const sign::PublicKey& key,
 
 }  // namespace
 
-std::string CosignTag(std::string_view digest, std::string_view suffix) {
-  return fmt::format("sha256-{}.{}", oci::DigestHex(digest), suffix);
-}
-
 void Artifacts::Append(Artifacts other) {
   for (auto& b : other.blobs) blobs.push_back(std::move(b));
   for (auto& e : other.entries) entries.push_back(std::move(e));
@@ -142,7 +139,7 @@ Result<Artifacts> SignatureArtifacts(const sign::PrivateKey& key, const Attachme
   HB_TRY(std::string signature, key.Sign(payload));
   oci::Blob layer = oci::MakeBlob(std::string(kSimpleSigningMediaType), payload);
   layer.descriptor.annotations[std::string(kCosignSignatureAnnotation)] = Base64Encode(signature);
-  Artifacts out = TagManifest(CosignTag(a.subject.digest, "sig"),
+  Artifacts out = TagManifest(oci::CosignTag(a.subject.digest, oci::kCosignSignatureSuffix),
                               WithLayer(a.existing_layers, layer.descriptor, payload));
   HB_TRY(sign::Envelope envelope, SignedStatement(key, a, sign::kPredicateCosignSign, "{}"));
   HB_TRY(Artifacts bundle, BundleReferrer(key, a, envelope, sign::kPredicateCosignSign));
@@ -163,7 +160,8 @@ Result<Artifacts> AttestationArtifacts(const sign::PrivateKey& key, const Attach
     HB_TRY(Artifacts bundle, BundleReferrer(key, a, envelope, predicate.type));
     bundles.Append(std::move(bundle));
   }
-  Artifacts out = TagManifest(CosignTag(a.subject.digest, "att"), layers);
+  Artifacts out =
+      TagManifest(oci::CosignTag(a.subject.digest, oci::kCosignAttestationSuffix), layers);
   out.Append(std::move(bundles));
   return out;
 }
@@ -172,23 +170,6 @@ Artifacts SbomArtifact(const oci::Descriptor& subject, std::string_view media_ty
                        std::string document, std::string_view created) {
   return Referrer(subject, media_type, std::move(document),
                   {{std::string(oci::kAnnotationCreated), std::string(created)}});
-}
-
-Result<std::vector<std::pair<oci::Descriptor, std::string>>> ExistingTagLayers(
-    oci::ImageSource& source, const std::string& tag) {
-  std::vector<std::pair<oci::Descriptor, std::string>> out;
-  auto found = source.Resolve(tag);
-  if (!found) {
-    if (found.error().code == ErrorCode::kNotFound) return out;
-    return Fail(found.error());
-  }
-  HB_TRY(std::string bytes, source.ReadBlob(*found));
-  HB_TRY(oci::Manifest manifest, WithContext(oci::ParseManifest(bytes), "tag " + tag));
-  for (const auto& layer : manifest.layers) {
-    HB_TRY(std::string blob, source.ReadBlob(layer));
-    out.emplace_back(layer, std::move(blob));
-  }
-  return out;
 }
 
 bool DigestReport::signed_ok() const {
@@ -214,15 +195,14 @@ Result<DigestReport> CheckAttached(oci::ImageSource& source, const oci::Descript
   }
 
   // cosign's tags: simple signing at .sig, DSSE envelopes at .att.
-  for (std::string suffix : {"sig", "att"}) {
-    std::string tag = CosignTag(subject.digest, suffix);
-    auto found = source.Resolve(tag);
-    if (!found) {
-      if (found.error().code == ErrorCode::kNotFound) continue;
-      return Fail(found.error());
-    }
-    auto& findings = suffix == "sig" ? report.signatures : report.attestations;
-    auto manifest_bytes = source.ReadBlob(*found);
+  constexpr std::string_view kSuffixes[] = {oci::kCosignSignatureSuffix,
+                                            oci::kCosignAttestationSuffix};
+  HB_TRY(auto tagged, oci::FindCosignArtifacts(source, subject.digest, kSuffixes));
+  for (const oci::CosignArtifact& artifact : tagged) {
+    const std::string& tag = artifact.tag;
+    bool signature = artifact.suffix == oci::kCosignSignatureSuffix;
+    auto& findings = signature ? report.signatures : report.attestations;
+    auto manifest_bytes = source.ReadBlob(artifact.descriptor);
     auto manifest = manifest_bytes ? oci::ParseManifest(*manifest_bytes)
                                    : Result<oci::Manifest>(Fail(manifest_bytes.error()));
     if (!manifest) {
@@ -236,7 +216,7 @@ Result<DigestReport> CheckAttached(oci::ImageSource& source, const oci::Descript
       auto blob = source.ReadBlob(layer);
       if (!blob) {
         f.problem = blob.error().message;
-      } else if (suffix == "sig") {
+      } else if (signature) {
         auto annotation = layer.annotations.find(std::string(kCosignSignatureAnnotation));
         if (layer.media_type != kSimpleSigningMediaType) {
           f.problem = "layer media type is " + layer.media_type;

@@ -7,8 +7,9 @@
 //  - OCI 1.1 referrers: manifests whose `subject` is the image: a sigstore bundle v0.3 per
 //    signature or attestation (cosign v3's default), and each SBOM document as it is.
 //
-// This layer only makes and reads these manifests; where they are stored (an OCI layout, later a
-// registry) is the caller's business. Signing never changes the image's own manifest or digest.
+// This layer only makes and reads these manifests (the tags themselves: oci/cosign_layout.h);
+// where they are stored (an OCI layout, later a registry) is the caller's business. Signing never
+// changes the image's own manifest or digest.
 #pragma once
 
 #include <optional>
@@ -29,9 +30,6 @@ inline constexpr std::string_view kCosignSignatureAnnotation = "dev.cosignprojec
 inline constexpr std::string_view kDsseEnvelopeMediaType = "application/vnd.dsse.envelope.v1+json";
 inline constexpr std::string_view kPredicateTypeAnnotation = "predicateType";
 
-// cosign's tag for what is attached to `digest` ("sha256:<hex>"): "sha256-<hex>.sig" / ".att".
-std::string CosignTag(std::string_view digest, std::string_view suffix);
-
 // Manifests and blobs to add to the image's store, and the entries that name them (index.json
 // entries for a layout: tagged ones replace the tag's earlier manifest).
 struct Artifacts {
@@ -42,10 +40,10 @@ struct Artifacts {
 
 // What is attached to a subject and when: `created` (RFC 3339) goes into the annotations.
 struct Attachment {
-  oci::Descriptor subject;     // the signed manifest or index (media type, digest, size)
+  oci::Descriptor subject;  // the signed manifest or index (media type, digest, size)
   std::string created;
-  // The layers of the manifest already at the cosign tag, kept when adding a signature
-  // (cosign appends; the same payload and signature is not added twice).
+  // The layers of the manifest already at the cosign tag (oci::ExistingTagLayers), kept when
+  // adding a signature (cosign appends; the same payload and signature is not added twice).
   std::vector<std::pair<oci::Descriptor, std::string>> existing_layers;  // descriptor, blob
 };
 
@@ -70,17 +68,13 @@ Result<Artifacts> AttestationArtifacts(const sign::PrivateKey& key, const Attach
 Artifacts SbomArtifact(const oci::Descriptor& subject, std::string_view media_type,
                        std::string document, std::string_view created);
 
-// The manifest now at cosign tag `tag` in `source` and its layers' blobs, for Attachment.
-Result<std::vector<std::pair<oci::Descriptor, std::string>>> ExistingTagLayers(
-    oci::ImageSource& source, const std::string& tag);
-
 // One signature or attestation found for a digest, and whether it holds.
 struct Finding {
-  std::string where;      // "tag sha256-<hex>.sig layer 1", "bundle referrer sha256:..."
-  std::string predicate_type;  // for attestations and bundles; empty for simple signing
+  std::string where;             // "tag sha256-<hex>.sig layer 1", "bundle referrer sha256:..."
+  std::string predicate_type;    // for attestations and bundles; empty for simple signing
   std::string docker_reference;  // simple signing's claim
   bool valid = false;
-  std::string problem;    // which check failed, when not valid
+  std::string problem;         // which check failed, when not valid
   std::string predicate_json;  // a valid attestation's predicate, compact JSON
 };
 

@@ -13,9 +13,10 @@
 #include <vector>
 
 #include "base/error.h"
-#include "base/fs.h"
 #include "oci/image.h"
 #include "oci/image_ref.h"
+#include "oci/image_source.h"
+#include "oci/image_target.h"
 #include "registry/client.h"
 
 namespace hardbase::pipeline {
@@ -24,7 +25,7 @@ struct TransferOptions {
   registry::RegistryOptions source_registry;  // when the source is a registry
   registry::RegistryOptions dest_registry;    // when the destination is one
   int parallel = 4;                           // blobs in flight at once
-  bool artifacts = true;  // take signatures, attestations and SBOMs along
+  bool artifacts = true;                      // take signatures, attestations and SBOMs along
 };
 
 struct TransferReport {
@@ -45,13 +46,18 @@ struct TransferReport {
 Result<TransferReport> CopyImage(const oci::ImageRef& from, const oci::ImageRef& to,
                                  const TransferOptions& options);
 
-// Stores artifact manifests (signatures, attestations) and their blobs beside an image: in a
-// layout directory (AddToLayout; `held` is its lock when the caller holds it), or in the
-// registry repository of `image` (entries with a ref.name go to that tag, the others are
-// referrers, recorded in the fallback tag when the registry does not index them itself).
-Result<void> StoreArtifacts(const oci::ImageRef& image, const std::vector<oci::BlobSource>& blobs,
-                            const std::vector<oci::Descriptor>& entries,
-                            const registry::RegistryOptions& options,
-                            const FileLock* held = nullptr);
+// The copy itself, between a source and a target already open (the registry options of `options`
+// are not used): the image source.Root() names, with everything that belongs to it, stored in
+// `target` under target.ref()'s tag, else source.ref()'s (ImageTarget::PutImage), then
+// committed. Blobs the target holds are not sent again; blobs are stored before the manifests
+// naming them, children before their index, the image before its artifacts.
+Result<TransferReport> CopyImage(oci::ImageSource& source, oci::ImageTarget& target,
+                                 const TransferOptions& options);
+
+// Stores artifact manifests (signatures, attestations) and their blobs in `target` (the store of
+// the image they are about: a layout directory or a registry repository) and commits it. Entries
+// with a ref.name go to that tag; the others are referrers of the subject their manifest names.
+Result<void> StoreArtifacts(oci::ImageTarget& target, const std::vector<oci::BlobSource>& blobs,
+                            const std::vector<oci::Descriptor>& entries);
 
 }  // namespace hardbase::pipeline

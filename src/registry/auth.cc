@@ -1,10 +1,9 @@
 #include "registry/auth.h"
 
+#include <fmt/format.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -17,6 +16,7 @@
 #include "base/base64.h"
 #include "base/fs.h"
 #include "base/json_limits.h"
+#include "base/strings.h"
 
 namespace hardbase::registry {
 namespace {
@@ -37,14 +37,6 @@ bool IsToken68Char(char c) {
 }
 
 bool IsSpace(char c) { return c == ' ' || c == '\t'; }
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 class ChallengeParser {
  public:
@@ -73,7 +65,7 @@ class ChallengeParser {
         if (s_[i_] == '=') return Bad(start, "a parameter without a name");
         return Bad(start, fmt::format("unexpected character {:?}", s_[i_]));
       }
-      std::string name = Lower(s_.substr(start, i_ - start));
+      std::string name = AsciiLower(s_.substr(start, i_ - start));
       size_t name_end = i_;
       SkipSpace();
       if (i_ < s_.size() && s_[i_] == '=') {  // auth-param
@@ -81,7 +73,8 @@ class ChallengeParser {
         if (had_token68) return Bad(start, fmt::format("parameter {:?} after a token68", name));
         ++i_;
         HB_TRY(std::string value, ParseValue(name));
-        out.back().params.emplace(std::move(name), std::move(value));  // a repeated name: first wins
+        out.back().params.emplace(std::move(name),
+                                  std::move(value));  // a repeated name: first wins
         SkipSpace();
         if (i_ < s_.size() && s_[i_] != ',') return Bad(i_, "expected ',' after a parameter");
         after_scheme = false;
@@ -101,8 +94,7 @@ class ChallengeParser {
 
  private:
   tl::unexpected<Error> Bad(size_t offset, std::string_view why) const {
-    return Fail(ErrorCode::kSpec,
-                fmt::format("WWW-Authenticate: {} at offset {}", why, offset));
+    return Fail(ErrorCode::kSpec, fmt::format("WWW-Authenticate: {} at offset {}", why, offset));
   }
 
   void SkipSpace() {
@@ -128,7 +120,8 @@ class ChallengeParser {
     if (i_ < s_.size() && s_[i_] == '"') {
       size_t open = i_++;
       for (;;) {
-        if (i_ == s_.size()) return Bad(open, fmt::format("unterminated quoted value of {:?}", name));
+        if (i_ == s_.size())
+          return Bad(open, fmt::format("unterminated quoted value of {:?}", name));
         char c = s_[i_++];
         if (c == '"') break;
         if (c == '\\') {
@@ -173,8 +166,8 @@ Result<std::string> Dump(const Json& doc) {
   try {
     return doc.dump(1, '\t') + "\n";
   } catch (const Json::exception& e) {
-    return Fail(ErrorCode::kInternal, fmt::format("credentials file: cannot write JSON (error {})",
-                                                  e.id));
+    return Fail(ErrorCode::kInternal,
+                fmt::format("credentials file: cannot write JSON (error {})", e.id));
   }
 }
 
@@ -182,7 +175,7 @@ Result<std::string> Dump(const Json& doc) {
 
 // The host part of an "auths" key: "https://host/v1/" -> "host"; Docker Hub's names -> "docker.io".
 std::string NormalizeHost(std::string_view key) {
-  std::string lower = Lower(key);
+  std::string lower = AsciiLower(key);
   std::string_view host = lower;
   for (std::string_view scheme : {"https://", "http://"}) {
     if (host.substr(0, scheme.size()) == scheme) {
@@ -338,8 +331,8 @@ Result<Token> ParseTokenResponse(std::string_view body) {
     } else if (it->is_number_float()) {
       double value = it->get<double>();
       seconds = value >= static_cast<double>(kMaximum) ? kMaximum
-                : value > 0                              ? static_cast<int64_t>(value)
-                                                         : 0;
+                : value > 0                            ? static_cast<int64_t>(value)
+                                                       : 0;
     } else {
       return bad("\"expires_in\" is not a number");
     }

@@ -2,7 +2,7 @@
 // hands out, and the credential files docker, podman and skopeo share.
 //
 // Parsing is pure (bytes in, values out) and fuzzed; only LoadCredentials / StoreCredentials /
-// RemoveCredentials touch the disk.
+// RemoveCredentials touch the disk. Presenting credentials to a registry is authenticator.h's.
 #pragma once
 
 #include <chrono>

@@ -12,9 +12,12 @@
 
 #include "base/base64.h"
 #include "base/fs.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::registry {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -30,13 +33,12 @@ std::vector<Challenge> MustParse(std::string_view header) {
 }
 
 TEST(ParseWwwAuthenticateTest, BearerWithScopeListInQuotes) {
-  EXPECT_THAT(
-      MustParse(R"(Bearer realm="https://auth.example/token",service="registry.example",)"
-                R"(scope="repository:a:pull,push")"),
-      ElementsAre(Challenge{"bearer",
-                            {{"realm", "https://auth.example/token"},
-                             {"service", "registry.example"},
-                             {"scope", "repository:a:pull,push"}}}));
+  EXPECT_THAT(MustParse(R"(Bearer realm="https://auth.example/token",service="registry.example",)"
+                        R"(scope="repository:a:pull,push")"),
+              ElementsAre(Challenge{"bearer",
+                                    {{"realm", "https://auth.example/token"},
+                                     {"service", "registry.example"},
+                                     {"scope", "repository:a:pull,push"}}}));
 }
 
 TEST(ParseWwwAuthenticateTest, Basic) {
@@ -46,14 +48,16 @@ TEST(ParseWwwAuthenticateTest, Basic) {
 }
 
 TEST(ParseWwwAuthenticateTest, LowercasesSchemeAndNamesNotValues) {
-  EXPECT_THAT(MustParse(R"(BEARER Realm="HTTPS://Auth/Token", SERVICE=Reg)"),
-              ElementsAre(Challenge{"bearer", {{"realm", "HTTPS://Auth/Token"}, {"service", "Reg"}}}));
+  EXPECT_THAT(
+      MustParse(R"(BEARER Realm="HTTPS://Auth/Token", SERVICE=Reg)"),
+      ElementsAre(Challenge{"bearer", {{"realm", "HTTPS://Auth/Token"}, {"service", "Reg"}}}));
 }
 
 TEST(ParseWwwAuthenticateTest, TokenValuesAndWhitespaceAroundEquals) {
-  EXPECT_THAT(MustParse("Bearer realm = https , service\t=\t\"x y\"  ,  error=insufficient_scope"),
-              ElementsAre(Challenge{
-                  "bearer", {{"realm", "https"}, {"service", "x y"}, {"error", "insufficient_scope"}}}));
+  EXPECT_THAT(
+      MustParse("Bearer realm = https , service\t=\t\"x y\"  ,  error=insufficient_scope"),
+      ElementsAre(Challenge{
+          "bearer", {{"realm", "https"}, {"service", "x y"}, {"error", "insufficient_scope"}}}));
 }
 
 TEST(ParseWwwAuthenticateTest, BackslashEscapesAreUndone) {
@@ -67,8 +71,9 @@ TEST(ParseWwwAuthenticateTest, EmptyQuotedValue) {
 
 TEST(ParseWwwAuthenticateTest, SeveralChallenges) {
   EXPECT_THAT(
-      MustParse(R"(Basic realm="b, with comma", Bearer realm="https://t",scope="repository:x:pull",)"
-                R"( Newauth realm="apps", type=1, title="Login to \"apps\"")"),
+      MustParse(
+          R"(Basic realm="b, with comma", Bearer realm="https://t",scope="repository:x:pull",)"
+          R"( Newauth realm="apps", type=1, title="Login to \"apps\"")"),
       ElementsAre(Challenge{"basic", {{"realm", "b, with comma"}}},
                   Challenge{"bearer", {{"realm", "https://t"}, {"scope", "repository:x:pull"}}},
                   Challenge{"newauth",
@@ -103,7 +108,8 @@ TEST(ParseWwwAuthenticateTest, RejectsMalformed) {
            R"(Bearer realm="a", ="no name")",
            R"(="x")",
            R"(realm="before any scheme")",
-           R"(Bearer realm=)" R"(, service=x)",
+           R"(Bearer realm=)"
+           R"(, service=x)",
            R"(Bearer realm="a" service="b")",
            R"(Bearer realm="a"x)",
            R"(Bearer"x")",
@@ -113,8 +119,7 @@ TEST(ParseWwwAuthenticateTest, RejectsMalformed) {
            "(",
        }) {
     auto parsed = ParseWwwAuthenticate(header);
-    ASSERT_FALSE(parsed) << header;
-    EXPECT_EQ(parsed.error().code, ErrorCode::kSpec) << header;
+    ASSERT_THAT(parsed, FailsWith(ErrorCode::kSpec)) << header;
     EXPECT_THAT(parsed.error().message, HasSubstr("WWW-Authenticate")) << header;
   }
 }
@@ -131,8 +136,7 @@ TEST(ParseTokenResponseTest, Token) {
 TEST(ParseTokenResponseTest, DeepOrHugeAnswerIsRefusedBeforeParsing) {
   std::string deep = std::string(100000, '[') + std::string(100000, ']');
   auto token = ParseTokenResponse(deep);
-  ASSERT_FALSE(token);
-  EXPECT_EQ(token.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(token, FailsWith(ErrorCode::kSpec));
   EXPECT_EQ(token.error().message, "token response: JSON nested deeper than 16 levels");
   std::string huge = R"({"token":")" + std::string(kMaxTokenResponseBytes, 'a') + R"("})";
   token = ParseTokenResponse(huge);
@@ -160,10 +164,10 @@ TEST(ParseTokenResponseTest, TokenWinsOverAccessToken) {
 }
 
 TEST(ParseTokenResponseTest, ExpiresInDefaultsAndMinimum) {
-  for (std::string_view body : {R"({"token":"t"})", R"({"token":"t","expires_in":null})",
-                                R"({"token":"t","expires_in":0})", R"({"token":"t","expires_in":59})",
-                                R"({"token":"t","expires_in":-5})",
-                                R"({"token":"t","expires_in":1.5})"}) {
+  for (std::string_view body :
+       {R"({"token":"t"})", R"({"token":"t","expires_in":null})", R"({"token":"t","expires_in":0})",
+        R"({"token":"t","expires_in":59})", R"({"token":"t","expires_in":-5})",
+        R"({"token":"t","expires_in":1.5})"}) {
     auto token = ParseTokenResponse(body);
     ASSERT_TRUE(token) << body;
     EXPECT_EQ(token->expires_in, std::chrono::seconds(60)) << body;
@@ -186,13 +190,12 @@ TEST(ParseTokenResponseTest, HugeExpiresInDoesNotOverflow) {
 }
 
 TEST(ParseTokenResponseTest, RejectsBadAnswers) {
-  for (std::string_view body : {"", "not json", "<html>401</html>", "[]", "\"token\"", "{}",
-                                R"({"token":""})", R"({"token":null})", R"({"token":5})",
-                                R"({"access_token":["a"]})", R"({"token":"t","expires_in":"300"})",
-                                R"({"token":"secret-value")"}) {
+  for (std::string_view body :
+       {"", "not json", "<html>401</html>", "[]", "\"token\"", "{}", R"({"token":""})",
+        R"({"token":null})", R"({"token":5})", R"({"access_token":["a"]})",
+        R"({"token":"t","expires_in":"300"})", R"({"token":"secret-value")"}) {
     auto token = ParseTokenResponse(body);
-    ASSERT_FALSE(token) << body;
-    EXPECT_EQ(token.error().code, ErrorCode::kSpec) << body;
+    ASSERT_THAT(token, FailsWith(ErrorCode::kSpec)) << body;
     EXPECT_THAT(token.error().message, HasSubstr("token response")) << body;
     EXPECT_THAT(token.error().message, Not(HasSubstr("secret-value"))) << body;
   }
@@ -212,8 +215,7 @@ TEST(ParseCredsFlagTest, SplitsAtFirstColon) {
 TEST(ParseCredsFlagTest, RejectsEmptyUserAndMissingColon) {
   for (std::string_view text : {":secret-pw", "secret-pw", ""}) {
     auto creds = ParseCredsFlag(text);
-    ASSERT_FALSE(creds) << text;
-    EXPECT_EQ(creds.error().code, ErrorCode::kUsage);
+    ASSERT_THAT(creds, FailsWith(ErrorCode::kUsage)) << text;
     EXPECT_THAT(creds.error().message, Not(HasSubstr("secret-pw")));
   }
 }
@@ -232,8 +234,9 @@ std::optional<Credentials> MustFind(std::string_view config, std::string_view ho
 
 TEST(FindCredentialsTest, EveryKeySpelling) {
   const std::string auth = R"({"auth":")" + Base64Encode("user:pw") + "\"}";
-  for (std::string_view key : {"127.0.0.1:5000", "https://127.0.0.1:5000", "http://127.0.0.1:5000/v1/",
-                               "127.0.0.1:5000/some/path", "HTTPS://127.0.0.1:5000/v2/"}) {
+  for (std::string_view key :
+       {"127.0.0.1:5000", "https://127.0.0.1:5000", "http://127.0.0.1:5000/v1/",
+        "127.0.0.1:5000/some/path", "HTTPS://127.0.0.1:5000/v2/"}) {
     EXPECT_EQ(MustFind(AuthsWith(key, auth), "127.0.0.1:5000"), (Credentials{"user", "pw", ""}))
         << key;
   }
@@ -248,8 +251,8 @@ TEST(FindCredentialsTest, EveryKeySpelling) {
 
 TEST(FindCredentialsTest, OtherHostsDoNotMatch) {
   const std::string auth = R"({"auth":")" + Base64Encode("user:pw") + "\"}";
-  for (std::string_view key : {"127.0.0.1:5001", "127.0.0.1", "x127.0.0.1:5000", "quay.io",
-                               "https://127.0.0.1:50001/"}) {
+  for (std::string_view key :
+       {"127.0.0.1:5001", "127.0.0.1", "x127.0.0.1:5000", "quay.io", "https://127.0.0.1:50001/"}) {
     EXPECT_EQ(MustFind(AuthsWith(key, auth), "127.0.0.1:5000"), std::nullopt) << key;
   }
   EXPECT_EQ(MustFind(AuthsWith("quay.io", auth), "docker.io"), std::nullopt);
@@ -325,15 +328,15 @@ TEST(FindCredentialsTest, RejectsMalformedFilesWithoutLeakingSecrets) {
            std::string(R"({"auths":{"reg":{"auth":"secret-pw)"),
        }) {
     auto found = FindCredentials(config, "reg");
-    ASSERT_FALSE(found) << config;
-    EXPECT_EQ(found.error().code, ErrorCode::kSpec) << config;
+    ASSERT_THAT(found, FailsWith(ErrorCode::kSpec)) << config;
     EXPECT_THAT(found.error().message, Not(HasSubstr("secret-pw"))) << config;
     EXPECT_THAT(found.error().message, Not(HasSubstr("c2VjcmV0LXB3"))) << config;
   }
 }
 
 TEST(FindCredentialsTest, MalformedEntriesOfOtherHostsAreIgnored) {
-  std::string config = R"({"auths":{"other":"junk","reg":{"auth":")" + Base64Encode("u:p") + "\"}}}";
+  std::string config =
+      R"({"auths":{"other":"junk","reg":{"auth":")" + Base64Encode("u:p") + "\"}}}";
   EXPECT_EQ(MustFind(config, "reg"), (Credentials{"u", "p", ""}));
 }
 
@@ -348,8 +351,8 @@ nlohmann::json MustJson(const std::string& text) {
 TEST(WithCredentialsTest, NewFile) {
   auto out = WithCredentials("", "127.0.0.1:5000", Credentials{"user", "pa:ss", ""});
   ASSERT_TRUE(out) << out.error().message;
-  EXPECT_EQ(MustJson(*out),
-            MustJson(R"({"auths":{"127.0.0.1:5000":{"auth":")" + Base64Encode("user:pa:ss") + "\"}}}"));
+  EXPECT_EQ(MustJson(*out), MustJson(R"({"auths":{"127.0.0.1:5000":{"auth":")" +
+                                     Base64Encode("user:pa:ss") + "\"}}}"));
   EXPECT_EQ(MustFind(*out, "127.0.0.1:5000"), (Credentials{"user", "pa:ss", ""}));
 }
 
@@ -383,9 +386,8 @@ TEST(WithCredentialsTest, DockerHubUsesDockersKey) {
   auto out = WithCredentials(R"({"auths":{"docker.io":{"auth":"eDp5"}}})", "registry-1.docker.io",
                              Credentials{"u", "p", ""});
   ASSERT_TRUE(out);
-  EXPECT_EQ(MustJson(*out),
-            MustJson(R"({"auths":{"https://index.docker.io/v1/":{"auth":")" + Base64Encode("u:p") +
-                     "\"}}}"));
+  EXPECT_EQ(MustJson(*out), MustJson(R"({"auths":{"https://index.docker.io/v1/":{"auth":")" +
+                                     Base64Encode("u:p") + "\"}}}"));
   EXPECT_EQ(MustFind(*out, "docker.io"), (Credentials{"u", "p", ""}));
 }
 
@@ -399,8 +401,7 @@ TEST(WithCredentialsTest, IdentityTokenOnly) {
 TEST(WithCredentialsTest, RejectsMalformedFiles) {
   for (std::string_view config : {"{", "[1]", R"({"auths":"x"})", R"({"auths":[]})"}) {
     auto out = WithCredentials(config, "reg", Credentials{"u", "secret-pw", ""});
-    ASSERT_FALSE(out) << config;
-    EXPECT_EQ(out.error().code, ErrorCode::kSpec);
+    ASSERT_THAT(out, FailsWith(ErrorCode::kSpec)) << config;
     EXPECT_THAT(out.error().message, Not(HasSubstr("secret-pw")));
   }
 }
@@ -412,12 +413,14 @@ TEST(WithoutCredentialsTest, RemovesEverySpellingAndKeepsTheRest) {
   auto out = WithoutCredentials(config, "reg", &removed);
   ASSERT_TRUE(out) << out.error().message;
   EXPECT_TRUE(removed);
-  EXPECT_EQ(MustJson(*out), MustJson(R"({"credHelpers":{"x":"y"},"auths":{"other":{"auth":"YTpi"}}})"));
+  EXPECT_EQ(MustJson(*out),
+            MustJson(R"({"credHelpers":{"x":"y"},"auths":{"other":{"auth":"YTpi"}}})"));
   EXPECT_EQ(MustFind(*out, "reg"), std::nullopt);
 }
 
 TEST(WithoutCredentialsTest, NothingToRemoveLeavesTextUnchanged) {
-  for (std::string_view config : {"", "{ }", R"({"auths":{"other":{}}})", R"({"credsStore":"x"})"}) {
+  for (std::string_view config :
+       {"", "{ }", R"({"auths":{"other":{}}})", R"({"credsStore":"x"})"}) {
     bool removed = true;
     auto out = WithoutCredentials(config, "reg", &removed);
     ASSERT_TRUE(out) << config;
@@ -431,8 +434,7 @@ TEST(WithoutCredentialsTest, NothingToRemoveLeavesTextUnchanged) {
 TEST(WithoutCredentialsTest, RejectsMalformedFiles) {
   bool removed = true;
   auto out = WithoutCredentials(R"({"auths":5})", "reg", &removed);
-  ASSERT_FALSE(out);
-  EXPECT_EQ(out.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(out, FailsWith(ErrorCode::kSpec));
   EXPECT_FALSE(removed);
 }
 
@@ -565,7 +567,8 @@ TEST_F(AuthFileTest, LoadSearchesTheCandidatesInOrder) {
   ScopedEnv docker("DOCKER_CONFIG", Path("docker"));
   ScopedEnv env("REGISTRY_AUTH_FILE", Path("auth.json"));
   ASSERT_TRUE(StoreCredentials("both", Credentials{"docker", "1", ""}, Path("docker/config.json")));
-  ASSERT_TRUE(StoreCredentials("only-docker", Credentials{"d", "2", ""}, Path("docker/config.json")));
+  ASSERT_TRUE(
+      StoreCredentials("only-docker", Credentials{"d", "2", ""}, Path("docker/config.json")));
   // $REGISTRY_AUTH_FILE does not exist yet: skipped.
   EXPECT_EQ(LoadCredentials("both", "").value(), (Credentials{"docker", "1", ""}));
   ASSERT_TRUE(StoreCredentials("both", Credentials{"podman", "3", ""}, ""));
@@ -594,8 +597,7 @@ TEST_F(AuthFileTest, MalformedEntryIsNamed) {
   std::string file = Path("auth.json");
   ASSERT_TRUE(WriteFileAtomic(file, R"({"auths":{"reg":{"auth":"bm9jb2xvbg=="}}})", 0600));
   auto loaded = LoadCredentials("reg", file);
-  ASSERT_FALSE(loaded);
-  EXPECT_EQ(loaded.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(loaded, FailsWith(ErrorCode::kSpec));
   EXPECT_THAT(loaded.error().message, HasSubstr(file));
   EXPECT_THAT(loaded.error().message, HasSubstr("\"reg\""));
 }

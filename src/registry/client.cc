@@ -1,15 +1,13 @@
 #include "registry/client.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
-#include <random>
+#include <nlohmann/json.hpp>
 #include <set>
-#include <thread>
 
-#include "base/base64.h"
 #include "base/json_limits.h"
 #include "base/sha256.h"
+#include "net/retry.h"
+#include "net/url.h"
 #include "oci/image_ref.h"
 #include "oci/manifest.h"
 #include "registry/responses.h"
@@ -23,10 +21,9 @@ const char kManifestAccept[] =
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-constexpr std::chrono::seconds kMaxRetryAfter{30};
-// A token is fetched again this long before it expires, so no request carries a stale one.
-constexpr std::chrono::seconds kTokenMargin{5};
+// The longest exponential backoff between attempts (a registry's Retry-After may ask for more,
+// up to net::kMaxRetryAfter).
+constexpr std::chrono::milliseconds kMaxBackoff{10000};
 // Tag lists longer than this many pages or tags are cut (a registry paging forever).
 constexpr int kMaxTagPages = 1000;
 constexpr size_t kMaxTags = 100000;
@@ -37,33 +34,8 @@ constexpr uint64_t kMaxManifestBytes = uint64_t{4} << 20;
 // Any other answer read into memory (pings, error documents, tag lists, upload replies).
 constexpr uint64_t kMaxAnswerBytes = uint64_t{4} << 20;
 
-std::string PercentEncode(std::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-std::string AppendQuery(const std::string& url, std::string_view query) {
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + std::string(query);
-}
-
-bool IsRetryableStatus(long status) {
-  return status == 408 || status == 429 || (status >= 500 && status != 501 && status != 505);
-}
-
-std::optional<std::chrono::milliseconds> RetryAfter(const net::Response& response) {
-  auto value = response.Header("Retry-After");
-  return value ? registry::RetryAfter(*value, kMaxRetryAfter) : std::nullopt;
-}
+using net::AppendQuery;
+using net::PercentEncode;
 
 std::string RegistryErrorText(const net::Response& response) {
   return registry::RegistryErrorText(response.body);
@@ -76,60 +48,53 @@ std::optional<uint64_t> UploadedUpTo(const net::Response& response) {
 
 }  // namespace
 
+net::RetryOptions RetryOptionsOf(const RegistryOptions& options) {
+  return net::RetryOptions{.max_attempts = options.max_attempts,
+                           .initial_backoff = options.initial_backoff,
+                           .max_backoff = kMaxBackoff,
+                           .max_retry_after = net::kMaxRetryAfter,
+                           .jitter = 0.25};
+}
+
 struct Registry::Impl {
   std::string host;
   RegistryOptions options;
-  std::unique_ptr<net::HttpClient> http;
+  std::shared_ptr<net::HttpClient> http;
+  std::unique_ptr<Authenticator> auth;
+  net::RetryPolicy policy;
+  net::NetworkLimits limits;  // the HTTP client's: no wait outlasts the command's deadline
 
   std::mutex ping_mu;  // held by the first call's ping (Base)
   std::mutex mu;
   std::string base;  // "https://host", decided by the first call
-  bool credentials_loaded = false;
-  std::optional<Credentials> credentials;
-  enum class AuthScheme { kNone, kBasic, kBearer } scheme = AuthScheme::kNone;
-  std::string realm, service;
-  struct CachedToken {
-    std::string token;
-    Clock::time_point expires;
-  };
-  std::map<std::string, CachedToken> tokens;  // by scope string
   std::map<std::string, std::set<std::string>> actions;  // repository -> actions wanted so far
-  Stats stats;
-  std::minstd_rand rng{static_cast<unsigned>(Clock::now().time_since_epoch().count())};
-  net::NetworkLimits limits;  // the HTTP client's: no wait outlasts the command's deadline
+  int retries = 0;
 
-  // Waits before another attempt, no longer than the deadline leaves (the attempt then fails
-  // with the timeout).
-  void Pause(std::chrono::milliseconds delay) {
-    if (auto left = net::TimeLeft(limits)) delay = std::min(delay, *left);
-    std::this_thread::sleep_for(delay);
-  }
+  Impl(std::string host, RegistryOptions options, std::shared_ptr<net::HttpClient> http,
+       std::unique_ptr<Authenticator> auth, net::NetworkLimits limits)
+      : host(std::move(host)),
+        options(std::move(options)),
+        http(std::move(http)),
+        auth(std::move(auth)),
+        policy(RetryOptionsOf(this->options)),
+        limits(std::move(limits)) {}
 
-  std::chrono::milliseconds Backoff(int attempt) {
-    double ms = static_cast<double>(options.initial_backoff.count());
-    for (int i = 1; i < attempt && ms < 10000; ++i) ms *= 2;
-    std::lock_guard<std::mutex> lock(mu);
-    std::uniform_real_distribution<double> jitter(1.0, 1.25);
-    return std::chrono::milliseconds(static_cast<int64_t>(std::min(ms, 10000.0) * jitter(rng)));
-  }
-
-  void CountRetry() {
-    std::lock_guard<std::mutex> lock(mu);
-    ++stats.retries;
-  }
-
-  Result<std::optional<Credentials>> GetCredentials() {
-    std::lock_guard<std::mutex> lock(mu);
-    if (!credentials_loaded) {
-      if (options.credentials) {
-        credentials = options.credentials;
-      } else {
-        HB_TRY(auto loaded, LoadCredentials(host, options.auth_file));
-        credentials = std::move(loaded);
-      }
-      credentials_loaded = true;
+  // Counts a retry and waits as the policy says after the `attempt`-th failed attempt (saying so
+  // when `what` is given), no longer than the deadline leaves (the attempt then fails with the
+  // timeout).
+  void PauseBeforeRetry(int attempt, const net::Response& response, std::string_view what = {}) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ++retries;
     }
-    return credentials;
+    auto delay = policy.Delay(attempt, response);
+    if (!what.empty()) {
+      LogDebug(
+          "{}: {}; trying again in {} ms", what,
+          response.status ? "HTTP " + std::to_string(response.status) : response.transport_error,
+          delay.count());
+    }
+    net::PauseWithin(limits, delay);
   }
 
   // The scope string for calls on these repositories with these actions; actions wanted earlier
@@ -157,129 +122,8 @@ struct Registry::Impl {
     return scope;
   }
 
-  // One request to the token service for `scope` (space-separated scopes).
-  Result<std::string> FetchToken(const std::string& scope) {
-    std::string realm_copy, service_copy;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      realm_copy = realm;
-      service_copy = service;
-    }
-    HB_TRY(auto creds, GetCredentials());
-    net::Request request;
-    std::string query;
-    if (!service_copy.empty()) query += "service=" + PercentEncode(service_copy);
-    for (size_t start = 0; start < scope.size();) {
-      size_t sp = scope.find(' ', start);
-      if (sp == std::string::npos) sp = scope.size();
-      if (!query.empty()) query += '&';
-      query += "scope=" + PercentEncode(scope.substr(start, sp - start));
-      start = sp + 1;
-    }
-    if (creds && !creds->identity_token.empty()) {
-      // OAuth2 refresh-token grant (docker/distribution's token spec).
-      request.method = "POST";
-      request.url = realm_copy;
-      request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-      request.body = query + "&grant_type=refresh_token&client_id=hardbase&refresh_token=" +
-                     PercentEncode(creds->identity_token);
-    } else {
-      request.url = query.empty() ? realm_copy : AppendQuery(realm_copy, query);
-      if (creds) {
-        request.headers.emplace_back(
-            "Authorization", "Basic " + Base64Encode(creds->username + ":" + creds->password));
-      }
-    }
-    request.max_body = kMaxTokenResponseBytes;
-    const std::string what = "token from " + realm_copy;
-    for (int attempt = 1;; ++attempt) {
-      HB_TRY(net::Response response, http->Send(request));
-      bool transient = (response.status == 0 && response.transient) ||
-                       IsRetryableStatus(response.status);
-      if (transient && attempt < options.max_attempts) {
-        CountRetry();
-        Pause(RetryAfter(response).value_or(Backoff(attempt)));
-        continue;
-      }
-      if (response.status == 0) {
-        return Fail(ErrorCode::kNetwork, what + ": " + response.transport_error);
-      }
-      if (response.status == 401 || response.status == 403) {
-        return Fail(ErrorCode::kAuth,
-                    what + ": credentials " +
-                        (creds ? "of user " + creds->username + " refused" : "required") +
-                        " (HTTP " + std::to_string(response.status) + ")");
-      }
-      if (response.status != 200) {
-        return Fail(ErrorCode::kNetwork, what + ": HTTP " + std::to_string(response.status));
-      }
-      HB_TRY(Token token, WithContext(ParseTokenResponse(response.body), what));
-      std::lock_guard<std::mutex> lock(mu);
-      ++stats.tokens_fetched;
-      tokens[scope] = {token.token, Clock::now() + token.expires_in};
-      return token.token;
-    }
-  }
-
-  // The Authorization header value for a call needing `scope`, if any is known to be needed.
-  Result<std::optional<std::string>> Authorization(const std::string& scope, bool refresh) {
-    AuthScheme current;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      current = scheme;
-      if (current == AuthScheme::kBearer && !refresh) {
-        auto it = tokens.find(scope);
-        if (it != tokens.end() && Clock::now() + kTokenMargin < it->second.expires) {
-          return "Bearer " + it->second.token;
-        }
-      }
-    }
-    switch (current) {
-      case AuthScheme::kNone:
-        return std::optional<std::string>();
-      case AuthScheme::kBasic: {
-        HB_TRY(auto creds, GetCredentials());
-        if (!creds) {
-          return Fail(ErrorCode::kAuth, host + " requires a login: run `hardbase login " + host +
-                                            "` or pass --creds USER:PASS");
-        }
-        return "Basic " + Base64Encode(creds->username + ":" + creds->password);
-      }
-      case AuthScheme::kBearer: {
-        HB_TRY(std::string token, FetchToken(scope));
-        return "Bearer " + token;
-      }
-    }
-    return std::optional<std::string>();
-  }
-
-  // Learns from a 401 how this registry wants to be spoken to.
-  Result<void> LearnChallenge(const net::Response& response) {
-    auto header = response.Header("WWW-Authenticate");
-    if (!header) {
-      return Fail(ErrorCode::kAuth, host + " answered 401 without a WWW-Authenticate challenge");
-    }
-    HB_TRY(auto challenges, ParseWwwAuthenticate(*header));
-    std::lock_guard<std::mutex> lock(mu);
-    for (const auto& c : challenges) {
-      if (c.scheme == "bearer" && c.params.count("realm")) {
-        scheme = AuthScheme::kBearer;
-        realm = c.params.at("realm");
-        service = c.params.count("service") ? c.params.at("service") : "";
-        return {};
-      }
-    }
-    for (const auto& c : challenges) {
-      if (c.scheme == "basic") {
-        scheme = AuthScheme::kBasic;
-        return {};
-      }
-    }
-    return Fail(ErrorCode::kAuth, host + " asks for an authentication scheme hardbase does not "
-                                         "speak: " + *header);
-  }
-
-  // GET /v2/ once: decides http or https and learns the auth scheme.
+  // GET /v2/ once: decides http or https and lets the authenticator learn the registry's
+  // challenge.
   Result<std::string> Base() {
     // One ping, however many threads ask at once.
     std::lock_guard<std::mutex> ping_lock(ping_mu);
@@ -302,21 +146,18 @@ struct Registry::Impl {
       request.max_body = kMaxAnswerBytes;
       for (int attempt = 1;; ++attempt) {
         HB_TRY(net::Response response, http->Send(request));
-        bool transient = (response.status == 0 && response.transient) ||
-                         IsRetryableStatus(response.status);
         // Without TLS checks, a server that does not speak TLS is tried over http at once.
-        bool try_next = response.status == 0 && candidate.starts_with("https://") &&
-                        candidates.size() > 1;
-        if (transient && !try_next && attempt < options.max_attempts) {
-          CountRetry();
-          Pause(RetryAfter(response).value_or(Backoff(attempt)));
+        bool try_next =
+            response.status == 0 && candidate.starts_with("https://") && candidates.size() > 1;
+        if (net::IsTransient(response) && !try_next && policy.MayRetry(attempt)) {
+          PauseBeforeRetry(attempt, response);
           continue;
         }
         if (response.status == 0) {
           last_error = "GET " + request.url + ": " + response.transport_error;
           break;
         }
-        if (response.status == 401) HB_TRY_VOID(LearnChallenge(response));
+        if (response.status == 401) HB_TRY_VOID(auth->Challenge(response));
         if (response.status != 200 && response.status != 401) {
           return Fail(ErrorCode::kNetwork, "GET " + request.url + ": HTTP " +
                                                std::to_string(response.status) +
@@ -345,7 +186,7 @@ struct Registry::Impl {
     for (int attempt = 1;;) {
       net::Request sent = request;
       if (on_registry) {
-        HB_TRY(auto authorization, Authorization(scope, refresh));
+        HB_TRY(auto authorization, auth->Authorization(scope, refresh));
         if (authorization) sent.headers.emplace_back("Authorization", *authorization);
       }
       HB_TRY(net::Response response, http->Send(sent));
@@ -357,36 +198,27 @@ struct Registry::Impl {
         // First contact with auth, or a token that expired or lacks this scope.
         reauthenticated = true;
         refresh = true;
-        HB_TRY_VOID(LearnChallenge(response));
+        HB_TRY_VOID(auth->Challenge(response));
         continue;
       }
       refresh = false;
       if (response.status == 401 && request.body_reader && !retry) {
         // A streamed body cannot be sent again from here: forget the token and let the caller
         // (an upload, which knows how to start again) decide.
-        std::lock_guard<std::mutex> lock(mu);
-        tokens.erase(scope);
+        auth->Forget(scope);
         return response;
       }
       if (response.status == 401 || response.status == 403) {
-        HB_TRY(auto creds, GetCredentials());
+        HB_TRY(auto user, auth->User());
         std::string detail = RegistryErrorText(response);
-        std::string why = creds ? "access denied for user " + creds->username
-                                : "authentication required (run `hardbase login " + host +
-                                      "` or pass --creds)";
+        std::string why =
+            user ? "access denied for user " + *user
+                 : "authentication required (run `hardbase login " + host + "` or pass --creds)";
         if (!detail.empty()) why += " (" + detail + ")";
         return Fail(ErrorCode::kAuth, what + ": " + why);
       }
-      bool transient = (response.status == 0 && response.transient) ||
-                       IsRetryableStatus(response.status);
-      if (transient && retry && attempt < options.max_attempts) {
-        CountRetry();
-        auto delay = RetryAfter(response).value_or(Backoff(attempt));
-        LogDebug("{}: {}; trying again in {} ms", what,
-                 response.status ? "HTTP " + std::to_string(response.status)
-                                 : response.transport_error,
-                 delay.count());
-        Pause(delay);
+      if (net::IsTransient(response) && retry && policy.MayRetry(attempt)) {
+        PauseBeforeRetry(attempt, response, what);
         ++attempt;
         continue;
       }
@@ -426,22 +258,39 @@ struct Registry::Impl {
   }
 };
 
-Registry::Registry(std::string host, RegistryOptions options)
-    : impl_(std::make_unique<Impl>()), host_(host) {
-  impl_->host = std::move(host);
-  impl_->options = std::move(options);
-  net::ClientOptions http_options;
-  http_options.tls_verify = impl_->options.tls_verify;
-  http_options.ca_file = impl_->options.ca_file;
-  impl_->limits = http_options.limits;
-  impl_->http = net::MakeCurlClient(http_options);
-}
+Registry::Registry(std::string host, RegistryOptions options, std::shared_ptr<net::HttpClient> http,
+                   std::unique_ptr<Authenticator> auth, net::NetworkLimits limits)
+    : impl_(std::make_unique<Impl>(host, std::move(options), std::move(http), std::move(auth),
+                                   std::move(limits))),
+      host_(std::move(host)) {}
 
 Registry::~Registry() = default;
 
 Result<std::unique_ptr<Registry>> Registry::Open(std::string host, RegistryOptions options) {
   if (host.empty()) return Fail(ErrorCode::kUsage, "registry host is empty");
-  return std::unique_ptr<Registry>(new Registry(std::move(host), std::move(options)));
+  net::ClientOptions http_options;
+  http_options.tls_verify = options.tls_verify;
+  http_options.ca_file = options.ca_file;
+  std::shared_ptr<net::HttpClient> http = net::MakeCurlClient(http_options);
+  // Login credentials (--creds, else the auth files) when there are any, anonymous otherwise;
+  // the registry's challenge decides how they are presented.
+  std::shared_ptr<CredentialStore> store = options.credentials
+                                               ? FixedCredentials(options.credentials)
+                                               : AuthFileCredentials(options.auth_file);
+  auto auth = MakeChallengeAuthenticator(
+      host, std::move(store), TokenTransport{http, RetryOptionsOf(options), http_options.limits});
+  return std::unique_ptr<Registry>(new Registry(
+      std::move(host), std::move(options), std::move(http), std::move(auth), http_options.limits));
+}
+
+Result<std::unique_ptr<Registry>> Registry::Open(std::string host, RegistryOptions options,
+                                                 std::shared_ptr<net::HttpClient> http,
+                                                 std::unique_ptr<Authenticator> auth) {
+  if (host.empty()) return Fail(ErrorCode::kUsage, "registry host is empty");
+  if (!http || !auth) return Fail(ErrorCode::kInternal, "registry " + host + ": no transport");
+  return std::unique_ptr<Registry>(new Registry(std::move(host), std::move(options),
+                                                std::move(http), std::move(auth),
+                                                net::GetNetworkLimits()));
 }
 
 std::string Registry::BaseUrl() {
@@ -450,8 +299,9 @@ std::string Registry::BaseUrl() {
 }
 
 Registry::Stats Registry::stats() {
+  Authenticator::Stats auth = impl_->auth->stats();
   std::lock_guard<std::mutex> lock(impl_->mu);
-  return impl_->stats;
+  return Stats{auth.tokens_fetched, impl_->retries + auth.retries};
 }
 
 Result<void> Registry::CheckLogin() {
@@ -484,8 +334,8 @@ Result<ManifestBytes> Registry::GetManifest(std::string_view repository,
   manifest.descriptor.media_type =
       ManifestMediaType(response.body, response.Header("Content-Type").value_or(""));
   if (oci::IsSha256Digest(reference) && manifest.descriptor.digest != reference) {
-    return Fail(ErrorCode::kIntegrity, what + ": the registry sent a manifest with digest " +
-                                           manifest.descriptor.digest);
+    return Fail(ErrorCode::kIntegrity,
+                what + ": the registry sent a manifest with digest " + manifest.descriptor.digest);
   }
   if (auto said = response.Header("Docker-Content-Digest");
       said && said->starts_with("sha256:") && *said != manifest.descriptor.digest) {
@@ -507,9 +357,9 @@ Result<std::optional<oci::Descriptor>> Registry::HeadManifest(std::string_view r
   HB_TRY(net::Response response, impl_->Call(request, scope));
   if (response.status == 404) return std::optional<oci::Descriptor>();
   if (response.status != 200) {
-    return Fail(impl_->Unexpected(response, "head manifest " + host_ + "/" +
-                                                std::string(repository) + ":" +
-                                                std::string(reference)));
+    return Fail(impl_->Unexpected(
+        response,
+        "head manifest " + host_ + "/" + std::string(repository) + ":" + std::string(reference)));
   }
   auto digest = response.Header("Docker-Content-Digest");
   auto type = response.Header("Content-Type");
@@ -571,15 +421,14 @@ Result<bool> Registry::HasBlob(std::string_view repository, std::string_view dig
   HB_TRY(net::Response response, impl_->Call(request, scope));
   if (response.status == 200) return true;
   if (response.status == 404) return false;
-  return Fail(impl_->Unexpected(response, "head blob " + host_ + "/" + std::string(repository) +
-                                              "@" + std::string(digest)));
+  return Fail(impl_->Unexpected(
+      response, "head blob " + host_ + "/" + std::string(repository) + "@" + std::string(digest)));
 }
 
 Result<void> Registry::GetBlob(std::string_view repository, const oci::Descriptor& blob,
                                const std::function<Result<void>(std::string_view)>& sink) {
   std::string scope = impl_->Scope({{std::string(repository), "pull"}});
-  const std::string what =
-      "get blob " + host_ + "/" + std::string(repository) + "@" + blob.digest;
+  const std::string what = "get blob " + host_ + "/" + std::string(repository) + "@" + blob.digest;
   uint64_t received = 0;
   for (int attempt = 1;; ++attempt) {
     net::Request request;
@@ -608,8 +457,8 @@ Result<void> Registry::GetBlob(std::string_view repository, const oci::Descripto
       data.remove_prefix(drop);
       if (data.empty()) return {};
       if (blob.size >= 0 && received + data.size() > static_cast<uint64_t>(blob.size)) {
-        return Fail(ErrorCode::kIntegrity, "more than the " + std::to_string(blob.size) +
-                                               " bytes the descriptor says");
+        return Fail(ErrorCode::kIntegrity,
+                    "more than the " + std::to_string(blob.size) + " bytes the descriptor says");
       }
       received += data.size();
       return sink(data);
@@ -617,22 +466,21 @@ Result<void> Registry::GetBlob(std::string_view repository, const oci::Descripto
     HB_TRY(net::Response response, impl_->Call(std::move(request), scope, false));
     if (response.status == 200 || response.status == 206) {
       if (received == static_cast<uint64_t>(blob.size)) return {};
-      if (attempt >= impl_->options.max_attempts) {
+      if (!impl_->policy.MayRetry(attempt)) {
         return Fail(ErrorCode::kNetwork, what + ": ended after " + std::to_string(received) +
                                              " of " + std::to_string(blob.size) + " bytes");
       }
     } else if (response.status == 0) {
-      if (!response.transient || attempt >= impl_->options.max_attempts) {
+      if (!response.transient || !impl_->policy.MayRetry(attempt)) {
         return Fail(ErrorCode::kNetwork, what + ": " + response.transport_error);
       }
-    } else if (IsRetryableStatus(response.status) && attempt < impl_->options.max_attempts) {
+    } else if (net::IsTransientStatus(response.status) && impl_->policy.MayRetry(attempt)) {
     } else if (response.status == 404) {
       return Fail(ErrorCode::kNotFound, what + ": blob unknown");
     } else {
       return Fail(impl_->Unexpected(response, what));
     }
-    impl_->CountRetry();
-    impl_->Pause(RetryAfter(response).value_or(impl_->Backoff(attempt)));
+    impl_->PauseBeforeRetry(attempt, response);
   }
 }
 
@@ -642,8 +490,9 @@ Result<bool> Registry::MountBlob(std::string_view repository, std::string_view d
       {{std::string(repository), "pull,push"}, {std::string(from_repository), "pull"}});
   net::Request request;
   request.method = "POST";
-  request.url = "/v2/" + std::string(repository) + "/blobs/uploads/?mount=" +
-                PercentEncode(digest) + "&from=" + PercentEncode(from_repository);
+  request.url = "/v2/" + std::string(repository) +
+                "/blobs/uploads/?mount=" + PercentEncode(digest) +
+                "&from=" + PercentEncode(from_repository);
   HB_TRY(net::Response response, impl_->Call(request, scope));
   if (response.status == 201) return true;
   if (response.status == 202) {
@@ -656,8 +505,8 @@ Result<bool> Registry::MountBlob(std::string_view repository, std::string_view d
     }
     return false;
   }
-  return Fail(impl_->Unexpected(response, "mount " + std::string(digest) + " from " +
-                                              std::string(from_repository)));
+  return Fail(impl_->Unexpected(
+      response, "mount " + std::string(digest) + " from " + std::string(from_repository)));
 }
 
 Result<void> Registry::PutBlob(std::string_view repository, const oci::Descriptor& blob,
@@ -708,35 +557,30 @@ Result<void> Registry::PutBlob(std::string_view repository, const oci::Descripto
   auto give_up_or_wait = [&](const net::Response& response,
                              const std::string& step) -> Result<void> {
     // 401 here is a token that expired during the upload (Call already forgot it).
-    bool transient = (response.status == 0 && response.transient) ||
-                     IsRetryableStatus(response.status) || response.status == 401;
+    bool transient = net::IsTransient(response) || response.status == 401;
     if (!transient) {
       if (response.status == 0) {
         return Fail(ErrorCode::kNetwork, what + ": " + step + ": " + response.transport_error);
       }
       return Fail(impl_->Unexpected(response, what + ": " + step));
     }
-    if (++failures >= impl_->options.max_attempts) {
+    if (!impl_->policy.MayRetry(++failures)) {
       return Fail(ErrorCode::kNetwork,
                   what + ": " + step + ": " +
                       (response.status ? "HTTP " + std::to_string(response.status)
                                        : response.transport_error) +
                       " (after " + std::to_string(failures) + " attempts)");
     }
-    impl_->CountRetry();
-    LogDebug("{}: {} failed ({}); trying again", what, step,
-             response.status ? "HTTP " + std::to_string(response.status)
-                             : response.transport_error);
-    impl_->Pause(RetryAfter(response).value_or(impl_->Backoff(failures)));
+    impl_->PauseBeforeRetry(failures, response, what + ": " + step);
     return {};
   };
 
   if (!chunked) {
     for (;;) {
       HB_TRY(std::string location, start_session());
-      HB_TRY(net::Request put, body_request("PUT", AppendQuery(location, "digest=" +
-                                                                          PercentEncode(blob.digest)),
-                                            0, size));
+      HB_TRY(net::Request put,
+             body_request("PUT", AppendQuery(location, "digest=" + PercentEncode(blob.digest)), 0,
+                          size));
       HB_TRY(net::Response response, impl_->Call(std::move(put), scope, false));
       if (response.status == 201 || response.status == 204) return {};
       HB_TRY(bool arrived, HasBlob(repository, blob.digest));  // only the answer was lost?
@@ -752,8 +596,8 @@ Result<void> Registry::PutBlob(std::string_view repository, const oci::Descripto
     while (offset < size) {
       uint64_t length = std::min(chunk, size - offset);
       HB_TRY(net::Request patch, body_request("PATCH", location, offset, length));
-      patch.headers.emplace_back("Content-Range", std::to_string(offset) + "-" +
-                                                      std::to_string(offset + length - 1));
+      patch.headers.emplace_back(
+          "Content-Range", std::to_string(offset) + "-" + std::to_string(offset + length - 1));
       HB_TRY(net::Response response, impl_->Call(std::move(patch), scope, false));
       if (response.status == 202) {
         if (auto next = response.Header("Location")) location = impl_->Resolve(*next, location);
@@ -763,7 +607,7 @@ Result<void> Registry::PutBlob(std::string_view repository, const oci::Descripto
           continue;
         }
         // The registry says the chunk did not move the upload on: not progress, a failure.
-        if (++failures >= impl_->options.max_attempts) {
+        if (!impl_->policy.MayRetry(++failures)) {
           return Fail(ErrorCode::kNetwork, what + ": the registry keeps the upload at " +
                                                std::to_string(reached) + " bytes");
         }
@@ -772,7 +616,7 @@ Result<void> Registry::PutBlob(std::string_view repository, const oci::Descripto
       }
       if (response.status != 416) {
         HB_TRY_VOID(give_up_or_wait(response, "upload chunk"));
-      } else if (++failures >= impl_->options.max_attempts) {
+      } else if (!impl_->policy.MayRetry(++failures)) {
         return Fail(impl_->Unexpected(response, what + ": upload chunk"));
       }
       // Where does the upload stand? The registry may hold part of the chunk that failed.
@@ -786,8 +630,7 @@ Result<void> Registry::PutBlob(std::string_view repository, const oci::Descripto
       } else {
         // The registry dropped the upload: docker/distribution does when bytes of the failed
         // chunk reached it (its upload state no longer matches). Start again from the beginning.
-        LogDebug("{}: the registry lost the upload (HTTP {}); starting again", what,
-                 stand.status);
+        LogDebug("{}: the registry lost the upload (HTTP {}); starting again", what, stand.status);
         HB_TRY(location, start_session());
         offset = 0;
       }
@@ -802,7 +645,7 @@ Result<void> Registry::PutBlob(std::string_view repository, const oci::Descripto
       // A lost answer may hide a finished upload (the request replayed then finds none).
       HB_TRY(bool arrived, HasBlob(repository, blob.digest));
       if (arrived) return {};
-      if (response.status == 404 && round < impl_->options.max_attempts) break;
+      if (response.status == 404 && impl_->policy.MayRetry(round)) break;
       HB_TRY_VOID(give_up_or_wait(response, "finish upload"));
     }
   }
@@ -819,8 +662,8 @@ Result<std::vector<std::string>> Registry::Tags(std::string_view repository) {
     HB_TRY(net::Response response, impl_->Call(request, scope));
     if (response.status == 404) return tags;
     if (response.status != 200) {
-      return Fail(impl_->Unexpected(response, "list tags of " + host_ + "/" +
-                                                  std::string(repository)));
+      return Fail(
+          impl_->Unexpected(response, "list tags of " + host_ + "/" + std::string(repository)));
     }
     auto json = ParseUntrustedJsonOrDiscarded(response.body);
     if (!json.is_object()) {
@@ -844,8 +687,8 @@ Result<std::vector<std::string>> Registry::Tags(std::string_view repository) {
   return tags;
 }
 
-Result<std::optional<std::vector<oci::Descriptor>>> Registry::Referrers(
-    std::string_view repository, std::string_view digest) {
+Result<std::optional<std::vector<oci::Descriptor>>> Registry::Referrers(std::string_view repository,
+                                                                        std::string_view digest) {
   using Found = std::optional<std::vector<oci::Descriptor>>;
   std::string scope = impl_->Scope({{std::string(repository), "pull"}});
   std::vector<oci::Descriptor> referrers;
@@ -861,8 +704,7 @@ Result<std::optional<std::vector<oci::Descriptor>>> Registry::Referrers(
     request.url = url;
     request.headers.emplace_back("Accept", "application/vnd.oci.image.index.v1+json");
     HB_TRY(net::Response response, impl_->Call(request, scope));
-    if (page == 1 &&
-        (response.status == 404 || response.status == 405 || response.status == 400)) {
+    if (page == 1 && (response.status == 404 || response.status == 405 || response.status == 400)) {
       return Found();
     }
     if (response.status != 200) {

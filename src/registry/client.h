@@ -2,14 +2,17 @@
 // `copy`, `pin`, `inspect` and `login` say to a registry, with the behaviour registries expect
 // of a good client.
 //
-// - Authentication: anonymous first; on 401 the challenge decides: Basic with the stored or given
-//   credentials, or Bearer: a token from the realm for exactly the scopes the call needs,
-//   cached per scope set and fetched again before it expires or when the registry refuses it.
+// - Authentication is an Authenticator's (authenticator.h): the client asks it for each request's
+//   Authorization (for exactly the scopes the call needs), hands it the registry's 401 challenges
+//   and tries a refused request once more with a fresh authorization. By default anonymous first,
+//   then Basic or Bearer tokens as the challenge says, with the given or stored credentials.
+//   Credentials go to the registry only, never to hosts an upload Location or a redirect names.
 // - Transport: https with verified certificates by default; `tls_verify = false` accepts any
 //   certificate and falls back to plain http when the server does not speak TLS (as
 //   containers/image does), `plain_http` uses http only.
-// - Retries: 429, 5xx and dropped connections are tried again with exponential backoff (honouring
-//   Retry-After); uploads resume where the registry says the upload stands.
+// - Retries: 429, 5xx and dropped connections are tried again under net::RetryPolicy
+//   (RetryOptionsOf below; Retry-After honoured); uploads resume where the registry says the
+//   upload stands.
 //
 // A Registry is thread-safe: parallel blob transfers share one, and with it its tokens.
 #pragma once
@@ -27,16 +30,18 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "net/http.h"
+#include "net/retry.h"
 #include "oci/image.h"
 #include "registry/auth.h"
+#include "registry/authenticator.h"
 
 namespace hardbase::registry {
 
 struct RegistryOptions {
   bool plain_http = false;
   bool tls_verify = true;
-  std::string ca_file;    // trust these certificates instead of the system's (PEM)
-  std::string auth_file;  // --authfile: where credentials are read (see auth.h)
+  std::string ca_file;                     // trust these certificates instead of the system's (PEM)
+  std::string auth_file;                   // --authfile: where credentials are read (see auth.h)
   std::optional<Credentials> credentials;  // --creds, overriding any file
   int max_attempts = 5;
   std::chrono::milliseconds initial_backoff{200};
@@ -44,6 +49,10 @@ struct RegistryOptions {
   // one request (restarted from zero if it fails).
   uint64_t chunk_size = uint64_t{32} << 20;
 };
+
+// The retry policy of a registry's requests (and its token requests): `max_attempts` and
+// `initial_backoff` of `options`, the backoff capped at 10 s, Retry-After at 30 s.
+net::RetryOptions RetryOptionsOf(const RegistryOptions& options);
 
 // Referrers of one subject beyond this many are refused, from the referrers API and from the
 // tag fallback alike (cosign caps the signatures it reads at 1,000 too).
@@ -67,7 +76,16 @@ using ByteOpener = std::function<Result<ByteReader>(uint64_t offset)>;
 class Registry {
  public:
   // `host` as in an image reference ("127.0.0.1:5000", "registry.example"). Nothing is sent yet.
+  // Requests go through libcurl; credentials are `options.credentials`, else those the auth
+  // files hold for `host`, else none, presented as the registry's challenge asks.
   static Result<std::unique_ptr<Registry>> Open(std::string host, RegistryOptions options);
+  // The same over a given HTTP client and authenticator (tests pass net::FakeHttp; other
+  // credential sources their own authenticator, usually sharing `http` for token requests).
+  // The transport fields of `options` (plain_http, tls_verify, ca_file) still decide the scheme;
+  // auth_file and credentials are the authenticator's business and not read.
+  static Result<std::unique_ptr<Registry>> Open(std::string host, RegistryOptions options,
+                                                std::shared_ptr<net::HttpClient> http,
+                                                std::unique_ptr<Authenticator> auth);
   ~Registry();
 
   const std::string& host() const { return host_; }
@@ -84,7 +102,7 @@ class Registry {
   Result<ManifestBytes> GetManifest(std::string_view repository, std::string_view reference);
   // Just the descriptor (HEAD); nullopt when absent.
   Result<std::optional<oci::Descriptor>> HeadManifest(std::string_view repository,
-                                                       std::string_view reference);
+                                                      std::string_view reference);
   // Stores `bytes` exactly as given under `reference` (a tag, or the bytes' digest), with
   // Content-Type `media_type`. Returns the descriptor; kIntegrity when the registry reports
   // another digest. `subject_acknowledged` is set when the registry answered OCI-Subject (it
@@ -112,7 +130,7 @@ class Registry {
   // The referrers of `digest` from the referrers API; nullopt when the registry has no such API
   // (it answers 404 or 405 rather than an image index).
   Result<std::optional<std::vector<oci::Descriptor>>> Referrers(std::string_view repository,
-                                                                 std::string_view digest);
+                                                                std::string_view digest);
 
   // How many tokens were fetched and requests retried (for tests and --verbose).
   struct Stats {
@@ -122,7 +140,8 @@ class Registry {
   Stats stats();
 
  private:
-  Registry(std::string host, RegistryOptions options);
+  Registry(std::string host, RegistryOptions options, std::shared_ptr<net::HttpClient> http,
+           std::unique_ptr<Authenticator> auth, net::NetworkLimits limits);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string host_;

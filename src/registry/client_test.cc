@@ -14,17 +14,20 @@
 #include "registry/registry_source.h"
 #include "support/http_server.h"
 #include "support/registry_fixture.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::registry {
 namespace {
 
-using ::testing::HasSubstr;
+using ::hardbase::testing::FailsWith;
+
 using testing::FaultProxy;
+using ::testing::HasSubstr;
 using testing::RegistryServer;
 using testing::TokenIssuer;
 
-#define SKIP_WITHOUT_REGISTRY()                                                   \
-  if (testing::FindInPath("docker-registry").empty()) {                           \
+#define SKIP_WITHOUT_REGISTRY()                                                          \
+  if (testing::FindInPath("docker-registry").empty()) {                                  \
     GTEST_SKIP() << "docker-registry is not installed (scripts/install-deps.sh --test)"; \
   }
 
@@ -36,8 +39,12 @@ std::string RandomBytes(size_t n, unsigned seed) {
 }
 
 oci::Descriptor BlobDescriptor(const std::string& bytes) {
-  return oci::Descriptor{"application/vnd.oci.image.layer.v1.tar", "sha256:" + Sha256Hex(bytes),
-                         static_cast<int64_t>(bytes.size()), std::nullopt, "", {}};
+  return oci::Descriptor{"application/vnd.oci.image.layer.v1.tar",
+                         "sha256:" + Sha256Hex(bytes),
+                         static_cast<int64_t>(bytes.size()),
+                         std::nullopt,
+                         "",
+                         {}};
 }
 
 ByteOpener OpenBytes(const std::string& bytes) {
@@ -74,18 +81,27 @@ RegistryOptions IssuerLogin(const TokenIssuer& issuer) {
 
 // A one-layer image: its config, layer and manifest.
 struct TinyImage {
-  std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
+  std::string config =
+      R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
   std::string layer;
   std::string manifest;
   explicit TinyImage(size_t layer_size = 1000, unsigned seed = 1)
       : layer(RandomBytes(layer_size, seed)) {
-    oci::Descriptor c{std::string(oci::kMediaTypeConfig), "sha256:" + Sha256Hex(config),
-                      static_cast<int64_t>(config.size()), std::nullopt, "", {}};
+    oci::Descriptor c{std::string(oci::kMediaTypeConfig),
+                      "sha256:" + Sha256Hex(config),
+                      static_cast<int64_t>(config.size()),
+                      std::nullopt,
+                      "",
+                      {}};
     manifest = oci::ManifestJson(c, {BlobDescriptor(layer)}, {});
   }
   oci::Descriptor config_descriptor() const {
-    return {std::string(oci::kMediaTypeConfig), "sha256:" + Sha256Hex(config),
-            static_cast<int64_t>(config.size()), std::nullopt, "", {}};
+    return {std::string(oci::kMediaTypeConfig),
+            "sha256:" + Sha256Hex(config),
+            static_cast<int64_t>(config.size()),
+            std::nullopt,
+            "",
+            {}};
   }
   std::string digest() const { return "sha256:" + Sha256Hex(manifest); }
 
@@ -138,8 +154,7 @@ TEST(RegistryClientTest, PushedBytesAreWhatTheRegistryServes) {
   ASSERT_TRUE(has);
   EXPECT_TRUE(*has);
   auto missing = (*reg)->GetManifest("team/app", "2.0");
-  ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  ASSERT_THAT(missing, FailsWith(ErrorCode::kNotFound));
 
   // A blob mounts into another repository of the same registry without an upload.
   auto mounted = (*reg)->MountBlob("other", BlobDescriptor(image.layer).digest, "team/app");
@@ -228,8 +243,7 @@ TEST_F(ProxiedRegistryTest, RetriesAfter5xxAnd429) {
   // A registry that keeps failing is given up on, with what it said.
   for (int i = 0; i < 10; ++i) proxy_->FailOnce("GET", "/manifests/", 500);
   auto failed = reg_->GetManifest("app", "v1");
-  ASSERT_FALSE(failed);
-  EXPECT_EQ(failed.error().code, ErrorCode::kNetwork);
+  ASSERT_THAT(failed, FailsWith(ErrorCode::kNetwork));
   EXPECT_THAT(failed.error().message, HasSubstr("HTTP 500"));
 }
 
@@ -245,16 +259,14 @@ TEST(RegistryClientTest, BasicAuth) {
   RegistryOptions anonymous = Plain();
   auto reg = Registry::Open((*server)->host(), anonymous);
   auto refused = (*reg)->CheckLogin();
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, ErrorCode::kAuth);
+  ASSERT_THAT(refused, FailsWith(ErrorCode::kAuth));
   EXPECT_THAT(refused.error().message, HasSubstr("hardbase login"));
 
   RegistryOptions wrong = Plain();
   wrong.credentials = Credentials{"alice", "wrong", ""};
   auto bad = Registry::Open((*server)->host(), wrong);
   auto denied = (*bad)->CheckLogin();
-  ASSERT_FALSE(denied);
-  EXPECT_EQ(denied.error().code, ErrorCode::kAuth);
+  ASSERT_THAT(denied, FailsWith(ErrorCode::kAuth));
   EXPECT_THAT(denied.error().message, HasSubstr("alice"));
   EXPECT_THAT(denied.error().message, ::testing::Not(HasSubstr("wrong")));
 
@@ -278,7 +290,8 @@ TEST(RegistryClientTest, TokenAuthFetchesOneTokenPerScopeAndReusesIt) {
   ASSERT_TRUE(reg);
   std::vector<TinyImage> images;
   for (unsigned i = 0; i < 4; ++i) images.emplace_back(1000, i);
-  for (size_t i = 0; i < images.size(); ++i) images[i].Push(**reg, "team/app", "v" + std::to_string(i));
+  for (size_t i = 0; i < images.size(); ++i)
+    images[i].Push(**reg, "team/app", "v" + std::to_string(i));
   // Pull and push scopes for team/app; every further call reuses the token.
   EXPECT_LE(issuer.TokensIssued(), 3);
   EXPECT_THAT(issuer.Scopes(), ::testing::Contains("repository:team/app:pull,push"));
@@ -291,8 +304,7 @@ TEST(RegistryClientTest, TokenAuthFetchesOneTokenPerScopeAndReusesIt) {
   wrong.credentials = Credentials{issuer.options().user, "nope", ""};
   auto bad = Registry::Open((*server)->host(), wrong);
   auto refused = (*bad)->GetManifest("team/app", "v1");
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, ErrorCode::kAuth);
+  ASSERT_THAT(refused, FailsWith(ErrorCode::kAuth));
   EXPECT_THAT(refused.error().message, ::testing::Not(HasSubstr("nope")));
 }
 
@@ -326,8 +338,7 @@ TEST(RegistryClientTest, TlsIsVerifiedUnlessTurnedOff) {
   strict.max_attempts = 1;
   auto untrusted = Registry::Open((*server)->host(), strict);
   auto failed = (*untrusted)->CheckLogin();
-  ASSERT_FALSE(failed);
-  EXPECT_EQ(failed.error().code, ErrorCode::kNetwork);
+  ASSERT_THAT(failed, FailsWith(ErrorCode::kNetwork));
   EXPECT_THAT(failed.error().message, HasSubstr("https://"));
 
   RegistryOptions with_ca;
@@ -368,13 +379,17 @@ TEST(RegistryClientTest, ReferrersComeFromTheFallbackTag) {
   EXPECT_TRUE(none->empty());
   // A referrer (an SBOM-like artifact manifest about the image), and the fallback index naming it.
   std::string empty = "{}";
-  oci::Descriptor config{std::string(oci::kMediaTypeEmpty), "sha256:" + Sha256Hex(empty), 2,
-                         std::nullopt, "", {}};
+  oci::Descriptor config{
+      std::string(oci::kMediaTypeEmpty), "sha256:" + Sha256Hex(empty), 2, std::nullopt, "", {}};
   ASSERT_TRUE((*reg)->PutBlob("app", config, OpenBytes(empty), nullptr));
-  oci::Descriptor subject{std::string(oci::kMediaTypeManifest), image.digest(),
-                          static_cast<int64_t>(image.manifest.size()), std::nullopt, "", {}};
-  std::string artifact = oci::ManifestJson(config, {config}, {{"k", "v"}}, subject,
-                                           "application/spdx+json");
+  oci::Descriptor subject{std::string(oci::kMediaTypeManifest),
+                          image.digest(),
+                          static_cast<int64_t>(image.manifest.size()),
+                          std::nullopt,
+                          "",
+                          {}};
+  std::string artifact =
+      oci::ManifestJson(config, {config}, {{"k", "v"}}, subject, "application/spdx+json");
   auto stored = (*reg)->PutManifest("app", "sha256:" + Sha256Hex(artifact),
                                     std::string(oci::kMediaTypeManifest), artifact);
   ASSERT_TRUE(stored) << stored.error().message;
@@ -417,11 +432,9 @@ TEST_F(HostileRegistryTest, ManifestByDigestMustBeThatDigest) {
   });
   auto reg = Client();
   auto head = reg->HeadManifest("app", asked);
-  ASSERT_FALSE(head);
-  EXPECT_EQ(head.error().code, ErrorCode::kIntegrity);
+  ASSERT_THAT(head, FailsWith(ErrorCode::kIntegrity));
   auto get = reg->GetManifest("app", asked);
-  ASSERT_FALSE(get);
-  EXPECT_EQ(get.error().code, ErrorCode::kIntegrity);
+  ASSERT_THAT(get, FailsWith(ErrorCode::kIntegrity));
 }
 
 TEST_F(HostileRegistryTest, CredentialsStayWithTheRegistry) {
@@ -434,13 +447,14 @@ TEST_F(HostileRegistryTest, CredentialsStayWithTheRegistry) {
     return testing::HttpResponse{201, {}, ""};
   });
   std::string other = elsewhere.Url("/upload/1");
-  server_.SetHandler([other](const testing::HttpRequest& r) -> std::optional<testing::HttpResponse> {
-    if (r.Header("Authorization") != "Basic YWxpY2U6czNjcmV0") {
-      return testing::HttpResponse{401, {{"WWW-Authenticate", "Basic realm=\"r\""}}, ""};
-    }
-    if (r.method == "POST") return testing::HttpResponse{202, {{"Location", other}}, ""};
-    return testing::HttpResponse{404, {}, ""};
-  });
+  server_.SetHandler(
+      [other](const testing::HttpRequest& r) -> std::optional<testing::HttpResponse> {
+        if (r.Header("Authorization") != "Basic YWxpY2U6czNjcmV0") {
+          return testing::HttpResponse{401, {{"WWW-Authenticate", "Basic realm=\"r\""}}, ""};
+        }
+        if (r.method == "POST") return testing::HttpResponse{202, {{"Location", other}}, ""};
+        return testing::HttpResponse{404, {}, ""};
+      });
   RegistryOptions options = Plain();
   options.credentials = Credentials{"alice", "s3cret", ""};
   auto reg = Client(options);
@@ -455,16 +469,15 @@ TEST_F(HostileRegistryTest, AnUploadThatNeverMovesOnIsGivenUp) {
     if (r.path == "/v2/") return testing::HttpResponse{200, {}, "{}"};
     if (r.method == "HEAD") return testing::HttpResponse{404, {}, ""};
     // Every chunk "accepted", the upload always at nothing.
-    return testing::HttpResponse{202, {{"Location", "/v2/app/blobs/uploads/1"}, {"Range", "0-0"}},
-                                 ""};
+    return testing::HttpResponse{
+        202, {{"Location", "/v2/app/blobs/uploads/1"}, {"Range", "0-0"}}, ""};
   });
   RegistryOptions options = Plain();
   options.chunk_size = 1024;
   auto reg = Client(options);
   std::string blob = RandomBytes(4096, 5);
   auto pushed = reg->PutBlob("app", BlobDescriptor(blob), OpenBytes(blob), nullptr);
-  ASSERT_FALSE(pushed);
-  EXPECT_EQ(pushed.error().code, ErrorCode::kNetwork);
+  ASSERT_THAT(pushed, FailsWith(ErrorCode::kNetwork));
   EXPECT_LT(server_.RequestCount("/v2/app/blobs/uploads/1"), 10);
 }
 

@@ -93,9 +93,8 @@ class RegistrySource final : public oci::ImageSource {
     if (PathExists(path)) return path;
     int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return Fail(ErrorCode::kIo, "create " + part + ": " + std::strerror(errno));
-    auto got = registry_->GetBlob(ref().repository, blob, [&](std::string_view data) {
-      return WriteAll(fd, data, part);
-    });
+    auto got = registry_->GetBlob(ref().repository, blob,
+                                  [&](std::string_view data) { return WriteAll(fd, data, part); });
     ::close(fd);
     if (!got) return Fail(got.error());
     if (::rename(part.c_str(), path.c_str()) != 0) {
@@ -122,8 +121,7 @@ class RegistrySource final : public oci::ImageSource {
 
 }  // namespace
 
-Result<std::vector<oci::Descriptor>> ListReferrers(Registry& registry,
-                                                   std::string_view repository,
+Result<std::vector<oci::Descriptor>> ListReferrers(Registry& registry, std::string_view repository,
                                                    std::string_view digest) {
   HB_TRY(auto from_api, registry.Referrers(repository, digest));
   if (from_api) return *from_api;

@@ -24,8 +24,7 @@ Result<std::unique_ptr<oci::ImageSource>> OpenAnyImage(const oci::ImageRef& ref,
 
 // The referrers of `digest` in `repository`: from the referrers API, else from the image index
 // at the fallback tag "sha256-<hex>" (OCI 1.1), else none.
-Result<std::vector<oci::Descriptor>> ListReferrers(Registry& registry,
-                                                   std::string_view repository,
+Result<std::vector<oci::Descriptor>> ListReferrers(Registry& registry, std::string_view repository,
                                                    std::string_view digest);
 
 }  // namespace hardbase::registry

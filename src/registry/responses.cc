@@ -1,9 +1,7 @@
 #include "registry/responses.h"
 
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
 #include <charconv>
+#include <nlohmann/json.hpp>
 
 #include "base/json_limits.h"
 #include "oci/image.h"
@@ -54,9 +52,8 @@ std::optional<std::string> NextLink(std::string_view link) {
     size_t close = link.find('>', open);
     if (close == std::string_view::npos) return std::nullopt;
     size_t next = link.find('<', close);
-    std::string_view params = link.substr(close + 1, next == std::string_view::npos
-                                                         ? std::string_view::npos
-                                                         : next - close - 1);
+    std::string_view params = link.substr(
+        close + 1, next == std::string_view::npos ? std::string_view::npos : next - close - 1);
     if (params.find("rel=\"next\"") != std::string_view::npos ||
         params.find("rel=next") != std::string_view::npos) {
       return std::string(link.substr(open + 1, close - open - 1));
@@ -78,16 +75,6 @@ std::string ManifestMediaType(std::string_view bytes, std::string_view content_t
   if (!type.empty() && type != "application/json") return std::string(type);
   if (json.is_object() && json.contains("manifests")) return std::string(oci::kMediaTypeIndex);
   return std::string(oci::kMediaTypeManifest);
-}
-
-std::optional<std::chrono::milliseconds> RetryAfter(std::string_view value,
-                                                    std::chrono::seconds cap) {
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  auto secs = ParseDecimal(value);
-  if (!secs) return std::nullopt;
-  uint64_t capped = std::min<uint64_t>(*secs, static_cast<uint64_t>(cap.count()));
-  return std::chrono::milliseconds(capped * 1000);
 }
 
 }  // namespace hardbase::registry

@@ -1,9 +1,9 @@
 // What a registry's answers say, beyond status codes: its error documents, the progress of an
-// upload, the next page of a listing, the media type of a manifest and how long to wait. Pure
-// parsing of untrusted input (fuzzed with the auth parsers in fuzz/registry_fuzz.cc).
+// upload, the next page of a listing and the media type of a manifest (how long to wait is
+// net::ParseRetryAfter's). Pure parsing of untrusted input (fuzzed with the auth parsers in
+// fuzz/registry_fuzz.cc).
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,10 +28,5 @@ std::optional<std::string> NextLink(std::string_view link);
 // else -- for the OCI documents that may omit it, or a registry saying application/json -- an
 // index when it has "manifests", a manifest otherwise.
 std::string ManifestMediaType(std::string_view bytes, std::string_view content_type);
-
-// Retry-After in seconds (dates are not used by registries), capped at `cap`; nullopt when absent
-// or malformed.
-std::optional<std::chrono::milliseconds> RetryAfter(std::string_view value,
-                                                    std::chrono::seconds cap);
 
 }  // namespace hardbase::registry

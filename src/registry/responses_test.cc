@@ -52,15 +52,5 @@ TEST(ResponsesTest, ManifestMediaTypes) {
   EXPECT_EQ(ManifestMediaType("not json", ""), "application/vnd.oci.image.manifest.v1+json");
 }
 
-TEST(ResponsesTest, RetryAfterSeconds) {
-  using std::chrono::milliseconds;
-  using std::chrono::seconds;
-  EXPECT_THAT(RetryAfter("0", seconds(30)), Optional(milliseconds(0)));
-  EXPECT_THAT(RetryAfter(" 3 ", seconds(30)), Optional(milliseconds(3000)));
-  EXPECT_THAT(RetryAfter("99999999999999", seconds(30)), Optional(milliseconds(30000)));
-  EXPECT_EQ(RetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", seconds(30)), std::nullopt);
-  EXPECT_EQ(RetryAfter("-1", seconds(30)), std::nullopt);
-}
-
 }  // namespace
 }  // namespace hardbase::registry

@@ -6,27 +6,10 @@
 #include <utility>
 #include <vector>
 
+#include "base/strings.h"
+
 namespace hardbase::sbom {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 // The fields of a stanza this module reads: names lowercased, first-line values, and the text on
 // the continuation lines of License (" ." lines are blank lines).
@@ -39,10 +22,8 @@ std::vector<Stanza> ParseStanzas(std::string_view text) {
   std::vector<Stanza> stanzas;
   bool open = false;
   std::string current;  // lowercased name of the field continuation lines belong to
-  while (!text.empty()) {
-    size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+  for (const Line& each : Lines(text)) {
+    std::string_view line = each.text;
     if (Trim(line).empty()) {
       open = false;
       continue;
@@ -60,7 +41,7 @@ std::vector<Stanza> ParseStanzas(std::string_view text) {
     if (colon == std::string_view::npos) continue;  // tolerated: not a field
     if (!open) stanzas.emplace_back();
     open = true;
-    current = Lower(Trim(line.substr(0, colon)));
+    current = AsciiLower(Trim(line.substr(0, colon)));
     stanzas.back().fields.emplace(current, std::string(Trim(line.substr(colon + 1))));
   }
   return stanzas;
@@ -72,7 +53,7 @@ bool IsDep5(const std::vector<Stanza>& stanzas) {
   for (const char* name : {"format", "format-specification"}) {
     auto it = stanzas.front().fields.find(name);
     if (it == stanzas.front().fields.end()) continue;
-    std::string value = Lower(it->second);
+    std::string value = AsciiLower(it->second);
     if (value.find("copyright-format") != std::string::npos ||
         value.find("dep5") != std::string::npos || value.find("dep-5") != std::string::npos) {
       return true;
@@ -190,10 +171,10 @@ std::string GnuFamily(std::string_view key, bool or_later) {
     if (key.substr(0, f.prefix.size()) != f.prefix) continue;
     std::string version(key.substr(f.prefix.size()));
     // Already SPDX-style: "2.0-only", "2.0-or-later".
-    if (EndsWith(version, "-or-later")) {
+    if (version.ends_with("-or-later")) {
       version.resize(version.size() - 9);
       or_later = true;
-    } else if (EndsWith(version, "-only")) {
+    } else if (version.ends_with("-only")) {
       version.resize(version.size() - 5);
     }
     if (version.find('.') == std::string::npos) version += ".0";
@@ -206,7 +187,7 @@ std::string GnuFamily(std::string_view key, bool or_later) {
 
 // SPDX id of a licence name without an exception, or "" when it has none.
 std::string KnownId(std::string_view name) {
-  std::string key = Lower(name);
+  std::string key = AsciiLower(name);
   bool or_later = !key.empty() && key.back() == '+';
   if (or_later) key.pop_back();
   if (std::string gnu = GnuFamily(key, or_later); !gnu.empty()) return gnu;
@@ -220,7 +201,7 @@ std::string KnownId(std::string_view name) {
 
 // SPDX exception id for Debian's "with <word> exception", given the licence it modifies.
 std::string ExceptionId(std::string_view word, std::string_view license) {
-  std::string key = Lower(word);
+  std::string key = AsciiLower(word);
   bool v3 = license.find("-3.0") != std::string_view::npos;
   if (key == "classpath") return "Classpath-exception-2.0";
   if (key == "gcc" || key == "gcc-3.1" || key == "gcc-exception-3.1") return "GCC-exception-3.1";
@@ -267,19 +248,6 @@ Expr Combine(const Expr& a, const Expr& b, bool is_or) {
   return out;
 }
 
-// Splits on runs of spaces and tabs.
-std::vector<std::string_view> Words(std::string_view s) {
-  std::vector<std::string_view> words;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-    size_t start = i;
-    while (i < s.size() && s[i] != ' ' && s[i] != '\t') ++i;
-    if (i > start) words.push_back(s.substr(start, i - start));
-  }
-  return words;
-}
-
 std::string Join(const std::vector<std::string_view>& words) {
   std::string out;
   for (std::string_view w : words) out += (out.empty() ? "" : " ") + std::string(w);
@@ -296,8 +264,9 @@ Expr ParseSynopsis(std::string_view synopsis) {
     std::vector<std::string_view> words = Words(synopsis.substr(start, comma - start));
     start = comma + 1;
     bool joins_with_or = false;
-    if (!words.empty() && (Lower(words.front()) == "or" || Lower(words.front()) == "and")) {
-      joins_with_or = Lower(words.front()) == "or";
+    if (!words.empty() &&
+        (AsciiLower(words.front()) == "or" || AsciiLower(words.front()) == "and")) {
+      joins_with_or = AsciiLower(words.front()) == "or";
       words.erase(words.begin());
     }
     Expr part, conjunction;
@@ -308,7 +277,7 @@ Expr ParseSynopsis(std::string_view synopsis) {
       operand.clear();
     };
     for (std::string_view w : words) {
-      std::string word = Lower(w);
+      std::string word = AsciiLower(w);
       if (word != "or" && word != "and") {
         operand.push_back(w);
         continue;
@@ -341,7 +310,7 @@ std::vector<const Stanza*> DeclaringStanzas(const std::vector<Stanza>& stanzas) 
 std::string SpdxLicenseId(std::string_view name) {
   std::vector<std::string_view> words = Words(name);
   auto with = std::find_if(words.begin(), words.end(),
-                           [](std::string_view w) { return Lower(w) == "with"; });
+                           [](std::string_view w) { return AsciiLower(w) == "with"; });
   if (with == words.end()) {
     std::string joined = Join(words);
     std::string id = KnownId(joined);
@@ -349,7 +318,7 @@ std::string SpdxLicenseId(std::string_view name) {
   }
   std::string license = KnownId(Join({words.begin(), with}));
   std::vector<std::string_view> exception(with + 1, words.end());
-  if (!exception.empty() && Lower(exception.back()) == "exception") exception.pop_back();
+  if (!exception.empty() && AsciiLower(exception.back()) == "exception") exception.pop_back();
   std::string exception_id = license.empty() ? "" : ExceptionId(Join(exception), license);
   if (exception_id.empty() || license.back() == '+' || license.find(' ') != std::string::npos) {
     return LicenseRef(Join(words));
@@ -379,7 +348,7 @@ std::map<std::string, std::string> LicenseRefTexts(std::string_view copyright_te
   std::map<std::string, std::string> texts;
   for (const Stanza& s : ParseStanzas(copyright_text)) {
     auto it = s.fields.find("license");
-    if (it == s.fields.end() || Trim(s.license_text).empty()) continue;
+    if (it == s.fields.end() || s.license_text.empty()) continue;
     std::string id = SpdxLicenseId(it->second);
     if (used.contains(id)) texts.emplace(id, s.license_text);
   }

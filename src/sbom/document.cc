@@ -4,13 +4,16 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
 
+#include "base/purl.h"
 #include "base/sha256.h"
+#include "base/strings.h"
+#include "deb/purl.h"
 #include "sbom/copyright.h"
 
 namespace hardbase::sbom {
@@ -33,30 +36,6 @@ bool IsWebUrl(std::string_view s) {
 
 bool IsAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-// purl percent-encoding: everything but A-Z a-z 0-9 . - _ ~ and ':' (which the spec forbids
-// encoding).
-std::string PurlEncode(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (IsAlnum(c) || c == '.' || c == '-' || c == '_' || c == '~' || c == ':') {
-      out += c;
-    } else {
-      char hex[4];
-      std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
-      out += hex;
-    }
-  }
-  return out;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // The hex of "sha256:<hex>" (the whole string when it has no algorithm prefix).
@@ -110,10 +89,8 @@ std::string OciArch(std::string_view debian) {
   return std::string(it == kArchs.end() ? debian : it->second);
 }
 
-std::string ImagePurl(const Document& doc) {
-  return "pkg:oci/" + PurlEncode(Lower(doc.name)) + "@sha256%3A" +
-         std::string(DigestHex(doc.image_digest)) +
-         "?arch=" + PurlEncode(OciArch(doc.architecture));
+std::string ImagePurlOf(const Document& doc) {
+  return ImagePurl(doc.name, doc.image_digest, doc.architecture);
 }
 
 // "Name <email>" split; an email is kept only when it looks like one (CycloneDX validates it).
@@ -122,11 +99,7 @@ struct Contact {
 };
 
 Contact ParseMaintainer(std::string_view field) {
-  auto trim = [](std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return std::string(s);
-  };
+  auto trim = [](std::string_view s) { return std::string(Trim(s)); };
   Contact c;
   size_t lt = field.find('<');
   size_t gt = field.find('>', lt == std::string_view::npos ? 0 : lt);
@@ -149,7 +122,7 @@ Contact ParseMaintainer(std::string_view field) {
 std::string SpdxSupplier(const Package& pkg) {
   if (pkg.maintainer.empty()) return "Organization: " + std::string(kDefaultSupplier);
   Contact c = ParseMaintainer(pkg.maintainer);
-  std::string lower = Lower(c.name);
+  std::string lower = AsciiLower(c.name);
   bool organization = c.name == kDefaultSupplier;
   for (std::string_view word :
        {"team", "maintainers", "group", "project", "developers", "packagers", "debian"}) {
@@ -189,7 +162,7 @@ std::vector<std::vector<size_t>> DependencyIndexes(const std::vector<const Packa
 }
 
 // A unique SPDXID: the name reduced to SPDX's idstring characters plus a hash of the purl.
-std::string SpdxPackageId(const Package& pkg, std::string_view distro) {
+std::string SpdxPackageId(const Package& pkg, const deb::Distro& distro) {
   std::string id = "SPDXRef-Package-deb-";
   for (char c : pkg.name) id += IsAlnum(c) || c == '.' || c == '-' ? c : '-';
   return id + "-" + Sha256Hex(PackageUrl(pkg, distro)).substr(0, 16);
@@ -211,16 +184,20 @@ Json SpdxPurlRef(const std::string& purl) {
 
 }  // namespace
 
-std::string PackageUrl(const Package& pkg, std::string_view distro) {
-  std::string purl = "pkg:deb/debian/" + PurlEncode(pkg.name) + "@" + PurlEncode(pkg.version) +
-                     "?arch=" + PurlEncode(pkg.architecture) + "&distro=" + PurlEncode(distro);
-  const std::string& source = pkg.source.empty() ? pkg.name : pkg.source;
-  if (!pkg.source_version.empty() && pkg.source_version != pkg.version) {
-    purl += "&upstream=" + PurlEncode(source + "@" + pkg.source_version);
-  } else if (source != pkg.name) {
-    purl += "&upstream=" + PurlEncode(source);
-  }
-  return purl;
+std::string PackageUrl(const Package& pkg, const deb::Distro& distro) {
+  return deb::PackagePurl(distro, pkg.name, pkg.version, pkg.architecture, pkg.source,
+                          pkg.source_version)
+      .ToString();
+}
+
+std::string ImagePurl(std::string_view name, std::string_view digest,
+                      std::string_view debian_architecture) {
+  Purl purl;
+  purl.type = "oci";
+  purl.name = name;
+  purl.version = digest;
+  purl.qualifiers["arch"] = OciArch(debian_architecture);
+  return purl.ToString();
 }
 
 std::string Cpe23(const Package& pkg) {
@@ -229,7 +206,7 @@ std::string Cpe23(const Package& pkg) {
   auto quote = [](std::string_view value) {
     if (value.empty()) return std::string("*");
     std::string out;
-    for (char c : Lower(value)) {
+    for (char c : AsciiLower(value)) {
       if (!IsAlnum(c) && c != '_' && c != '-' && c != '.') out += '\\';
       out += c;
     }
@@ -258,7 +235,7 @@ std::string SpdxJson(const Document& doc) {
       {"licenseConcluded", kNoAssertion},
       {"licenseDeclared", kNoAssertion},
       {"copyrightText", kNoAssertion},
-      {"externalRefs", Json::array({SpdxPurlRef(ImagePurl(doc))})},
+      {"externalRefs", Json::array({SpdxPurlRef(ImagePurlOf(doc))})},
       {"primaryPackagePurpose", "CONTAINER"},
   });
   std::set<std::string> license_refs;
@@ -333,7 +310,7 @@ std::string CycloneDxJson(const Document& doc) {
   std::vector<const Package*> sorted = Sorted(doc);
   std::vector<std::string> refs;
   for (const Package* p : sorted) refs.push_back(PackageUrl(*p, doc.distro));
-  const std::string image_ref = ImagePurl(doc);
+  const std::string image_ref = ImagePurlOf(doc);
 
   Json components = Json::array();
   for (size_t i = 0; i < sorted.size(); ++i) {

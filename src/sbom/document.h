@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "deb/distro.h"
+
 namespace hardbase::sbom {
 
 struct Package {
@@ -33,7 +35,9 @@ struct Document {
   std::string architecture;  // Debian arch of the image, e.g. amd64
   std::string created;       // RFC 3339 UTC, from the build's timestamp (so SBOMs are reproducible)
   std::string tool_version;  // hardbase's version, e.g. "0.1.0"
-  std::string distro = "debian-12";  // purl distro qualifier (from os-release ID-VERSION_ID)
+  // The distribution the packages are of (the image's os-release; for an image built here
+  // without one, that of the lock's release): the namespace and distro qualifier of their purls.
+  deb::Distro distro;
   std::vector<Package> packages;
   // LicenseRef-* id -> licence text (from LicenseRefTexts of the packages' copyright files). SPDX
   // requires the text of every LicenseRef used; one missing here gets a placeholder saying so.
@@ -46,10 +50,15 @@ struct Document {
 std::string SpdxJson(const Document& doc);
 std::string CycloneDxJson(const Document& doc);
 
-// pkg:deb/debian/<name>@<version>?arch=<arch>&distro=<distro>[&upstream=<src>[%40<srcver>]],
-// percent-encoded per the purl spec: everything but A-Z a-z 0-9 . - _ ~ and ':' is encoded, so
-// an epoch keeps its ':' and '+' becomes %2B (syft leaves '+' raw; parsers decode both alike).
-std::string PackageUrl(const Package& pkg, std::string_view distro);
+// The package's purl, deb::PackagePurl's canonical string (the one every hardbase output names
+// the package with): pkg:deb/debian/<name>@<version>?arch=<arch>&distro=debian-12[&upstream=...].
+std::string PackageUrl(const Package& pkg, const deb::Distro& distro);
+
+// The purl of the image itself: pkg:oci/<name>@sha256:<hex>?arch=<OCI architecture> (purl-spec's
+// oci type: the name lower-cased, the architecture as OCI names it, "arm64" not "aarch64"), from
+// the image's name, its manifest digest "sha256:<hex>" and its Debian architecture.
+std::string ImagePurl(std::string_view name, std::string_view digest,
+                      std::string_view debian_architecture);
 
 // cpe:2.3:a:<vendor>:<product>:<version>:*:*:*:*:*:*:* with vendor and product the source
 // package's name (what NVD usually files Debian-packaged software under, e.g. openssl:openssl

@@ -31,25 +31,40 @@ Package Libc6() {
   return p;
 }
 
+const deb::Distro kBookworm{"debian", "12", "bookworm"};
+
 TEST(PackageUrlTest, EncodesPerThePurlSpec) {
-  EXPECT_EQ(PackageUrl(Libc6(), "debian-12"),
+  EXPECT_EQ(PackageUrl(Libc6(), kBookworm),
             "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12&upstream=glibc");
   // ':' of an epoch and '~' stay; '+' in a name is encoded too.
   Package p = Pkg("libstdc++6", "1:2.3~rc1-1", "all");
-  EXPECT_EQ(PackageUrl(p, "debian-12"),
+  EXPECT_EQ(PackageUrl(p, kBookworm),
             "pkg:deb/debian/libstdc%2B%2B6@1:2.3~rc1-1?arch=all&distro=debian-12");
   // A binNMU: same source name, other version.
   p = Pkg("bash", "5.2.15-2+b2", "amd64");
   p.source_version = "5.2.15-2";
   EXPECT_EQ(
-      PackageUrl(p, "debian-13"),
+      PackageUrl(p, deb::Distro{"debian", "13", "trixie"}),
       "pkg:deb/debian/bash@5.2.15-2%2Bb2?arch=amd64&distro=debian-13&upstream=bash%405.2.15-2");
   // Source equal to the binary's name and version: no upstream.
   p = Pkg("zlib1g", "1:1.2.13", "amd64");
   p.source = "zlib1g";
   p.source_version = "1:1.2.13";
-  EXPECT_EQ(PackageUrl(p, "debian-12"),
-            "pkg:deb/debian/zlib1g@1:1.2.13?arch=amd64&distro=debian-12");
+  EXPECT_EQ(PackageUrl(p, kBookworm), "pkg:deb/debian/zlib1g@1:1.2.13?arch=amd64&distro=debian-12");
+}
+
+// The image's own purl: the oci type's name lower-cased, the architecture as OCI names it.
+TEST(ImagePurlTest, NamesTheImageByDigest) {
+  std::string hex(64, 'e');
+  EXPECT_EQ(ImagePurl("Java17", "sha256:" + hex, "armhf"),
+            "pkg:oci/java17@sha256:" + hex + "?arch=arm");
+  EXPECT_EQ(ImagePurl("cc", "sha256:" + hex, "amd64"), "pkg:oci/cc@sha256:" + hex + "?arch=amd64");
+}
+
+// An image without os-release: Debian's namespace, no distro qualifier (nothing is guessed).
+TEST(PackageUrlTest, AnUnknownDistroIsLeftOut) {
+  EXPECT_EQ(PackageUrl(Libc6(), deb::Distro{}),
+            "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&upstream=glibc");
 }
 
 TEST(Cpe23Test, QuotesSpecialCharacters) {
@@ -65,6 +80,7 @@ Document SmallDocument() {
   doc.architecture = "arm64";
   doc.created = "2024-01-02T03:04:05Z";
   doc.tool_version = "0.1.0";
+  doc.distro = kBookworm;
   for (int i = 0; i < 32; ++i) doc.image_digest += "ab";
   Package tzdata = Pkg("tzdata", "2024a-0+deb12u1", "all");
   tzdata.license = "LicenseRef-public-domain";
@@ -93,7 +109,7 @@ TEST(SpdxJsonTest, DescribesTheImageAndItsPackages) {
   EXPECT_EQ(image["primaryPackagePurpose"], "CONTAINER");
   EXPECT_EQ(image["checksums"][0]["checksumValue"], doc.image_digest.substr(7));
   EXPECT_EQ(image["externalRefs"][0]["referenceLocator"],
-            "pkg:oci/demo@sha256%3A" + doc.image_digest.substr(7) + "?arch=arm64");
+            "pkg:oci/demo@sha256:" + doc.image_digest.substr(7) + "?arch=arm64");
   // Sorted by name; suppliers from the Maintainer field, Debian when there is none.
   EXPECT_EQ(j["packages"][1]["name"], "base-files");
   EXPECT_EQ(j["packages"][1]["supplier"], "Person: Santiago Vila (sanvila@debian.org)");
@@ -140,7 +156,7 @@ TEST(CycloneDxJsonTest, ComponentsAndDependencies) {
   std::string root = j["metadata"]["component"]["bom-ref"];
   ASSERT_EQ(j["components"].size(), 3u);
   const Json& libc = j["components"][1];
-  EXPECT_EQ(libc["bom-ref"], PackageUrl(doc.packages[1], "debian-12"));
+  EXPECT_EQ(libc["bom-ref"], PackageUrl(doc.packages[1], kBookworm));
   EXPECT_EQ(libc["supplier"]["name"], "GNU Libc Maintainers");
   EXPECT_EQ(libc["supplier"]["contact"][0]["email"], "debian-glibc@lists.debian.org");
   EXPECT_EQ(libc["licenses"][0]["expression"], "LGPL-2.1-or-later AND LicenseRef-glibc");

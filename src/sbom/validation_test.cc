@@ -31,6 +31,7 @@ Document JavaImage() {
   doc.name = "java17";
   doc.image_digest = "sha256:" + Hash('1');
   doc.architecture = "amd64";
+  doc.distro = {"debian", "12", "bookworm"};
   doc.created = "2024-03-01T12:00:00Z";
   doc.tool_version = "0.1.0";
   const std::string glibc = "GNU Libc Maintainers <debian-glibc@lists.debian.org>";

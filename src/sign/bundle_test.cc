@@ -3,8 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/result_matchers.h"
+
 namespace hardbase::sign {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::HasSubstr;
 
@@ -42,8 +46,7 @@ TEST(BundleTest, SignedBundleVerifiesAndTamperingIsDetected) {
   auto tampered = ParseBundle(json);
   ASSERT_TRUE(tampered) << tampered.error().message;
   auto result = VerifyEnvelope(tampered->envelope, key->Public());
-  ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().code, ErrorCode::kVerification);
+  ASSERT_THAT(result, FailsWith(ErrorCode::kVerification));
 }
 
 TEST(BundleTest, RejectsMalformedAndUnsupportedBundles) {
@@ -83,8 +86,7 @@ TEST(BundleTest, RejectsMalformedAndUnsupportedBundles) {
   };
   for (const auto& [json, message] : cases) {
     auto bundle = ParseBundle(json);
-    ASSERT_FALSE(bundle) << json;
-    EXPECT_EQ(bundle.error().code, ErrorCode::kSpec);
+    ASSERT_THAT(bundle, FailsWith(ErrorCode::kSpec)) << json;
     EXPECT_THAT(bundle.error().message, HasSubstr(message));
     EXPECT_EQ(bundle.error().message.rfind("sigstore bundle: ", 0), 0u) << bundle.error().message;
   }

@@ -14,9 +14,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Json ParseJson(std::string_view text) {
-  return ParseUntrustedJsonOrDiscarded<Json>(text);
-}
+Json ParseJson(std::string_view text) { return ParseUntrustedJsonOrDiscarded<Json>(text); }
 
 std::string Dump(const Json& json) {
   return json.dump(-1, ' ', false, Json::error_handler_t::replace);

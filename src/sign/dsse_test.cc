@@ -3,8 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/result_matchers.h"
+
 namespace hardbase::sign {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -55,8 +59,7 @@ TEST(DsseTest, ParseEnvelopeRejectsMalformed) {
   };
   for (const auto& [json, message] : cases) {
     auto parsed = ParseEnvelope(json);
-    ASSERT_FALSE(parsed) << json;
-    EXPECT_EQ(parsed.error().code, ErrorCode::kSpec);
+    ASSERT_THAT(parsed, FailsWith(ErrorCode::kSpec)) << json;
     EXPECT_THAT(parsed.error().message, StartsWith("DSSE envelope: "));
     EXPECT_THAT(parsed.error().message, HasSubstr(message));
   }
@@ -88,8 +91,7 @@ TEST(DsseTest, SignedEnvelopeVerifiesAndTamperingIsDetected) {
         std::pair{sig_byte, key->Public()}, std::pair{*envelope, other->Public()},
         std::pair{none, key->Public()}}) {
     auto result = VerifyEnvelope(tampered, verifier);
-    ASSERT_FALSE(result);
-    EXPECT_EQ(result.error().code, ErrorCode::kVerification);
+    ASSERT_THAT(result, FailsWith(ErrorCode::kVerification));
     EXPECT_EQ(result.error().message, "DSSE envelope (" + tampered.payload_type +
                                           "): none of its " +
                                           std::to_string(tampered.signatures.size()) +
@@ -117,14 +119,12 @@ TEST(StatementTest, JsonIsExactlyCosigns) {
 TEST(StatementTest, JsonRejectsBadInput) {
   for (const char* predicate : {"[]", "\"x\"", "{", ""}) {
     auto json = StatementJson({{"", kSha}}, kPredicateSpdx, predicate);
-    ASSERT_FALSE(json) << predicate;
-    EXPECT_EQ(json.error().code, ErrorCode::kSpec);
+    ASSERT_THAT(json, FailsWith(ErrorCode::kSpec)) << predicate;
     EXPECT_EQ(json.error().message,
               "in-toto statement: predicate for https://spdx.dev/Document is not a JSON object");
   }
   auto bad_digest = StatementJson({{"x", "ABC"}}, kPredicateSpdx, "{}");
-  ASSERT_FALSE(bad_digest);
-  EXPECT_EQ(bad_digest.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(bad_digest, FailsWith(ErrorCode::kSpec));
   EXPECT_THAT(bad_digest.error().message, HasSubstr("'ABC' is not a SHA-256 hex digest"));
 }
 
@@ -140,8 +140,7 @@ TEST(StatementTest, ParsesV1AndV01AndChecksSubjects) {
   EXPECT_EQ(statement->subjects[0].sha256, kSha);
   EXPECT_TRUE(CheckSubject(*statement, kSha));
   auto other = CheckSubject(*statement, std::string(64, 'c'));
-  ASSERT_FALSE(other);
-  EXPECT_EQ(other.error().code, ErrorCode::kVerification);
+  ASSERT_THAT(other, FailsWith(ErrorCode::kVerification));
   EXPECT_EQ(other.error().message,
             "in-toto statement (https://cyclonedx.org/bom) does not cover "
             "sha256:" +
@@ -177,8 +176,7 @@ TEST(StatementTest, ParseRejectsOtherDocuments) {
   };
   for (const auto& [json, message] : cases) {
     auto statement = ParseStatement(json);
-    ASSERT_FALSE(statement) << json;
-    EXPECT_EQ(statement.error().code, ErrorCode::kVerification);
+    ASSERT_THAT(statement, FailsWith(ErrorCode::kVerification)) << json;
     EXPECT_EQ(statement.error().message, std::string("not an in-toto statement: ") + message);
   }
 }
@@ -197,8 +195,7 @@ TEST(StatementTest, ParseRefusesMembersGoTakesForOne) {
   };
   for (const auto& [json, message] : refused) {
     auto statement = ParseStatement(json);
-    ASSERT_FALSE(statement) << json;
-    EXPECT_EQ(statement.error().code, ErrorCode::kVerification);
+    ASSERT_THAT(statement, FailsWith(ErrorCode::kVerification)) << json;
     EXPECT_THAT(statement.error().message,
                 StartsWith(std::string("not an in-toto statement: ") + message));
   }

@@ -17,9 +17,12 @@
 #include "sign/keys.h"
 #include "sign/simple_signing.h"
 #include "support/process.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::sign {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::hardbase::testing::ProcessResult;
 using ::hardbase::testing::RunProcess;
@@ -85,8 +88,7 @@ TEST_F(InteropTest, HardbaseDecryptsNodeKeyFile) {
   EXPECT_EQ(key->Public().Pem(), *pub);
 
   auto wrong = DecryptPrivateKey(*file, "correct horsE", "node.key");
-  ASSERT_FALSE(wrong);
-  EXPECT_EQ(wrong.error().code, ErrorCode::kAuth);
+  ASSERT_THAT(wrong, FailsWith(ErrorCode::kAuth));
   EXPECT_EQ(wrong.error().message, "node.key: wrong password (the key does not decrypt)");
 }
 
@@ -120,8 +122,7 @@ TEST_F(InteropTest, SimpleSignaturesVerifyBothWays) {
   ASSERT_TRUE(claims);
   EXPECT_TRUE(CheckManifestDigest(*claims, "sha256:" + kDigest));
   auto bad = node_pub->Verify(tampered, *node_sig);
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, ErrorCode::kVerification);
+  ASSERT_THAT(bad, FailsWith(ErrorCode::kVerification));
   EXPECT_FALSE(key_->Public().Verify(payload, *node_sig));
 }
 
@@ -157,8 +158,7 @@ TEST_F(InteropTest, SigstoreVerifyAcceptsHardbaseBundle) {
     auto parsed = ParseBundle(*ReadFile(file));
     ASSERT_TRUE(parsed) << parsed.error().message;
     auto result = VerifyEnvelope(parsed->envelope, key_->Public());
-    ASSERT_FALSE(result);
-    EXPECT_EQ(result.error().code, ErrorCode::kVerification);
+    ASSERT_THAT(result, FailsWith(ErrorCode::kVerification));
   }
 }
 
@@ -200,8 +200,7 @@ TEST_F(InteropTest, BundlesSigstoreRefusesAreRefused) {
     ProcessResult node = Node("bundle.mjs", {"verify", file, Path("hb.pub")});
     EXPECT_NE(node.exit_code, 0) << message;
     auto parsed = ParseBundle(bundle);
-    ASSERT_FALSE(parsed) << message;
-    EXPECT_EQ(parsed.error().code, ErrorCode::kSpec);
+    ASSERT_THAT(parsed, FailsWith(ErrorCode::kSpec)) << message;
     EXPECT_THAT(parsed.error().message, HasSubstr(message));
     EXPECT_THAT(parsed.error().message, ::testing::StartsWith("sigstore bundle: "));
   }
@@ -228,8 +227,7 @@ TEST_F(InteropTest, HardbaseAcceptsNodeBundle) {
   EXPECT_TRUE(CheckSubject(*statement, kDigest));
 
   auto wrong_key = VerifyEnvelope(bundle->envelope, key_->Public());
-  ASSERT_FALSE(wrong_key);
-  EXPECT_EQ(wrong_key.error().code, ErrorCode::kVerification);
+  ASSERT_THAT(wrong_key, FailsWith(ErrorCode::kVerification));
 }
 
 }  // namespace

@@ -16,9 +16,12 @@
 #include "base/base64.h"
 #include "base/fs.h"
 #include "support/process.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::sign {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -113,8 +116,7 @@ std::string KeyFile(const Json& doc, std::string_view label = "ENCRYPTED SIGSTOR
 }
 
 void ExpectError(const Result<PrivateKey>& result, ErrorCode code, std::string_view message) {
-  ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().code, code) << result.error().message;
+  ASSERT_THAT(result, FailsWith(code));
   EXPECT_THAT(result.error().message, StartsWith("cosign.key: "));
   EXPECT_THAT(result.error().message, HasSubstr(std::string(message)));
 }
@@ -126,8 +128,7 @@ TEST(PublicKeyTest, ReadsPemAndComputesHintLikeOpenssl) {
   EXPECT_EQ(key->Hint(), kFixedHint);
   EXPECT_TRUE(key->Verify("hardbase", *Base64Decode(kFixedSignature)));
   auto other = key->Verify("hardbasf", *Base64Decode(kFixedSignature));
-  ASSERT_FALSE(other);
-  EXPECT_EQ(other.error().code, ErrorCode::kVerification);
+  ASSERT_THAT(other, FailsWith(ErrorCode::kVerification));
   EXPECT_EQ(other.error().message, std::string("signature does not verify with key ") + kFixedHint);
 }
 
@@ -138,8 +139,7 @@ TEST(PublicKeyTest, RejectsMalformedPem) {
   for (const std::string& bad : {std::string(""), pem.substr(0, pem.size() / 2), pem.substr(0, 40),
                                  std::string("garbage"), corrupted}) {
     auto key = PublicKey::FromPem(bad, "k.pub");
-    ASSERT_FALSE(key) << bad;
-    EXPECT_EQ(key.error().code, ErrorCode::kSpec);
+    ASSERT_THAT(key, FailsWith(ErrorCode::kSpec)) << bad;
     EXPECT_THAT(key.error().message, StartsWith("k.pub: not a PEM \"PUBLIC KEY\""));
   }
 }
@@ -156,8 +156,7 @@ TEST(PublicKeyTest, RejectsKeyTypesCosignDoesNotVerifyWithNamingThem) {
   for (const auto& [openssl_key, name] : cases) {
     ASSERT_TRUE(openssl_key) << name;
     auto key = PublicKey::FromPem(PublicPem(openssl_key.get()), "other.pub");
-    ASSERT_FALSE(key) << name;
-    EXPECT_EQ(key.error().code, ErrorCode::kSpec);
+    ASSERT_THAT(key, FailsWith(ErrorCode::kSpec)) << name;
     EXPECT_EQ(key.error().message, "other.pub: " + name + kAcceptedTypes);
   }
 }
@@ -206,8 +205,7 @@ openssl pkey -pubin -in p256.pub -outform DER -out p256.der
   }
   static void ExpectRefused(const std::string& pem, const std::string& message) {
     auto key = PublicKey::FromPem(pem, "k.pub");
-    ASSERT_FALSE(key) << message;
-    EXPECT_EQ(key.error().code, ErrorCode::kSpec);
+    ASSERT_THAT(key, FailsWith(ErrorCode::kSpec)) << message;
     EXPECT_EQ(key.error().message, "k.pub: " + message);
   }
 
@@ -229,8 +227,7 @@ TEST_F(OpensslKeyTest, AcceptsEveryKeyTypeCosignVerifiesWith) {
     auto verified = key->Verify(data, File(sig));
     EXPECT_TRUE(verified) << sig << ": " << verified.error().message;
     auto other_data = key->Verify(data + ".", File(sig));
-    ASSERT_FALSE(other_data) << sig;
-    EXPECT_EQ(other_data.error().code, ErrorCode::kVerification);
+    ASSERT_THAT(other_data, FailsWith(ErrorCode::kVerification)) << sig;
     EXPECT_FALSE(key->Verify(data, File(sig).substr(1))) << sig;
   }
   // Only the hash cosign uses with each key: SHA-1 for RSA and SHA-256 with P-384 do not verify.
@@ -278,15 +275,13 @@ TEST(PrivateKeyTest, SignsAndVerifiesAndDetectsTampering) {
                                            std::tuple{"payload", flipped_sig, key->Public()},
                                            std::tuple{"payload", *sig, other->Public()}}) {
     auto result = verifier.Verify(data, signature);
-    ASSERT_FALSE(result);
-    EXPECT_EQ(result.error().code, ErrorCode::kVerification);
+    ASSERT_THAT(result, FailsWith(ErrorCode::kVerification));
     EXPECT_EQ(result.error().message, "signature does not verify with key " + verifier.Hint());
   }
   for (std::string malformed :
        {std::string(""), std::string("garbage"), *sig + "x", sig->substr(0, sig->size() - 1)}) {
     auto result = key->Public().Verify("payload", malformed);
-    ASSERT_FALSE(result);
-    EXPECT_EQ(result.error().code, ErrorCode::kVerification);
+    ASSERT_THAT(result, FailsWith(ErrorCode::kVerification));
     EXPECT_EQ(result.error().message,
               "signature does not verify with key " + hint + ": not an ASN.1 DER ECDSA signature");
   }

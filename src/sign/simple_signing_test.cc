@@ -3,8 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/result_matchers.h"
+
 namespace hardbase::sign {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::HasSubstr;
 
@@ -44,8 +48,7 @@ TEST(SimpleSigningTest, OtherDigestFailsVerification) {
   std::string other = kDigest;
   other.back() = '0';
   auto result = CheckManifestDigest(*claims, other);
-  ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().code, ErrorCode::kVerification);
+  ASSERT_THAT(result, FailsWith(ErrorCode::kVerification));
   EXPECT_EQ(result.error().message,
             std::string("signed payload is for image ") + kDigest + ", not " + other);
 }
@@ -69,8 +72,7 @@ TEST(SimpleSigningTest, RejectsOtherDocuments) {
   };
   for (const auto& [payload, message] : cases) {
     auto claims = ParseSimpleSigningPayload(payload);
-    ASSERT_FALSE(claims) << payload;
-    EXPECT_EQ(claims.error().code, ErrorCode::kVerification);
+    ASSERT_THAT(claims, FailsWith(ErrorCode::kVerification)) << payload;
     EXPECT_EQ(claims.error().message,
               std::string("not a cosign simple signing payload: ") + message);
   }
@@ -103,8 +105,7 @@ TEST(SimpleSigningTest, RefusesDuplicateAndCaseVariantMembers) {
   };
   for (const auto& [text, message] : cases) {
     auto claims = ParseSimpleSigningPayload(text);
-    ASSERT_FALSE(claims) << text;
-    EXPECT_EQ(claims.error().code, ErrorCode::kVerification);
+    ASSERT_THAT(claims, FailsWith(ErrorCode::kVerification)) << text;
     EXPECT_THAT(claims.error().message,
                 ::testing::StartsWith("not a cosign simple signing payload: " + message))
         << text;
@@ -131,8 +132,7 @@ TEST(SimpleSigningTest, RefusesUnknownCriticalMembers) {
   };
   for (const auto& [payload, message] : cases) {
     auto claims = ParseSimpleSigningPayload(payload);
-    ASSERT_FALSE(claims) << payload;
-    EXPECT_EQ(claims.error().code, ErrorCode::kVerification);
+    ASSERT_THAT(claims, FailsWith(ErrorCode::kVerification)) << payload;
     EXPECT_EQ(claims.error().message,
               std::string("not a cosign simple signing payload: ") + message);
   }

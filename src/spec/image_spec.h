@@ -146,10 +146,10 @@ struct ImageSpec {
   std::string base_dir;     // where relative paths in the spec start: the spec file's directory
 
   std::string name;
-  std::vector<Repository> repositories;  // empty: the host's apt sources
-  std::vector<std::string> archs;        // default: {HostArchitecture()}
-  std::vector<PackageRequest> packages;  // non-empty, no name twice
-  std::vector<std::string> exclude;      // package names; may repeat
+  std::vector<Repository> repositories;       // empty: the host's apt sources
+  std::vector<std::string> archs;             // default: {HostArchitecture()}
+  std::vector<PackageRequest> packages;       // non-empty, no name twice
+  std::vector<std::string> exclude;           // package names; may repeat
   std::vector<SourceLocation> exclude_where;  // where each `exclude` entry is written, in order
   PathFilter paths;
   std::vector<FileEntry> files;

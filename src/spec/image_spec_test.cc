@@ -13,9 +13,12 @@
 #include "base/sha256.h"
 #include "spec/names.h"
 #include "support/process.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::spec {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -30,7 +33,7 @@ ImageSpec MustParse(std::string_view yaml, std::string_view file = "dir/image.ya
 std::string ParseError(std::string_view yaml) {
   auto spec = ParseImageSpec(yaml, "image.yaml");
   if (spec) return "(parsed without error)";
-  EXPECT_EQ(spec.error().code, ErrorCode::kSpec) << spec.error().message;
+  EXPECT_THAT(spec, FailsWith(ErrorCode::kSpec));
   EXPECT_THAT(spec.error().details, ::testing::IsEmpty()) << spec.error().message;
   return spec.error().message;
 }
@@ -39,7 +42,7 @@ std::string ParseError(std::string_view yaml) {
 std::vector<std::string> ParseErrorLines(std::string_view yaml) {
   auto spec = ParseImageSpec(yaml, "image.yaml");
   if (!spec.has_value()) {
-    EXPECT_EQ(spec.error().code, ErrorCode::kSpec) << spec.error().message;
+    EXPECT_THAT(spec, FailsWith(ErrorCode::kSpec));
     std::vector<std::string> lines = {spec.error().message};
     lines.insert(lines.end(), spec.error().details.begin(), spec.error().details.end());
     return lines;
@@ -555,7 +558,7 @@ TEST(ImageSpecTest, EveryMistakeIsReportedInSourceOrder) {
       "  run-as: Bad\n";
   auto spec = ParseImageSpec(kMistakes, "image.yaml");
   ASSERT_FALSE(spec.has_value());
-  EXPECT_EQ(spec.error().code, ErrorCode::kSpec);
+  EXPECT_THAT(spec, FailsWith(ErrorCode::kSpec));
   EXPECT_EQ(spec.error().message, "image.yaml: 4 errors");
   // run-as names the user whose entry is wrong: fixing that entry fixes run-as, so it is not a
   // mistake of its own.
@@ -730,7 +733,7 @@ TEST(ImageSpecTest, LoadImageSpecReadsFileAndSetsBaseDir) {
 
   auto missing = LoadImageSpec(dir->path() + "/nope.yaml");
   ASSERT_FALSE(missing.has_value());
-  EXPECT_EQ(missing.error().code, ErrorCode::kIo);
+  EXPECT_THAT(missing, FailsWith(ErrorCode::kIo));
   EXPECT_THAT(missing.error().message, HasSubstr("nope.yaml"));
 
   ASSERT_TRUE(WriteFileAtomic(path, "name: x\n"));

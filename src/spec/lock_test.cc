@@ -9,9 +9,12 @@
 
 #include "base/fs.h"
 #include "support/process.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::spec {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::HasSubstr;
 
@@ -259,7 +262,7 @@ std::vector<std::string> ErrorsAfterEdits(const std::vector<std::string>& edits)
       errors.push_back("(parsed without error)");
       continue;
     }
-    EXPECT_EQ(lock.error().code, ErrorCode::kSpec);
+    EXPECT_THAT(lock, FailsWith(ErrorCode::kSpec));
     errors.push_back(lock.error().message);
   }
   return errors;
@@ -387,7 +390,7 @@ TEST(ParseLockTest, RejectsOtherLockVersions) {
 TEST(ParseLockTest, SyntaxErrorsHaveLineAndColumn) {
   auto lock = ParseLock("{\n  \"lock_version\": 1,\n  \"archs\": [,]\n}\n", "image.lock.json");
   ASSERT_FALSE(lock.has_value());
-  EXPECT_EQ(lock.error().code, ErrorCode::kSpec);
+  EXPECT_THAT(lock, FailsWith(ErrorCode::kSpec));
   EXPECT_THAT(lock.error().message, ::testing::StartsWith("image.lock.json:3:13: invalid JSON: "));
   auto empty = ParseLock("", "image.lock.json");
   ASSERT_FALSE(empty.has_value());
@@ -423,7 +426,7 @@ TEST(LockSpecTest, CheckLockMatchesSpec) {
       ParseImageSpec("name: x\narchs: [amd64]\npackages: [base-files, tzdata]\n", "image.yaml");
   auto stale = CheckLockMatchesSpec(lock, *changed, "image.lock.json");
   ASSERT_FALSE(stale.has_value());
-  EXPECT_EQ(stale.error().code, ErrorCode::kStale);
+  EXPECT_THAT(stale, FailsWith(ErrorCode::kStale));
   EXPECT_EQ(stale.error().message, "image.lock.json was made for another spec (digest " +
                                        lock.spec_digest + ", spec now " +
                                        ResolutionDigest(*changed) + "): run hardbase lock");
@@ -434,7 +437,7 @@ TEST(LockFileTest, LoadLock) {
   ASSERT_TRUE(dir.has_value());
   auto missing = LoadLock(dir->path() + "/image.lock.json");
   ASSERT_FALSE(missing.has_value());
-  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(missing, FailsWith(ErrorCode::kNotFound));
   EXPECT_EQ(missing.error().message,
             "lock " + dir->path() + "/image.lock.json does not exist: run hardbase lock");
   std::string path = dir->path() + "/image.lock.json";

@@ -4,7 +4,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <vector>
+
+#include "base/strings.h"
 
 namespace hardbase::spec {
 namespace {
@@ -23,27 +24,11 @@ constexpr std::string_view kArchitectures[] = {
     "riscv64", "s390",    "s390x",     "sh3",       "sh3eb",       "sh4",        "sh4eb",
     "sparc",   "sparc64", "tilegx",    "x32"};
 
-char Fold(char c) {
-  if (c >= 'A' && c <= 'Z') return static_cast<char>(c - 'A' + 'a');
-  if (c == '_') return '-';
-  return c;
-}
-
-// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions) over folded chars.
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cost = Fold(a[i - 1]) == Fold(b[j - 1]) ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && Fold(a[i - 1]) == Fold(b[j - 2]) && Fold(a[i - 2]) == Fold(b[j - 1])) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
+// What a typo of a name may get wrong without counting as an edit: case, and '_' for '-'.
+std::string Fold(std::string_view s) {
+  std::string out = AsciiLower(s);
+  std::replace(out.begin(), out.end(), '_', '-');
+  return out;
 }
 
 }  // namespace
@@ -130,17 +115,18 @@ Result<std::string> HostArchitecture() {
 }
 
 std::string ClosestMatch(std::string_view word, std::span<const std::string_view> candidates) {
+  size_t limit = std::max<size_t>(1, std::min<size_t>(3, word.size() / 3));
+  std::string folded = Fold(word);
   size_t best = SIZE_MAX;
   std::string_view best_candidate;
   for (std::string_view c : candidates) {
-    size_t d = EditDistance(word, c);
+    size_t d = EditDistance(folded, Fold(c), limit);
     if (d < best) {
       best = d;
       best_candidate = c;
     }
   }
-  size_t limit = std::max<size_t>(1, std::min<size_t>(3, word.size() / 3));
-  if (best == SIZE_MAX || best > limit) return "";
+  if (best > limit) return "";
   return std::string(best_candidate);
 }
 

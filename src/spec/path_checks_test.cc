@@ -4,13 +4,17 @@
 
 #include <string>
 
+#include "support/result_matchers.h"
+
 namespace hardbase::spec {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 std::string RepositoryPathError(std::string_view filename) {
   auto r = CheckRepositoryPath(filename);
   if (r) return "(accepted)";
-  EXPECT_EQ(r.error().code, ErrorCode::kSpec);
+  EXPECT_THAT(r, FailsWith(ErrorCode::kSpec));
   return r.error().message;
 }
 

@@ -10,7 +10,7 @@ namespace hardbase::spec {
 namespace {
 
 constexpr std::array<std::string_view, 5> kRuntimeNames = {"static", "cc", "java17", "python3",
-                                                          "nodejs"};
+                                                           "nodejs"};
 
 // Lines stay this short, as in the examples and docs.
 constexpr size_t kMaxLine = 100;
@@ -65,12 +65,14 @@ RuntimeText TextFor(Runtime runtime) {
   };
   switch (runtime) {
     case Runtime::kStatic:
-      return {.summary = "The smallest useful image: CA certificates, time zones, /etc/services and\n"
-                         "/etc/protocols, and the default non-root user; for a statically linked\n"
-                         "program, added with `files:`. No libc, no shell, no package manager.",
+      return {.summary =
+                  "The smallest useful image: CA certificates, time zones, /etc/services and\n"
+                  "/etc/protocols, and the default non-root user; for a statically linked\n"
+                  "program, added with `files:`. No libc, no shell, no package manager.",
               .packages = kStaticPackages,
-              .exclude = {{"debconf", "tzdata and ca-certificates ask their install-time questions "
-                                      "with it"},
+              .exclude = {{"debconf",
+                           "tzdata and ca-certificates ask their install-time questions "
+                           "with it"},
                           {"openssl", "ca-certificates' postinst runs it to build /etc/ssl/certs"},
                           {"mawk", "base-files' postinst runs awk"}},
               .path_excludes = {},
@@ -80,8 +82,9 @@ RuntimeText TextFor(Runtime runtime) {
               .program_entrypoint = "/usr/local/bin/server",
               .cmd = R"(["--port", "8080"])"};
     case Runtime::kCc:
-      return {.summary = "The C and C++ runtimes and OpenSSL, for dynamically linked C, C++, Rust or\n"
-                         "Go (cgo) programs: add yours with `files:` and set `entrypoint:`.",
+      return {.summary =
+                  "The C and C++ runtimes and OpenSSL, for dynamically linked C, C++, Rust or\n"
+                  "Go (cgo) programs: add yours with `files:` and set `entrypoint:`.",
               .packages = cc_packages,
               .exclude = cc_exclude,
               .path_excludes = {},
@@ -92,13 +95,16 @@ RuntimeText TextFor(Runtime runtime) {
               .cmd = R"(["--port", "8080"])"};
     case Runtime::kJava17: {
       std::vector<Entry> exclude = cc_exclude;
-      exclude.push_back({"util-linux", "and the libraries only it needs: not used by the Java "
-                                       "runtime"});
-      exclude.push_back({"libcups2", "the CUPS client library, loaded by the JRE only to print; it "
-                                     "brings 25 more packages"});
-      return {.summary = "The C and C++ runtimes plus the headless Java 17 runtime. hardbase makes\n"
-                         "/usr/bin/java (the update-alternatives link) and the truststore\n"
-                         "/etc/ssl/certs/java/cacerts that the packages' scripts would have made.",
+      exclude.push_back({"util-linux",
+                         "and the libraries only it needs: not used by the Java "
+                         "runtime"});
+      exclude.push_back({"libcups2",
+                         "the CUPS client library, loaded by the JRE only to print; it "
+                         "brings 25 more packages"});
+      return {.summary =
+                  "The C and C++ runtimes plus the headless Java 17 runtime. hardbase makes\n"
+                  "/usr/bin/java (the update-alternatives link) and the truststore\n"
+                  "/etc/ssl/certs/java/cacerts that the packages' scripts would have made.",
               .packages = cc_packages,
               .exclude = exclude,
               .path_excludes = {{"/usr/lib/jvm/*/lib/ct.sym",
@@ -113,8 +119,9 @@ RuntimeText TextFor(Runtime runtime) {
     }
     case Runtime::kPython3: {
       std::vector<Entry> exclude = cc_exclude;
-      exclude.push_back({"dpkg", "python3-minimal's scripts call it; an image has no package "
-                                 "manager"});
+      exclude.push_back({"dpkg",
+                         "python3-minimal's scripts call it; an image has no package "
+                         "manager"});
       return {.summary = "The C and C++ runtimes plus Python 3 and its standard library.",
               .packages = cc_packages,
               .exclude = exclude,
@@ -142,11 +149,15 @@ RuntimeText TextFor(Runtime runtime) {
 // The language runtime's own package, added to the cc set.
 Entry RuntimePackage(Runtime runtime) {
   switch (runtime) {
-    case Runtime::kJava17: return {"openjdk-17-jre-headless", "Java 17, without the GUI libraries"};
-    case Runtime::kPython3: return {"python3", "the interpreter and its standard library"};
-    case Runtime::kNodejs: return {"nodejs", "Node.js"};
+    case Runtime::kJava17:
+      return {"openjdk-17-jre-headless", "Java 17, without the GUI libraries"};
+    case Runtime::kPython3:
+      return {"python3", "the interpreter and its standard library"};
+    case Runtime::kNodejs:
+      return {"nodejs", "Node.js"};
     case Runtime::kStatic:
-    case Runtime::kCc: break;
+    case Runtime::kCc:
+      break;
   }
   return {};
 }
@@ -178,7 +189,8 @@ std::string List(const std::vector<Entry>& entries, std::string_view indent,
   for (const auto& e : entries) {
     std::string line = std::string(prefix) + std::string(indent) + "- " + std::string(e.value);
     if (!e.comment.empty()) {
-      std::string after = std::string(width - e.value.size() + 2, ' ') + "# " + std::string(e.comment);
+      std::string after =
+          std::string(width - e.value.size() + 2, ' ') + "# " + std::string(e.comment);
       if (line.size() + after.size() <= kMaxLine) {
         line += after;
       } else {  // too long for one line: the comment goes above the entry
@@ -224,8 +236,8 @@ std::string StarterSpec(Runtime runtime, std::string_view name) {
   std::string out;
 
   out += Comment(
-      "The spec of the image " + std::string(name) + ": what goes into it (`hardbase init --runtime " +
-      std::string(RuntimeName(runtime)) +
+      "The spec of the image " + std::string(name) +
+      ": what goes into it (`hardbase init --runtime " + std::string(RuntimeName(runtime)) +
       "` wrote it).\n"
       "Every key is explained in docs/spec.md (share/doc/hardbase/spec.md where hardbase is\n"
       "installed). Only `name` and `packages` are required; the keys commented out below show\n"
@@ -236,28 +248,33 @@ std::string StarterSpec(Runtime runtime, std::string_view name) {
       "  hardbase lock image.yaml\n"
       "      resolves the packages into image.lock.json; commit it with this file, and run it\n"
       "      again after editing repositories, archs, packages, exclude or variant\n"
-      "  hardbase build image.yaml -o out/" + short_name + "\n"
+      "  hardbase build image.yaml -o out/" +
+      short_name +
+      "\n"
       "      builds the image from this spec and its lock");
   out += "\n";
 
-  out += Comment("The image's name, an OCI repository name: lowercase letters and digits separated\n"
-                 "by '.', '_', '-' or '/'.");
+  out += Comment(
+      "The image's name, an OCI repository name: lowercase letters and digits separated\n"
+      "by '.', '_', '-' or '/'.");
   out += "name: " + YamlName(name) + "\n\n";
 
   out += Comment(
       "Where packages come from: apt repositories, each InRelease signed by a key of `keyring`.\n"
       "When versions of a package are in several suites, the highest wins. Without this key:\n"
       "the host's apt sources (/etc/apt/sources.list.d/*.sources and *.list, with Signed-By).");
-  out += "# repositories:\n"
-         "#   - url: https://mirror.example.org/debian\n"
-         "#     suites: [bookworm, bookworm-updates]\n"
-         "#     components: [main]                                        # the default\n"
-         "#     keyring: /usr/share/keyrings/debian-archive-keyring.gpg   # the default\n"
-         "#   - url: https://mirror.example.org/debian-security\n"
-         "#     suites: [bookworm-security]\n\n";
+  out +=
+      "# repositories:\n"
+      "#   - url: https://mirror.example.org/debian\n"
+      "#     suites: [bookworm, bookworm-updates]\n"
+      "#     components: [main]                                        # the default\n"
+      "#     keyring: /usr/share/keyrings/debian-archive-keyring.gpg   # the default\n"
+      "#   - url: https://mirror.example.org/debian-security\n"
+      "#     suites: [bookworm-security]\n\n";
 
-  out += Comment("Debian architectures to build for; more than one makes a multi-arch image (an OCI\n"
-                 "index). Without this key: the host's architecture.");
+  out += Comment(
+      "Debian architectures to build for; more than one makes a multi-arch image (an OCI\n"
+      "index). Without this key: the host's architecture.");
   out += "# archs: [amd64, arm64]\n\n";
 
   out += Comment(std::string(t.summary) +
@@ -267,56 +284,70 @@ std::string StarterSpec(Runtime runtime, std::string_view name) {
                  "otherwise `hardbase lock` records the newest.");
   out += "packages:\n" + List(t.packages, "  ") + "\n";
 
-  out += Comment("Packages left out although something depends on them: you vouch that the image\n"
-                 "works without them. These are wanted only by the packages' maintainer scripts,\n"
-                 "which never run in an image (hardbase writes their results, such as the CA\n"
-                 "bundle and /etc/passwd, itself).");
+  out += Comment(
+      "Packages left out although something depends on them: you vouch that the image\n"
+      "works without them. These are wanted only by the packages' maintainer scripts,\n"
+      "which never run in an image (hardbase writes their results, such as the CA\n"
+      "bundle and /etc/passwd, itself).");
   out += "exclude:\n" + List(t.exclude, "  ") + "\n";
 
-  out += Comment("Files of the packages to drop (`exclude`), or to keep although the default strip\n"
-                 "list (documentation, man pages, locales) drops them (`include`). Globs: `*` and\n"
-                 "`?` within a path component, `**` across components.");
+  out += Comment(
+      "Files of the packages to drop (`exclude`), or to keep although the default strip\n"
+      "list (documentation, man pages, locales) drops them (`include`). Globs: `*` and\n"
+      "`?` within a path component, `**` across components.");
   if (t.path_excludes.empty()) {
-    out += "# paths:\n"
-           "#   exclude:\n"
-           "#     - /usr/share/zoneinfo/right/**\n"
-           "#   include:\n"
-           "#     - /usr/share/locale/de/**\n\n";
+    out +=
+        "# paths:\n"
+        "#   exclude:\n"
+        "#     - /usr/share/zoneinfo/right/**\n"
+        "#   include:\n"
+        "#     - /usr/share/locale/de/**\n\n";
   } else {
     out += "paths:\n  exclude:\n" + List(t.path_excludes, "    ") +
            "  # include:\n"
            "  #   - /usr/share/locale/de/**\n\n";
   }
 
-  out += Comment("Your program and its data: local files or directories copied into the image after\n"
-                 "the packages. `src` is relative to this file's directory (and must stay inside\n"
-                 "it); `mode` defaults to 0755 for directories and executables, 0644 otherwise;\n"
-                 "`owner` (user:group) to 0:0, so the program cannot change its own files.");
-  out += "# files:\n"
-         "#   - src: " + std::string(t.program_src) + "\n"
-         "#     dest: " + std::string(t.program_dest) + "\n"
-         "#     mode: \"0755\"\n"
-         "#     owner: \"0:0\"\n\n";
+  out += Comment(
+      "Your program and its data: local files or directories copied into the image after\n"
+      "the packages. `src` is relative to this file's directory (and must stay inside\n"
+      "it); `mode` defaults to 0755 for directories and executables, 0644 otherwise;\n"
+      "`owner` (user:group) to 0:0, so the program cannot change its own files.");
+  out +=
+      "# files:\n"
+      "#   - src: " +
+      std::string(t.program_src) +
+      "\n"
+      "#     dest: " +
+      std::string(t.program_dest) +
+      "\n"
+      "#     mode: \"0755\"\n"
+      "#     owner: \"0:0\"\n\n";
 
-  out += Comment("Directories with their owner and mode, e.g. a service's data or runtime\n"
-                 "directory that its package's maintainer scripts would have made (the build warns\n"
-                 "about what it could not do of those). `owner` may name a package's service user.\n"
-                 "`mode` defaults to 0755, `owner` to 0:0.");
-  out += "# dirs:\n"
-         "#   - {path: /var/lib/app, owner: nonroot, mode: \"0750\"}\n\n";
+  out += Comment(
+      "Directories with their owner and mode, e.g. a service's data or runtime\n"
+      "directory that its package's maintainer scripts would have made (the build warns\n"
+      "about what it could not do of those). `owner` may name a package's service user.\n"
+      "`mode` defaults to 0755, `owner` to 0:0.");
+  out +=
+      "# dirs:\n"
+      "#   - {path: /var/lib/app, owner: nonroot, mode: \"0750\"}\n\n";
 
-  out += Comment("The image's users and groups, and who it runs as. Without this key: user and\n"
-                 "group nonroot (65532), home /home/nonroot, shell /usr/sbin/nologin, run as\n"
-                 "nonroot.");
-  out += "# accounts:\n"
-         "#   groups:\n"
-         "#     - {name: app, gid: 1000}\n"
-         "#   users:\n"
-         "#     - {name: app, uid: 1000, gid: 1000, home: /srv/app}\n"
-         "#   run-as: app\n\n";
+  out += Comment(
+      "The image's users and groups, and who it runs as. Without this key: user and\n"
+      "group nonroot (65532), home /home/nonroot, shell /usr/sbin/nologin, run as\n"
+      "nonroot.");
+  out +=
+      "# accounts:\n"
+      "#   groups:\n"
+      "#     - {name: app, gid: 1000}\n"
+      "#   users:\n"
+      "#     - {name: app, uid: 1000, gid: 1000, home: /srv/app}\n"
+      "#   run-as: app\n\n";
 
-  out += Comment("What the container runs: `entrypoint`, then `cmd` as its default arguments. Lists\n"
-                 "of strings only: the image has no shell. Without them: [] each.");
+  out += Comment(
+      "What the container runs: `entrypoint`, then `cmd` as its default arguments. Lists\n"
+      "of strings only: the image has no shell. Without them: [] each.");
   if (!t.entrypoint.empty()) {
     out += "entrypoint: [\"" + std::string(t.entrypoint) + "\"]\n";
   } else {
@@ -326,20 +357,26 @@ std::string StarterSpec(Runtime runtime, std::string_view name) {
   out += "\n";
 
   out += Comment("Environment variables. PATH is Debian's standard PATH unless you set it here.");
-  out += "# env:\n"
-         "#   LANG: C.UTF-8\n\n";
+  out +=
+      "# env:\n"
+      "#   LANG: C.UTF-8\n\n";
 
   out += Comment("The working directory. Without this key: /.");
   out += "# workdir: /srv/app\n\n";
 
   out += Comment("The image config's labels and the manifest's annotations (string to string).");
-  out += "# labels:\n"
-         "#   org.opencontainers.image.title: " + short_name + "\n"
-         "# annotations:\n"
-         "#   org.opencontainers.image.source: https://git.example.org/" + short_name + "\n\n";
+  out +=
+      "# labels:\n"
+      "#   org.opencontainers.image.title: " +
+      short_name +
+      "\n"
+      "# annotations:\n"
+      "#   org.opencontainers.image.source: https://git.example.org/" +
+      short_name + "\n\n";
 
-  out += Comment("`debug` adds busybox (a shell and core utilities) for troubleshooting; leave it out\n"
-                 "for the standard, shell-less image.");
+  out += Comment(
+      "`debug` adds busybox (a shell and core utilities) for troubleshooting; leave it out\n"
+      "for the standard, shell-less image.");
   out += "# variant: debug\n";
   return out;
 }

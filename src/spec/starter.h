@@ -16,8 +16,8 @@ namespace hardbase::spec {
 
 // What the image is for; each is one of the examples.
 enum class Runtime {
-  kStatic,   // statically linked programs: CA certificates, time zones, no libc
-  kCc,       // dynamically linked C, C++, Rust or Go (cgo) programs: static + libc, libstdc++, OpenSSL
+  kStatic,  // statically linked programs: CA certificates, time zones, no libc
+  kCc,  // dynamically linked C, C++, Rust or Go (cgo) programs: static + libc, libstdc++, OpenSSL
   kJava17,   // cc + the headless OpenJDK 17 runtime
   kPython3,  // cc + Python 3
   kNodejs,   // cc + Node.js

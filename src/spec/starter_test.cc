@@ -10,9 +10,12 @@
 
 #include "base/fs.h"
 #include "spec/image_spec.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::spec {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::HasSubstr;
 
@@ -64,7 +67,7 @@ TEST(StarterTest, RuntimeNamesRoundTrip) {
   }
   auto bad = ParseRuntime("java");
   ASSERT_FALSE(bad.has_value());
-  EXPECT_EQ(bad.error().code, ErrorCode::kUsage);
+  EXPECT_THAT(bad, FailsWith(ErrorCode::kUsage));
   EXPECT_THAT(bad.error().message, HasSubstr("'java'"));
   EXPECT_THAT(bad.error().message, HasSubstr("java17"));
   EXPECT_FALSE(ParseRuntime("").has_value());

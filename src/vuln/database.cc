@@ -103,10 +103,10 @@ bool ParseScore(std::string_view text, double& score) {
   return ec == std::errc() && end == text.data() + text.size() && score <= 10;
 }
 
-// Which of two entries for the same (release, source, id, introduced) survives a merge: an open one (no fix)
-// over a fixed one, else the higher fixed version -- the conservative choice, since a package is
-// then reported until every source of the data agrees it is fixed. Ties fall to the text so that
-// the result does not depend on the input order.
+// Which of two entries for the same (release, source, id, introduced) survives a merge: an open
+// one (no fix) over a fixed one, else the higher fixed version -- the conservative choice, since
+// a package is then reported until every source of the data agrees it is fixed. Ties fall to the
+// text so that the result does not depend on the input order.
 bool Outranks(const Entry& a, const Entry& b) {
   if (a.fixed.empty() != b.fixed.empty()) return a.fixed.empty();
   if (int c = deb::CompareVersions(a.fixed, b.fixed); c != 0) return c > 0;
@@ -411,7 +411,10 @@ Result<Database> Database::Parse(std::string_view bytes, std::string_view name,
       size_t lo = 0, hi = v_at.size();
       while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (raw_id(mid) < id) lo = mid + 1; else hi = mid;
+        if (raw_id(mid) < id)
+          lo = mid + 1;
+        else
+          hi = mid;
       }
       if (lo < v_at.size() && raw_id(lo) == id) v_wanted.push_back(lo);
     }
@@ -524,19 +527,6 @@ std::vector<std::string> Database::Releases() const {
   });
   releases.erase(std::unique(releases.begin(), releases.end()), releases.end());
   return releases;
-}
-
-std::optional<std::string> ReleaseForCodename(std::string_view codename) {
-  static constexpr std::pair<std::string_view, std::string_view> kCodenames[] = {
-      {"buzz", "1.1"},    {"rex", "1.2"},     {"bo", "1.3"},    {"hamm", "2.0"},  {"slink", "2.1"},
-      {"potato", "2.2"},  {"woody", "3.0"},   {"sarge", "3.1"}, {"etch", "4.0"},  {"lenny", "5.0"},
-      {"squeeze", "6.0"}, {"wheezy", "7"},    {"jessie", "8"},  {"stretch", "9"}, {"buster", "10"},
-      {"bullseye", "11"}, {"bookworm", "12"}, {"trixie", "13"}, {"forky", "14"},  {"duke", "15"},
-  };
-  for (const auto& [name, release] : kCodenames) {
-    if (name == codename) return std::string(release);
-  }
-  return std::nullopt;
 }
 
 }  // namespace hardbase::vuln

@@ -22,7 +22,8 @@
 namespace hardbase::vuln {
 
 struct Entry {
-  std::string release;     // Debian major version: "12" (OSV "Debian:12"; tracker "bookworm")
+  std::string release;     // Debian major version: "12" (OSV "Debian:12"; the tracker's
+                           // "bookworm" through deb::ReleaseForCodename)
   std::string source;      // source package name
   std::string id;          // "CVE-2024-2961", or an advisory id that names no CVE
   std::string introduced;  // first affected version; "0" = every version
@@ -44,12 +45,12 @@ struct Vulnerability {
 
 struct Metadata {
   int format_version = 0;
-  std::string source;        // what was imported: "osv:<path or URL>", "debian-tracker:<...>"
-  std::string data_date;     // RFC 3339 UTC: the newest `modified` among the records (OSV), or the
-                             // date the tracker file was written (its mtime / Last-Modified)
-  std::string imported_at;   // RFC 3339 UTC, when the import ran
-  int64_t records = 0;       // input records read (OSV files; tracker (source, CVE) pairs)
-  int64_t skipped = 0;       // affected entries skipped for an unparseable version
+  std::string source;       // what was imported: "osv:<path or URL>", "debian-tracker:<...>"
+  std::string data_date;    // RFC 3339 UTC: the newest `modified` among the records (OSV), or the
+                            // date the tracker file was written (its mtime / Last-Modified)
+  std::string imported_at;  // RFC 3339 UTC, when the import ran
+  int64_t records = 0;      // input records read (OSV files; tracker (source, CVE) pairs)
+  int64_t skipped = 0;      // affected entries skipped for an unparseable version
   std::vector<std::string> skipped_examples;  // up to 10 "ID source: bad version 'x'"
 };
 
@@ -65,11 +66,11 @@ class Database {
   Database(Database&&) noexcept;
   Database& operator=(Database&&) noexcept;
 
-  // From entries and vulnerabilities in any order: sorts and indexes them; merges duplicate
-  // (release, source, id, introduced) entries -- other introduced versions are other ranges --
-  // (an open one wins over a fixed one, else the higher fixed version; all advisories are kept),
-  // and
-  // duplicate vulnerabilities (the newest `modified` wins).
+  // From entries and vulnerabilities in any order: sorts and indexes them, and merges duplicates.
+  // Entries are duplicates when they share (release, source, id, introduced) -- other introduced
+  // versions are other ranges --: an open one wins over a fixed one, else the higher fixed
+  // version, and all their advisories are kept. Of duplicate vulnerabilities the newest
+  // `modified` wins.
   static Database Make(Metadata metadata, std::vector<Entry> entries,
                        std::vector<Vulnerability> vulnerabilities);
 
@@ -89,7 +90,8 @@ class Database {
   };
   static Result<Database> Parse(std::string_view bytes, std::string_view name,
                                 const Selection* only = nullptr);
-  // Parse of the file at `path` (kNotFound when missing, with a hint to run `hardbase vuln update`).
+  // Parse of the file at `path`; kNotFound when it is missing, with a hint to run
+  // `hardbase vuln update`.
   static Result<Database> Load(const std::string& path, const Selection* only = nullptr);
   // Serialize, written atomically (temp file + rename), so readers never see half a database.
   Result<void> Save(const std::string& path) const;
@@ -111,9 +113,5 @@ class Database {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// The release number for a Debian codename ("bookworm" -> "12", ... "buster" -> "10",
-// "trixie" -> "13", "forky" -> "14"); nullopt for unknown names and "sid".
-std::optional<std::string> ReleaseForCodename(std::string_view codename);
 
 }  // namespace hardbase::vuln

@@ -2,6 +2,8 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/time.h>
 
 #include <algorithm>
@@ -11,13 +13,13 @@
 #include <regex>
 #include <utility>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "base/fs.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::vuln {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -66,11 +68,11 @@ Members SmallExport() {
       {"CVE-2024-2961.json", Record("CVE-2024-2961", "2025-01-14T12:15:36Z",
                                     Affected("Debian:12", "glibc", "2.36-9+deb12u6") + ", " +
                                         Affected("Debian:11", "glibc", "2.31-13+deb11u9"))},
-      {"DSA-5673-1.json", Record("DSA-5673-1", "2024-04-23T08:15:29Z",
-                                 Affected("Debian:12", "glibc", "2.36-9+deb12u6"),
-                                 "\"CVE-2024-2961\"")},
-      {"CVE-2023-0001.json",
-       Record("CVE-2023-0001", "2025-02-01T00:00:00Z", Affected("Alpine:v3.18", "musl", "1.2.4-r1"))},
+      {"DSA-5673-1.json",
+       Record("DSA-5673-1", "2024-04-23T08:15:29Z",
+              Affected("Debian:12", "glibc", "2.36-9+deb12u6"), "\"CVE-2024-2961\"")},
+      {"CVE-2023-0001.json", Record("CVE-2023-0001", "2025-02-01T00:00:00Z",
+                                    Affected("Alpine:v3.18", "musl", "1.2.4-r1"))},
   };
 }
 
@@ -78,8 +80,8 @@ void ExpectSmallExport(const Database& db, const std::string& source) {
   EXPECT_EQ(db.metadata().source, source);
   EXPECT_EQ(db.metadata().records, 3);
   EXPECT_EQ(db.metadata().data_date, "2025-02-01T00:00:00Z");
-  EXPECT_TRUE(std::regex_match(db.metadata().imported_at,
-                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")))
+  EXPECT_TRUE(
+      std::regex_match(db.metadata().imported_at, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")))
       << db.metadata().imported_at;
   ASSERT_EQ(db.entries().size(), 2u);
   auto glibc = db.Find("12", "glibc");
@@ -128,8 +130,7 @@ TEST_F(ImportTest, TruncatedZipFails) {
     const std::string cut = Path("cut.zip");
     ASSERT_TRUE(WriteFileAtomic(cut, bytes->substr(0, size)));
     auto db = ImportPath(cut, "osv:cut");
-    ASSERT_FALSE(db) << "truncated to " << size;
-    EXPECT_EQ(db.error().code, ErrorCode::kSpec);
+    ASSERT_THAT(db, FailsWith(ErrorCode::kSpec)) << "truncated to " << size;
     EXPECT_THAT(db.error().message, StartsWith(cut + ": corrupt or truncated zip: "));
   }
 }
@@ -140,8 +141,7 @@ TEST_F(ImportTest, MemberThatIsNotJsonFailsNamingIt) {
   members.emplace_back("DLA-1-1.json", "{\"id\": \"DLA-1-1\", ");
   WriteZip(zip, members);
   auto db = ImportPath(zip, "osv:x");
-  ASSERT_FALSE(db);
-  EXPECT_EQ(db.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(db, FailsWith(ErrorCode::kSpec));
   EXPECT_EQ(db.error().message, zip + ": DLA-1-1.json: not valid JSON");
 }
 
@@ -155,8 +155,7 @@ TEST_F(ImportTest, RecordPastTheLimitFailsNamingIt) {
   ImportLimits limits;
   limits.max_record_bytes = 4096;
   auto db = ImportPath(zip, "osv:x", limits);
-  ASSERT_FALSE(db);
-  EXPECT_EQ(db.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(db, FailsWith(ErrorCode::kSpec));
   EXPECT_EQ(db.error().message, zip +
                                     ": entry DLA-2-1.json: larger than 4096 bytes once "
                                     "decompressed (no OSV record is)");
@@ -173,8 +172,7 @@ TEST_F(ImportTest, RecordsPastTheTotalLimitFailNamingTheEntry) {
   ImportLimits limits;
   limits.max_total_bytes = total - 1;
   auto db = ImportPath(zip, "osv:x", limits);
-  ASSERT_FALSE(db);
-  EXPECT_EQ(db.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(db, FailsWith(ErrorCode::kSpec));
   EXPECT_EQ(db.error().message, zip +
                                     ": entry CVE-2023-0001.json: the records decompress to "
                                     "more than " +
@@ -242,8 +240,7 @@ TEST_F(ImportTest, TrackerFilePastTheInputLimitFails) {
   ImportLimits limits;
   limits.max_input_bytes = text.size() - 1;
   auto db = ImportPath(file, file, limits);
-  ASSERT_FALSE(db);
-  EXPECT_EQ(db.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(db, FailsWith(ErrorCode::kSpec));
   EXPECT_EQ(db.error().message, file + ": more than " + std::to_string(text.size() - 1) + " bytes");
   limits.max_input_bytes = text.size();
   EXPECT_TRUE(ImportPath(file, file, limits));
@@ -253,13 +250,11 @@ TEST_F(ImportTest, UnknownInputFails) {
   const std::string file = Path("image.tar");
   ASSERT_TRUE(WriteFileAtomic(file, "ustar"));
   auto kind = DetectInput(file);
-  ASSERT_FALSE(kind);
-  EXPECT_EQ(kind.error().code, ErrorCode::kSpec);
+  ASSERT_THAT(kind, FailsWith(ErrorCode::kSpec));
   EXPECT_THAT(kind.error().message, HasSubstr("neither an OSV zip"));
 
   auto missing = ImportPath(Path("missing.zip"), "x");
-  ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  ASSERT_THAT(missing, FailsWith(ErrorCode::kNotFound));
 }
 
 // The whole osv.dev Debian snapshot: plausible counts, a well-known CVE, and the time it takes.
@@ -267,8 +262,7 @@ TEST_F(ImportTest, FullSnapshot) {
   ASSERT_TRUE(PathExists(kSnapshot)) << kSnapshot;
   auto start = std::chrono::steady_clock::now();
   auto db = ImportPath(kSnapshot, "osv:" + kSnapshot);
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(db) << db.error().message;
   std::printf("imported %s in %.2f s\n", kSnapshot.c_str(), seconds);
 
@@ -279,12 +273,14 @@ TEST_F(ImportTest, FullSnapshot) {
     ++bookworm_entries;
     if (!entry.advisories.empty()) ++folded;
   }
-  std::printf("records %lld, skipped %lld, entries %zu, vulnerabilities %zu; release 12: %zu "
-              "entries (%zu with advisories), %zu ids, %zu sources; data date %s\n",
-              static_cast<long long>(m.records), static_cast<long long>(m.skipped),
-              db->entries().size(), db->vulnerability_count(), bookworm_entries, folded,
-              db->IdCount("12"), db->SourceCount("12"), m.data_date.c_str());
-  for (const std::string& example : m.skipped_examples) std::printf("  skipped: %s\n", example.c_str());
+  std::printf(
+      "records %lld, skipped %lld, entries %zu, vulnerabilities %zu; release 12: %zu "
+      "entries (%zu with advisories), %zu ids, %zu sources; data date %s\n",
+      static_cast<long long>(m.records), static_cast<long long>(m.skipped), db->entries().size(),
+      db->vulnerability_count(), bookworm_entries, folded, db->IdCount("12"), db->SourceCount("12"),
+      m.data_date.c_str());
+  for (const std::string& example : m.skipped_examples)
+    std::printf("  skipped: %s\n", example.c_str());
   EXPECT_EQ(m.records, 44152);
   EXPECT_EQ(m.data_date, "2025-02-12T16:46:00.463980Z");
   EXPECT_GT(m.skipped, 0);  // a few ancient advisories name packages where versions belong
@@ -308,9 +304,8 @@ TEST_F(ImportTest, FullSnapshot) {
 }
 
 // The members of `zip` by name, with their bytes: all, or those `only` names.
-std::map<std::string, std::string> ReadMembers(const std::string& zip,
-                                               const std::map<std::string, std::string>* only =
-                                                   nullptr) {
+std::map<std::string, std::string> ReadMembers(
+    const std::string& zip, const std::map<std::string, std::string>* only = nullptr) {
   std::map<std::string, std::string> out;
   archive* a = archive_read_new();
   archive_read_support_format_zip(a);

@@ -7,20 +7,15 @@
 #include <string_view>
 #include <vector>
 
+#include "deb/installed_package.h"
 #include "vuln/database.h"
 #include "vuln/severity.h"
 
 namespace hardbase::vuln {
 
-// One installed binary package, as its dpkg status stanza says.
-struct InstalledPackage {
-  std::string name;
-  std::string version;
-  std::string architecture;
-  std::string source;          // "Source:" name, else the package name
-  std::string source_version;  // "Source: name (version)", else the package version
-  int64_t installed_size = 0;  // KiB, its Installed-Size (for `diff`; not used in matching)
-};
+// One installed binary package, as its dpkg status stanza says (the record has its home in deb/,
+// where the image's database is read into it).
+using InstalledPackage = deb::InstalledPackage;
 
 enum class FixStatus { kFixable, kUnfixed };
 std::string_view FixStatusName(FixStatus status);  // "fixable", "unfixed"
@@ -33,21 +28,21 @@ struct Finding {
   std::string architecture;
   std::string source;
   std::string source_version;
-  std::string fixed_version;            // "" when unfixed
+  std::string fixed_version;  // "" when unfixed
   FixStatus status = FixStatus::kUnfixed;
   Severity severity = Severity::kUnknown;
-  std::string severity_source;          // "debian" (urgency), "cvss" or "" (unknown)
-  std::string urgency;                  // as in the data
+  std::string severity_source;  // "debian" (urgency), "cvss" or "" (unknown)
+  std::string urgency;          // as in the data
   double cvss_score = -1;
   std::string cvss_vector;
   std::string summary;
-  bool kernel_headers = false;          // linux-libc-dev / linux-headers-*: kernel CVEs that do
-                                        // not apply to a container, reported apart
+  bool kernel_headers = false;  // linux-libc-dev / linux-headers-*: kernel CVEs that do
+                                // not apply to a container, reported apart
   // Set by ApplyVex: an OpenVEX "not_affected" statement covers it.
   bool suppressed = false;
-  std::string vex_status;               // "not_affected", "fixed", "under_investigation", "affected"
+  std::string vex_status;  // "not_affected", "fixed", "under_investigation", "affected"
   std::string vex_justification;
-  std::string vex_document;             // where the statement came from (path / @id)
+  std::string vex_document;  // where the statement came from (path / @id)
 };
 
 struct MatchResult {

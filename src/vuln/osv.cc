@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "base/json_limits.h"
 #include "deb/version.h"
@@ -96,8 +95,8 @@ void AddRangeEntries(const json& events, const Entry& base, OsvRecord& record) {
       // The entry model knows only "fixed"; "up to and including X" is not representable.
       if (open && !bad) {
         std::string version = last->is_string() ? last->get<std::string>() : "";
-        Skip(record, base.id + " " + base.source + ": last_affected '" + version +
-                  "' is not supported");
+        Skip(record,
+             base.id + " " + base.source + ": last_affected '" + version + "' is not supported");
       }
       open.reset();
       bad = false;
@@ -117,8 +116,8 @@ void AddAffected(const json& affected, OsvRecord& record) {
   base.id = record.vulnerability.id;
   base.release = ecosystem.substr(7);
   base.source = StringAt(*package, "name");
-  if (const json* specific = Member(affected, "ecosystem_specific"); specific &&
-                                                                     specific->is_object()) {
+  if (const json* specific = Member(affected, "ecosystem_specific");
+      specific && specific->is_object()) {
     base.urgency = StringAt(*specific, "urgency");
     if (base.urgency == kUnassigned) base.urgency.clear();
   }
@@ -144,8 +143,7 @@ std::string_view CutUtf8(std::string_view text, size_t max) {
 // Drops members that nothing here reads (at any depth) while parsing: `versions` (every affected
 // version, 40% of the export) and `references` are most of a record's size.
 bool SkipUnused(int /*depth*/, json::parse_event_t event, json& parsed) {
-  return event != json::parse_event_t::key ||
-         (parsed != "versions" && parsed != "references");
+  return event != json::parse_event_t::key || (parsed != "versions" && parsed != "references");
 }
 
 }  // namespace
@@ -175,7 +173,8 @@ Result<OsvRecord> ParseOsvRecord(std::string_view text, std::string_view name) {
   HB_TRY_VOID(CheckUntrustedJson(text, context));
   json doc = json::parse(text.begin(), text.end(), SkipUnused, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Fail(ErrorCode::kSpec, context + ": not valid JSON");
-  if (!doc.is_object()) return Fail(ErrorCode::kSpec, context + ": not an OSV record (not an object)");
+  if (!doc.is_object())
+    return Fail(ErrorCode::kSpec, context + ": not an OSV record (not an object)");
   try {
     OsvRecord record;
     Vulnerability& vuln = record.vulnerability;

@@ -13,12 +13,12 @@ namespace hardbase::vuln {
 
 // What one OSV record contributes.
 struct OsvRecord {
-  Vulnerability vulnerability;      // id, summary, CVSS (first CVSS_V3 severity entry)
-  std::vector<std::string> related; // CVE and Debian advisory (DSA/DLA/DTSA) ids among aliases,
-                                    // related and upstream (sorted, unique): links both ways
-  std::vector<Entry> entries;       // one per affected[] of a "Debian:N" ecosystem with an
-                                    // ECOSYSTEM range; other ecosystems (Alpine, ...) are ignored
-  int64_t skipped = 0;              // affected entries skipped for an unparseable version
+  Vulnerability vulnerability;       // id, summary, CVSS (first CVSS_V3 severity entry)
+  std::vector<std::string> related;  // CVE and Debian advisory (DSA/DLA/DTSA) ids among aliases,
+                                     // related and upstream (sorted, unique): links both ways
+  std::vector<Entry> entries;        // one per affected[] of a "Debian:N" ecosystem with an
+                                     // ECOSYSTEM range; other ecosystems (Alpine, ...) are ignored
+  int64_t skipped = 0;               // affected entries skipped for an unparseable version
   std::vector<std::string> skipped_examples;
 };
 

@@ -3,8 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/result_matchers.h"
+
 namespace hardbase::vuln {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -103,9 +107,10 @@ TEST(OsvTest, UnparseableVersionIsSkippedAndCounted) {
   ASSERT_EQ(record->entries.size(), 1u);
   EXPECT_EQ(record->entries[0].source, "bar");
   EXPECT_EQ(record->skipped, 2);
-  EXPECT_THAT(record->skipped_examples,
-              ElementsAre("DSA-123-1 kernel-image-2.4.17-ia64: bad version 'kernel-image-2.4.17-ia64'",
-                          "DSA-123-1 baz: last_affected '1.0' is not supported"));
+  EXPECT_THAT(
+      record->skipped_examples,
+      ElementsAre("DSA-123-1 kernel-image-2.4.17-ia64: bad version 'kernel-image-2.4.17-ia64'",
+                  "DSA-123-1 baz: last_affected '1.0' is not supported"));
 }
 
 TEST(OsvTest, SummaryIsOneShortLine) {
@@ -159,8 +164,7 @@ TEST(OsvTest, NotOsvInputFailsNamingTheInput) {
                 "f.json: not an OSV record: related holds a non-string"},
        }) {
     auto record = ParseOsvRecord(c.json, "f.json");
-    ASSERT_FALSE(record) << c.json;
-    EXPECT_EQ(record.error().code, ErrorCode::kSpec);
+    ASSERT_THAT(record, FailsWith(ErrorCode::kSpec)) << c.json;
     EXPECT_EQ(record.error().message, c.message);
   }
 }
@@ -203,7 +207,8 @@ TEST(OsvTest, BuildFoldsAdvisoriesIntoTheirCves) {
   EXPECT_EQ(db.metadata().source, "osv:test");
   EXPECT_EQ(db.metadata().data_date, "2026-01-01T00:00:00Z");
   EXPECT_EQ(db.metadata().skipped, 1);
-  EXPECT_THAT(db.metadata().skipped_examples, ElementsAre("DTSA-9-1 foo: bad version 'bad version'"));
+  EXPECT_THAT(db.metadata().skipped_examples,
+              ElementsAre("DTSA-9-1 foo: bad version 'bad version'"));
 
   auto bookworm = db.Find("12", "glibc");
   ASSERT_EQ(bookworm.size(), 1u);
@@ -227,7 +232,7 @@ TEST(OsvTest, BuildFoldsAdvisoriesIntoTheirCves) {
   ASSERT_NE(db.FindVulnerability("CVE-2024-2961"), nullptr);
   EXPECT_DOUBLE_EQ(db.FindVulnerability("CVE-2024-2961")->cvss_score, 9.8);
   EXPECT_EQ(db.FindVulnerability("CVE-2024-9999"), nullptr);  // named, but no record
-  EXPECT_EQ(db.entries().size(), 6u);  // glibc 10, 11, 12, 13; zlib; foo
+  EXPECT_EQ(db.entries().size(), 6u);                         // glibc 10, 11, 12, 13; zlib; foo
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "base/printable.h"
 #include "base/sha256.h"
+#include "deb/purl.h"
 
 namespace hardbase::vuln {
 namespace {
@@ -54,27 +55,21 @@ std::string ImageLabel(const Report& report) {
   return report.image + " (" + report.image_digest + ")";
 }
 
-// purl percent-encoding: everything but A-Z a-z 0-9 . - _ ~ (so an epoch's ':' becomes %3A).
-std::string PurlEncode(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '.' || c == '-' || c == '_' || c == '~';
-    out += plain ? std::string(1, c) : fmt::format("%{:02X}", static_cast<unsigned char>(c));
-  }
-  return out;
+// What the table calls the image's distribution: its purl qualifier ("debian-12").
+std::string DistroLabel(const Report& report) {
+  std::string label = report.distro.PurlQualifier();
+  return label.empty() ? "unknown distribution" : label;
 }
 
-std::string PackagePurl(std::string_view name, std::string_view version, std::string_view arch,
-                        std::string_view distro) {
-  std::string purl = "pkg:deb/debian/" + PurlEncode(name) + "@" + PurlEncode(version) +
-                     "?arch=" + PurlEncode(arch);
-  if (!distro.empty()) purl += "&distro=" + PurlEncode(distro);
-  return purl;
+// The purl of an installed package or of a finding's: the one SBOMs write for it (deb/purl.h).
+std::string InstalledPurl(const InstalledPackage& p, const deb::Distro& distro) {
+  return deb::PackagePurl(distro, p.name, p.version, p.architecture, p.source, p.source_version)
+      .ToString();
 }
 
-std::string FindingPurl(const Finding& f, std::string_view distro) {
-  return PackagePurl(f.package, f.version, f.architecture, distro);
+std::string FindingPurl(const Finding& f, const deb::Distro& distro) {
+  return deb::PackagePurl(distro, f.package, f.version, f.architecture, f.source, f.source_version)
+      .ToString();
 }
 
 // A name-based UUID (version 5 layout, SHA-256 instead of SHA-1): the same report content gives
@@ -204,6 +199,7 @@ Json SarifResult(const Report& report, const Finding& f, size_t rule_index) {
               {"partialFingerprints",
                Json{{"primaryLocationLineHash", Sha256Hex(f.id + "\n" + f.package)}}},
               {"properties", Json{{"package", f.package},
+                                  {"purl", FindingPurl(f, report.distro)},
                                   {"installedVersion", f.version},
                                   {"architecture", f.architecture},
                                   {"source", f.source},
@@ -277,7 +273,7 @@ Json CdxRatings(const std::vector<const Finding*>& findings) {
 }
 
 Json CdxVulnerability(const std::string& bom_ref, const std::vector<const Finding*>& findings,
-                      std::string_view distro) {
+                      const deb::Distro& distro) {
   const Finding& first = *findings.front();
   Json v{{"bom-ref", bom_ref}, {"id", first.id}, {"source", Json{{"name", "Debian"}}}};
   v["ratings"] = CdxRatings(findings);
@@ -369,9 +365,9 @@ Result<ReportFormat> ParseReportFormat(std::string_view name) {
 }
 
 std::string RenderTable(const Report& report) {
-  std::string out =
-      fmt::format("{}: {} {}, {} packages\n\n", Printable(ImageLabel(report)),
-                  Printable(report.distro), Printable(report.architecture), report.packages.size());
+  std::string out = fmt::format("{}: {} {}, {} packages\n\n", Printable(ImageLabel(report)),
+                                Printable(DistroLabel(report)), Printable(report.architecture),
+                                report.packages.size());
   std::vector<std::vector<std::string>> main{
       {"SEVERITY", "ID", "PACKAGE", "INSTALLED", "FIXED", "STATUS"}};
   std::vector<std::vector<std::string>> kernel, suppressed;
@@ -442,6 +438,7 @@ std::string RenderJson(const Report& report) {
     Json j{{"id", f.id},
            {"advisories", f.advisories},
            {"package", f.package},
+           {"purl", FindingPurl(f, report.distro)},
            {"version", f.version},
            {"architecture", f.architecture},
            {"source", f.source},
@@ -468,7 +465,7 @@ std::string RenderJson(const Report& report) {
            {"image", Json{{"reference", report.image},
                           {"digest", report.image_digest},
                           {"name", report.image_name},
-                          {"distro", report.distro},
+                          {"distro", report.distro.PurlQualifier()},
                           {"release", report.release},
                           {"architecture", report.architecture},
                           {"packages", report.packages.size()}}},
@@ -515,7 +512,7 @@ std::string RenderSarif(const Report& report) {
            {"results", std::move(results)},
            {"properties", Json{{"image", report.image},
                                {"imageDigest", report.image_digest},
-                               {"distro", report.distro},
+                               {"distro", report.distro.PurlQualifier()},
                                {"architecture", report.architecture},
                                {"databaseSource", report.database.source},
                                {"databaseDataDate", report.database.data_date},
@@ -529,9 +526,7 @@ std::string RenderCycloneDx(const Report& report) {
   // Components: the installed packages, and any package a finding names that the list lacks.
   Json components = Json::array();
   std::set<std::string> refs;
-  auto add_component = [&](const std::string& name, const std::string& version,
-                           const std::string& arch) {
-    std::string purl = PackagePurl(name, version, arch, report.distro);
+  auto add_component = [&](const std::string& name, const std::string& version, std::string purl) {
     if (!refs.insert(purl).second) return;
     components.push_back(Json{{"type", "library"},
                               {"bom-ref", purl},
@@ -539,10 +534,12 @@ std::string RenderCycloneDx(const Report& report) {
                               {"version", version},
                               {"purl", purl}});
   };
-  for (const InstalledPackage& p : report.packages)
-    add_component(p.name, p.version, p.architecture);
-  for (const Finding& f : report.match.findings)
-    add_component(f.package, f.version, f.architecture);
+  for (const InstalledPackage& p : report.packages) {
+    add_component(p.name, p.version, InstalledPurl(p, report.distro));
+  }
+  for (const Finding& f : report.match.findings) {
+    add_component(f.package, f.version, FindingPurl(f, report.distro));
+  }
 
   // One vulnerability per id, split when VEX statements set different states for its packages.
   std::map<std::tuple<std::string, std::string, std::string, std::string>,

@@ -9,10 +9,13 @@
 
 #include "base/fs.h"
 #include "support/process.h"
+#include "support/result_matchers.h"
 #include "vuln/vex.h"
 
 namespace hardbase::vuln {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using Json = nlohmann::json;
 using ::testing::ElementsAre;
@@ -69,7 +72,7 @@ Report SampleReport() {
   report.image = "registry.test/java17:1";
   report.image_digest = kDigest;
   report.image_name = "java17";
-  report.distro = "debian-12";
+  report.distro = {"debian", "12", "bookworm"};
   report.release = "12";
   report.architecture = "amd64";
   report.database = db.metadata();
@@ -89,7 +92,7 @@ Report SampleReport() {
   statement.products = {"pkg:oci/java17@sha256%3A" + kDigest.substr(7)};
   statement.status = "not_affected";
   statement.justification = "vulnerable_code_not_in_execute_path";
-  ApplyVex({VexDocument{"vex/openssl.json", {statement}}}, {report.image, kDigest},
+  ApplyVex({VexDocument{"vex/openssl.json", {statement}}}, {report.image, kDigest}, report.distro,
            report.match.findings);
   report.warnings = {"the vulnerability data is 30 days old"};
   report.scanned_at = "2025-03-14T12:00:00Z";
@@ -155,7 +158,7 @@ TEST(ReportFormatTest, ParsesTheFourNames) {
   EXPECT_EQ(ParseReportFormat("cyclonedx"), ReportFormat::kCycloneDx);
   auto bad = ParseReportFormat("xml");
   ASSERT_FALSE(bad.has_value());
-  EXPECT_EQ(bad.error().code, ErrorCode::kUsage);
+  EXPECT_THAT(bad, FailsWith(ErrorCode::kUsage));
   EXPECT_THAT(bad.error().message, HasSubstr("'xml' (table, json, sarif, cyclonedx)"));
   // The CLI offers exactly these; each must parse, in the enum's order.
   EXPECT_THAT(ReportFormatNames(), ElementsAre("table", "json", "sarif", "cyclonedx"));
@@ -278,6 +281,9 @@ TEST(RenderJsonTest, CarriesImageDatabaseSummaryAndFindings) {
   EXPECT_EQ(zlib["severity_source"], "cvss");
   EXPECT_EQ(zlib["cvss_score"], 9.8);
   EXPECT_FALSE(zlib.contains("vex"));
+  // The package's purl, as the SBOM writes it: the epoch's colon as it is.
+  EXPECT_EQ(zlib["purl"],
+            "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=debian-12&upstream=zlib");
   const Json& glibc = by_key["CVE-2024-2961 libc6"];
   EXPECT_EQ(glibc["fixed_version"], "2.36-9+deb12u7");
   EXPECT_EQ(glibc["advisories"], Json::array({"DSA-5671-1"}));
@@ -333,6 +339,8 @@ TEST_F(ReportTest, SarifPassesSchemaAndGitHubRules) {
             "zlib1g 1:1.2.13.dfsg-1 is affected by CVE-2023-45853; no fix available");
   EXPECT_EQ(first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
             "var/lib/dpkg/status");
+  EXPECT_EQ(first["properties"]["purl"],
+            "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=debian-12&upstream=zlib");
   int suppressed = 0;
   for (const Json& result : run["results"]) {
     if (!result.contains("suppressions")) continue;
@@ -384,7 +392,10 @@ TEST_F(ReportTest, CycloneDxPassesSchemaWithVexAnalysis) {
   std::set<std::string> refs;
   for (const Json& c : j["components"]) refs.insert(c["bom-ref"].get<std::string>());
   EXPECT_EQ(refs.size(), 8u);
-  EXPECT_TRUE(refs.count("pkg:deb/debian/libcrypt1@1%3A4.4.33-2?arch=amd64&distro=debian-12"));
+  EXPECT_TRUE(
+      refs.count("pkg:deb/debian/libcrypt1@1:4.4.33-2?arch=amd64&distro=debian-12&"
+                 "upstream=libxcrypt%401:4.4.33-1"));
+  for (const Json& c : j["components"]) EXPECT_EQ(c["purl"], c["bom-ref"]);
 
   std::map<std::string, Json> vulns;
   for (const Json& v : j["vulnerabilities"]) {

@@ -6,18 +6,13 @@
 #include <cmath>
 #include <cstdint>
 
+#include "base/strings.h"
+
 namespace hardbase::vuln {
 namespace {
 
 constexpr std::array<std::string_view, 6> kSeverityNames = {"unknown", "negligible", "low",
                                                             "medium",  "high",       "critical"};
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // One metric of a CVSS v3 vector: its key and the letters it may take. The eight base metrics come
 // first, in the specification's order; the temporal and environmental ones are only validated.

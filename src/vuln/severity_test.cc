@@ -6,8 +6,12 @@
 #include <string>
 #include <utility>
 
+#include "support/result_matchers.h"
+
 namespace hardbase::vuln {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::HasSubstr;
 
@@ -22,8 +26,7 @@ TEST(SeverityTest, NamesRoundTripAndOrder) {
   EXPECT_LT(Severity::kNegligible, Severity::kLow);
   EXPECT_LT(Severity::kHigh, Severity::kCritical);
   auto bad = ParseSeverity("severe");
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, ErrorCode::kUsage);
+  ASSERT_THAT(bad, FailsWith(ErrorCode::kUsage));
   EXPECT_THAT(bad.error().message, HasSubstr("critical"));
   // The CLI offers exactly these names; each must parse back.
   EXPECT_THAT(SeverityNames(),
@@ -99,8 +102,7 @@ TEST(CvssTest, InvalidVectorsNameTheVector) {
            "CVSS:3.1/AV:N//AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
        }) {
     auto got = CvssV3BaseScore(vector);
-    ASSERT_FALSE(got) << vector;
-    EXPECT_EQ(got.error().code, ErrorCode::kSpec);
+    ASSERT_THAT(got, FailsWith(ErrorCode::kSpec)) << vector;
     EXPECT_THAT(got.error().message, HasSubstr("'" + std::string(vector) + "'"));
   }
 }

@@ -1,10 +1,10 @@
 #include "vuln/tracker.h"
 
+#include <nlohmann/json.hpp>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
 #include "base/json_limits.h"
+#include "deb/distro.h"
 #include "deb/version.h"
 #include "vuln/osv.h"
 
@@ -71,13 +71,14 @@ Result<TrackerData> ParseTrackerJson(std::string_view text, std::string_view nam
       }
       auto releases = issue.find("releases");
       if (releases == issue.end()) continue;
-      if (!releases->is_object()) return malformed(source + " " + id + ": releases is not an object");
+      if (!releases->is_object())
+        return malformed(source + " " + id + ": releases is not an object");
       for (const auto& [codename, status] : releases->items()) {
         if (!status.is_object()) {
           return malformed(source + " " + id + " " + codename + " is not an object");
         }
         // sid and experimental have no release number; nodsa changes no one's exposure.
-        if (auto release = ReleaseForCodename(codename)) {
+        if (auto release = deb::ReleaseForCodename(codename)) {
           AddRelease(source, id, *release, status, data);
         }
       }

@@ -21,7 +21,7 @@ struct TrackerData {
 };
 
 // kSpec naming `name` for input that is not the tracker's shape. Releases whose codename
-// ReleaseForCodename does not know (sid, experimental) are ignored.
+// deb::ReleaseForCodename does not know (sid, experimental) are ignored.
 Result<TrackerData> ParseTrackerJson(std::string_view json, std::string_view name);
 
 }  // namespace hardbase::vuln

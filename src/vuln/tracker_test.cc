@@ -3,8 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/result_matchers.h"
+
 namespace hardbase::vuln {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::ElementsAre;
 
@@ -62,8 +66,8 @@ TEST(TrackerTest, ReadsStatusesPerRelease) {
 
   std::vector<std::string> rows;
   for (const Entry& e : data->entries) {
-    rows.push_back(e.release + " " + e.source + " " + e.id + " " + e.introduced + " fixed=" +
-                   e.fixed + " urgency=" + e.urgency);
+    rows.push_back(e.release + " " + e.source + " " + e.id + " " + e.introduced +
+                   " fixed=" + e.fixed + " urgency=" + e.urgency);
   }
   EXPECT_THAT(rows, ElementsAre("12 glibc CVE-2010-4756 0 fixed= urgency=unimportant",
                                 "13 glibc CVE-2010-4756 0 fixed= urgency=low**",
@@ -95,7 +99,8 @@ TEST(TrackerTest, NotTrackerInputFailsNamingTheInput) {
   for (const Case& c : {
            Case{"{", "t.json: not valid JSON"},
            Case{"[]", "t.json: not Debian security tracker JSON: not an object"},
-           Case{R"({"glibc": []})", "t.json: not Debian security tracker JSON: package glibc is not an object"},
+           Case{R"({"glibc": []})",
+                "t.json: not Debian security tracker JSON: package glibc is not an object"},
            Case{R"({"glibc": {"CVE-1": 3}})",
                 "t.json: not Debian security tracker JSON: glibc CVE-1 is not an object"},
            Case{R"({"glibc": {"CVE-1": {"releases": []}}})",
@@ -104,8 +109,7 @@ TEST(TrackerTest, NotTrackerInputFailsNamingTheInput) {
                 "t.json: not Debian security tracker JSON: glibc CVE-1 bookworm is not an object"},
        }) {
     auto data = ParseTrackerJson(c.json, "t.json");
-    ASSERT_FALSE(data) << c.json;
-    EXPECT_EQ(data.error().code, ErrorCode::kSpec);
+    ASSERT_THAT(data, FailsWith(ErrorCode::kSpec)) << c.json;
     EXPECT_EQ(data.error().message, c.message);
   }
 }

@@ -9,6 +9,8 @@
 #include <utility>
 
 #include "base/json_limits.h"
+#include "base/purl.h"
+#include "base/strings.h"
 #include "base/time.h"
 
 namespace hardbase::vuln {
@@ -161,84 +163,18 @@ Result<VexDocument> ParseDocument(const Json& doc, const std::string& name) {
 
 // --- matching -------------------------------------------------------------------------------
 
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-// A package URL taken apart, its parts percent-decoded and its qualifiers sorted by key.
-struct Purl {
-  std::string type, namespace_, name, version, subpath;
-  std::map<std::string, std::string> qualifiers;
-
-  bool operator==(const Purl&) const = default;
-};
-
 std::optional<Purl> ParsePurl(std::string_view s) {
-  if (s.size() < 4 || Lower(s.substr(0, 4)) != "pkg:") return std::nullopt;
-  s.remove_prefix(4);
-  while (!s.empty() && s.front() == '/') s.remove_prefix(1);
-  Purl purl;
-  if (size_t hash = s.find('#'); hash != std::string_view::npos) {
-    purl.subpath = PercentDecode(s.substr(hash + 1));
-    s = s.substr(0, hash);
-  }
-  if (size_t question = s.find('?'); question != std::string_view::npos) {
-    std::string_view rest = s.substr(question + 1);
-    s = s.substr(0, question);
-    while (!rest.empty()) {
-      size_t amp = rest.find('&');
-      std::string_view pair = rest.substr(0, amp);
-      size_t eq = pair.find('=');
-      if (eq != std::string_view::npos && eq > 0) {
-        purl.qualifiers[Lower(pair.substr(0, eq))] = PercentDecode(pair.substr(eq + 1));
-      }
-      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    }
-  }
-  if (size_t at = s.rfind('@'); at != std::string_view::npos) {
-    purl.version = PercentDecode(s.substr(at + 1));
-    s = s.substr(0, at);
-  }
-  size_t slash = s.find('/');
-  if (slash == std::string_view::npos || slash == 0) return std::nullopt;
-  purl.type = Lower(s.substr(0, slash));
-  s = s.substr(slash + 1);
-  size_t last = s.rfind('/');
-  purl.name = PercentDecode(last == std::string_view::npos ? s : s.substr(last + 1));
-  if (last != std::string_view::npos) purl.namespace_ = PercentDecode(s.substr(0, last));
-  if (purl.name.empty()) return std::nullopt;
-  return purl;
+  auto purl = Purl::Parse(s);
+  if (!purl) return std::nullopt;
+  return std::move(*purl);
 }
 
 // The image digest a product id names: "sha256:<hex>" itself, or an OCI purl's version.
 std::optional<std::string> ImageDigest(std::string_view id) {
-  if (id.rfind("sha256:", 0) == 0) return Lower(id);
+  if (id.starts_with("sha256:")) return AsciiLower(id);
   auto purl = ParsePurl(id);
-  if (purl && purl->type == "oci" && purl->version.rfind("sha256:", 0) == 0) {
-    return Lower(purl->version);
+  if (purl && purl->type == "oci" && purl->version.starts_with("sha256:")) {
+    return AsciiLower(purl->version);
   }
   return std::nullopt;
 }
@@ -255,11 +191,15 @@ bool ProductMatches(const std::string& product, const std::vector<std::string>& 
   return false;
 }
 
-// A Debian package purl names the binary package (its version, when given, the installed one),
-// or with the qualifier arch=source the source package and version.
-bool SubcomponentMatches(const std::string& subcomponent, const Finding& finding) {
+// Whether a product or subcomponent id names the finding's Debian package (see ApplyVex).
+bool SubcomponentMatches(const std::string& subcomponent, const deb::Distro& distro,
+                         const Finding& finding) {
   auto purl = ParsePurl(subcomponent);
-  if (!purl || purl->type != "deb" || Lower(purl->namespace_) != "debian") return false;
+  if (!purl || purl->type != "deb") return false;
+  if (!EqualsIgnoreCase(purl->namespace_, "debian") &&
+      (distro.id.empty() || !EqualsIgnoreCase(purl->namespace_, distro.id))) {
+    return false;
+  }
   auto arch = purl->qualifiers.find("arch");
   bool source = arch != purl->qualifiers.end() && arch->second == "source";
   const std::string& name = source ? finding.source : finding.package;
@@ -267,7 +207,7 @@ bool SubcomponentMatches(const std::string& subcomponent, const Finding& finding
   return purl->name == name && (purl->version.empty() || purl->version == version);
 }
 
-bool SameId(std::string_view a, std::string_view b) { return !a.empty() && Lower(a) == Lower(b); }
+bool SameId(std::string_view a, std::string_view b) { return !a.empty() && EqualsIgnoreCase(a, b); }
 
 bool VulnerabilityMatches(const VexStatement& statement, const Finding& finding) {
   auto named = [&](std::string_view name) {
@@ -280,19 +220,18 @@ bool VulnerabilityMatches(const VexStatement& statement, const Finding& finding)
 }
 
 bool Covers(const VexStatement& statement, const std::vector<std::string>& image_ids,
-            const Finding& finding) {
+            const deb::Distro& distro, const Finding& finding) {
   if (!VulnerabilityMatches(statement, finding)) return false;
   // A product is the image, or -- as scanners also accept -- the Debian package itself.
   if (!statement.products.empty() &&
-      std::none_of(statement.products.begin(), statement.products.end(),
-                   [&](const std::string& p) {
-                     return ProductMatches(p, image_ids) || SubcomponentMatches(p, finding);
-                   })) {
+      std::none_of(statement.products.begin(), statement.products.end(), [&](const std::string& p) {
+        return ProductMatches(p, image_ids) || SubcomponentMatches(p, distro, finding);
+      })) {
     return false;
   }
   return statement.subcomponents.empty() ||
          std::any_of(statement.subcomponents.begin(), statement.subcomponents.end(),
-                     [&](const std::string& s) { return SubcomponentMatches(s, finding); });
+                     [&](const std::string& s) { return SubcomponentMatches(s, distro, finding); });
 }
 
 }  // namespace
@@ -310,7 +249,7 @@ Result<VexDocument> ParseOpenVex(std::string_view json, std::string_view name) {
 }
 
 void ApplyVex(const std::vector<VexDocument>& documents, const std::vector<std::string>& image_ids,
-              std::vector<Finding>& findings) {
+              const deb::Distro& distro, std::vector<Finding>& findings) {
   // Statements in the order they take effect: by timestamp (none = earliest), then as written.
   struct Ordered {
     std::pair<int64_t, int64_t> time;
@@ -330,7 +269,7 @@ void ApplyVex(const std::vector<VexDocument>& documents, const std::vector<std::
   for (Finding& finding : findings) {
     for (auto it = ordered.rbegin(); it != ordered.rend(); ++it) {
       const VexStatement& s = *it->statement;
-      if (!Covers(s, image_ids, finding)) continue;
+      if (!Covers(s, image_ids, distro, finding)) continue;
       finding.suppressed = s.status == "not_affected" || s.status == "fixed";
       finding.vex_status = s.status;
       finding.vex_justification = s.justification.empty() ? s.impact_statement : s.justification;

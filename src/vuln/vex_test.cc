@@ -3,11 +3,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/result_matchers.h"
+
 namespace hardbase::vuln {
 namespace {
 
+using ::hardbase::testing::FailsWith;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+
+const deb::Distro kBookworm{"debian", "12", "bookworm"};
 
 const std::string kDigest =
     "sha256:5b0bcabd1ed22e9fb1310cf6c2dec7cdef19f0ad69efa1f392e94a4333501270";
@@ -106,7 +112,7 @@ TEST(ParseOpenVexTest, RejectsWhatIsNotOpenVex) {
   auto rejects = [](const std::string& json, const std::string& message) {
     auto doc = ParseOpenVex(json, "x.json");
     ASSERT_FALSE(doc.has_value()) << json;
-    EXPECT_EQ(doc.error().code, ErrorCode::kSpec);
+    EXPECT_THAT(doc, FailsWith(ErrorCode::kSpec));
     EXPECT_THAT(doc.error().message, HasSubstr("x.json"));
     EXPECT_THAT(doc.error().message, HasSubstr(message)) << json;
   };
@@ -151,7 +157,7 @@ TEST(ApplyVexTest, ParsedDocumentSuppressesOnlyWhatItNames) {
       MakeFinding("CVE-2024-2961", "libc-dev-bin", "2.36-9+deb12u4"),  // not a subcomponent
       MakeFinding("CVE-2023-4911", "libc6", "2.36-9+deb12u4"),
   };
-  ApplyVex({*doc}, {"registry.test/java17:1", kDigest}, findings);
+  ApplyVex({*doc}, {"registry.test/java17:1", kDigest}, kBookworm, findings);
   EXPECT_TRUE(findings[0].suppressed);
   EXPECT_EQ(findings[0].vex_status, "not_affected");
   EXPECT_EQ(findings[0].vex_justification, "vulnerable_code_not_in_execute_path");
@@ -164,7 +170,7 @@ TEST(ApplyVexTest, ParsedDocumentSuppressesOnlyWhatItNames) {
 
   // Another image: nothing applies.
   std::vector<Finding> other = {MakeFinding("CVE-2024-2961", "libc6", "2.36-9+deb12u4")};
-  ApplyVex({*doc}, {"sha256:" + std::string(64, 'e')}, other);
+  ApplyVex({*doc}, {"sha256:" + std::string(64, 'e')}, kBookworm, other);
   EXPECT_FALSE(other[0].suppressed);
   EXPECT_EQ(other[0].vex_status, "");
 }
@@ -177,7 +183,7 @@ TEST(ApplyVexTest, ProductsMatchByIdPurlOrDigest) {
     VexStatement s = Statement("CVE-1", "fixed");
     s.products = {product};
     std::vector<Finding> findings = {MakeFinding("CVE-1", "zlib1g", "1:1.2.13.dfsg-1")};
-    ApplyVex({Doc("d", {s})}, image, findings);
+    ApplyVex({Doc("d", {s})}, image, kBookworm, findings);
     return findings[0].suppressed;
   };
   EXPECT_TRUE(covered("registry.test/app:1"));
@@ -202,7 +208,7 @@ TEST(ApplyVexTest, SubcomponentsMatchPackageAndVersion) {
     f.source = "libxcrypt";
     f.source_version = "1:4.4.33-1";
     std::vector<Finding> findings = {f};
-    ApplyVex({Doc("d", {s})}, {}, findings);
+    ApplyVex({Doc("d", {s})}, {}, kBookworm, findings);
     return findings[0].suppressed;
   };
   EXPECT_TRUE(covered("pkg:deb/debian/libcrypt1"));
@@ -215,6 +221,26 @@ TEST(ApplyVexTest, SubcomponentsMatchPackageAndVersion) {
   EXPECT_FALSE(covered("pkg:deb/ubuntu/libcrypt1"));
   EXPECT_FALSE(covered("pkg:rpm/debian/libcrypt1"));
   EXPECT_FALSE(covered("libcrypt1"));
+  EXPECT_FALSE(covered("pkg:deb/debian/libcrypt1@1%zz"));  // not a purl
+  // The purl a scan or an SBOM writes for the package, and other spellings of it.
+  EXPECT_TRUE(
+      covered("pkg:deb/debian/libcrypt1@1:4.4.33-2?arch=amd64&distro=debian-12&"
+              "upstream=libxcrypt%401:4.4.33-1"));
+  EXPECT_TRUE(covered("PKG:DEB/Debian/libcrypt1@1:4.4.33-2"));
+}
+
+// The packages of another distribution's image are named with its ID as the namespace.
+TEST(ApplyVexTest, TheImagesDistroNamesItsPackages) {
+  VexStatement s = Statement("CVE-1", "not_affected");
+  s.products = {"pkg:deb/ubuntu/libssl3@3.0.13-0ubuntu3"};
+  auto suppressed = [&](const deb::Distro& distro) {
+    std::vector<Finding> findings = {MakeFinding("CVE-1", "libssl3", "3.0.13-0ubuntu3")};
+    ApplyVex({Doc("d", {s})}, {}, distro, findings);
+    return findings[0].suppressed;
+  };
+  EXPECT_TRUE(suppressed(deb::Distro{"ubuntu", "24.04", "noble"}));
+  EXPECT_FALSE(suppressed(kBookworm));
+  EXPECT_FALSE(suppressed(deb::Distro{}));
 }
 
 TEST(ApplyVexTest, LaterStatementWins) {
@@ -224,7 +250,7 @@ TEST(ApplyVexTest, LaterStatementWins) {
   VexDocument newer = Doc("newer", {Statement("CVE-1", "affected", "2024-03-01T09:00:00.5Z")});
   VexDocument older =
       Doc("older", {Statement("CVE-1", "not_affected", "2024-03-01T10:30:00+02:00")});
-  ApplyVex({newer, older}, {}, findings);
+  ApplyVex({newer, older}, {}, kBookworm, findings);
   EXPECT_FALSE(findings[0].suppressed);
   EXPECT_EQ(findings[0].vex_status, "affected");
   EXPECT_EQ(findings[0].vex_document, "newer");
@@ -234,7 +260,7 @@ TEST(ApplyVexTest, LaterStatementWins) {
       Doc("same", {Statement("CVE-1", "under_investigation", "2024-03-01T09:00:00.5Z"),
                    Statement("CVE-1", "fixed", "2024-03-01T09:00:00.500Z")});
   findings = {MakeFinding("CVE-1", "zlib1g", "1:1.2.13.dfsg-1")};
-  ApplyVex({same}, {}, findings);
+  ApplyVex({same}, {}, kBookworm, findings);
   EXPECT_TRUE(findings[0].suppressed);
   EXPECT_EQ(findings[0].vex_status, "fixed");
 }
@@ -244,7 +270,7 @@ TEST(ApplyVexTest, MatchesAliasesAndAdvisories) {
   f.advisories = {"DLA-3807-1", "DSA-5671-1"};
   auto status = [&](VexStatement s) {
     std::vector<Finding> findings = {f};
-    ApplyVex({Doc("d", {std::move(s)})}, {}, findings);
+    ApplyVex({Doc("d", {std::move(s)})}, {}, kBookworm, findings);
     return findings[0].vex_status;
   };
   EXPECT_EQ(status(Statement("DSA-5671-1", "fixed")), "fixed");

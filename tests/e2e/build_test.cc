@@ -375,11 +375,11 @@ TEST_F(BuildE2ETest, MultiArchGivesOneIndexWithAManifestPerArch) {
   EXPECT_THAT(arm_sbom.out, Not(HasSubstr("arch=amd64")));
   std::map<std::string, std::string> password = {{"COSIGN_PASSWORD", ""}};
   ASSERT_EQ(Hardbase({"keygen", "--output-key-prefix", Work() + "/k"}, password).exit_code, 0);
-  auto sign = Hardbase({"sign", "oci:" + Work() + "/multi:test", "--key", Work() + "/k.key"},
-                       password);
+  auto sign =
+      Hardbase({"sign", "oci:" + Work() + "/multi:test", "--key", Work() + "/k.key"}, password);
   ASSERT_EQ(sign.exit_code, 0) << sign.err;
-  auto verify = Hardbase(
-      {"verify", "oci:" + Work() + "/multi:test", "--key", Work() + "/k.pub", "--json"});
+  auto verify =
+      Hardbase({"verify", "oci:" + Work() + "/multi:test", "--key", Work() + "/k.pub", "--json"});
   ASSERT_EQ(verify.exit_code, 0) << verify.err;
   auto reports = json::parse(verify.out);
   ASSERT_EQ(reports.size(), 3u);

@@ -199,8 +199,8 @@ TEST_F(CatalogServicesAE2ETest, PostgresqlInitialisedByTheDebugVariantServesSele
 
   uint16_t port = Start(postgresql, {"-v", "pgdata:/var/lib/postgresql/data"});
   ASSERT_NE(port, 0);
-  std::vector<std::string> psql = {"psql", "-h", "127.0.0.1", "-p", std::to_string(port),
-                                   "-U", "postgres", "-tA", "-c", "select 1"};
+  std::vector<std::string> psql = {"psql", "-h",       "127.0.0.1", "-p", std::to_string(port),
+                                   "-U",   "postgres", "-tA",       "-c", "select 1"};
   // The server may accept connections a moment before it accepts logins.
   ProcessResult r;
   for (int i = 0; i < 30; ++i) {
@@ -228,21 +228,24 @@ TEST_F(CatalogServicesAE2ETest, MariadbInitialisedByTheDebugVariantServesSelect1
   const std::string password = "catalog-test-password";
   ASSERT_TRUE(WriteFileAtomic(Work() + "/init.sql",
                               "FLUSH PRIVILEGES;\n"
-                              "CREATE USER 'root'@'%' IDENTIFIED BY '" + password + "';\n"
-                              "GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;\n",
+                              "CREATE USER 'root'@'%' IDENTIFIED BY '" +
+                                  password +
+                                  "';\n"
+                                  "GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;\n",
                               0644)
                   .has_value());
-  ProcessResult init = podman_->Run(
-      {"-v", "mariadb-data:/var/lib/mysql", "-v", Work() + "/init.sql:/init.sql:ro",
-       "--entrypoint", "mariadb-install-db", Image("mariadb-debug"), "--skip-test-db",
-       "--skip-name-resolve", "--extra-file=/init.sql"},
-      300);
+  ProcessResult init =
+      podman_->Run({"-v", "mariadb-data:/var/lib/mysql", "-v", Work() + "/init.sql:/init.sql:ro",
+                    "--entrypoint", "mariadb-install-db", Image("mariadb-debug"), "--skip-test-db",
+                    "--skip-name-resolve", "--extra-file=/init.sql"},
+                   300);
   ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
 
   uint16_t port = Start(mariadb, {"-v", "mariadb-data:/var/lib/mysql"});
   ASSERT_NE(port, 0);
-  std::vector<std::string> client = {"mariadb", "-h", "127.0.0.1", "-P", std::to_string(port),
-                                     "-u", "root", "-p" + password, "-N", "-e", "select 1"};
+  std::vector<std::string> client = {"mariadb", "-h",   "127.0.0.1",     "-P", std::to_string(port),
+                                     "-u",      "root", "-p" + password, "-N", "-e",
+                                     "select 1"};
   ProcessResult r = RunProcess(WithinLimits(client, 30));
   EXPECT_EQ(r.exit_code, 0) << r.err << Logs();
   EXPECT_EQ(r.out, "1\n");

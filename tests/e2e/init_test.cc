@@ -93,8 +93,9 @@ class InitTest : public ::testing::Test {
   }
   // hardbase run in directory `dir`.
   ProcessResult HardbaseIn(const std::string& dir, std::vector<std::string> args) {
-    std::vector<std::string> argv = {"sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", dir,
-                                     std::filesystem::absolute(HardbaseBinary()).string()};
+    std::vector<std::string> argv = {
+        "sh", "-c", "cd \"$1\" && shift && exec \"$@\"",
+        "sh", dir,  std::filesystem::absolute(HardbaseBinary()).string()};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunProcess(argv);
   }
@@ -207,7 +208,8 @@ TEST_F(InitTest, ANameThatIsNoImageNameIsAUsageErrorAndWritesNothing) {
   EXPECT_FALSE(PathExists(Work() + "/x"));
   auto named = Hardbase({"init", "--name", "team/api", Work() + "/My_App"});
   ASSERT_EQ(named.exit_code, 0) << named.err;
-  EXPECT_THAT(ReadFile(Work() + "/My_App/image.yaml").value_or(""), HasSubstr("\nname: team/api\n"));
+  EXPECT_THAT(ReadFile(Work() + "/My_App/image.yaml").value_or(""),
+              HasSubstr("\nname: team/api\n"));
 
   auto bad_runtime = Hardbase({"init", "--runtime", "java", Work() + "/y"});
   EXPECT_EQ(bad_runtime.exit_code, kExitUsage);

@@ -72,10 +72,14 @@ class InstallTest : public ::testing::Test {
   std::vector<std::string> BashComplete(const std::string& script,
                                         const std::vector<std::string>& words) {
     std::vector<std::string> argv = {
-        "bash", "--norc", "--noprofile", "-c",
+        "bash",
+        "--norc",
+        "--noprofile",
+        "-c",
         "source \"$1\" || exit 9; shift; COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); "
         "COMPREPLY=(); _hardbase; printf '%s\\n' \"${COMPREPLY[@]}\"",
-        "bash", script};
+        "bash",
+        script};
     argv.insert(argv.end(), words.begin(), words.end());
     auto r = RunProcess(argv);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -105,7 +109,8 @@ TEST_F(InstallTest, BashCompletionOffersTheRealCommandsOptionsAndValues) {
   EXPECT_THAT(BashComplete(script, {"hardbase", "scan", "--format", ""}),
               ElementsAre("table", "json", "sarif", "cyclonedx"));
   // --opt=value: bash splits it into "--format" "=" "value".
-  EXPECT_THAT(BashComplete(script, {"hardbase", "scan", "--format", "=", "j"}), ElementsAre("json"));
+  EXPECT_THAT(BashComplete(script, {"hardbase", "scan", "--format", "=", "j"}),
+              ElementsAre("json"));
   // Global options work after the command, and a global option's value is not a command.
   EXPECT_THAT(BashComplete(script, {"hardbase", "--cache-dir", "lock", "build", "--q"}),
               ElementsAre("--quiet"));
@@ -113,14 +118,14 @@ TEST_F(InstallTest, BashCompletionOffersTheRealCommandsOptionsAndValues) {
   EXPECT_THAT(BashComplete(script, {"hardbase", "completion", ""}),
               ElementsAre("bash", "zsh", "fish"));
   // Nested commands: `vuln update` is not the top-level `update`.
-  EXPECT_THAT(BashComplete(script, {"hardbase", "vuln", "update", "--so"}), ElementsAre("--source"));
+  EXPECT_THAT(BashComplete(script, {"hardbase", "vuln", "update", "--so"}),
+              ElementsAre("--source"));
   EXPECT_THAT(BashComplete(script, {"hardbase", "update", "--so"}), ElementsAre());
   // A file argument is left to readline's file name completion.
   EXPECT_THAT(BashComplete(script, {"hardbase", "lock", ""}), ElementsAre());
 
   // Exactly the commands --help lists (the hidden manpage command is not one), at every level.
-  EXPECT_THAT(BashComplete(script, {"hardbase", ""}),
-              UnorderedElementsAreArray(HelpSubcommands()));
+  EXPECT_THAT(BashComplete(script, {"hardbase", ""}), UnorderedElementsAreArray(HelpSubcommands()));
   EXPECT_THAT(HelpSubcommands(), Not(::testing::Contains("manpage")));
   EXPECT_THAT(BashComplete(script, {"hardbase", "cache", ""}),
               UnorderedElementsAreArray(HelpSubcommands({"cache"})));

@@ -63,8 +63,8 @@ class ProvenanceE2ETest : public ::testing::Test {
   std::string Build(const std::string& example, const std::string& out,
                     std::vector<std::string> extra = {},
                     const std::map<std::string, std::string>& env = {}) {
-    std::vector<std::string> args = {"build", ExampleSpec(example), "--lock", LockFor(example),
-                                     "-o", out, "--tag", "test"};
+    std::vector<std::string> args = {
+        "build", ExampleSpec(example), "--lock", LockFor(example), "-o", out, "--tag", "test"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = Hardbase(args, env);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -152,16 +152,16 @@ TEST_F(ProvenanceE2ETest, BuildStoresValidCompleteReproducibleSboms) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ExpectValidSbom(file, spdx, /*hashes=*/true);
     // It is the document stored with the image as a referrer.
-    auto stored = Referrers(out, digest,
-                            spdx ? "application/spdx+json" : "application/vnd.cyclonedx+json");
+    auto stored =
+        Referrers(out, digest, spdx ? "application/spdx+json" : "application/vnd.cyclonedx+json");
     ASSERT_EQ(stored.size(), 1u);
     EXPECT_EQ(BlobText(out, stored[0]["layers"][0]["digest"]), ReadFile(file).value_or(""));
 
     json doc = json::parse(ReadFile(file).value_or("{}"));
     std::map<std::string, std::string> sbom_sha;
     if (spdx) {
-      EXPECT_EQ(doc["creationInfo"]["created"], Blob(out, digest)["annotations"]
-                                                    ["org.opencontainers.image.created"]);
+      EXPECT_EQ(doc["creationInfo"]["created"],
+                Blob(out, digest)["annotations"]["org.opencontainers.image.created"]);
       for (const auto& p : doc["packages"]) {
         if (p.value("primaryPackagePurpose", "") == "CONTAINER") continue;
         sbom_sha[p["name"]] = p["checksums"][0]["checksumValue"];
@@ -222,8 +222,8 @@ TEST_F(ProvenanceE2ETest, SbomOfAnImageMadeByOtherTools) {
         {"umoci", "insert", "--image", layout + ":base", root + "/var", "/var"},
         {"umoci", "insert", "--image", layout + ":base", root + "/usr", "/usr"},
         {"umoci", "insert", "--image", layout + ":base", root + "/etc", "/etc"},
-        {"skopeo", "copy", "oci:" + layout + ":base", "docker-archive:" + Work() +
-                                                         "/foreign.tar:foreign:base"}}) {
+        {"skopeo", "copy", "oci:" + layout + ":base",
+         "docker-archive:" + Work() + "/foreign.tar:foreign:base"}}) {
     auto r = RunProcess(argv);
     ASSERT_EQ(r.exit_code, 0) << argv[0] << " " << argv[1] << ": " << r.err;
   }
@@ -279,8 +279,8 @@ TEST_F(ProvenanceE2ETest, KeyFilesAreCosignCompatibleBothWays) {
   std::string node_prefix = Work() + "/node";
   auto made = Node({Npm("cosign_key.mjs"), "make", node_prefix}, kPassword);
   ASSERT_EQ(made.exit_code, 0) << made.err;
-  auto sign = Hardbase({"sign", "oci:" + image + ":test", "--key", node_prefix + ".key"},
-                       kPassword);
+  auto sign =
+      Hardbase({"sign", "oci:" + image + ":test", "--key", node_prefix + ".key"}, kPassword);
   ASSERT_EQ(sign.exit_code, 0) << sign.err;
   auto verify = Hardbase({"verify", "oci:" + image + ":test", "--key", node_prefix + ".pub"});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
@@ -312,9 +312,9 @@ TEST_F(ProvenanceE2ETest, SignaturesVerifyWithIndependentVerifiers) {
   EXPECT_EQ(unsigned_verify.exit_code, kExitVerification);
   EXPECT_THAT(unsigned_verify.err, HasSubstr("none found"));
 
-  auto sign = Hardbase({"sign", "oci:" + image + ":test", "--key", key + ".key", "--reference",
-                        "registry.test/app"},
-                       kPassword);
+  auto sign = Hardbase(
+      {"sign", "oci:" + image + ":test", "--key", key + ".key", "--reference", "registry.test/app"},
+      kPassword);
   ASSERT_EQ(sign.exit_code, 0) << sign.err;
   EXPECT_THAT(sign.out, HasSubstr("signed " + digest));
   EXPECT_EQ(Index(image)["manifests"][0], root_entry);
@@ -336,8 +336,8 @@ TEST_F(ProvenanceE2ETest, SignaturesVerifyWithIndependentVerifiers) {
   std::string payload = Write("payload.json", BlobText(image, layer["digest"]));
   EXPECT_EQ(ReadFile(payload).value_or(""),
             R"({"critical":{"identity":{"docker-reference":"registry.test/app"},"image":{)"
-            R"("docker-manifest-digest":")" + digest +
-                R"("},"type":"cosign container image signature"},"optional":null})");
+            R"("docker-manifest-digest":")" +
+                digest + R"("},"type":"cosign container image signature"},"optional":null})");
   auto node_sig = Node({Npm("simple_sig.mjs"), "verify", payload,
                         layer["annotations"]["dev.cosignproject.cosign/signature"], key + ".pub"});
   EXPECT_EQ(node_sig.exit_code, 0) << node_sig.out << node_sig.err;
@@ -370,18 +370,17 @@ TEST_F(ProvenanceE2ETest, VerifyNamesEachFailedCheck) {
   Keygen(key);
   std::string image = Work() + "/img";
   std::string digest = Build("static", image);
-  ASSERT_EQ(Hardbase({"sign", "oci:" + image + ":test", "--key", key + ".key"}, kPassword)
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Hardbase({"sign", "oci:" + image + ":test", "--key", key + ".key"}, kPassword).exit_code, 0);
   std::string ref = "oci:" + image + ":test";
   ASSERT_EQ(Hardbase({"verify", ref, "--key", key + ".pub"}).exit_code, 0);
 
   json sig = Tagged(image, SigTag(digest, "sig"));
-  std::string payload_path = image + "/blobs/sha256/" +
-                             sig["layers"][0]["digest"].get<std::string>().substr(7);
+  std::string payload_path =
+      image + "/blobs/sha256/" + sig["layers"][0]["digest"].get<std::string>().substr(7);
   auto bundles = Referrers(image, digest, kBundleType);
-  std::string bundle_path = image + "/blobs/sha256/" +
-                            bundles[0]["layers"][0]["digest"].get<std::string>().substr(7);
+  std::string bundle_path =
+      image + "/blobs/sha256/" + bundles[0]["layers"][0]["digest"].get<std::string>().substr(7);
   std::string manifest_path = image + "/blobs/sha256/" + digest.substr(7);
 
   auto expect_fails = [&](const std::string& what, const std::string& message) {
@@ -426,16 +425,14 @@ TEST_F(ProvenanceE2ETest, VerifyNamesEachFailedCheck) {
   // The signatures of another image, put at this image's tag: they name another digest.
   std::string other = Work() + "/other";
   std::string other_digest = Build("cc", other);
-  ASSERT_EQ(Hardbase({"sign", "oci:" + other + ":test", "--key", key + ".key"}, kPassword)
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Hardbase({"sign", "oci:" + other + ":test", "--key", key + ".key"}, kPassword).exit_code, 0);
   json index = Index(image);
   json other_sig;
   json other_index = Index(other);
   for (const auto& e : other_index["manifests"]) {
-    if (e.contains("annotations") && e["annotations"].value(
-                                         "org.opencontainers.image.ref.name", "") ==
-                                         SigTag(other_digest, "sig")) {
+    if (e.contains("annotations") && e["annotations"].value("org.opencontainers.image.ref.name",
+                                                            "") == SigTag(other_digest, "sig")) {
       other_sig = e;
     }
   }
@@ -463,8 +460,8 @@ TEST_F(ProvenanceE2ETest, VerifyNamesEachFailedCheck) {
   auto rsa = RunProcess({"openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
                          "rsa_keygen_bits:2048", "-out", Work() + "/rsa.key"});
   ASSERT_EQ(rsa.exit_code, 0) << rsa.err;
-  auto rsa_pub = RunProcess({"openssl", "pkey", "-in", Work() + "/rsa.key", "-pubout", "-out",
-                             Work() + "/rsa.pub"});
+  auto rsa_pub = RunProcess(
+      {"openssl", "pkey", "-in", Work() + "/rsa.key", "-pubout", "-out", Work() + "/rsa.pub"});
   ASSERT_EQ(rsa_pub.exit_code, 0) << rsa_pub.err;
   // cosign verifies with RSA keys too (issue 13); this one did not make the ECDSA signature.
   auto wrong_type = Hardbase({"verify", ref, "--key", Work() + "/rsa.pub"});
@@ -519,9 +516,8 @@ TEST_F(ProvenanceE2ETest, BuildSignsAndAttests) {
                                       R"("@id":"https://example.test/vex-1","author":"t",)"
                                       R"("timestamp":"2025-01-01T00:00:00Z","version":1,)"
                                       R"("statements":[]})");
-  auto attest = Hardbase({"attest", ref, "--key", key + ".key", "--type", "openvex",
-                          "--predicate", vex},
-                         kPassword);
+  auto attest = Hardbase(
+      {"attest", ref, "--key", key + ".key", "--type", "openvex", "--predicate", vex}, kPassword);
   ASSERT_EQ(attest.exit_code, 0) << attest.err;
   auto again = Hardbase({"verify", ref, "--key", key + ".pub", "--attestations"});
   ASSERT_EQ(again.exit_code, 0) << again.err;

@@ -153,7 +153,6 @@ size_t Count(std::string_view haystack, std::string_view needle) {
   return n;
 }
 
-
 TEST(ReadmeE2ETest, ShellBlocksParseAndTheRunnableOnesAreMarked) {
   Readme readme = LoadReadme();
   EXPECT_THAT(readme.errors, ::testing::IsEmpty());

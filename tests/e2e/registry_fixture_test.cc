@@ -144,7 +144,8 @@ TEST_F(RegistryFixtureTest, NoAuthRegistryTakesAPushAndServesItBack) {
   ProcessResult push = Push(registry->host(), "fixture/plain", {});
   ASSERT_EQ(push.exit_code, 0) << push.err << "\nregistry log:\n" << registry->log();
   ExpectImage(*registry, "fixture/plain", {});
-  EXPECT_TRUE(PathExists(registry->storage_dir() + "/docker/registry/v2/repositories/fixture/plain"));
+  EXPECT_TRUE(
+      PathExists(registry->storage_dir() + "/docker/registry/v2/repositories/fixture/plain"));
 
   const std::string dir = registry->dir();
   registry.reset();
@@ -152,9 +153,8 @@ TEST_F(RegistryFixtureTest, NoAuthRegistryTakesAPushAndServesItBack) {
 }
 
 TEST_F(RegistryFixtureTest, HtpasswdRegistryWantsTheRightPassword) {
-  auto registry = StartRegistry({.auth = RegistryOptions::Auth::kHtpasswd,
-                                 .user = "alice",
-                                 .password = "s3cret"});
+  auto registry = StartRegistry(
+      {.auth = RegistryOptions::Auth::kHtpasswd, .user = "alice", .password = "s3cret"});
   ASSERT_TRUE(registry);
   EXPECT_EQ(registry->creds(), "alice:s3cret");
   auto v2 = CurlRequest(registry->base_url() + "/v2/");
@@ -250,8 +250,8 @@ TEST_F(RegistryFixtureTest, TokenIssuerGrantsOnlyPullToAnonymousUsers) {
   EXPECT_EQ(claims["aud"], "test-registry");
   EXPECT_EQ(claims["sub"], "");
   EXPECT_EQ(claims["exp"].get<int64_t>() - claims["iat"].get<int64_t>(), 2);
-  EXPECT_EQ(claims["access"], nlohmann::json::parse(
-                                  R"([{"type":"repository","name":"a/b","actions":["pull"]}])"));
+  EXPECT_EQ(claims["access"],
+            nlohmann::json::parse(R"([{"type":"repository","name":"a/b","actions":["pull"]}])"));
   ASSERT_EQ(issuer.Requests().size(), 1u);
   EXPECT_THAT(issuer.Scopes(), ElementsAre("repository:a/b:pull,push", "repository:c:push"));
 }
@@ -408,9 +408,9 @@ TEST_F(RegistryFixtureTest, ProxyDropOnceLeavesAPartialUploadInTheRegistry) {
   const std::string digest = "sha256:" + Sha256Hex(blob);
   std::string finish = again->Header("Location").value_or("");
   finish += (finish.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + digest;
-  auto done = CurlRequest(finish, {.method = "PUT",
-                                   .headers = {{"Content-Type", "application/octet-stream"}},
-                                   .body = blob});
+  auto done = CurlRequest(
+      finish,
+      {.method = "PUT", .headers = {{"Content-Type", "application/octet-stream"}}, .body = blob});
   ASSERT_TRUE(done.has_value()) << done.error().message;
   EXPECT_EQ(done->status, 201) << done->body;
   auto stored = registry->GetBlob("fixture/drop", digest);

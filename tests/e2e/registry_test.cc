@@ -60,8 +60,8 @@ class RegistryE2ETest : public ::testing::Test {
     std::string spec = Work() + "/" + name + ".yaml";
     EXPECT_TRUE(WriteFileAtomic(spec, *text + "\n" + extra).has_value());
     std::string out = Work() + "/" + name;
-    std::vector<std::string> args = {"build", spec, "--lock", ExampleLock("static"), "-o", out,
-                                     "--tag", "test"};
+    std::vector<std::string> args = {"build", spec, "--lock", ExampleLock("static"),
+                                     "-o",    out,  "--tag",  "test"};
     args.insert(args.end(), flags.begin(), flags.end());
     auto r = Hardbase(args, kPassword);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -82,7 +82,8 @@ class RegistryE2ETest : public ::testing::Test {
     return r.out.substr(0, r.out.find('\n'));
   }
   // skopeo's view of a registry image: the digest of its manifest bytes.
-  static std::string SkopeoDigest(const std::string& ref, const std::vector<std::string>& flags = {}) {
+  static std::string SkopeoDigest(const std::string& ref,
+                                  const std::vector<std::string>& flags = {}) {
     std::vector<std::string> args = {"skopeo", "inspect", "--raw", "--tls-verify=false"};
     args.insert(args.end(), flags.begin(), flags.end());
     args.push_back(ref);
@@ -167,7 +168,8 @@ TEST_F(RegistryE2ETest, PushCarriesTheWholeSignedImageAndSkopeoAgrees) {
   // Pull into a new layout: same digest, signatures and SBOMs along, verifiable offline.
   std::string pulled = Work() + "/pulled";
   EXPECT_EQ(Digest(Hardbase({"pull", ref, "oci:" + pulled + ":v1", "--plain-http"})), digest);
-  EXPECT_EQ(Hardbase({"verify", "oci:" + pulled + ":v1", "--key", Pub(), "--attestations"}).exit_code, 0);
+  EXPECT_EQ(
+      Hardbase({"verify", "oci:" + pulled + ":v1", "--key", Pub(), "--attestations"}).exit_code, 0);
   auto skopeo_pulled = RunProcess({"skopeo", "inspect", "--raw", "oci:" + pulled + ":v1"});
   EXPECT_EQ("sha256:" + Sha256Hex(skopeo_pulled.out), digest);
 
@@ -180,10 +182,10 @@ TEST_F(RegistryE2ETest, PushCarriesTheWholeSignedImageAndSkopeoAgrees) {
   auto copy = Hardbase({"copy", ref, (*server)->host() + "/mirror/static:1", "--plain-http"});
   EXPECT_EQ(Digest(copy), digest);
   EXPECT_THAT(copy.err, Not(HasSubstr(" 0 mounted")));
-  EXPECT_EQ(Hardbase({"verify", (*server)->host() + "/mirror/static:1", "--key", Pub(),
-                      "--plain-http"})
-                .exit_code,
-            0);
+  EXPECT_EQ(
+      Hardbase({"verify", (*server)->host() + "/mirror/static:1", "--key", Pub(), "--plain-http"})
+          .exit_code,
+      0);
 }
 
 // skopeo pushes an image; hardbase pulls it (same digest), reads its SBOM from the dpkg
@@ -193,14 +195,13 @@ TEST_F(RegistryE2ETest, ImagesPushedBySkopeoPullSignAndVerify) {
   ASSERT_TRUE(server) << server.error().message;
   std::string layout = Build("plain", "");
   std::string ref = (*server)->host() + "/by-skopeo:1";
-  auto pushed = RunProcess({"skopeo", "copy", "--dest-tls-verify=false", "oci:" + layout + ":test",
-                            "docker://" + ref});
+  auto pushed = RunProcess(
+      {"skopeo", "copy", "--dest-tls-verify=false", "oci:" + layout + ":test", "docker://" + ref});
   ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
   std::string digest = SkopeoDigest("docker://" + ref);
 
   std::string pulled = Work() + "/pulled.tar";
-  EXPECT_EQ(Digest(Hardbase({"pull", ref, "oci-archive:" + pulled, "--tls-verify=false"})),
-            digest);
+  EXPECT_EQ(Digest(Hardbase({"pull", ref, "oci-archive:" + pulled, "--tls-verify=false"})), digest);
   auto sbom = Hardbase({"sbom", "oci-archive:" + pulled});
   ASSERT_EQ(sbom.exit_code, 0) << sbom.err;
   EXPECT_THAT(sbom.out, HasSubstr("\"name\": \"tzdata\""));
@@ -211,13 +212,14 @@ TEST_F(RegistryE2ETest, ImagesPushedBySkopeoPullSignAndVerify) {
   auto sign = Hardbase({"sign", ref, "--key", Work() + "/k.key", "--tls-verify=false"}, kPassword);
   ASSERT_EQ(sign.exit_code, 0) << sign.err;
   std::string vex = Work() + "/vex.json";
-  ASSERT_TRUE(WriteFileAtomic(vex, R"({"@context":"https://openvex.dev/ns/v0.2.0","statements":[]})"));
+  ASSERT_TRUE(
+      WriteFileAtomic(vex, R"({"@context":"https://openvex.dev/ns/v0.2.0","statements":[]})"));
   auto attest = Hardbase({"attest", ref, "--key", Work() + "/k.key", "--type", "openvex",
                           "--predicate", vex, "--tls-verify=false"},
                          kPassword);
   ASSERT_EQ(attest.exit_code, 0) << attest.err;
-  auto verify = Hardbase({"verify", ref, "--key", Work() + "/k.pub", "--attestations",
-                          "--tls-verify=false"});
+  auto verify =
+      Hardbase({"verify", ref, "--key", Work() + "/k.pub", "--attestations", "--tls-verify=false"});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
   EXPECT_THAT(verify.out, HasSubstr("https://openvex.dev/ns/v0.2.0"));
   // The signature claims the registry repository it was made for.
@@ -234,18 +236,19 @@ TEST_F(RegistryE2ETest, MovingATagKeepsSignaturesWithTheirDigest) {
   std::string signed_layout = BuildSigned("signed");
   std::string other = Build("other", "labels:\n  variant: other\n");
   std::string ref = (*server)->host() + "/app:stable";
-  std::string old_digest = Digest(Hardbase({"push", "oci:" + signed_layout + ":test", ref,
-                                            "--plain-http"}));
+  std::string old_digest =
+      Digest(Hardbase({"push", "oci:" + signed_layout + ":test", ref, "--plain-http"}));
   ASSERT_EQ(Hardbase({"verify", ref, "--key", Pub(), "--plain-http"}).exit_code, 0);
 
-  std::string new_digest = Digest(Hardbase({"push", "oci:" + other + ":test", ref, "--plain-http"}));
+  std::string new_digest =
+      Digest(Hardbase({"push", "oci:" + other + ":test", ref, "--plain-http"}));
   ASSERT_NE(new_digest, old_digest);
   EXPECT_EQ(SkopeoDigest("docker://" + ref), new_digest);
   auto moved = Hardbase({"verify", ref, "--key", Pub(), "--plain-http"});
   EXPECT_EQ(moved.exit_code, kExitVerification);
   EXPECT_THAT(moved.err, HasSubstr(new_digest));
-  auto old = Hardbase({"verify", (*server)->host() + "/app@" + old_digest, "--key", Pub(),
-                       "--plain-http"});
+  auto old = Hardbase(
+      {"verify", (*server)->host() + "/app@" + old_digest, "--key", Pub(), "--plain-http"});
   EXPECT_EQ(old.exit_code, 0) << old.err;
 }
 
@@ -283,7 +286,8 @@ TEST_F(RegistryE2ETest, LoginStoresCredentialsThatPushUses) {
   auto stored = json::parse(ReadFile(auth_file).value_or("{}"));
   EXPECT_EQ(stored["auths"][(*server)->host()]["auth"], "Y2k6cDRzcy13MHJk");  // ci:p4ss-w0rd
 
-  std::string digest = Digest(Hardbase({"push", "oci:" + layout + ":test", ref, "--plain-http"}, env));
+  std::string digest =
+      Digest(Hardbase({"push", "oci:" + layout + ":test", ref, "--plain-http"}, env));
   EXPECT_EQ(SkopeoDigest("docker://" + ref, {"--creds", "ci:p4ss-w0rd"}), digest);
   // --creds works without any file; a wrong one is refused without echoing it.
   auto creds = Hardbase({"pin", ref, "--plain-http", "--creds", "ci:p4ss-w0rd"});
@@ -308,8 +312,8 @@ TEST_F(RegistryE2ETest, TokenAuthRegistry) {
   std::string layout = BuildSigned("signed");
   std::string ref = (*server)->host() + "/team/app:1";
   std::string creds = (*server)->creds();
-  std::string digest = Digest(Hardbase({"push", "oci:" + layout + ":test", ref, "--plain-http",
-                                        "--creds", creds}));
+  std::string digest =
+      Digest(Hardbase({"push", "oci:" + layout + ":test", ref, "--plain-http", "--creds", creds}));
   EXPECT_EQ(SkopeoDigest("docker://" + ref, {"--creds", creds}), digest);
   auto verify = Hardbase({"verify", ref, "--key", Pub(), "--plain-http", "--creds", creds});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
@@ -332,8 +336,8 @@ TEST_F(RegistryE2ETest, PushSurvivesFaults) {
   proxy.FailOnce("PUT", "/blobs/uploads/", 500);
   proxy.FailOnce("PUT", "/manifests/", 502);
   std::string ref = proxy.host() + "/app:1";
-  auto push = Hardbase({"push", "oci:" + layout + ":test", ref, "--plain-http", "--chunk-size",
-                        "65536"});
+  auto push =
+      Hardbase({"push", "oci:" + layout + ":test", ref, "--plain-http", "--chunk-size", "65536"});
   std::string digest = Digest(push);
   EXPECT_EQ(proxy.PendingFaults(), 0);
 
@@ -344,11 +348,14 @@ TEST_F(RegistryE2ETest, PushSurvivesFaults) {
                          "docker://" + (*server)->host() + "/app:1", "oci:" + copy + ":x"});
   ASSERT_EQ(out.exit_code, 0) << out.err;
   EXPECT_EQ(SkopeoDigest("oci:" + copy + ":x"), digest);
-  auto check = RunProcess({"sh", "-c", "cd " + copy + "/blobs/sha256 && for f in *; do echo \"$f  $f\"; done | sha256sum -c --quiet"});
+  auto check = RunProcess(
+      {"sh", "-c",
+       "cd " + copy +
+           "/blobs/sha256 && for f in *; do echo \"$f  $f\"; done | sha256sum -c --quiet"});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
-  EXPECT_EQ(Hardbase({"verify", (*server)->host() + "/app:1", "--key", Pub(), "--plain-http"})
-                .exit_code,
-            0);
+  EXPECT_EQ(
+      Hardbase({"verify", (*server)->host() + "/app:1", "--key", Pub(), "--plain-http"}).exit_code,
+      0);
 }
 
 TEST_F(RegistryE2ETest, BadInputIsNamed) {
@@ -366,15 +373,15 @@ TEST_F(RegistryE2ETest, BadInputIsNamed) {
 
   auto server = RegistryServer::Start();
   ASSERT_TRUE(server) << server.error().message;
-  auto unknown = Hardbase({"pull", (*server)->host() + "/nothing:1", "oci:" + Work() + "/z",
-                           "--plain-http"});
+  auto unknown =
+      Hardbase({"pull", (*server)->host() + "/nothing:1", "oci:" + Work() + "/z", "--plain-http"});
   EXPECT_EQ(unknown.exit_code, kExitNotFound);
   EXPECT_THAT(unknown.err, HasSubstr("nothing"));
   EXPECT_FALSE(PathExists(Work() + "/z"));
   // A pinned destination must be the image's digest.
-  auto wrong_pin = Hardbase({"push", "oci:" + layout + ":test",
-                             (*server)->host() + "/app@sha256:" + std::string(64, '0'),
-                             "--plain-http"});
+  auto wrong_pin =
+      Hardbase({"push", "oci:" + layout + ":test",
+                (*server)->host() + "/app@sha256:" + std::string(64, '0'), "--plain-http"});
   EXPECT_EQ(wrong_pin.exit_code, kExitUsage);
   // TLS is verified by default: a plain-http registry is not silently spoken to.
   auto tls = Hardbase({"pin", (*server)->host() + "/app:1"});

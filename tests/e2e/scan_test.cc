@@ -31,28 +31,13 @@ constexpr int kExitNotFound = 6;
 constexpr int kExitStale = 9;
 constexpr int kExitVulnerable = 12;
 
-std::string Snapshot() {
-  return HARDBASE_SOURCE_DIR "/../shared/data/osv-debian-2025-02-12.zip";
-}
+std::string Snapshot() { return OsvSnapshot(); }
 
 // The excerpt of the snapshot that ships for offline demos (scripts/make-vuln-excerpt.py).
-std::string Excerpt() {
-  return HARDBASE_SOURCE_DIR "/data/vuln/osv-debian-excerpt-2025-02-12.zip";
-}
+std::string Excerpt() { return HARDBASE_SOURCE_DIR "/data/vuln/osv-debian-excerpt-2025-02-12.zip"; }
 
-// The whole snapshot imported once for every test process of the suite (under a lock, as ctest
-// runs tests in parallel processes).
-std::string SharedDb() {
-  std::string path = ExamplesSuiteDir() + "/vulndb";
-  EXPECT_TRUE(MakeDirs(ExamplesSuiteDir()).has_value());
-  auto lock = FileLock::Acquire(path + ".test-lock", FileLock::Mode::kExclusive);
-  EXPECT_TRUE(lock.has_value());
-  if (!PathExists(path)) {
-    auto r = HardbaseWithCache({"vuln", "update", "--from", Snapshot(), "--db", path});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-  }
-  return path;
-}
+// The whole snapshot imported once for every test process of the suite (support/examples.h).
+std::string SharedDb() { return SharedVulnDb(); }
 
 // (id, package) pairs of a JSON report.
 std::set<std::pair<std::string, std::string>> Pairs(const json& report) {
@@ -68,16 +53,15 @@ std::string OsvRecord(const std::string& id, const std::string& source, const st
                       const std::string& urgency = "high") {
   json events = json::array({{{"introduced", "0"}}});
   if (!fixed.empty()) events.push_back({{"fixed", fixed}});
-  json record = {
-      {"schema_version", "1.6.0"},
-      {"id", id},
-      {"modified", "2020-01-02T03:04:05Z"},
-      {"published", "2020-01-01T00:00:00Z"},
-      {"details", id + " in " + source + "."},
-      {"affected",
-       {{{"package", {{"ecosystem", "Debian:12"}, {"name", source}}},
-         {"ranges", {{{"type", "ECOSYSTEM"}, {"events", events}}}},
-         {"ecosystem_specific", {{"urgency", urgency}}}}}}};
+  json record = {{"schema_version", "1.6.0"},
+                 {"id", id},
+                 {"modified", "2020-01-02T03:04:05Z"},
+                 {"published", "2020-01-01T00:00:00Z"},
+                 {"details", id + " in " + source + "."},
+                 {"affected",
+                  {{{"package", {{"ecosystem", "Debian:12"}, {"name", source}}},
+                    {"ranges", {{{"type", "ECOSYSTEM"}, {"events", events}}}},
+                    {"ecosystem_specific", {{"urgency", urgency}}}}}}};
   return record.dump(1);
 }
 
@@ -127,8 +111,9 @@ class ScanE2ETest : public ::testing::Test {
   }
   static std::string Stanza(const std::string& name, const std::string& version,
                             const std::string& source = "", int size = 100) {
-    return "Package: " + name + "\nStatus: install ok installed\nArchitecture: amd64\nVersion: " +
-           version + "\n" + (source.empty() ? "" : "Source: " + source + "\n") +
+    return "Package: " + name +
+           "\nStatus: install ok installed\nArchitecture: amd64\nVersion: " + version + "\n" +
+           (source.empty() ? "" : "Source: " + source + "\n") +
            "Installed-Size: " + std::to_string(size) + "\n\n";
   }
 
@@ -141,8 +126,8 @@ class ScanE2ETest : public ::testing::Test {
 TEST_F(ScanE2ETest, EveryKindOfImageGivesTheSameFindings) {
   std::string db = SharedDb();
   std::string layout = Work() + "/cc";
-  auto built = Hardbase({"build", ExampleSpec("cc"), "--lock", ExampleLock("cc"), "-o", layout,
-                         "--tag", "test"});
+  auto built = Hardbase(
+      {"build", ExampleSpec("cc"), "--lock", ExampleLock("cc"), "-o", layout, "--tag", "test"});
   ASSERT_EQ(built.exit_code, 0) << built.err;
   json from_layout = ScanJson("oci:" + layout + ":test", db);
   auto pairs = Pairs(from_layout);
@@ -150,9 +135,9 @@ TEST_F(ScanE2ETest, EveryKindOfImageGivesTheSameFindings) {
   auto lock = json::parse(*ReadFile(ExampleLock("cc")));
   std::set<std::string> locked;
   for (const auto& p : lock["archs"][0]["packages"]) locked.insert(p["name"].get<std::string>());
-  EXPECT_EQ(from_layout["summary"]["findings"].get<size_t>(), from_layout["findings"].size() -
-                                                                  from_layout["summary"]["suppressed"].get<size_t>() -
-                                                                  from_layout["summary"]["kernel_headers"].get<size_t>());
+  EXPECT_EQ(from_layout["summary"]["findings"].get<size_t>(),
+            from_layout["findings"].size() - from_layout["summary"]["suppressed"].get<size_t>() -
+                from_layout["summary"]["kernel_headers"].get<size_t>());
   for (const auto& f : from_layout["findings"]) {
     EXPECT_TRUE(locked.count(f["package"].get<std::string>())) << f.dump();
   }
@@ -176,8 +161,8 @@ TEST_F(ScanE2ETest, EveryKindOfImageGivesTheSameFindings) {
   EXPECT_EQ(Pairs(from_registry), pairs);
   EXPECT_EQ(from_registry["image"]["digest"], from_layout["image"]["digest"]);
 
-  auto unpacked = RunProcess({"umoci", "raw", "unpack", "--rootless", "--image",
-                              layout + ":test", Work() + "/rootfs"});
+  auto unpacked = RunProcess(
+      {"umoci", "raw", "unpack", "--rootless", "--image", layout + ":test", Work() + "/rootfs"});
   ASSERT_EQ(unpacked.exit_code, 0) << unpacked.err;
   EXPECT_EQ(Pairs(ScanJson("dir:" + Work() + "/rootfs", db)), pairs);
 
@@ -189,14 +174,14 @@ TEST_F(ScanE2ETest, EveryKindOfImageGivesTheSameFindings) {
 
   // SARIF as GitHub code scanning takes it, and a CycloneDX 1.5 document, each checked by an
   // independent validator.
-  for (const auto& [format, validator] :
-       std::vector<std::pair<std::string, std::string>>{{"sarif", "validate_sarif.mjs"},
-                                                        {"cyclonedx", "validate_cyclonedx.mjs"}}) {
+  for (const auto& [format, validator] : std::vector<std::pair<std::string, std::string>>{
+           {"sarif", "validate_sarif.mjs"}, {"cyclonedx", "validate_cyclonedx.mjs"}}) {
     std::string out = Work() + "/report." + format;
-    auto r = Hardbase({"scan", "oci:" + layout + ":test", "--db", db, "--format", format, "-o", out});
+    auto r =
+        Hardbase({"scan", "oci:" + layout + ":test", "--db", db, "--format", format, "-o", out});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    auto valid = RunProcess(
-        {"node", std::string(HARDBASE_SOURCE_DIR) + "/tests/npm/" + validator, out});
+    auto valid =
+        RunProcess({"node", std::string(HARDBASE_SOURCE_DIR) + "/tests/npm/" + validator, out});
     EXPECT_EQ(valid.exit_code, 0) << format << ": " << valid.out << valid.err;
   }
 }
@@ -212,8 +197,8 @@ TEST_F(ScanE2ETest, GatesExitTwelveAndVexStatementsSuppress) {
   EXPECT_EQ(high.exit_code, kExitVulnerable) << high.err;
   EXPECT_THAT(high.err, HasSubstr("2 high or worse findings"));
   EXPECT_THAT(high.out, HasSubstr("CVE-2099-0003"));  // the report is still printed
-  auto fixable = Hardbase({"scan", "dir:" + root, "--db", db, "--fail-on-fixable", "--fail-on",
-                           "critical"});
+  auto fixable =
+      Hardbase({"scan", "dir:" + root, "--db", db, "--fail-on-fixable", "--fail-on", "critical"});
   EXPECT_EQ(fixable.exit_code, 0) << fixable.err;  // nothing critical
   EXPECT_EQ(Hardbase({"scan", "dir:" + root, "--db", db, "--fail-on", "bogus"}).exit_code, 2);
 
@@ -343,23 +328,24 @@ TEST_F(ScanE2ETest, TheShippedExcerptFindsWhatTheWholeSnapshotFinds) {
 
   // The example's packages as dpkg would list them, with glibc one update behind the lock, so
   // that a fix exists: CVE-2024-2961 (iconv) was fixed in 2.36-9+deb12u6.
-  auto lock = json::parse(*ReadFile(std::string(HARDBASE_SOURCE_DIR) +
-                                    "/examples/java17/image.lock.json"));
+  auto lock =
+      json::parse(*ReadFile(std::string(HARDBASE_SOURCE_DIR) + "/examples/java17/image.lock.json"));
   std::string stanzas;
   for (const auto& p : lock["archs"][0]["packages"]) {
     std::string version = p["version"].get<std::string>();
     std::string source_version = p["source_version"].get<std::string>();
     if (p["source"] == "glibc") version = source_version = "2.36-9+deb12u4";
-    stanzas += "Package: " + p["name"].get<std::string>() +
-               "\nStatus: install ok installed\nArchitecture: " +
-               p["architecture"].get<std::string>() + "\nVersion: " + version + "\nSource: " +
-               p["source"].get<std::string>() + " (" + source_version + ")\n\n";
+    stanzas +=
+        "Package: " + p["name"].get<std::string>() +
+        "\nStatus: install ok installed\nArchitecture: " + p["architecture"].get<std::string>() +
+        "\nVersion: " + version + "\nSource: " + p["source"].get<std::string>() + " (" +
+        source_version + ")\n\n";
   }
   std::string root = Rootfs("java17", stanzas);
   json report = ScanJson("dir:" + root, db);
   auto pairs = Pairs(report);
   EXPECT_TRUE(pairs.count({"CVE-2024-2961", "libc6"})) << report.dump().substr(0, 2000);
-  EXPECT_TRUE(pairs.count({"CVE-2010-4756", "libc6"}));   // unfixed, unimportant
+  EXPECT_TRUE(pairs.count({"CVE-2010-4756", "libc6"}));    // unfixed, unimportant
   EXPECT_TRUE(pairs.count({"CVE-2023-45853", "zlib1g"}));  // unfixed, critical by CVSS
   EXPECT_FALSE(pairs.count({"CVE-2023-4911", "libc6"}));   // fixed in 2.36-9+deb12u3
   for (const auto& f : report["findings"]) {
@@ -475,13 +461,19 @@ TEST_F(ScanE2ETest, UpdateNamesTheCvesANewVersionCloses) {
   };
   add("stable", {"libfoo1", "1.0", "amd64", {{"Source", "foo"}}, {{"usr/lib/libfoo", "1.0\n"}}});
   add("stable-security", {"other", "1.0", "amd64", {}, {{"usr/share/other", "1\n"}}});
-  ASSERT_TRUE(repo.Publish("stable", {}).has_value());
-  ASSERT_TRUE(repo.Publish("stable-security", {}).has_value());
-  std::string spec = Write("image.yaml", "name: test\nrepositories:\n  - url: " +
-                                             server.base_url() +
-                                             "\n    suites: [stable, stable-security]\n"
-                                             "    keyring: " + RepoFixture::KeyringPath() +
-                                             "\narchs: [amd64]\npackages: [libfoo1]\n");
+  // Named as Debian names its suites: the release to match comes from the codename.
+  auto publish = [&](const std::string& suite, const std::string& codename) {
+    PublishOptions options;
+    options.codename = codename;
+    ASSERT_TRUE(repo.Publish(suite, options).has_value());
+  };
+  publish("stable", "bookworm");
+  publish("stable-security", "bookworm-security");
+  std::string spec = Write(
+      "image.yaml", "name: test\nrepositories:\n  - url: " + server.base_url() +
+                        "\n    suites: [stable, stable-security]\n"
+                        "    keyring: " +
+                        RepoFixture::KeyringPath() + "\narchs: [amd64]\npackages: [libfoo1]\n");
   std::string cache = Work() + "/cache";
   auto run = [&](std::vector<std::string> args) {
     return HardbaseWithCache(std::move(args), {}, cache);
@@ -493,7 +485,7 @@ TEST_F(ScanE2ETest, UpdateNamesTheCvesANewVersionCloses) {
 
   add("stable-security",
       {"libfoo1", "1.1", "amd64", {{"Source", "foo"}}, {{"usr/lib/libfoo", "1.1\n"}}});
-  ASSERT_TRUE(repo.Publish("stable-security", {}).has_value());
+  publish("stable-security", "bookworm-security");
   std::string lock_before = *ReadFile(Work() + "/image.lock.json");
   auto behind = run({"update", spec, "--db", db});
   EXPECT_EQ(behind.exit_code, kExitStale) << behind.err;

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <filesystem>
 
+#include "base/fs.h"
+
 namespace hardbase::testing {
 
 namespace fs = std::filesystem;
@@ -32,6 +34,22 @@ std::string ExampleLock(const std::string& example) {
     auto r = HardbaseWithCache({"lock", ExampleSpec(example), "-o", path});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     fs::last_write_time(path, fs::file_time_type::clock::now());
+  }
+  return path;
+}
+
+std::string OsvSnapshot() {
+  return std::string(HARDBASE_SOURCE_DIR) + "/../shared/data/osv-debian-2025-02-12.zip";
+}
+
+std::string SharedVulnDb() {
+  std::string path = ExamplesSuiteDir() + "/vulndb";
+  EXPECT_TRUE(MakeDirs(ExamplesSuiteDir()).has_value());
+  auto lock = FileLock::Acquire(path + ".test-lock", FileLock::Mode::kExclusive);
+  EXPECT_TRUE(lock.has_value());
+  if (!PathExists(path)) {
+    auto r = HardbaseWithCache({"vuln", "update", "--from", OsvSnapshot(), "--db", path});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
   }
   return path;
 }

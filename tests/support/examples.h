@@ -23,4 +23,10 @@ ProcessResult HardbaseWithCache(std::vector<std::string> args,
 // on); a failure to lock is a test failure.
 std::string ExampleLock(const std::string& example);
 
+// The OSV snapshot of Debian's data the scan tests match with (../shared/data).
+std::string OsvSnapshot();
+// That snapshot imported once into the suite dir for every test process (under a lock, as ctest
+// runs tests in parallel processes); a failed import is a test failure.
+std::string SharedVulnDb();
+
 }  // namespace hardbase::testing

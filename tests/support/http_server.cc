@@ -12,22 +12,12 @@
 #include <cstring>
 
 #include "base/fs.h"
+#include "base/strings.h"
 
 namespace hardbase::testing {
 namespace {
 
 constexpr size_t kMaxHeadBytes = 64 * 1024;
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 bool ContainsTokenIgnoreCase(std::string_view list, std::string_view token) {
   size_t start = 0;
@@ -35,19 +25,11 @@ bool ContainsTokenIgnoreCase(std::string_view list, std::string_view token) {
     size_t comma = list.find(',', start);
     std::string_view item =
         list.substr(start, comma == std::string_view::npos ? list.npos : comma - start);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (EqualsIgnoreCase(item, token)) return true;
+    if (EqualsIgnoreCase(Trim(item), token)) return true;
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
   return false;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 std::optional<uint64_t> ParseUint(std::string_view s) {
@@ -186,8 +168,8 @@ std::string SerializeHead(const HttpResponse& response, bool keep_alive, bool he
     out += name + ": " + value + "\r\n";
   }
   if (response.status != 204 && response.status != 304 && !response.close_delimited) {
-    uint64_t length = head && response.head_content_length ? *response.head_content_length
-                                                           : response.body.size();
+    uint64_t length =
+        head && response.head_content_length ? *response.head_content_length : response.body.size();
     out += "Content-Length: " + std::to_string(length) + "\r\n";
   }
   out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";

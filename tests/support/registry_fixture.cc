@@ -32,31 +32,13 @@
 #include <utility>
 
 #include "base/base64.h"
+#include "base/strings.h"
 #include "support/process.h"
 
 namespace hardbase::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' ||
-                        s.front() == '\n')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 // Percent-decodes a query component; '+' is a space, a malformed escape is kept as it is.
 std::string QueryDecode(std::string_view in) {
@@ -198,9 +180,9 @@ size_t CollectHeader(char* data, size_t size, size_t n, void* user) {
 // Header fields that belong to one connection, not to the message (RFC 9110 section 7.6.1), plus
 // those the forwarding client computes itself.
 bool IsHopByHop(std::string_view name) {
-  for (std::string_view h : {"Connection", "Keep-Alive", "Proxy-Authenticate",
-                             "Proxy-Authorization", "Proxy-Connection", "TE", "Trailer",
-                             "Transfer-Encoding", "Upgrade", "Content-Length", "Host", "Expect"}) {
+  for (std::string_view h :
+       {"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Connection",
+        "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length", "Host", "Expect"}) {
     if (EqualsIgnoreCase(name, h)) return true;
   }
   return false;
@@ -279,8 +261,7 @@ Result<CurlReply> CurlRequest(const std::string& url, const CurlOptions& options
     curl_easy_setopt(h, CURLOPT_PASSWORD, options.basic_password.c_str());
   }
   if (options.body) {
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(options.body->size()));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(options.body->size()));
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, options.body->data());
   }
   if (options.method == "HEAD") {
@@ -301,8 +282,8 @@ Result<CurlReply> CurlRequest(const std::string& url, const CurlOptions& options
   CURLcode rc = curl_easy_perform(h);
   curl_slist_free_all(list);
   if (rc != CURLE_OK) {
-    return Fail(ErrorCode::kNetwork, options.method + " " + url + ": " +
-                                         (error[0] ? error : curl_easy_strerror(rc)));
+    return Fail(ErrorCode::kNetwork,
+                options.method + " " + url + ": " + (error[0] ? error : curl_easy_strerror(rc)));
   }
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -348,8 +329,8 @@ Result<std::pair<PkeyPtr, std::unique_ptr<X509, X509Free>>> MakeKeyAndCertificat
   };
   for (const auto& [nid, value] : extensions) {
     X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-    if (!ext) return Fail(ErrorCode::kInternal, std::string("extension ") + value + ": " +
-                                                     OpensslError());
+    if (!ext)
+      return Fail(ErrorCode::kInternal, std::string("extension ") + value + ": " + OpensslError());
     X509_add_ext(x, ext, -1);
     X509_EXTENSION_free(ext);
   }
@@ -401,7 +382,8 @@ Result<void> TokenIssuer::Start() {
   dir_.emplace(std::move(dir));
   HB_TRY(cert_, WriteSelfSignedCertificate(dir_->path(), "token", options_.issuer));
   HB_TRY(std::string key_pem, ReadFile(cert_.key_path));
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+  std::unique_ptr<BIO, BioFree> bio(
+      BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
   key_ = std::make_unique<Key>();
   key_->pkey.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   if (!key_->pkey) return Fail(ErrorCode::kInternal, "read token key: " + OpensslError());
@@ -470,8 +452,9 @@ Result<std::string> TokenIssuer::MakeToken(const std::string& account,
                                            std::optional<int> lifetime) const {
   if (!key_) return Fail(ErrorCode::kInternal, "token issuer not started");
   const time_t now = std::time(nullptr);
-  nlohmann::json header = {
-      {"alg", "ES256"}, {"typ", "JWT"}, {"x5c", nlohmann::json::array({Base64Encode(cert_.cert_der)})}};
+  nlohmann::json header = {{"alg", "ES256"},
+                           {"typ", "JWT"},
+                           {"x5c", nlohmann::json::array({Base64Encode(cert_.cert_der)})}};
   nlohmann::json claims = {
       {"iss", options_.issuer},
       {"sub", account},
@@ -487,8 +470,7 @@ Result<std::string> TokenIssuer::MakeToken(const std::string& account,
 
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
   size_t der_len = 0;
-  if (!md ||
-      EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key_->pkey.get()) != 1 ||
+  if (!md || EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key_->pkey.get()) != 1 ||
       EVP_DigestSign(md.get(), nullptr, &der_len,
                      reinterpret_cast<const unsigned char*>(signing_input.data()),
                      signing_input.size()) != 1) {
@@ -502,7 +484,8 @@ Result<std::string> TokenIssuer::MakeToken(const std::string& account,
   }
   // JWS wants r || s, each 32 bytes big-endian, not the DER ECDSA-Sig-Value OpenSSL produces.
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  std::unique_ptr<ECDSA_SIG, EcdsaSigFree> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_len)));
+  std::unique_ptr<ECDSA_SIG, EcdsaSigFree> sig(
+      d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_len)));
   if (!sig) return Fail(ErrorCode::kInternal, "decode ECDSA signature: " + OpensslError());
   const BIGNUM* r = nullptr;
   const BIGNUM* s = nullptr;
@@ -618,8 +601,8 @@ Result<void> RegistryServer::WriteFiles() {
   if (options_.auth == RegistryOptions::Auth::kHtpasswd) {
     ProcessResult r = RunProcess({"htpasswd", "-Bbn", options_.user, options_.password});
     if (r.exit_code != 0) {
-      return Fail(ErrorCode::kInternal, "htpasswd -Bbn: exit " + std::to_string(r.exit_code) +
-                                            ": " + r.err);
+      return Fail(ErrorCode::kInternal,
+                  "htpasswd -Bbn: exit " + std::to_string(r.exit_code) + ": " + r.err);
     }
     HB_TRY_VOID(WriteFileAtomic(d + "/htpasswd", r.out));
   }
@@ -628,28 +611,41 @@ Result<void> RegistryServer::WriteFiles() {
 
 Result<void> RegistryServer::Launch(uint16_t port) {
   const std::string& d = dir_.path();
-  std::string config = "version: 0.1\n"
-                       "log:\n  level: info\n"
-                       "storage:\n"
-                       "  filesystem: {rootdirectory: \"" + storage_dir() + "\"}\n"
-                       "  delete: {enabled: true}\n"
-                       "  maintenance: {uploadpurging: {enabled: false}}\n"
-                       "http:\n"
-                       "  addr: 127.0.0.1:" + std::to_string(port) + "\n"
-                       "  secret: hardbase-test-secret\n";
+  std::string config =
+      "version: 0.1\n"
+      "log:\n  level: info\n"
+      "storage:\n"
+      "  filesystem: {rootdirectory: \"" +
+      storage_dir() +
+      "\"}\n"
+      "  delete: {enabled: true}\n"
+      "  maintenance: {uploadpurging: {enabled: false}}\n"
+      "http:\n"
+      "  addr: 127.0.0.1:" +
+      std::to_string(port) +
+      "\n"
+      "  secret: hardbase-test-secret\n";
   if (options_.tls) {
-    config += "  tls: {certificate: \"" + cert_.cert_path + "\", key: \"" + cert_.key_path +
-              "\"}\n";
+    config +=
+        "  tls: {certificate: \"" + cert_.cert_path + "\", key: \"" + cert_.key_path + "\"}\n";
   }
   if (options_.auth == RegistryOptions::Auth::kHtpasswd) {
     config += "auth:\n  htpasswd: {realm: test-registry, path: \"" + d + "/htpasswd\"}\n";
   } else if (options_.auth == RegistryOptions::Auth::kToken) {
     const TokenIssuer& issuer = *options_.token_issuer;
-    config += "auth:\n  token:\n"
-              "    realm: \"" + issuer.realm() + "\"\n"
-              "    service: \"" + issuer.options().service + "\"\n"
-              "    issuer: \"" + issuer.options().issuer + "\"\n"
-              "    rootcertbundle: \"" + issuer.cert_path() + "\"\n";
+    config +=
+        "auth:\n  token:\n"
+        "    realm: \"" +
+        issuer.realm() +
+        "\"\n"
+        "    service: \"" +
+        issuer.options().service +
+        "\"\n"
+        "    issuer: \"" +
+        issuer.options().issuer +
+        "\"\n"
+        "    rootcertbundle: \"" +
+        issuer.cert_path() + "\"\n";
   }
   HB_TRY_VOID(WriteFileAtomic(config_path(), config));
 
@@ -733,9 +729,7 @@ void RegistryServer::KillChild() {
 
 std::string RegistryServer::host() const { return "127.0.0.1:" + std::to_string(port_); }
 
-std::string RegistryServer::base_url() const {
-  return (tls() ? "https://" : "http://") + host();
-}
+std::string RegistryServer::base_url() const { return (tls() ? "https://" : "http://") + host(); }
 
 std::string RegistryServer::log() const {
   auto text = ReadFile(dir_.path() + "/registry.log");
@@ -788,8 +782,8 @@ Result<CurlReply> RegistryServer::AuthorizedGet(const std::string& path, const s
                            "&scope=" + QueryEncode(scope),
                        token_options));
     if (token_reply.status != 200) {
-      return Fail(ErrorCode::kAuth, "token for " + scope + ": status " +
-                                        std::to_string(token_reply.status));
+      return Fail(ErrorCode::kAuth,
+                  "token for " + scope + ": status " + std::to_string(token_reply.status));
     }
     auto json = nlohmann::json::parse(token_reply.body, nullptr, false);
     if (!json.is_object() || !json.contains("token") || !json["token"].is_string()) {
@@ -801,7 +795,8 @@ Result<CurlReply> RegistryServer::AuthorizedGet(const std::string& path, const s
 }
 
 Result<std::vector<std::string>> RegistryServer::ListTags(const std::string& repo) const {
-  HB_TRY(CurlReply reply, AuthorizedGet("/v2/" + repo + "/tags/list", "repository:" + repo + ":pull"));
+  HB_TRY(CurlReply reply,
+         AuthorizedGet("/v2/" + repo + "/tags/list", "repository:" + repo + ":pull"));
   if (reply.status == 404) return Fail(ErrorCode::kNotFound, "tags of " + repo + ": " + reply.body);
   if (reply.status != 200) {
     return Fail(ErrorCode::kNetwork,
@@ -944,8 +939,8 @@ std::optional<HttpResponse> FaultProxy::Handle(const HttpRequest& request) {
       }
     }
   }
-  ProxyLogEntry entry{request.method, request.path, request.query, 0, fault.has_value(),
-                      request.body.size()};
+  ProxyLogEntry entry{request.method,    request.path,       request.query, 0,
+                      fault.has_value(), request.body.size()};
   HttpResponse response;
   if (fault && !fault->drop) {
     response = HttpResponse{fault->status, fault->headers, ""};

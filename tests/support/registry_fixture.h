@@ -53,7 +53,7 @@ struct CurlOptions {
   std::string method = "GET";
   HttpHeaders headers = {};
   std::optional<std::string> body = {};  // sent with Content-Length when set (even when empty)
-  std::string basic_user = {};  // HTTP Basic credentials when not empty
+  std::string basic_user = {};           // HTTP Basic credentials when not empty
   std::string basic_password = {};
   // TLS: trust this CA file (PEM); when empty, the peer's certificate is not verified at all.
   std::string ca_file = {};
@@ -258,9 +258,9 @@ class RegistryServer {
 // One request that reached the proxy.
 struct ProxyLogEntry {
   std::string method;
-  std::string path;   // still percent-encoded, without the query
-  std::string query;  // without '?'
-  int status = 0;     // what the client got; 0 when the connection was dropped
+  std::string path;      // still percent-encoded, without the query
+  std::string query;     // without '?'
+  int status = 0;        // what the client got; 0 when the connection was dropped
   bool faulted = false;  // answered (or dropped) by a fault
   size_t request_body_bytes = 0;
 };
@@ -300,8 +300,7 @@ class FaultProxy {
   // Note: docker-registry 2.8.2 then refuses the upload's old Location (its _state holds the old
   // offset): "upload resumed at wrong offest", 404 BLOB_UPLOAD_INVALID (seen for GET and PATCH).
   // A client must start a new upload rather than resume.
-  void DropOnce(const std::string& method, const std::string& path_substring,
-                size_t forward_bytes);
+  void DropOnce(const std::string& method, const std::string& path_substring, size_t forward_bytes);
   // Faults not used yet.
   int PendingFaults() const;
   void ClearFaults();

@@ -5,17 +5,17 @@
 #include <string>
 #include <vector>
 
+#include "apt/repositories.h"
 #include "base/error.h"
 #include "cache/blob_store.h"
 #include "net/http.h"
-#include "pipeline/repositories.h"
 #include "spec/lock.h"
 
-namespace hardbase::pipeline {
+namespace hardbase::apt {
 
 struct FetchStats {
   uint64_t packages = 0;
-  uint64_t downloaded = 0;        // how many were not in the cache yet
+  uint64_t downloaded = 0;  // how many were not in the cache yet
   uint64_t downloaded_bytes = 0;
 };
 
@@ -25,4 +25,4 @@ struct FetchStats {
 Result<FetchStats> FetchDebs(const spec::Lock& lock, const std::vector<SuiteSource>& sources,
                              net::HttpClient& http, cache::BlobStore& store);
 
-}  // namespace hardbase::pipeline
+}  // namespace hardbase::apt

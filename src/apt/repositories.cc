@@ -1,21 +1,21 @@
-#include "pipeline/repositories.h"
+#include "apt/repositories.h"
+
+#include <fmt/core.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
-#include <future>
 #include <map>
 
-#include <fmt/core.h>
-
+#include "apt/blob_fetch.h"
 #include "base/log.h"
+#include "base/parallel.h"
 #include "base/sha256.h"
 #include "deb/apt_sources.h"
 #include "deb/decompress.h"
 #include "deb/keyring.h"
-#include "pipeline/blob_fetch.h"
 
-namespace hardbase::pipeline {
+namespace hardbase::apt {
 namespace {
 
 std::string TrimSlash(std::string uri) {
@@ -55,7 +55,7 @@ struct IndexPlan {
   size_t suite = 0;
   std::string component;
   std::string arch;
-  std::string path;                       // "main/binary-amd64/Packages"
+  std::string path;                        // "main/binary-amd64/Packages"
   std::optional<deb::ReleaseEntry> plain;  // the uncompressed file's hash, when listed
   std::optional<deb::ReleaseEntry> xz;
 };
@@ -154,19 +154,23 @@ Result<std::vector<LoadedSuite>> LoadSuites(const std::vector<SuiteSource>& sour
 
   // 1. InRelease: fetch all at once, then verify, parse and check freshness one by one, planning
   //    the indexes each vouches for.
+  //    Every fetch runs to its end (one thread per suite) and a failure is reported in suite
+  //    order, as the loop below meets it.
   std::vector<std::string> meta_keys;
-  std::vector<std::future<Result<std::string>>> fetches;
   for (const SuiteSource& source : sources) {
     meta_keys.push_back(cache::MetaKey("inrelease", source.uri + " " + source.suite));
-    fetches.push_back(std::async(std::launch::async, [&, n = meta_keys.size() - 1] {
-      return FetchInRelease(sources[n], http, store, options.offline, meta_keys[n]);
-    }));
   }
+  std::vector<Result<std::string>> fetches(sources.size(), std::string());
+  auto fetch = [&](size_t n) -> Result<void> {
+    fetches[n] = FetchInRelease(sources[n], http, store, options.offline, meta_keys[n]);
+    return {};
+  };
+  HB_TRY_VOID(ParallelFor(sources.size(), static_cast<unsigned>(sources.size()), fetch));
   for (size_t n = 0; n < sources.size(); ++n) {
     const SuiteSource& source = sources[n];
     std::string label = source.Label();
     const std::string& meta_key = meta_keys[n];
-    HB_TRY(std::string inrelease, WithContext(fetches[n].get(), label + ": InRelease"));
+    HB_TRY(std::string inrelease, WithContext(std::move(fetches[n]), label + ": InRelease"));
     HB_TRY(const deb::Keyring* keyring, WithContext(keyrings.For(source), label + ": keyring"));
     HB_TRY(deb::VerifiedText verified,
            deb::VerifyClearsigned(*keyring, inrelease, "InRelease of " + label));
@@ -178,10 +182,9 @@ Result<std::vector<LoadedSuite>> LoadSuites(const std::vector<SuiteSource>& sour
                                                     fp) != source.allowed_signers.end();
                                  });
       if (!allowed) {
-        return Fail(ErrorCode::kIntegrity,
-                    "InRelease of " + label + ": signed by " +
-                        Join(verified.signer_fingerprints, ", ") +
-                        ", none of the keys its Signed-By allows");
+        return Fail(ErrorCode::kIntegrity, "InRelease of " + label + ": signed by " +
+                                               Join(verified.signer_fingerprints, ", ") +
+                                               ", none of the keys its Signed-By allows");
       }
     }
     HB_TRY(deb::ReleaseFile release,
@@ -192,8 +195,8 @@ Result<std::vector<LoadedSuite>> LoadSuites(const std::vector<SuiteSource>& sour
     // Valid-Until), as what was asked for.
     if (release.suite != source.suite && release.codename != source.suite) {
       return Fail(ErrorCode::kIntegrity,
-                  fmt::format("InRelease of {} is for suite {} (codename {})", label,
-                              release.suite, release.codename));
+                  fmt::format("InRelease of {} is for suite {} (codename {})", label, release.suite,
+                              release.codename));
     }
     std::string date_key = meta_key + ".date";
     HB_TRY(auto seen_text, store.ReadMeta(date_key));
@@ -234,8 +237,11 @@ Result<std::vector<LoadedSuite>> LoadSuites(const std::vector<SuiteSource>& sour
         plans.push_back(std::move(plan));
       }
     }
-    suites.push_back(LoadedSuite{source, std::move(release), verified.signer_fingerprints,
-                                 keyring->PrimaryFingerprints(), {}});
+    suites.push_back(LoadedSuite{source,
+                                 std::move(release),
+                                 verified.signer_fingerprints,
+                                 keyring->PrimaryFingerprints(),
+                                 {}});
   }
 
   // 2. Indexes: the decompressed file from the cache when the Release lists its hash; otherwise
@@ -317,4 +323,4 @@ Result<std::vector<LoadedSuite>> LoadSuites(const std::vector<SuiteSource>& sour
   return suites;
 }
 
-}  // namespace hardbase::pipeline
+}  // namespace hardbase::apt

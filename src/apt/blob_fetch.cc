@@ -1,23 +1,22 @@
-#include "pipeline/blob_fetch.h"
+#include "apt/blob_fetch.h"
+
+#include <fmt/core.h>
 
 #include <algorithm>
 #include <optional>
 
-#include <fmt/core.h>
-
 #include "base/log.h"
 
-namespace hardbase::pipeline {
+namespace hardbase::apt {
 
 Result<BlobFetchStats> EnsureBlobs(std::vector<BlobRequest> blobs, net::HttpClient& http,
-                             cache::BlobStore& store, const std::string& progress_label) {
+                                   cache::BlobStore& store, const std::string& progress_label) {
   std::sort(blobs.begin(), blobs.end(),
             [](const BlobRequest& a, const BlobRequest& b) { return a.sha256 < b.sha256; });
-  blobs.erase(std::unique(blobs.begin(), blobs.end(),
-                          [](const BlobRequest& a, const BlobRequest& b) {
-                            return a.sha256 == b.sha256;
-                          }),
-              blobs.end());
+  blobs.erase(
+      std::unique(blobs.begin(), blobs.end(),
+                  [](const BlobRequest& a, const BlobRequest& b) { return a.sha256 == b.sha256; }),
+      blobs.end());
 
   std::vector<FileLock> locks;
   std::vector<const BlobRequest*> pending;
@@ -69,4 +68,4 @@ Result<BlobFetchStats> EnsureBlobs(std::vector<BlobRequest> blobs, net::HttpClie
   return stats;
 }
 
-}  // namespace hardbase::pipeline
+}  // namespace hardbase::apt

@@ -1,4 +1,4 @@
-#include "pipeline/local_files.h"
+#include "image/local_files.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 #include "base/fs_safe.h"
 #include "spec/path_checks.h"
 
-namespace hardbase::pipeline {
+namespace hardbase::image {
 namespace {
 
 namespace fs = std::filesystem;
@@ -38,7 +38,7 @@ int OpenNoFollow(int dir_fd, const std::string& name, int flags, bool beneath) {
 class LocalFileReader {
  public:
   LocalFileReader(const spec::FileEntry& entry, std::string where, std::string shown,
-                  std::vector<image::LocalFile>& out)
+                  std::vector<LocalFile>& out)
       : entry_(entry), where_(std::move(where)), shown_(std::move(shown)), out_(out) {}
 
   // Adds `name` below `dir_fd` (a directory recursively) at image path `dest`; `rel` is its path
@@ -54,7 +54,7 @@ class LocalFileReader {
     if (fd.get() < 0) return OpenError(errno, shown);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return IoError("stat", shown);
-    image::LocalFile lf;
+    LocalFile lf;
     lf.path = dest;
     lf.mode = entry_.mode;
     lf.user = entry_.user;
@@ -151,14 +151,13 @@ class LocalFileReader {
   const spec::FileEntry& entry_;
   std::string where_;
   std::string shown_;
-  std::vector<image::LocalFile>& out_;
+  std::vector<LocalFile>& out_;
 };
 
 }  // namespace
 
-Result<std::vector<image::LocalFile>> LoadLocalFiles(const spec::ImageSpec& spec,
-                                                     bool allow_outside) {
-  std::vector<image::LocalFile> out;
+Result<std::vector<LocalFile>> LoadLocalFiles(const spec::ImageSpec& spec, bool allow_outside) {
+  std::vector<LocalFile> out;
   if (spec.files.empty()) return out;
   const std::string base = spec.base_dir.empty() ? "." : spec.base_dir;
   UniqueFd base_fd(::open(base.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -186,4 +185,4 @@ Result<std::vector<image::LocalFile>> LoadLocalFiles(const spec::ImageSpec& spec
   return out;
 }
 
-}  // namespace hardbase::pipeline
+}  // namespace hardbase::image

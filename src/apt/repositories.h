@@ -18,7 +18,7 @@
 #include "net/http.h"
 #include "spec/image_spec.h"
 
-namespace hardbase::pipeline {
+namespace hardbase::apt {
 
 // One suite of one repository, with what is needed to fetch and trust it.
 struct SuiteSource {
@@ -26,10 +26,10 @@ struct SuiteSource {
   std::string suite;
   std::vector<std::string> components;
   std::vector<std::string> keyring_paths;
-  std::string inline_key;                     // an armored key block from a deb822 Signed-By
-  std::vector<std::string> allowed_signers;   // apt's Signed-By fingerprints; empty: any key
-  std::vector<std::string> architectures;     // empty: every architecture asked for
-  std::string where;                          // where it was configured, for messages
+  std::string inline_key;                    // an armored key block from a deb822 Signed-By
+  std::vector<std::string> allowed_signers;  // apt's Signed-By fingerprints; empty: any key
+  std::vector<std::string> architectures;    // empty: every architecture asked for
+  std::string where;                         // where it was configured, for messages
 
   // "bookworm-security (http://…/debian-security)" for messages.
   std::string Label() const;
@@ -68,4 +68,4 @@ Result<std::vector<LoadedSuite>> LoadSuites(const std::vector<SuiteSource>& sour
                                             net::HttpClient& http, cache::BlobStore& store,
                                             const LoadOptions& options);
 
-}  // namespace hardbase::pipeline
+}  // namespace hardbase::apt

@@ -10,7 +10,7 @@
 #include "cache/blob_store.h"
 #include "net/http.h"
 
-namespace hardbase::pipeline {
+namespace hardbase::apt {
 
 struct BlobRequest {
   std::string sha256;
@@ -32,6 +32,6 @@ struct BlobFetchStats {
 // Every download that succeeded is kept even when another fails (a rerun resumes, not restarts);
 // the first failure is returned.
 Result<BlobFetchStats> EnsureBlobs(std::vector<BlobRequest> blobs, net::HttpClient& http,
-                             cache::BlobStore& store, const std::string& progress_label);
+                                   cache::BlobStore& store, const std::string& progress_label);
 
-}  // namespace hardbase::pipeline
+}  // namespace hardbase::apt

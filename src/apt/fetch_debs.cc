@@ -1,13 +1,13 @@
-#include "pipeline/fetch_debs.h"
+#include "apt/fetch_debs.h"
 
 #include <fmt/core.h>
 
 #include <algorithm>
 
-#include "pipeline/blob_fetch.h"
+#include "apt/blob_fetch.h"
 #include "spec/path_checks.h"
 
-namespace hardbase::pipeline {
+namespace hardbase::apt {
 
 Result<FetchStats> FetchDebs(const spec::Lock& lock, const std::vector<SuiteSource>& sources,
                              net::HttpClient& http, cache::BlobStore& store) {
@@ -36,8 +36,8 @@ Result<FetchStats> FetchDebs(const spec::Lock& lock, const std::vector<SuiteSour
       }
       if (b.urls.empty()) {
         return Fail(ErrorCode::kNotFound,
-                    fmt::format("{}: no configured repository serves suite {} component {}",
-                                b.what, p.repository.suite, p.repository.component));
+                    fmt::format("{}: no configured repository serves suite {} component {}", b.what,
+                                p.repository.suite, p.repository.component));
       }
       blobs.push_back(std::move(b));
     }
@@ -48,4 +48,4 @@ Result<FetchStats> FetchDebs(const spec::Lock& lock, const std::vector<SuiteSour
   return stats;
 }
 
-}  // namespace hardbase::pipeline
+}  // namespace hardbase::apt

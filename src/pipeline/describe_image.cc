@@ -1,8 +1,7 @@
-#include "pipeline/provenance.h"
+#include "pipeline/describe_image.h"
 
 #include <fmt/format.h>
 
-#include <array>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -10,21 +9,17 @@
 
 #include "base/version.h"
 #include "deb/control.h"
+#include "deb/distro.h"
+#include "deb/installed_package.h"
+#include "deb/purl.h"
 #include "deb/relation.h"
-#include "pipeline/inventory.h"
+#include "image/installed_packages.h"
 #include "sbom/copyright.h"
 
 namespace hardbase::pipeline {
 namespace {
 
 constexpr std::string_view kDocDir = "usr/share/doc/";
-
-// The names ParseSbomFormat accepts (the full ones, then their short aliases), and the format
-// each one names.
-constexpr std::array<std::string_view, 4> kSbomFormatNames = {"spdx-json", "cyclonedx-json",
-                                                              "spdx", "cyclonedx"};
-constexpr std::array<SbomFormat, kSbomFormatNames.size()> kSbomFormatOf = {
-    SbomFormat::kSpdx, SbomFormat::kCycloneDx, SbomFormat::kSpdx, SbomFormat::kCycloneDx};
 
 // One stanza, read.
 struct Record {
@@ -37,8 +32,8 @@ struct Record {
 Result<Record> ReadRecord(const InstalledPackage& installed) {
   HB_TRY(auto stanzas, deb::ParseControl(installed.status));
   if (stanzas.size() != 1) {
-    return Fail(ErrorCode::kSpec, fmt::format("a package's status record holds {} stanzas, not 1",
-                                              stanzas.size()));
+    return Fail(ErrorCode::kSpec,
+                fmt::format("a package's status record holds {} stanzas, not 1", stanzas.size()));
   }
   const deb::Stanza& s = stanzas[0];
   Record r;
@@ -46,11 +41,11 @@ Result<Record> ReadRecord(const InstalledPackage& installed) {
   p.name = s.Get("Package");
   p.version = s.Get("Version");
   if (p.name.empty() || p.version.empty()) {
-    return Fail(ErrorCode::kSpec, fmt::format("status record at line {}: no Package or Version",
-                                              s.line()));
+    return Fail(ErrorCode::kSpec,
+                fmt::format("status record at line {}: no Package or Version", s.line()));
   }
   p.architecture = s.Get("Architecture");
-  auto [source, source_version] = SplitSource(s.Get("Source"));
+  auto [source, source_version] = deb::SplitSource(s.Get("Source"));
   if (source != p.name) p.source = source;
   if (!source_version.empty() && source_version != p.version) p.source_version = source_version;
   p.maintainer = s.Get("Maintainer");
@@ -134,44 +129,11 @@ Result<void> DescribePackages(const std::vector<InstalledPackage>& installed,
   return {};
 }
 
-std::pair<std::string, std::string> SplitSource(std::string_view field) {
-  std::string_view name = field.substr(0, field.find(' '));
-  std::string version;
-  if (auto open = field.find('('); open != std::string_view::npos) {
-    auto close = field.find(')', open);
-    version = std::string(field.substr(open + 1, close - open - 1));
-  }
-  return {std::string(name), version};
-}
-
-std::map<std::string, std::string> ParseOsRelease(std::string_view os_release) {
-  std::map<std::string, std::string> fields;
-  while (!os_release.empty()) {
-    std::string_view line = os_release.substr(0, os_release.find('\n'));
-    os_release.remove_prefix(std::min(os_release.size(), line.size() + 1));
-    auto eq = line.find('=');
-    if (eq == std::string_view::npos) continue;
-    std::string_view value = line.substr(eq + 1);
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
-        value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
-    }
-    fields[std::string(line.substr(0, eq))] = value;
-  }
-  return fields;
-}
-
-std::string DistroFromOsRelease(std::string_view os_release) {
-  auto fields = ParseOsRelease(os_release);
-  std::string id = fields.count("ID") ? fields["ID"] : "debian";
-  std::string version = fields.count("VERSION_ID") ? fields["VERSION_ID"] : "unknown";
-  return id + "-" + version;
-}
-
 Result<sbom::Document> DescribeImage(oci::ImageSource& source, const oci::PlatformImage& image,
                                      std::string name, const spec::ArchLock* lock) {
   auto wanted = [](std::string_view path) {
-    if (IsPackageDatabasePath(path) || path == "etc/os-release" || path == "usr/lib/os-release") {
+    if (image::IsPackageDatabasePath(path) || path == "etc/os-release" ||
+        path == "usr/lib/os-release") {
       return true;
     }
     return path.starts_with(kDocDir) && path.ends_with("/copyright") &&
@@ -179,7 +141,7 @@ Result<sbom::Document> DescribeImage(oci::ImageSource& source, const oci::Platfo
   };
   HB_TRY(auto files, oci::ReadImageFiles(source, image.manifest, wanted));
 
-  HB_TRY(auto stanzas, InstalledStanzas(files));
+  HB_TRY(auto stanzas, image::InstalledStanzas(files));
   std::vector<InstalledPackage> installed;
   for (auto& text : stanzas) installed.push_back({std::move(text), std::nullopt});
   for (auto& i : installed) {
@@ -195,7 +157,7 @@ Result<sbom::Document> DescribeImage(oci::ImageSource& source, const oci::Platfo
   HB_TRY_VOID(WithContext(DescribePackages(installed, lock, doc), "dpkg database"));
   auto os_release = files.find("etc/os-release");
   if (os_release == files.end()) os_release = files.find("usr/lib/os-release");
-  if (os_release != files.end()) doc.distro = DistroFromOsRelease(os_release->second);
+  if (os_release != files.end()) doc.distro = deb::ParseOsRelease(os_release->second);
   doc.architecture = image.config.platform.architecture;
   // The image's Debian architecture is that of its architecture-specific packages.
   for (const auto& p : doc.packages) {
@@ -209,38 +171,15 @@ Result<sbom::Document> DescribeImage(oci::ImageSource& source, const oci::Platfo
   return doc;
 }
 
-std::span<const std::string_view> SbomFormatNames() { return kSbomFormatNames; }
-
-Result<SbomFormat> ParseSbomFormat(std::string_view name) {
-  for (size_t i = 0; i < kSbomFormatNames.size(); ++i) {
-    if (kSbomFormatNames[i] == name) return kSbomFormatOf[i];
-  }
-  return Fail(ErrorCode::kUsage,
-              fmt::format("unknown SBOM format '{}': use spdx-json or cyclonedx-json", name));
-}
-
-std::string_view SbomMediaType(SbomFormat format) {
-  return format == SbomFormat::kSpdx ? kSpdxMediaType : kCycloneDxMediaType;
-}
-
-std::string SbomJson(const sbom::Document& document, SbomFormat format) {
-  return format == SbomFormat::kSpdx ? sbom::SpdxJson(document) : sbom::CycloneDxJson(document);
-}
-
 std::string SlsaProvenancePredicate(const BuildInputs& in) {
   using json = nlohmann::ordered_json;
   json deps = json::array();
   if (in.packages) {
     for (const auto& p : in.packages->packages) {
-      sbom::Package sp;
-      sp.name = p.name;
-      sp.version = p.version;
-      sp.architecture = p.architecture;
-      sp.source = p.source == p.name ? "" : p.source;
-      sp.source_version = p.source_version == p.version ? "" : p.source_version;
-      deps.push_back({{"uri", sbom::PackageUrl(sp, in.distro)},
-                      {"digest", {{"sha256", p.sha256}}},
-                      {"name", p.filename}});
+      std::string purl =
+          deb::PackagePurl(in.distro, p.name, p.version, p.architecture, p.source, p.source_version)
+              .ToString();
+      deps.push_back({{"uri", purl}, {"digest", {{"sha256", p.sha256}}}, {"name", p.filename}});
     }
   }
   json builder = {{"id", "https://hardbase.dev/builder/cli"},

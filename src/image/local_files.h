@@ -10,12 +10,11 @@
 #include "image/image_files.h"
 #include "spec/image_spec.h"
 
-namespace hardbase::pipeline {
+namespace hardbase::image {
 
 // The spec's `files:` read from disk, directories recursively, at their image paths. A source
 // must lie in the spec's directory tree, also after resolving the symlinks on its way, unless
 // `allow_outside`; symlinks inside it are copied as symlinks. kSpec errors name the spec line.
-Result<std::vector<image::LocalFile>> LoadLocalFiles(const spec::ImageSpec& spec,
-                                                     bool allow_outside);
+Result<std::vector<LocalFile>> LoadLocalFiles(const spec::ImageSpec& spec, bool allow_outside);
 
-}  // namespace hardbase::pipeline
+}  // namespace hardbase::image

@@ -8,15 +8,15 @@
 
 #include <map>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "base/error.h"
+#include "deb/distro.h"
 #include "oci/image_source.h"
 #include "sbom/document.h"
+#include "sbom/format.h"
 #include "spec/lock.h"
 
 namespace hardbase::pipeline {
@@ -36,31 +36,11 @@ struct InstalledPackage {
 Result<void> DescribePackages(const std::vector<InstalledPackage>& installed,
                               const spec::ArchLock* lock, sbom::Document& doc);
 
-// A status stanza's "Source: name (version)" field split; either part may be absent.
-std::pair<std::string, std::string> SplitSource(std::string_view field);
-
-// The KEY=value fields of an os-release text, quotes removed.
-std::map<std::string, std::string> ParseOsRelease(std::string_view os_release);
-// "debian-12" from an os-release text (ID and VERSION_ID; "debian-unknown" when absent).
-std::string DistroFromOsRelease(std::string_view os_release);
-
 // The SBOM document of one platform image of `source`, from its files: var/lib/dpkg/status
 // (packages marked installed), var/lib/dpkg/status.d/*, the copyright files and os-release.
 // `name` is the image's name in the documents; `lock` as for DescribePackages.
 Result<sbom::Document> DescribeImage(oci::ImageSource& source, const oci::PlatformImage& image,
                                      std::string name, const spec::ArchLock* lock);
-
-// Media types of SBOM artifacts, and the formats `hardbase sbom --format` takes.
-inline constexpr std::string_view kSpdxMediaType = "application/spdx+json";
-inline constexpr std::string_view kCycloneDxMediaType = "application/vnd.cyclonedx+json";
-enum class SbomFormat { kSpdx, kCycloneDx };
-// The names ParseSbomFormat accepts: "spdx-json", "cyclonedx-json", and the short aliases
-// "spdx", "cyclonedx".
-std::span<const std::string_view> SbomFormatNames();
-// kUsage naming spdx-json and cyclonedx-json for anything else.
-Result<SbomFormat> ParseSbomFormat(std::string_view name);
-std::string_view SbomMediaType(SbomFormat format);
-std::string SbomJson(const sbom::Document& document, SbomFormat format);
 
 // What went into a build, for its SLSA provenance v1 predicate.
 struct BuildInputs {
@@ -69,7 +49,7 @@ struct BuildInputs {
   std::string lock_path;
   std::string lock_sha256;  // of the lock file's bytes
   std::string arch;
-  std::string distro;  // purl qualifier, e.g. debian-12
+  deb::Distro distro;  // of the packages, for their purls (as in the SBOM)
   std::string compression;
   int64_t source_date_epoch = 0;
   const spec::ArchLock* packages = nullptr;  // every .deb, with its sha256

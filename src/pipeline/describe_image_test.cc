@@ -1,4 +1,4 @@
-#include "pipeline/provenance.h"
+#include "pipeline/describe_image.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -6,9 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "base/version.h"
+#include "support/result_matchers.h"
 
 namespace hardbase::pipeline {
 namespace {
+
+using ::hardbase::testing::FailsWith;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -65,10 +68,26 @@ TEST(DescribePackagesTest, SourceMaintainerLicencesAndLockHashes) {
   };
   spec::ArchLock lock;
   lock.arch = "amd64";
-  lock.packages.push_back({"libssl3", "3.0.15-1~deb12u1", "amd64", "openssl", "3.0.15-1~deb12u1",
-                           {}, "pool/x.deb", 1, std::string(64, 'a'), {}});
-  lock.packages.push_back({"bash", "5.2.15-2+b1", "amd64", "bash", "5.2.15-2", {}, "pool/y.deb",
-                           1, std::string(64, 'b'), {}});
+  lock.packages.push_back({"libssl3",
+                           "3.0.15-1~deb12u1",
+                           "amd64",
+                           "openssl",
+                           "3.0.15-1~deb12u1",
+                           {},
+                           "pool/x.deb",
+                           1,
+                           std::string(64, 'a'),
+                           {}});
+  lock.packages.push_back({"bash",
+                           "5.2.15-2+b1",
+                           "amd64",
+                           "bash",
+                           "5.2.15-2",
+                           {},
+                           "pool/y.deb",
+                           1,
+                           std::string(64, 'b'),
+                           {}});
   sbom::Document doc;
   ASSERT_TRUE(DescribePackages(installed, &lock, doc).has_value());
   const auto& ssl = Find(doc, "libssl3");
@@ -91,7 +110,7 @@ TEST(DescribePackagesTest, BadRecordsAreNamed) {
   sbom::Document doc;
   auto no_version = DescribePackages({Stanza("Package: x\n")}, nullptr, doc);
   ASSERT_FALSE(no_version.has_value());
-  EXPECT_EQ(no_version.error().code, ErrorCode::kSpec);
+  EXPECT_THAT(no_version, FailsWith(ErrorCode::kSpec));
   EXPECT_THAT(no_version.error().message, HasSubstr("no Package or Version"));
   auto bad_depends =
       DescribePackages({Stanza("Package: x\nVersion: 1\nDepends: a (>> \n")}, nullptr, doc);
@@ -99,41 +118,35 @@ TEST(DescribePackagesTest, BadRecordsAreNamed) {
   EXPECT_THAT(bad_depends.error().message, HasSubstr("package x: Depends"));
 }
 
-TEST(DistroFromOsReleaseTest, ReadsIdAndVersion) {
-  EXPECT_EQ(DistroFromOsRelease("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n"
-                                "NAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n"),
-            "debian-12");
-  EXPECT_EQ(DistroFromOsRelease("ID=debian\nVERSION_CODENAME=trixie\n"), "debian-unknown");
-}
-
-TEST(SbomFormatTest, NamesAndAliasesParse) {
-  // The CLI offers exactly these: the full names and the short aliases.
-  EXPECT_THAT(SbomFormatNames(), ElementsAre("spdx-json", "cyclonedx-json", "spdx", "cyclonedx"));
-  EXPECT_EQ(*ParseSbomFormat("spdx-json"), SbomFormat::kSpdx);
-  EXPECT_EQ(*ParseSbomFormat("spdx"), SbomFormat::kSpdx);
-  EXPECT_EQ(*ParseSbomFormat("cyclonedx-json"), SbomFormat::kCycloneDx);
-  EXPECT_EQ(*ParseSbomFormat("cyclonedx"), SbomFormat::kCycloneDx);
-  auto bad = ParseSbomFormat("SPDX");
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, ErrorCode::kUsage);
-  EXPECT_THAT(bad.error().message, HasSubstr("use spdx-json or cyclonedx-json"));
-}
-
 TEST(SlsaProvenanceTest, ListsEveryDebAndTheInputs) {
   spec::ArchLock lock;
-  lock.packages.push_back({"libc6", "2.36-9", "amd64", "glibc", "2.36-9", {},
-                           "pool/main/g/glibc/libc6_2.36-9_amd64.deb", 1, std::string(64, 'c'),
+  lock.packages.push_back({"libc6",
+                           "2.36-9",
+                           "amd64",
+                           "glibc",
+                           "2.36-9",
+                           {},
+                           "pool/main/g/glibc/libc6_2.36-9_amd64.deb",
+                           1,
+                           std::string(64, 'c'),
                            {}});
-  BuildInputs in{"image.yaml", std::string(64, '1'), "image.lock.json", std::string(64, '2'),
-                 "amd64", "debian-12", "gzip", 1700000000, &lock};
+  BuildInputs in{"image.yaml",
+                 std::string(64, '1'),
+                 "image.lock.json",
+                 std::string(64, '2'),
+                 "amd64",
+                 deb::Distro{"debian", "12", "bookworm"},
+                 "gzip",
+                 1700000000,
+                 &lock};
   auto j = nlohmann::json::parse(SlsaProvenancePredicate(in));
   const auto& def = j["buildDefinition"];
   EXPECT_EQ(def["externalParameters"]["spec"]["digest"]["sha256"], std::string(64, '1'));
   EXPECT_EQ(def["externalParameters"]["lock"]["digest"]["sha256"], std::string(64, '2'));
   ASSERT_EQ(def["resolvedDependencies"].size(), 1u);
   EXPECT_EQ(def["resolvedDependencies"][0]["digest"]["sha256"], std::string(64, 'c'));
-  EXPECT_THAT(def["resolvedDependencies"][0]["uri"].get<std::string>(),
-              HasSubstr("pkg:deb/debian/libc6@2.36-9?arch=amd64"));
+  EXPECT_EQ(def["resolvedDependencies"][0]["uri"].get<std::string>(),
+            "pkg:deb/debian/libc6@2.36-9?arch=amd64&distro=debian-12&upstream=glibc");
   EXPECT_EQ(j["runDetails"]["builder"]["version"]["hardbase"], std::string(HardbaseVersion()));
   EXPECT_EQ(SlsaProvenancePredicate(in), SlsaProvenancePredicate(in));
 }
