@@ -8,8 +8,9 @@ scripts/install-deps.sh --test
 # The Node.js the interop tests need, where install-deps had to fetch one (Debian 12's is too old).
 [ -x tests/npm/.runtime/bin/node ] && export PATH="$PWD/tests/npm/.runtime/bin:$PATH"
 
-echo "== one home for every helper, and the C++ as clang-format writes it"
+echo "== one home for every helper, docs/ARCHITECTURE.md beside the folders, the C++ as clang-format writes it"
 scripts/check-one-home.sh
+scripts/check-architecture.sh
 scripts/check-format.sh --all
 
 echo "== build the Release configuration (what a packager builds)"

@@ -241,30 +241,36 @@ Result<std::string> FakeHttp::Get(const std::string& url) {
   for (int attempt = 1;; ++attempt) {
     std::string final_url;
     FakeResponse answer = Exchange(RecordedRequest{"GET", url, {}, ""}, true, &final_url);
-    std::string message;
-    bool transient = true;
     if (!answer.transport_error.empty()) {
-      message = prefix + answer.transport_error;
-      transient = answer.transient;
-    } else if (answer.status == 200 && Truncates(answer, answer.body.size())) {
-      message = prefix + Closed(answer.body.size() - *answer.truncate_at);
-    } else if (answer.status == 200) {
-      return answer.body;
-    } else if (answer.status == 404 || answer.status == 410) {
-      return Fail(ErrorCode::kNotFound, prefix + "HTTP " + std::to_string(answer.status));
+      HB_TRY_VOID(AfterFailure(answer, attempt, prefix + answer.transport_error, answer.transient));
+    } else if (answer.status != 200) {
+      HB_TRY_VOID(AfterStatus(answer, attempt, prefix));
+    } else if (Truncates(answer, answer.body.size())) {
+      HB_TRY_VOID(AfterFailure(answer, attempt,
+                               prefix + Closed(answer.body.size() - *answer.truncate_at), true));
     } else {
-      message = prefix + "HTTP " + std::to_string(answer.status);
-      transient = IsTransientStatus(answer.status);
+      return answer.body;
     }
-    if (!transient) return Fail(ErrorCode::kNetwork, message);
-    if (!policy_.MayRetry(attempt)) {
-      return Fail(ErrorCode::kNetwork,
-                  message + " (after " + std::to_string(attempt) + " attempts)");
-    }
-    auto wait = policy_.Delay(attempt, RetryAfterOf(answer, policy_.options().max_retry_after));
-    std::lock_guard<std::mutex> lock(mu_);
-    waits_.push_back(wait);
   }
+}
+
+Result<void> FakeHttp::AfterFailure(const FakeResponse& answer, int attempt,
+                                    const std::string& message, bool transient) {
+  if (!transient) return Fail(ErrorCode::kNetwork, message);
+  if (!policy_.MayRetry(attempt)) {
+    return Fail(ErrorCode::kNetwork, message + " (after " + std::to_string(attempt) + " attempts)");
+  }
+  auto wait = policy_.Delay(attempt, RetryAfterOf(answer, policy_.options().max_retry_after));
+  std::lock_guard<std::mutex> lock(mu_);
+  waits_.push_back(wait);
+  return {};
+}
+
+Result<void> FakeHttp::AfterStatus(const FakeResponse& answer, int attempt,
+                                   const std::string& prefix) {
+  std::string message = prefix + "HTTP " + std::to_string(answer.status);
+  if (answer.status == 404 || answer.status == 410) return Fail(ErrorCode::kNotFound, message);
+  return AfterFailure(answer, attempt, message, IsTransientStatus(answer.status));
 }
 
 std::vector<Result<void>> FakeHttp::Download(const std::vector<DownloadRequest>& requests,
@@ -309,12 +315,11 @@ Result<void> FakeHttp::DownloadOne(const DownloadRequest& request, Progress* pro
       sent.headers.emplace_back("Range", "bytes=" + std::to_string(have.size()) + "-");
     std::string final_url;
     FakeResponse answer = Exchange(std::move(sent), true, &final_url);
-    std::string message;
-    bool transient = true;
     if (!answer.transport_error.empty()) {
-      message = prefix + answer.transport_error;
-      transient = answer.transient;
-    } else if (answer.status == 200) {
+      HB_TRY_VOID(AfterFailure(answer, attempt, prefix + answer.transport_error, answer.transient));
+    } else if (answer.status != 200) {
+      HB_TRY_VOID(AfterStatus(answer, attempt, prefix));
+    } else {
       std::string_view data = answer.body;
       if (!have.empty() && !answer.ignore_range) {
         if (have.size() > data.size()) {  // 416: what is held is not a prefix; start over
@@ -352,21 +357,8 @@ Result<void> FakeHttp::DownloadOne(const DownloadRequest& request, Progress* pro
         }
         return {};
       }
-      message = prefix + Closed(remaining);
-    } else if (answer.status == 404 || answer.status == 410) {
-      return Fail(ErrorCode::kNotFound, prefix + "HTTP " + std::to_string(answer.status));
-    } else {
-      message = prefix + "HTTP " + std::to_string(answer.status);
-      transient = IsTransientStatus(answer.status);
+      HB_TRY_VOID(AfterFailure(answer, attempt, prefix + Closed(remaining), true));
     }
-    if (!transient) return Fail(ErrorCode::kNetwork, message);
-    if (!policy_.MayRetry(attempt)) {
-      return Fail(ErrorCode::kNetwork,
-                  message + " (after " + std::to_string(attempt) + " attempts)");
-    }
-    auto wait = policy_.Delay(attempt, RetryAfterOf(answer, policy_.options().max_retry_after));
-    std::lock_guard<std::mutex> lock(mu_);
-    waits_.push_back(wait);
   }
 }
 

@@ -127,6 +127,12 @@ class FakeHttp final : public HttpClient {
   // One exchange with redirects followed when `follow`; `final_url` is where it ended.
   FakeResponse Exchange(RecordedRequest request, bool follow, std::string* final_url);
   Result<void> DownloadOne(const DownloadRequest& request, Progress* progress);
+  // After an attempt that failed with `message`: kNetwork when the failure is not transient or
+  // no attempt is left; else the wait before the next attempt is recorded and {} returned.
+  Result<void> AfterFailure(const FakeResponse& answer, int attempt, const std::string& message,
+                            bool transient);
+  // After a status other than 200: kNotFound for 404 and 410, else as AfterFailure.
+  Result<void> AfterStatus(const FakeResponse& answer, int attempt, const std::string& prefix);
 
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, RouteEntry> routes_;

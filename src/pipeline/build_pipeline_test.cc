@@ -28,14 +28,7 @@ class BuildImageTest : public FakeRepositoryTest {
   void SetUp() override {
     FakeRepositoryTest::SetUp();
     if (HasFatalFailure()) return;
-    bar_ = Add("stable", {.name = "libbar1",
-                          .version = "2.0-1",
-                          .fields = {{"Source", "bar"}},
-                          .files = {{"usr/lib/libbar.so.1", "bar\n"}}});
-    foo_ = Add("stable", {.name = "libfoo1",
-                          .version = "1.0-1",
-                          .fields = {{"Source", "foo"}, {"Depends", "libbar1"}},
-                          .files = {{"usr/lib/libfoo.so.1", "foo\n"}}});
+    AddFooAndBar();
     Publish("stable");
     spec_path_ = WriteSpec("packages: [libfoo1]\n");
     spec::Lock lock = LockOrFail(ParseSpec("packages: [libfoo1]\n"));
@@ -78,7 +71,6 @@ class BuildImageTest : public FakeRepositoryTest {
   }
 
   std::string spec_path_;
-  testing::PublishedPackage foo_, bar_;
 };
 
 TEST_F(BuildImageTest, TheImageHoldsTheLockedPackages) {

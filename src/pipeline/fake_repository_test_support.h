@@ -55,6 +55,17 @@ class FakeRepositoryTest : public ::testing::Test {
     EXPECT_TRUE(added.has_value()) << added.error().message;
     return added.value_or(testing::PublishedPackage{});
   }
+  // The two packages most tests need, in `suite`: libfoo1 (source foo) depends on libbar1 (>= 2.0).
+  void AddFooAndBar(const std::string& suite = "stable") {
+    bar_ = Add(suite, {.name = "libbar1",
+                       .version = "2.0-1",
+                       .fields = {{"Source", "bar"}},
+                       .files = {{"usr/lib/libbar.so.1", "bar\n"}}});
+    foo_ = Add(suite, {.name = "libfoo1",
+                       .version = "1.0-1",
+                       .fields = {{"Source", "foo (1.0-1)"}, {"Depends", "libbar1 (>= 2.0)"}},
+                       .files = {{"usr/lib/libfoo.so.1", "foo\n"}}});
+  }
   void Publish(const std::string& suite, testing::PublishOptions options = {}) {
     if (options.date == 0) options.date = kReleaseDate;
     auto published = repo_->Publish(suite, options);
@@ -149,6 +160,7 @@ class FakeRepositoryTest : public ::testing::Test {
   std::optional<testing::RepoFixture> repo_;
   std::optional<cache::BlobStore> store_;
   net::FakeHttp http_;
+  testing::PublishedPackage foo_, bar_;  // what AddFooAndBar published
 };
 
 }  // namespace hardbase::pipeline

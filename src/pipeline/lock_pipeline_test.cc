@@ -120,21 +120,12 @@ class LockSpecTest : public FakeRepositoryTest {
  protected:
   // libfoo1 needs libbar1; other is there and needed by nothing.
   void AddSmallRepository() {
-    bar_ = Add("stable", {.name = "libbar1",
-                          .version = "2.0-1",
-                          .fields = {{"Source", "bar"}},
-                          .files = {{"usr/lib/libbar.so.1", "bar\n"}}});
-    foo_ = Add("stable", {.name = "libfoo1",
-                          .version = "1.0-1",
-                          .fields = {{"Source", "foo (1.0-1)"}, {"Depends", "libbar1 (>= 2.0)"}},
-                          .files = {{"usr/lib/libfoo.so.1", "foo\n"}}});
+    AddFooAndBar();
     Add("stable", {.name = "other", .version = "1.0", .files = {{"usr/share/other", "1\n"}}});
   }
   Result<spec::Lock> Lock(const spec::ImageSpec& image_spec) {
     return LockSpec(image_spec, http_, *store_, LockingOptions());
   }
-
-  testing::PublishedPackage foo_, bar_;
 };
 
 TEST_F(LockSpecTest, ASmallClosureResolvesWithTheIndexsHashes) {
