@@ -34,12 +34,6 @@ bool Contains(const std::array<std::string_view, N>& sorted, std::string_view ty
 bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 
-// The characters a component keeps as they are; the colon is never encoded (ECMA-427 5.4).
-bool IsPlain(char c) {
-  return IsAsciiAlpha(c) || IsAsciiDigit(c) || c == '.' || c == '-' || c == '_' || c == '~' ||
-         c == ':';
-}
-
 // A type: ASCII letters, digits, '.' and '-', starting with a letter.
 bool IsValidType(std::string_view type) {
   return !type.empty() && IsAsciiAlpha(type[0]) &&
@@ -175,18 +169,8 @@ void Normalize(std::string_view type, std::string& ns, std::string& name) {
 
 }  // namespace
 
-std::string PurlEncode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    if (IsPlain(c)) {
-      out += c;
-    } else {
-      out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
-    }
-  }
-  return out;
-}
+// The colon is never encoded (ECMA-427 5.4).
+std::string PurlEncode(std::string_view s) { return PercentEncode(s, ":"); }
 
 Result<Purl> Purl::Parse(std::string_view text) {
   const Parser parser(text);

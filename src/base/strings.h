@@ -91,6 +91,11 @@ class Lines {
 // error messages about a piece of a parsed document).
 size_t LineNumberOf(std::string_view text, std::string_view part);
 
+// `s` with every byte except RFC 3986's unreserved characters (ALPHA DIGIT - . _ ~) and those in
+// `keep` written %XX (upper-case hex): a URL's query value or path segment, or a purl component
+// (which keeps ':').
+std::string PercentEncode(std::string_view s, std::string_view keep = {});
+
 // `s` with every occurrence of `from` (not empty) replaced by `to`, left to right.
 std::string ReplaceAll(std::string s, std::string_view from, std::string_view to);
 

@@ -108,5 +108,15 @@ TEST(EditDistanceTest, CountsEditsAndTranspositions) {
   EXPECT_EQ(EditDistance("a", "abcdefgh", 2), 3u);
 }
 
+TEST(StringsTest, PercentEncodeKeepsOnlyUnreservedCharactersAndKeep) {
+  EXPECT_EQ(PercentEncode("AZaz09-._~"), "AZaz09-._~");
+  EXPECT_EQ(PercentEncode("repository:team/app:pull,push"),
+            "repository%3Ateam%2Fapp%3Apull%2Cpush");
+  EXPECT_EQ(PercentEncode("a b+c&d=e?"), "a%20b%2Bc%26d%3De%3F");
+  EXPECT_EQ(PercentEncode(std::string("\0\xff", 2)), "%00%FF");
+  EXPECT_EQ(PercentEncode(""), "");
+  EXPECT_EQ(PercentEncode("1:1.2+dfsg", ":"), "1:1.2%2Bdfsg");
+}
+
 }  // namespace
 }  // namespace hardbase

@@ -6,6 +6,7 @@
 
 #include "base/base64.h"
 #include "base/log.h"
+#include "base/strings.h"
 #include "net/url.h"
 
 namespace hardbase::registry {
@@ -197,12 +198,12 @@ class BearerAuthenticator final : public Authenticator {
     }
     HB_TRY(auto creds, store_->Find(host_));
     std::string query;
-    if (!service.empty()) query += "service=" + net::PercentEncode(service);
+    if (!service.empty()) query += "service=" + PercentEncode(service);
     for (size_t start = 0; start < scope.size();) {
       size_t sp = scope.find(' ', start);
       if (sp == std::string::npos) sp = scope.size();
       if (!query.empty()) query += '&';
-      query += "scope=" + net::PercentEncode(scope.substr(start, sp - start));
+      query += "scope=" + PercentEncode(scope.substr(start, sp - start));
       start = sp + 1;
     }
     net::Request request;
@@ -212,7 +213,7 @@ class BearerAuthenticator final : public Authenticator {
       request.url = realm;
       request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
       request.body = query + "&grant_type=refresh_token&client_id=hardbase&refresh_token=" +
-                     net::PercentEncode(creds->identity_token);
+                     PercentEncode(creds->identity_token);
     } else {
       request.url = query.empty() ? realm : net::AppendQuery(realm, query);
       if (creds) {

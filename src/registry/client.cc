@@ -6,6 +6,7 @@
 
 #include "base/json_limits.h"
 #include "base/sha256.h"
+#include "base/strings.h"
 #include "net/retry.h"
 #include "net/url.h"
 #include "oci/image_ref.h"
@@ -35,7 +36,6 @@ constexpr uint64_t kMaxManifestBytes = uint64_t{4} << 20;
 constexpr uint64_t kMaxAnswerBytes = uint64_t{4} << 20;
 
 using net::AppendQuery;
-using net::PercentEncode;
 
 std::string RegistryErrorText(const net::Response& response) {
   return registry::RegistryErrorText(response.body);
