@@ -39,6 +39,9 @@ lambda_rules=(
 # Allowed exceptions, each with its reason: file|rule|reason.
 allowed=(
   "src/image/truststore.cc|lower|ToLower(std::u32string) is Java's Unicode String.toLowerCase over code points (the JKS alias), not ASCII"
+  "src/dockerfile/dockerfile.h|words|Instruction::Words splits a Dockerfile instruction's arguments with BuildKit's quoting and the file's escape character, not at blanks"
+  "src/dockerfile/dockerfile.cc|words|Instruction::Words: BuildKit's word splitting (see dockerfile.h)"
+  "src/dockerfile/syntax.cc|words|the shell lexer's Words() reads BuildKit's shell words (quotes, escapes, variables), not blanks"
   "src/vuln/import.cc|thread-pool|ParallelParser inflates the OSV zip and parses records at once, with a bounded queue; ParallelFor is fork-join (see the comment there)"
 )
 

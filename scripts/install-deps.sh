@@ -17,6 +17,7 @@ test_deps=(
   umoci skopeo crun bubblewrap zstd openjdk-17-jre-headless passwd busybox-static openssl
   docker-registry apache2-utils curl debsecan mount util-linux mmdebstrap podman uidmap
   containernetworking-plugins iptables zsh fish redis-tools postgresql-client mariadb-client mosquitto-clients bind9-dnsutils amqp-tools
+  chromium fonts-dejavu-core  # the report's browser test opens the page in headless Chromium
 )
 # The main job pushes the image to a local registry.
 main_deps=(docker-registry curl python3)

@@ -51,12 +51,12 @@ echo "== test with ASan + UBSan"
 # To keep CI within its budget, the sanitizers skip what they would only see again: the long
 # comparisons with oracles (dpkg, apt, fnmatch), the image builds of the big runtimes and of
 # multi-arch images, the runs of built images in a container (this README's runnable blocks and
-# the catalog's images among them) and the reproducibility rebuilds (the same build code runs in the other build
+# the catalog's images and the migrated applications among them) and the reproducibility rebuilds (the same build code runs in the other build
 # tests), the registry tests that mostly wait out retry backoffs or repeat a multi-arch build,
 # and the imports of the whole OSV snapshot.
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j2 --timeout 900 \
-  -E 'AgreesWith|Oracle|BuildE2ETest\.(Java17|Python3|Nodejs|MultiArch|AKilled|PackagesGive|SameLockSameDigest|CcRuns|StaticRuns|DebugVariant)|ProvenanceE2ETest\.SbomOfAnImageMadeByOtherTools|RegistryE2ETest\.(PushCarries|BadInput)|FullSnapshot|ScanE2ETest\.EveryKind|ReadmeE2ETest\.MarkedBlocks|WholeSnapshot|CatalogLanguagesTest|CatalogServices[AB]E2ETest|DevVariantE2ETest'
+  -E 'AgreesWith|Oracle|BuildE2ETest\.(Java17|Python3|Nodejs|MultiArch|AKilled|PackagesGive|SameLockSameDigest|CcRuns|StaticRuns|DebugVariant)|ProvenanceE2ETest\.SbomOfAnImageMadeByOtherTools|RegistryE2ETest\.(PushCarries|BadInput)|FullSnapshot|ScanE2ETest\.EveryKind|ReadmeE2ETest\.MarkedBlocks|WholeSnapshot|CatalogLanguagesTest|CatalogServices[AB]E2ETest|DevVariantE2ETest|MigrateAppsTest'
 
 echo "== fuzz targets, 3 s each"
 for f in build-asan/fuzz/*_fuzz; do

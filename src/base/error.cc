@@ -28,6 +28,8 @@ int ExitCode(ErrorCode code) {
       return 11;
     case ErrorCode::kVulnerable:
       return 12;
+    case ErrorCode::kUntranslatable:
+      return 13;
   }
   return 1;
 }
@@ -58,6 +60,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "auth";
     case ErrorCode::kVulnerable:
       return "vulnerable";
+    case ErrorCode::kUntranslatable:
+      return "untranslatable";
   }
   return "internal";
 }

@@ -102,6 +102,9 @@ void AddVulnCommands(CLI::App& app, const GlobalOptions& global, CommandRunner& 
 void AddScanCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 void AddUpdateCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 void AddDiffCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
+void AddAuditCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
+void AddMigrateCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
+void AddReportCommand(CLI::App& app, CommandRunner& runner);
 // completion, and the hidden manpage: scripts and page describing all of `app` when they run.
 void AddCompletionCommands(CLI::App& app, CommandRunner& runner);
 

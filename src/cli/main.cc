@@ -26,7 +26,9 @@ constexpr const char* kExitCodes =
     "  9  stale: a lock does not match its spec, or re-resolving would change it\n"
     " 10  verification: no valid signature or attestation covers the image\n"
     " 11  auth: a password or credential was refused\n"
-    " 12  vulnerable: a scan found what --fail-on or --fail-on-fixable forbid\n";
+    " 12  vulnerable: a scan found what --fail-on or --fail-on-fixable forbid, or an audit\n"
+    "     scored below --fail-under\n"
+    " 13  untranslatable: migrate met what it cannot carry onto a hardened image\n";
 
 }  // namespace
 
@@ -85,6 +87,9 @@ int main(int argc, char** argv) {
   cli::AddScanCommand(app, global, runner);
   cli::AddUpdateCommand(app, global, runner);
   cli::AddDiffCommand(app, global, runner);
+  cli::AddAuditCommand(app, global, runner);
+  cli::AddMigrateCommand(app, global, runner);
+  cli::AddReportCommand(app, runner);
   cli::AddCompletionCommands(app, runner);
 
   try {

@@ -42,8 +42,10 @@ constexpr std::array<std::string_view, 32> kDpkgFieldOrder = {
     "Description", "Triggers-Pending", "Triggers-Awaited"};
 // clang-format on
 
-// The directories dpkg and apt work in; those the packages did not ship are added.
-constexpr std::array<std::string_view, 17> kDirectories = {"/etc/apt",
+// The directories dpkg and apt work in, and /usr/local's, which base-files' postinst makes on a
+// Debian system (a build stage's `make install`, `gcc -o /usr/local/bin/app`); those the packages
+// did not ship are added.
+constexpr std::array<std::string_view, 27> kDirectories = {"/etc/apt",
                                                            "/etc/apt/apt.conf.d",
                                                            "/etc/apt/keyrings",
                                                            "/etc/apt/preferences.d",
@@ -59,7 +61,17 @@ constexpr std::array<std::string_view, 17> kDirectories = {"/etc/apt",
                                                            "/var/log/apt",
                                                            "/var/cache/apt",
                                                            "/var/lib/apt",
-                                                           "/var/log"};
+                                                           "/var/log",
+                                                           "/usr/local",
+                                                           "/usr/local/bin",
+                                                           "/usr/local/etc",
+                                                           "/usr/local/games",
+                                                           "/usr/local/include",
+                                                           "/usr/local/lib",
+                                                           "/usr/local/sbin",
+                                                           "/usr/local/share",
+                                                           "/usr/local/share/man",
+                                                           "/usr/local/src"};
 
 std::string Parent(std::string_view path) {
   auto slash = path.rfind('/');

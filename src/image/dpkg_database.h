@@ -24,7 +24,7 @@
 //   /etc/apt/sources.list.d/hardbase.sources   deb822, the repositories the lock came from, each
 //                                      with Signed-By naming a keyring the image holds
 //   /etc/apt/keyrings/<name>           those keyrings the image's packages do not ship
-// and the directories dpkg and apt expect that the packages did not ship.
+// and the directories dpkg and apt expect, and /usr/local's, that the packages did not ship.
 //
 // The maintainer scripts of the packages never ran (hardbase does what they would have done
 // declaratively); dpkg is told the packages are installed and configured, as they are.

@@ -90,6 +90,11 @@ std::string ConfigJson(const ImageConfig& config) {
   if (!config.cmd.empty()) run["Cmd"] = config.cmd;
   if (!config.working_dir.empty()) run["WorkingDir"] = config.working_dir;
   if (!config.labels.empty()) run["Labels"] = StringMap(config.labels);
+  if (!config.exposed_ports.empty()) {
+    run["ExposedPorts"] = Json::object();
+    for (const auto& port : config.exposed_ports) run["ExposedPorts"][port] = Json::object();
+  }
+  if (!config.healthcheck.empty()) run["Healthcheck"] = {{"Test", config.healthcheck}};
   json["config"] = std::move(run);
 
   json["rootfs"] = {{"type", "layers"}, {"diff_ids", config.diff_ids}};

@@ -78,6 +78,11 @@ struct ImageConfig {
   std::vector<std::string> cmd;
   std::string working_dir;
   std::map<std::string, std::string> labels;
+  // Docker's ExposedPorts keys ("8080/tcp"), sorted; and Healthcheck.Test (["CMD", "x"],
+  // ["CMD-SHELL", "x"], ["NONE"] to turn an inherited one off; empty when there is none).
+  // hardbase writes neither; read back from others' images (`audit`).
+  std::vector<std::string> exposed_ports;
+  std::vector<std::string> healthcheck;
   std::vector<std::string> diff_ids;  // "sha256:<hex>" of each uncompressed layer, bottom first
   std::vector<HistoryEntry> history;
 };

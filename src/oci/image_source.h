@@ -1,6 +1,6 @@
 // Reading images back, whoever wrote them (hardbase, umoci, skopeo, `docker save`): where an
 // image's blobs come from, which images a tag or digest names, and the files of an image's
-// filesystem, for `hardbase sbom`, `sign`, `verify` and `scan`.
+// filesystem, for `hardbase sbom`, `sign`, `verify`, `scan` and `audit`.
 #pragma once
 
 #include <functional>
@@ -161,5 +161,55 @@ using LayerOpener = std::function<Result<std::unique_ptr<BlobReader>>(size_t lay
 Result<std::map<std::string, std::string>> ReadLayerFiles(size_t count,
                                                           const LayerOpener& open_layer,
                                                           const PathFilter& want);
+
+// One path of an image's filesystem as the layers left it: its tar header's metadata.
+struct TreeNode {
+  enum class Type { kFile, kDirectory, kSymlink, kCharDevice, kBlockDevice, kFifo, kOther };
+  Type type = Type::kOther;
+  uint32_t mode = 0;  // permission bits with setuid, setgid and sticky (07777)
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint64_t size = 0;        // of a regular file
+  std::string link_target;  // of a symlink, as written
+  // Where a regular file's bytes are: member `origin` of layer `layer` (the file itself, or for
+  // a hard link its target). For other types: the member that made the node.
+  size_t layer = 0;
+  std::string origin;
+  bool operator==(const TreeNode&) const = default;
+};
+
+// An image's whole filesystem: every path (normalised as ReadImageFiles names them; the root
+// itself is not listed) with its metadata, and the contents of the regular files a filter asked
+// for. A hard link is a regular file node with its target's bytes and metadata (it is the same
+// inode).
+struct ImageTree {
+  std::map<std::string, TreeNode> nodes;
+  std::map<std::string, std::string> files;
+};
+
+// A regular file as one layer holds it, whatever later layers do to it (a file deleted or
+// replaced further up is still in this layer's blob, for anyone who pulls the image).
+struct LayerMember {
+  size_t layer = 0;
+  std::string_view path;     // normalised
+  std::string_view content;  // complete
+};
+
+// What ReadImageTree shows each layer's regular file members of at most `max_size` bytes (hard
+// links, which repeat a member's bytes, are not shown again). Called in layer order, one member
+// at a time; the content is only valid during the call.
+struct MemberVisitor {
+  uint64_t max_size = 0;
+  std::function<void(const LayerMember&)> visit;
+};
+
+// The tree of the image, applying the layers as ReadImageFiles does (it is the same reader), with
+// the contents of the files `want` selects; `members`, when given, sees every small regular file
+// of every layer on the way. Bounded like ReadImageFiles.
+Result<ImageTree> ReadImageTree(ImageSource& source, const Manifest& manifest,
+                                const PathFilter& want, const MemberVisitor* members = nullptr);
+// The same over layers opened by `open_layer` (see ReadLayerFiles).
+Result<ImageTree> ReadLayerTree(size_t count, const LayerOpener& open_layer, const PathFilter& want,
+                                const MemberVisitor* members = nullptr);
 
 }  // namespace hardbase::oci

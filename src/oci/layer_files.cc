@@ -1,4 +1,5 @@
-// ReadImageFiles: an image's filesystem, layer over layer, as overlay and `umoci unpack` make it.
+// ReadImageFiles and ReadImageTree: an image's filesystem, layer over layer, as overlay and
+// `umoci unpack` make it.
 #include <archive.h>
 #include <archive_entry.h>
 #include <fmt/format.h>
@@ -11,13 +12,46 @@
 namespace hardbase::oci {
 namespace {
 
-// What a path is in the filesystem built so far. A regular file's bytes are those of the member
-// `origin` of layer `layer` (itself, or the target of a hard link).
-struct Node {
-  enum class Kind { kFile, kDir, kOther } kind = Kind::kOther;
-  size_t layer = 0;
-  std::string origin;
-};
+using Node = TreeNode;
+using Kind = TreeNode::Type;
+
+// What a member is in the filesystem, from its tar header (not for hard links: see Apply).
+Node MemberNode(archive_entry* e, size_t layer, const std::string& path) {
+  Node node;
+  switch (archive_entry_filetype(e)) {
+    case AE_IFREG:
+      node.type = Kind::kFile;
+      node.size = static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(e), 0));
+      break;
+    case AE_IFDIR:
+      node.type = Kind::kDirectory;
+      break;
+    case AE_IFLNK: {
+      node.type = Kind::kSymlink;
+      const char* target = archive_entry_symlink(e);
+      node.link_target = target ? target : "";
+      break;
+    }
+    case AE_IFCHR:
+      node.type = Kind::kCharDevice;
+      break;
+    case AE_IFBLK:
+      node.type = Kind::kBlockDevice;
+      break;
+    case AE_IFIFO:
+      node.type = Kind::kFifo;
+      break;
+    default:
+      node.type = Kind::kOther;
+      break;
+  }
+  node.mode = static_cast<uint32_t>(archive_entry_mode(e)) & 07777;
+  node.uid = static_cast<uint32_t>(std::max<la_int64_t>(archive_entry_uid(e), 0));
+  node.gid = static_cast<uint32_t>(std::max<la_int64_t>(archive_entry_gid(e), 0));
+  node.layer = layer;
+  node.origin = path;
+  return node;
+}
 
 // A member's path normalised: no leading "/" or "./", no trailing "/"; "" for the root;
 // nullopt when it has "." or ".." components or empty ones.
@@ -86,7 +120,11 @@ class LayerTar {
         return Fail(ErrorCode::kSpec, "unsafe member name '" + std::string(raw ? raw : "") + "'");
       }
       entry_ = entry;
+      read_ = false;
       HB_TRY_VOID(member(entry, *path));
+      // A member's data is read to its end even when nobody wants it, so that a layer cut short
+      // inside a member is an error (libarchive would take it for the tolerated end above).
+      if (!read_) HB_TRY_VOID(Data(nullptr));
     }
     for (;;) {
       HB_TRY(size_t n, reader_.Read(buf_.data(), buf_.size()));
@@ -98,31 +136,41 @@ class LayerTar {
   // end of data, which also wants the padding after it (see ForEach).
   Result<std::string> Content() {
     std::string out;
-    const void* block = nullptr;
-    size_t size = 0;
-    la_int64_t offset = 0;
-    if (archive_entry_sparse_count(entry_) > 0) {
-      return Fail(ErrorCode::kSpec, "sparse files are not supported");
-    }
-    auto total = static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(entry_), 0));
-    if (total > kMaxMember) {
-      return Fail(ErrorCode::kSpec,
-                  fmt::format("a {} byte file is more than this reader takes", total));
-    }
-    while (out.size() < total) {
-      int r = archive_read_data_block(tar_, &block, &size, &offset);
-      if (r == ARCHIVE_EOF) break;
-      if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return Fail(Failure("read data"));
-      if (offset < 0 || static_cast<uint64_t>(offset) != out.size()) {
-        return Fail(ErrorCode::kSpec, "member data out of order");
-      }
-      out.append(static_cast<const char*>(block), size);
-    }
-    if (out.size() != total) return Fail(ErrorCode::kSpec, "member data ends before its size");
+    HB_TRY_VOID(Data(&out));
     return out;
   }
 
  private:
+  // Reads the current member's data into `out` (nullptr: drops it).
+  Result<void> Data(std::string* out) {
+    read_ = true;
+    const void* block = nullptr;
+    size_t size = 0;
+    la_int64_t offset = 0;
+    if (archive_entry_sparse_count(entry_) > 0) {
+      if (!out) return {};  // unwanted: libarchive skips it
+      return Fail(ErrorCode::kSpec, "sparse files are not supported");
+    }
+    auto total = static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(entry_), 0));
+    if (out && total > kMaxMember) {
+      return Fail(ErrorCode::kSpec,
+                  fmt::format("a {} byte file is more than this reader takes", total));
+    }
+    uint64_t done = 0;
+    while (done < total) {
+      int r = archive_read_data_block(tar_, &block, &size, &offset);
+      if (r == ARCHIVE_EOF) break;
+      if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return Fail(Failure("read data"));
+      if (offset < 0 || static_cast<uint64_t>(offset) != done) {
+        return Fail(ErrorCode::kSpec, "member data out of order");
+      }
+      if (out) out->append(static_cast<const char*>(block), size);
+      done += size;
+    }
+    if (done != total) return Fail(ErrorCode::kSpec, "member data ends before its size");
+    return {};
+  }
+
   static la_ssize_t ReadCallback(archive* a, void* self_ptr, const void** out) {
     auto* self = static_cast<LayerTar*>(self_ptr);
     auto n = self->reader_.Read(self->buf_.data(), self->buf_.size());
@@ -147,6 +195,7 @@ class LayerTar {
   std::vector<char> buf_;
   archive* tar_ = nullptr;
   archive_entry* entry_ = nullptr;  // the current member
+  bool read_ = false;               // its data was read
   bool at_end_ = false;             // the reader has given all its bytes
   std::optional<Error> error_;
 };
@@ -154,7 +203,8 @@ class LayerTar {
 // The filesystem as the layers are applied.
 class Filesystem {
  public:
-  explicit Filesystem(const PathFilter& want) : want_(want) {}
+  Filesystem(const PathFilter& want, const MemberVisitor* members)
+      : want_(want), members_(members) {}
 
   // Applies layer `index`: whiteouts and opaque markers act on the lower layers only, whatever
   // their place in the tar, so they are applied before the layer's own entries.
@@ -189,11 +239,11 @@ class Filesystem {
             to = &lower->second;
           }
         }
-        if (!to || to->kind != Node::Kind::kFile) {
+        if (!to || to->type != Kind::kFile) {
           return Fail(ErrorCode::kSpec, "hard link '" + path + "' to '" + link +
                                             "', which is not a regular file before it");
         }
-        node = *to;
+        node = *to;  // the same inode: the target's bytes and metadata
         if (want_(path)) {
           auto in_layer = local.count(*target) ? contents.find(*target) : contents.end();
           auto lower = files_.find(*target);
@@ -209,15 +259,21 @@ class Filesystem {
           }
         }
       } else if (archive_entry_filetype(e) == AE_IFREG) {
-        node = Node{Node::Kind::kFile, index, path};
+        node = MemberNode(e, index, path);
+        bool show = members_ && members_->visit && node.size <= members_->max_size;
         if (want_(path)) {
           HB_TRY(contents[path], tar.Content());
           HB_TRY_VOID(Keep(contents[path].size()));
+          if (show) members_->visit(LayerMember{index, path, contents[path]});
         } else {
           contents.erase(path);
+          if (show) {
+            HB_TRY(std::string content, tar.Content());
+            members_->visit(LayerMember{index, path, content});
+          }
         }
       } else {
-        node.kind = archive_entry_filetype(e) == AE_IFDIR ? Node::Kind::kDir : Node::Kind::kOther;
+        node = MemberNode(e, index, path);
         contents.erase(path);
       }
       local[path] = node;
@@ -229,8 +285,8 @@ class Filesystem {
     for (const auto& path : deleted) Erase(path, /*self=*/true);
     for (auto& [path, node] : added) {
       auto it = tree_.find(path);
-      if (it != tree_.end() && it->second.kind == Node::Kind::kDir &&
-          node.kind != Node::Kind::kDir) {
+      if (it != tree_.end() && it->second.type == Kind::kDirectory &&
+          node.type != Kind::kDirectory) {
         Erase(path, /*self=*/false);
       }
       tree_[path] = std::move(node);
@@ -254,9 +310,8 @@ class Filesystem {
     return missing;
   }
 
-  // Fills the content of Missing() files from `fetched`, by (layer, member path).
-  Result<std::map<std::string, std::string>> Finish(
-      const std::map<std::pair<size_t, std::string>, std::string>& fetched) {
+  // Fills the content of Missing() files from `fetched`, by (layer, member path); the tree.
+  Result<ImageTree> Finish(const std::map<std::pair<size_t, std::string>, std::string>& fetched) {
     for (const auto& path : unresolved_) {
       const Node* node = MissingNode(path);
       if (!node) continue;
@@ -267,7 +322,7 @@ class Filesystem {
       }
       files_[path] = it->second;
     }
-    return std::move(files_);
+    return ImageTree{std::move(tree_), std::move(files_)};
   }
 
  private:
@@ -286,13 +341,14 @@ class Filesystem {
 
   const Node* MissingNode(const std::string& path) const {
     auto it = tree_.find(path);
-    if (it == tree_.end() || it->second.kind != Node::Kind::kFile || files_.count(path)) {
+    if (it == tree_.end() || it->second.type != Kind::kFile || files_.count(path)) {
       return nullptr;
     }
     return &it->second;
   }
 
   const PathFilter& want_;
+  const MemberVisitor* members_;
   std::map<std::string, Node> tree_;  // every path of the filesystem
   // Bytes of wanted content read so far: an image is untrusted input, and a small compressed
   // layer can expand to any size (or hard-link one big file many times).
@@ -309,10 +365,9 @@ class Filesystem {
 
 }  // namespace
 
-Result<std::map<std::string, std::string>> ReadLayerFiles(size_t count,
-                                                          const LayerOpener& open_layer,
-                                                          const PathFilter& want) {
-  Filesystem fs(want);
+Result<ImageTree> ReadLayerTree(size_t count, const LayerOpener& open_layer, const PathFilter& want,
+                                const MemberVisitor* members) {
+  Filesystem fs(want, members);
   auto layer_context = [](size_t i) { return "layer " + std::to_string(i); };
   for (size_t i = 0; i < count; ++i) {
     HB_TRY(auto reader, open_layer(i));
@@ -336,22 +391,35 @@ Result<std::map<std::string, std::string>> ReadLayerFiles(size_t count,
   return fs.Finish(fetched);
 }
 
-Result<std::map<std::string, std::string>> ReadImageFiles(ImageSource& source,
-                                                          const Manifest& manifest,
+Result<std::map<std::string, std::string>> ReadLayerFiles(size_t count,
+                                                          const LayerOpener& open_layer,
                                                           const PathFilter& want) {
+  HB_TRY(ImageTree tree, ReadLayerTree(count, open_layer, want));
+  return std::move(tree.files);
+}
+
+Result<ImageTree> ReadImageTree(ImageSource& source, const Manifest& manifest,
+                                const PathFilter& want, const MemberVisitor* members) {
   for (const auto& layer : manifest.layers) {
     if (!IsLayerMediaType(layer.media_type)) {
       return Fail(ErrorCode::kSpec, "layer " + layer.digest + ": media type '" + layer.media_type +
                                         "' is not a filesystem layer");
     }
   }
-  return ReadLayerFiles(
+  return ReadLayerTree(
       manifest.layers.size(),
       [&](size_t i) -> Result<std::unique_ptr<BlobReader>> {
         return WithContext(source.OpenBlob(manifest.layers[i]),
                            "layer " + manifest.layers[i].digest);
       },
-      want);
+      want, members);
+}
+
+Result<std::map<std::string, std::string>> ReadImageFiles(ImageSource& source,
+                                                          const Manifest& manifest,
+                                                          const PathFilter& want) {
+  HB_TRY(ImageTree tree, ReadImageTree(source, manifest, want));
+  return std::move(tree.files);
 }
 
 }  // namespace hardbase::oci

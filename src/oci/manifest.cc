@@ -195,6 +195,13 @@ Result<ImageConfig> ParseConfig(std::string_view text) {
       c.cmd = Strings(run, "Cmd", "config");
       c.working_dir = String(run, "WorkingDir", "config");
       c.labels = StringMap(run, "Labels", "config");
+      if (const Json* ports = Field(run, "ExposedPorts")) {
+        if (!ports->is_object()) Bad("config", "\"ExposedPorts\" is not an object");
+        for (const auto& [port, _] : ports->items()) c.exposed_ports.push_back(port);
+      }
+      if (Field(run, "Healthcheck")) {
+        c.healthcheck = Strings(Object(run, "Healthcheck", "config"), "Test", "config.Healthcheck");
+      }
     }
     if (Field(json, "rootfs"))
       c.diff_ids = Strings(Object(json, "rootfs", ""), "diff_ids", "rootfs");

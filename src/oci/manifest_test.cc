@@ -103,6 +103,8 @@ TEST(ManifestTest, ConfigRoundTripsAndReadsDockerNulls) {
   c.cmd = {"-version"};
   c.working_dir = "/app";
   c.labels = {{"l", "v"}};
+  c.exposed_ports = {"53/udp", "8080/tcp"};
+  c.healthcheck = {"CMD", "/bin/check", "--quick"};
   c.diff_ids = {"sha256:" + kHex};
   c.history = {{"2025-02-08T10:44:01Z", "hardbase: x", "c", true}};
   auto parsed = ParseConfig(ConfigJson(c));
@@ -113,6 +115,16 @@ TEST(ManifestTest, ConfigRoundTripsAndReadsDockerNulls) {
     "Cmd":null,"Labels":null,"User":""},"rootfs":{"type":"layers","diff_ids":[]}})");
   ASSERT_TRUE(docker.has_value()) << docker.error().message;
   EXPECT_TRUE(docker->cmd.empty());
+  EXPECT_TRUE(docker->exposed_ports.empty());
+  EXPECT_TRUE(docker->healthcheck.empty());
+  auto ports = ParseConfig(R"({"architecture":"amd64","os":"linux","config":{
+    "ExposedPorts":{"80/tcp":{},"443/tcp":{}},"Healthcheck":{"Test":["CMD-SHELL","curl -f x"],
+    "Interval":30000000000}}})");
+  ASSERT_TRUE(ports.has_value()) << ports.error().message;
+  EXPECT_EQ(ports->exposed_ports, (std::vector<std::string>{"443/tcp", "80/tcp"}));
+  EXPECT_EQ(ports->healthcheck, (std::vector<std::string>{"CMD-SHELL", "curl -f x"}));
+  EXPECT_FALSE(
+      ParseConfig(R"({"architecture":"amd64","os":"linux","config":{"ExposedPorts":["80/tcp"]}})"));
   EXPECT_FALSE(ParseConfig(R"({"os":"linux"})").has_value());
   EXPECT_FALSE(ParseConfig(R"({"architecture":"amd64","os":"linux","config":{"Env":"x"}})"));
   EXPECT_FALSE(

@@ -18,6 +18,7 @@
 #include "base/fs.h"
 #include "cache/blob_store.h"
 #include "net/fake_http.h"
+#include "pipeline/build_pipeline.h"
 #include "pipeline/lock_pipeline.h"
 #include "spec/image_spec.h"
 #include "support/repo_fixture.h"
@@ -65,6 +66,33 @@ class FakeRepositoryTest : public ::testing::Test {
                        .version = "1.0-1",
                        .fields = {{"Source", "foo (1.0-1)"}, {"Depends", "libbar1 (>= 2.0)"}},
                        .files = {{"usr/lib/libfoo.so.1", "foo\n"}}});
+  }
+  // AddFooAndBar and base-files whose os-release says Debian 12, published in "stable", locked and
+  // built into the layout `output` tagged "test" (signed with `key` when given): the image that
+  // scan, audit and inventory read. Its digest; a failure fails the test.
+  std::string BuildDebian12Image(const std::string& output, const sign::PrivateKey* key = nullptr) {
+    AddFooAndBar();
+    Add("stable", {.name = "base-files",
+                   .version = "12.4+deb12u9",
+                   .files = {{"usr/lib/os-release",
+                              "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian "
+                              "GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n"
+                              "ID=debian\n"}}});
+    Publish("stable");
+    const char* body = "packages: [libfoo1, base-files]\n";
+    BuildOptions options;
+    options.spec_path = WriteSpec(body);
+    options.lock_path = Work() + "/image.lock.json";
+    options.locked = true;
+    options.output = output;
+    options.tag = "test";
+    options.sign_key = key;
+    spec::Lock lock = LockOrFail(ParseSpec(body));
+    if (::testing::Test::HasFailure()) return "";
+    EXPECT_TRUE(WriteLock(lock, options.lock_path).has_value());
+    auto built = BuildImage(options, http_, *store_);
+    EXPECT_TRUE(built.has_value()) << built.error().message;
+    return built ? built->digest : "";
   }
   void Publish(const std::string& suite, testing::PublishOptions options = {}) {
     if (options.date == 0) options.date = kReleaseDate;

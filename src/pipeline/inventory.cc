@@ -27,18 +27,6 @@ bool IsOsRelease(std::string_view path) {
   return path == "etc/os-release" || path == "usr/lib/os-release";
 }
 
-// The directory a reference names as a plain root filesystem: "dir:PATH", or an existing
-// directory that is not an OCI layout. "" otherwise.
-std::string RootDirectory(std::string_view image) {
-  if (image.starts_with("dir:")) return std::string(image.substr(4));
-  std::string path(image);
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && !PathExists(path + "/oci-layout")) {
-    return path;
-  }
-  return "";
-}
-
 // Opens `rel` in the root filesystem whose directory is `root_fd` with every symlink resolved
 // inside that root, as the image would see it (RESOLVE_IN_ROOT): an absolute or ".." link in a
 // scanned directory never reaches the host's files. -1 with errno set on failure.
@@ -119,31 +107,50 @@ Result<void> ReadDirectory(const std::string& root, const InventoryOptions& opti
 
 Result<void> ReadImage(std::string_view image, const InventoryOptions& options,
                        Inventory& inventory, std::map<std::string, std::string>& files) {
-  HB_TRY(oci::ImageRef ref, oci::ParseImageRef(image));
-  HB_TRY(auto source, registry::OpenAnyImage(ref, options.registry));
-  HB_TRY(oci::Descriptor root, source->Root());
-  HB_TRY(oci::PlatformImage selected, oci::SelectPlatform(*source, root, options.platform));
-  HB_TRY(files, oci::ReadImageFiles(*source, selected.manifest, [](std::string_view path) {
-           return image::IsPackageDatabasePath(path) || IsOsRelease(path);
-         }));
-  inventory.name = ImageName(*source, root, ref);
-  inventory.digest = selected.descriptor.digest;
-  inventory.created = selected.config.created;
-  inventory.architecture = selected.config.platform.architecture;
-  for (const auto& layer : selected.manifest.layers) inventory.size += layer.size;
+  HB_TRY(SelectedImage selected, SelectImage(image, options));
+  HB_TRY(files, oci::ReadImageFiles(*selected.source, selected.image.manifest, IsInventoryFile));
+  DescribeSelectedImage(selected, inventory);
   return {};
 }
 
 }  // namespace
 
-Result<Inventory> ReadInventory(std::string_view image, const InventoryOptions& options) {
-  Inventory inventory;
-  inventory.reference = image;
+std::string RootFilesystemDirectory(std::string_view image) {
+  if (image.starts_with("dir:")) return std::string(image.substr(4));
+  std::string path(image);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && !PathExists(path + "/oci-layout")) {
+    return path;
+  }
+  return "";
+}
+
+bool IsInventoryFile(std::string_view path) {
+  return image::IsPackageDatabasePath(path) || IsOsRelease(path);
+}
+
+Result<SelectedImage> SelectImage(std::string_view image, const InventoryOptions& options) {
+  SelectedImage selected;
+  HB_TRY(selected.ref, oci::ParseImageRef(image));
+  HB_TRY(selected.source, registry::OpenAnyImage(selected.ref, options.registry));
+  HB_TRY(selected.root, selected.source->Root());
+  HB_TRY(selected.image, oci::SelectPlatform(*selected.source, selected.root, options.platform));
+  return selected;
+}
+
+void DescribeSelectedImage(SelectedImage& selected, Inventory& inventory) {
+  inventory.name = ImageName(*selected.source, selected.root, selected.ref);
+  inventory.digest = selected.image.descriptor.digest;
+  inventory.created = selected.image.config.created;
+  inventory.architecture = selected.image.config.platform.architecture;
+  for (const auto& layer : selected.image.manifest.layers) inventory.size += layer.size;
+}
+
+Result<void> AddPackageDatabase(const std::map<std::string, std::string>& all,
+                                Inventory& inventory) {
   std::map<std::string, std::string> files;
-  if (std::string root = RootDirectory(image); !root.empty()) {
-    HB_TRY_VOID(WithContext(ReadDirectory(root, options, inventory, files), root));
-  } else {
-    HB_TRY_VOID(WithContext(ReadImage(image, options, inventory, files), std::string(image)));
+  for (const auto& [path, text] : all) {
+    if (IsInventoryFile(path)) files.emplace(path, text);
   }
   inventory.package_database = image::PackageDatabaseName(files);
   for (std::string_view rel : {"etc/os-release", "usr/lib/os-release"}) {
@@ -152,7 +159,7 @@ Result<Inventory> ReadInventory(std::string_view image, const InventoryOptions& 
       break;
     }
   }
-  HB_TRY(inventory.packages, WithContext(image::PackagesFromDatabase(files), std::string(image)));
+  HB_TRY(inventory.packages, WithContext(image::PackagesFromDatabase(files), inventory.reference));
   // The image's Debian architecture is that of its architecture-specific packages.
   for (const auto& p : inventory.packages) {
     if (p.architecture != "all" && !p.architecture.empty()) {
@@ -160,6 +167,19 @@ Result<Inventory> ReadInventory(std::string_view image, const InventoryOptions& 
       break;
     }
   }
+  return {};
+}
+
+Result<Inventory> ReadInventory(std::string_view image, const InventoryOptions& options) {
+  Inventory inventory;
+  inventory.reference = image;
+  std::map<std::string, std::string> files;
+  if (std::string root = RootFilesystemDirectory(image); !root.empty()) {
+    HB_TRY_VOID(WithContext(ReadDirectory(root, options, inventory, files), root));
+  } else {
+    HB_TRY_VOID(WithContext(ReadImage(image, options, inventory, files), std::string(image)));
+  }
+  HB_TRY_VOID(AddPackageDatabase(files, inventory));
   return inventory;
 }
 

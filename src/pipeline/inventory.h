@@ -8,11 +8,14 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/error.h"
+#include "oci/image_ref.h"
+#include "oci/image_source.h"
 #include "registry/client.h"
 #include "spec/lock.h"
 #include "vuln/match.h"
@@ -39,6 +42,34 @@ struct InventoryOptions {
 };
 
 Result<Inventory> ReadInventory(std::string_view image, const InventoryOptions& options);
+
+// The pieces of ReadInventory, for commands that read more of an image than its packages (audit).
+
+// The directory a reference names as a plain root filesystem: "dir:PATH", or an existing
+// directory that is not an OCI layout; "" when it names an image.
+std::string RootFilesystemDirectory(std::string_view image);
+
+// Whether ReadInventory reads the file at `path`: the dpkg database's package lists
+// (image::IsPackageDatabasePath) and os-release.
+bool IsInventoryFile(std::string_view path);
+
+// An image reference opened and the platform image `options.platform` names selected.
+struct SelectedImage {
+  oci::ImageRef ref;
+  std::unique_ptr<oci::ImageSource> source;
+  oci::Descriptor root;
+  oci::PlatformImage image;
+};
+Result<SelectedImage> SelectImage(std::string_view image, const InventoryOptions& options);
+
+// What the selected image itself says of the inventory: name, digest, created, architecture and
+// size.
+void DescribeSelectedImage(SelectedImage& selected, Inventory& inventory);
+
+// The rest, from the image's files (path -> text; files that are not IsInventoryFile ones are
+// passed over): package database, os-release, packages and their architecture.
+Result<void> AddPackageDatabase(const std::map<std::string, std::string>& files,
+                                Inventory& inventory);
 
 // The packages of one architecture of a lock, as an installed image would list them.
 std::vector<vuln::InstalledPackage> PackagesFromLock(const spec::ArchLock& arch);

@@ -26,36 +26,10 @@ using ::testing::HasSubstr;
 class ScanInventoryTest : public FakeRepositoryTest {
  protected:
   // An image of libfoo1 (source foo 1.0-1), libbar1 (source bar 2.0-1) and an os-release saying
-  // Debian 12, built by BuildImage from the fake repository into Work()/image.
+  // Debian 12 (BuildDebian12Image), in Work()/image.
   void BuildSmallImage() {
-    Add("stable", {.name = "libbar1",
-                   .version = "2.0-1",
-                   .fields = {{"Source", "bar"}},
-                   .files = {{"usr/lib/libbar.so.1", "bar\n"}}});
-    Add("stable", {.name = "libfoo1",
-                   .version = "1.0-1",
-                   .fields = {{"Source", "foo"}, {"Depends", "libbar1"}},
-                   .files = {{"usr/lib/libfoo.so.1", "foo\n"}}});
-    Add("stable", {.name = "base-files",
-                   .version = "12.4+deb12u9",
-                   .files = {{"usr/lib/os-release",
-                              "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian "
-                              "GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n"
-                              "ID=debian\n"}}});
-    Publish("stable");
-    const char* body = "packages: [libfoo1, base-files]\n";
-    BuildOptions options;
-    options.spec_path = WriteSpec(body);
-    options.lock_path = Work() + "/image.lock.json";
-    options.locked = true;
-    options.output = Layout();
-    options.tag = "test";
-    spec::Lock lock = LockOrFail(ParseSpec(body));
+    digest_ = BuildDebian12Image(Layout());
     ASSERT_FALSE(HasFailure());
-    ASSERT_TRUE(WriteLock(lock, options.lock_path).has_value());
-    auto built = BuildImage(options, http_, *store_);
-    ASSERT_TRUE(built.has_value()) << built.error().message;
-    digest_ = built->digest;
   }
   std::string Layout() const { return Work() + "/image"; }
 

@@ -19,7 +19,6 @@ namespace {
 using json = nlohmann::ordered_json;
 
 constexpr std::string_view kBundleContentAnnotation = "dev.sigstore.bundle.content";
-constexpr std::string_view kBundlePredicateAnnotation = "dev.sigstore.bundle.predicateType";
 
 oci::Descriptor EmptyConfig() {
   return oci::MakeBlob(std::string(oci::kMediaTypeEmpty), std::string(oci::kEmptyJson)).descriptor;

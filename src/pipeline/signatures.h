@@ -29,6 +29,9 @@ inline constexpr std::string_view kSimpleSigningMediaType =
 inline constexpr std::string_view kCosignSignatureAnnotation = "dev.cosignproject.cosign/signature";
 inline constexpr std::string_view kDsseEnvelopeMediaType = "application/vnd.dsse.envelope.v1+json";
 inline constexpr std::string_view kPredicateTypeAnnotation = "predicateType";
+// The predicate type of a sigstore bundle referrer, in its manifest's annotations (as cosign
+// writes it), so that what a bundle holds is known without reading it.
+inline constexpr std::string_view kBundlePredicateAnnotation = "dev.sigstore.bundle.predicateType";
 
 // Manifests and blobs to add to the image's store, and the entries that name them (index.json
 // entries for a layout: tagged ones replace the tag's earlier manifest).
