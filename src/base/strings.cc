@@ -139,4 +139,14 @@ std::string ShellQuote(std::string_view s) {
   return "'" + ReplaceAll(std::string(s), "'", R"('\'')") + "'";
 }
 
+bool IsValidUtf8(std::string_view s) {
+  char32_t c;
+  while (!s.empty()) {
+    size_t n = DecodeUtf8(s, &c);
+    if (n == 0) return false;
+    s.remove_prefix(n);
+  }
+  return true;
+}
+
 }  // namespace hardbase

@@ -102,6 +102,8 @@ std::string ReplaceAll(std::string s, std::string_view from, std::string_view to
 // The length of the valid UTF-8 sequence at the start of `s` (not empty) and its code point, or 0
 // when it does not start with one (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF).
 size_t DecodeUtf8(std::string_view s, char32_t* code_point);
+// Whether all of `s` is valid UTF-8 (DecodeUtf8's rules), as JSON strings must be.
+bool IsValidUtf8(std::string_view s);
 
 // `s` as one word for a POSIX shell: unchanged when it holds only characters no shell treats
 // specially, else single-quoted, for commands printed to be copied or run by `sh -c`.

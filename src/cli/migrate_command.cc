@@ -57,11 +57,12 @@ Result<int> RunMigrate(MigrateFlags flags, const GlobalOptions& global) {
     for (const auto& r : m.refused) {
       lines.push_back(fmt::format("{}:{}: {}", options.dockerfile, r.line, Printable(r.message)));
     }
-    return Fail(Error(ErrorCode::kUntranslatable,
-                fmt::format("migrate: {}: {} line(s) cannot be carried onto a hardened image, "
-                            "nothing written",
-                            options.dockerfile, m.refused.size()),
-                std::move(lines)));
+    return Fail(
+        Error(ErrorCode::kUntranslatable,
+              fmt::format("migrate: {}: {} line(s) cannot be carried onto a hardened image, "
+                          "nothing written",
+                          options.dockerfile, m.refused.size()),
+              std::move(lines)));
   }
   return 0;
 }
@@ -74,8 +75,7 @@ void AddMigrateCommand(CLI::App& app, const GlobalOptions& global, CommandRunner
       "migrate",
       "Move a Dockerfile onto hardened images: build stages on the -dev images, the final stage "
       "on the runtime image pinned by digest, non-root, exec-form; every change explained");
-  cmd->add_option("DOCKERFILE", flags->options.dockerfile, "The Dockerfile to migrate")
-      ->required();
+  cmd->add_option("DOCKERFILE", flags->options.dockerfile, "The Dockerfile to migrate")->required();
   cmd->add_option("--registry", flags->options.registry,
                   "Where the catalog's images are: HOST[:PORT][/PREFIX] (NAME is "
                   "REGISTRY/NAME:TAG); digests are read from it");
@@ -86,13 +86,13 @@ void AddMigrateCommand(CLI::App& app, const GlobalOptions& global, CommandRunner
   cmd->add_option("--catalog", flags->options.catalog_dir,
                   "The catalog's specs: needed when the final stage installs packages, which go "
                   "into a spec of the runtime image that is built and pushed to --registry");
-  cmd->add_option("--name", flags->options.name,
-                  "Name of that image (default: RUNTIME-app)");
+  cmd->add_option("--name", flags->options.name, "Name of that image (default: RUNTIME-app)");
   cmd->add_option("--map", flags->maps,
                   "IMAGE=RUNTIME[,DEV]: a base image's hardened images, before the built-in table");
   cmd->add_option("--platform", flags->options.platform,
                   "Whose config (user, entrypoint) counts in multi-platform images");
-  cmd->add_flag("--json", flags->json, "Print the migration as JSON (schema hardbase.migration/v1)");
+  cmd->add_flag("--json", flags->json,
+                "Print the migration as JSON (schema hardbase.migration/v1)");
   AddRegistryFlags(cmd, flags->registry);
   cmd->callback([&runner, flags, &global] {
     runner = [flags, &global] { return RunMigrate(*flags, global); };

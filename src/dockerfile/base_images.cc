@@ -64,8 +64,8 @@ constexpr std::array kTable = {
     BaseImageRule{"gcr.io/distroless/python3*", "", "python3", "python3-dev", ""},
     BaseImageRule{"gcr.io/distroless/nodejs*", "", "nodejs", "nodejs-dev", "Node.js 18"},
     BaseImageRule{"gcr.io/distroless/java17*", "", "java17", "java17-dev", ""},
-    BaseImageRule{"debian", "trixie|13|forky|14|testing|sid|unstable|bullseye|11|buster|10", "",
-                  "", "the catalog is built from Debian 12 (bookworm)"},
+    BaseImageRule{"debian", "trixie|13|forky|14|testing|sid|unstable|bullseye|11|buster|10", "", "",
+                  "the catalog is built from Debian 12 (bookworm)"},
     BaseImageRule{"debian", "", "cc", "cc-dev",
                   "the runtime has glibc, libstdc++ and OpenSSL; name other packages with "
                   "apt-get install in the final stage"},
@@ -144,8 +144,7 @@ std::optional<BaseImageMatch> MatchBaseImage(std::string_view image,
   }
   for (const auto& rule : kTable) {
     if (!RepositoryMatches(rule.repository, repo) || !TagMatches(rule.tags, tag)) continue;
-    return BaseImageMatch{std::string(rule.runtime), std::string(rule.dev),
-                          std::string(rule.note),
+    return BaseImageMatch{std::string(rule.runtime), std::string(rule.dev), std::string(rule.note),
                           std::vector<PathMove>(rule.paths.begin(), rule.paths.end()),
                           std::vector<PortMove>(rule.ports.begin(), rule.ports.end())};
   }

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "base/printable.h"
 #include "base/strings.h"
 
 namespace hardbase::dockerfile {
@@ -44,8 +45,8 @@ ShellWords SplitShell(std::string_view s) {
       in_word = true;
       for (++i; i < s.size() && s[i] != '"'; ++i) {
         if (s[i] == '$' || s[i] == '`') out.needs_shell = true;
-        if (s[i] == '\\' && i + 1 < s.size() && std::string_view("$`\"\\").find(s[i + 1]) !=
-                                                    std::string_view::npos) {
+        if (s[i] == '\\' && i + 1 < s.size() &&
+            std::string_view("$`\"\\").find(s[i + 1]) != std::string_view::npos) {
           ++i;
         }
         word.push_back(s[i]);
@@ -248,7 +249,8 @@ std::string Absolute(const std::string& dir, std::string_view path) {
 
 bool Under(std::string_view path, std::string_view dir) {
   if (dir == "/") return true;
-  return path == dir || (path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/');
+  return path == dir ||
+         (path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/');
 }
 
 std::string MovePath(std::string path, const std::vector<PathMove>& moves) {
@@ -266,17 +268,19 @@ bool NeedsJson(const std::vector<std::string>& words) {
   });
 }
 
+// A JSON array of `words`; callers check that they are UTF-8 (Migrator::Utf8) first, the
+// replacement of invalid bytes only keeps a hostile input from throwing.
 std::string JsonArray(const std::vector<std::string>& words) {
-  return nlohmann::json(words).dump();
+  return nlohmann::json(words).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // ---- the migration -----------------------------------------------------------------------------
 
 struct StageInfo {
   Stage stage;
-  std::string base;               // FROM's image with the global ARGs' defaults put in
-  bool expanded = true;           // every variable had a default
-  std::optional<size_t> parent;   // the earlier stage it builds on
+  std::string base;              // FROM's image with the global ARGs' defaults put in
+  bool expanded = true;          // every variable had a default
+  std::optional<size_t> parent;  // the earlier stage it builds on
   std::optional<BaseImageMatch> match;
 };
 
@@ -290,7 +294,11 @@ class Migrator {
     Plan();
     if (!m_.refused.empty()) return Finish();
     HB_TRY_VOID(Resolve(resolve));
-    HB_TRY_VOID(Write());
+    if (auto written = Write(); !written) {
+      // What the rewrite made of a hostile line does not read back as one instruction.
+      Refuse(std::max(write_line_, 1),
+             "cannot be written as a Dockerfile instruction again: " + written.error().message);
+    }
     return Finish();
   }
 
@@ -305,6 +313,17 @@ class Migrator {
     m_.refused.push_back({line, "refused", std::move(message)});
   }
   const Instruction& At(size_t i) const { return df_.instructions[i]; }
+  // Whether `words` can be written as JSON strings (exec form, a JSON COPY); refuses line `line`
+  // when not.
+  bool Utf8(const std::vector<std::string>& words, int line) {
+    for (const auto& w : words) {
+      if (!IsValidUtf8(w)) {
+        Refuse(line, "'" + Printable(w) + "' is not valid UTF-8, which JSON form cannot hold");
+        return false;
+      }
+    }
+    return true;
+  }
 
   // ${VAR}, $VAR and ${VAR:-default} from the ARGs before the first FROM.
   std::pair<std::string, bool> Expand(std::string_view s,
@@ -495,9 +514,10 @@ class Migrator {
                                     k.program));
         break;
       case CommandKind::kDebFile:
-        Refuse(in.line, "dpkg -i installs a .deb file that no repository names: add its package "
-                        "to a repository the spec uses, or install it in a build stage and copy "
-                        "what it ships");
+        Refuse(in.line,
+               "dpkg -i installs a .deb file that no repository names: add its package "
+               "to a repository the spec uses, or install it in a build stage and copy "
+               "what it ships");
         break;
       default:
         break;
@@ -517,6 +537,7 @@ class Migrator {
           words = in.exec_args;
         } else {
           words = ExecWords(in.text);
+          if (words && !Utf8(*words, in.line)) continue;
           if (!words) {
             Refuse(in.line,
                    fmt::format("{} {}: needs a shell, which the runtime image does not have; "
@@ -586,9 +607,8 @@ class Migrator {
     build_name_ = stages_[final_stage].stage.name;
     if (split_ && build_name_.empty()) {
       build_name_ = "app-build";
-      for (int n = 2; std::any_of(stages_.begin(), stages_.end(), [&](const StageInfo& s) {
-             return s.stage.name == build_name_;
-           });
+      for (int n = 2; std::any_of(stages_.begin(), stages_.end(),
+                                  [&](const StageInfo& s) { return s.stage.name == build_name_; });
            ++n) {
         build_name_ = "app-build-" + std::to_string(n);
       }
@@ -598,6 +618,7 @@ class Migrator {
       const StageInfo& st = stages_[s];
       for (; next < st.stage.from; ++next) out.instructions.push_back(At(next));
       const Instruction& from = At(st.stage.from);
+      write_line_ = from.line;
       bool is_final = s == final_stage;
       if (is_final && !split_ && !scratch_final_) {
         HB_TRY_VOID(WriteRuntimeStage(out, st.stage.from + 1, st.stage.end, &from));
@@ -695,7 +716,7 @@ class Migrator {
 
   // The chain's paths the application is made of: the last WORKDIR (when not "/") and every
   // COPY/ADD destination outside it.
-  std::vector<std::string> ApplicationPaths(std::string& workdir) const {
+  std::vector<std::string> ApplicationPaths() const {
     std::vector<std::string> dests;
     std::string dir = "/";
     for (size_t s : chain_) {
@@ -714,7 +735,6 @@ class Migrator {
         }
       }
     }
-    workdir = dir;
     std::vector<std::string> paths;
     if (dir != "/") paths.push_back(dir);
     for (const auto& d : dests) {
@@ -758,9 +778,8 @@ class Migrator {
     auto take_user = [&](const Instruction& in) {
       std::string u(Trim(in.text));
       std::string id = u.substr(0, u.find(':'));
-      bool numeric = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
-        return c >= '0' && c <= '9';
-      });
+      bool numeric = !id.empty() &&
+                     std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
       user_line = in.line;
       if (numeric && id != "0") {
         user = u;
@@ -773,6 +792,7 @@ class Migrator {
       }
     };
     auto carry = [&](const Instruction& in) -> Result<void> {
+      write_line_ = in.line;
       const std::string& kw = in.keyword;
       if (kw == "USER") {
         take_user(in);
@@ -805,11 +825,13 @@ class Migrator {
         std::vector<std::string> moved;
         for (const auto& w : words) moved.push_back(MovePath(w, moves));
         if (moved != words) {
+          if (kw == "VOLUME" && NeedsJson(moved) && !Utf8(moved, in.line)) return {};
           Note(in.line, "path",
                fmt::format("{} {} -> {}", kw, fmt::join(words, " "), fmt::join(moved, " ")));
-          HB_TRY(Instruction e, Make(kw + " " + (NeedsJson(moved) && kw == "VOLUME"
-                                                     ? JsonArray(moved)
-                                                     : fmt::format("{}", fmt::join(moved, " ")))));
+          HB_TRY(Instruction e, Make(kw + " " +
+                                     (NeedsJson(moved) && kw == "VOLUME"
+                                          ? JsonArray(moved)
+                                          : fmt::format("{}", fmt::join(moved, " ")))));
           e.comments = in.comments;
           out.instructions.push_back(std::move(e));
         } else {
@@ -828,23 +850,24 @@ class Migrator {
     if (!split_) {
       for (size_t i = begin; i < end; ++i) HB_TRY_VOID(carry(At(i)));
     } else {
-      std::string workdir;
-      std::vector<std::string> paths = ApplicationPaths(workdir);
+      std::vector<std::string> paths = ApplicationPaths();
       for (const auto& p : paths) {
         std::string to = MovePath(p, moves);
         std::vector<std::string> words{"--from=" + build_name_, p, to};
-        HB_TRY(Instruction c, Make(NeedsJson({p, to}) ? "COPY --from=" + build_name_ + " " +
-                                                            JsonArray({p, to})
-                                                      : fmt::format("COPY {}", fmt::join(words, " "))));
+        if (NeedsJson({p, to}) && !Utf8({p, to}, from_line)) return {};
+        HB_TRY(Instruction c,
+               Make(NeedsJson({p, to}) ? "COPY --from=" + build_name_ + " " + JsonArray({p, to})
+                                       : fmt::format("COPY {}", fmt::join(words, " "))));
         out.instructions.push_back(std::move(c));
         Note(from_line, "copy",
-             fmt::format("COPY --from={} {} {}: the application, built in the build stage", build_name_,
-                         p, to));
+             fmt::format("COPY --from={} {} {}: the application, built in the build stage",
+                         build_name_, p, to));
       }
       if (paths.empty()) {
         Note(from_line, "warning",
              "the final stage has no WORKDIR and copies nothing: nothing is copied from the build "
-             "stage; add COPY --from=" + build_name_ + " lines for what the application needs");
+             "stage; add COPY --from=" +
+                 build_name_ + " lines for what the application needs");
       } else {
         Note(from_line, "copy",
              "files the build stage's RUN lines wrote elsewhere (global npm or pip installs, "
@@ -909,6 +932,7 @@ class Migrator {
   }
 
   Result<void> CarryCopy(Dockerfile& out, const Instruction& in) {
+    write_line_ = in.line;
     std::vector<std::string> words = in.exec_form ? in.exec_args : in.Words(df_.escape);
     if (words.size() < 2 || !in.heredocs.empty() || runtime_match_.paths.empty()) {
       out.instructions.push_back(in);
@@ -919,15 +943,17 @@ class Migrator {
       out.instructions.push_back(in);
       return {};
     }
-    Instruction copy = in;
     words.back() = moved;
+    if (NeedsJson(words) && !Utf8(words, in.line)) return {};
+    Instruction copy = in;
     copy.exec_form = false;
     copy.exec_args.clear();
     std::string flags;
-    for (const auto& f : in.flags) flags += "--" + f.name + (f.has_value ? "=" + f.value : "") + " ";
-    HB_TRY(Instruction made, Make(in.keyword + " " + flags +
-                                  (NeedsJson(words) ? JsonArray(words)
-                                                    : fmt::format("{}", fmt::join(words, " ")))));
+    for (const auto& f : in.flags)
+      flags += "--" + f.name + (f.has_value ? "=" + f.value : "") + " ";
+    HB_TRY(Instruction made,
+           Make(in.keyword + " " + flags +
+                (NeedsJson(words) ? JsonArray(words) : fmt::format("{}", fmt::join(words, " ")))));
     made.comments = in.comments;
     out.instructions.push_back(std::move(made));
     Note(in.line, "path",
@@ -937,6 +963,7 @@ class Migrator {
   }
 
   Result<void> CarryHealthcheck(Dockerfile& out, const Instruction& in) {
+    write_line_ = in.line;
     if (in.nested.empty() || in.nested.front().exec_form) {
       out.instructions.push_back(in);  // NONE, or already exec form
       return {};
@@ -954,7 +981,9 @@ class Migrator {
       return {};
     }
     std::string flags;
-    for (const auto& f : in.flags) flags += "--" + f.name + (f.has_value ? "=" + f.value : "") + " ";
+    for (const auto& f : in.flags)
+      flags += "--" + f.name + (f.has_value ? "=" + f.value : "") + " ";
+    if (!Utf8(*words, in.line)) return {};
     HB_TRY(Instruction made, Make("HEALTHCHECK " + flags + "CMD " + JsonArray(*words)));
     made.comments = in.comments;
     out.instructions.push_back(std::move(made));
@@ -989,7 +1018,9 @@ class Migrator {
   std::map<size_t, std::string> stage_refs_;
   ResolvedImage runtime_;
   std::string build_name_;
-  std::vector<std::string> user_comments_;  // written above the final USER line
+  std::vector<std::string> user_comments_;
+  int write_line_ =
+      0;  // the original line being written, for a refusal  // written above the final USER line
 };
 
 }  // namespace
@@ -1015,12 +1046,12 @@ std::string MigrationMarkdown(const Migration& m, std::string_view source) {
     for (const auto& r : m.refused) out += fmt::format("- line {}: {}\n", r.line, r.message);
     out += "\n";
   } else {
-    out += fmt::format("The final image runs on the hardened `{}` image{}, pinned by digest, as a "
-                       "non-root user.\n\n",
-                       m.runtime.empty() ? "scratch" : m.runtime,
-                       m.runtime_packages.empty()
-                           ? ""
-                           : fmt::format(" plus {}", fmt::join(m.runtime_packages, ", ")));
+    out += fmt::format(
+        "The final image runs on the hardened `{}` image{}, pinned by digest, as a "
+        "non-root user.\n\n",
+        m.runtime.empty() ? "scratch" : m.runtime,
+        m.runtime_packages.empty() ? ""
+                                   : fmt::format(" plus {}", fmt::join(m.runtime_packages, ", ")));
   }
   if (!m.changes.empty()) {
     out += "## Changes\n\n| line | what | why |\n|---|---|---|\n";

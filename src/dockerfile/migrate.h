@@ -61,12 +61,12 @@ struct MigrationNote {
 };
 
 struct Migration {
-  std::string before;                        // the original text
-  std::string after;                         // the new Dockerfile; "" when refused
-  std::string runtime;                       // the final stage's catalog image ("" when none)
-  std::vector<std::string> runtime_packages; // added to it (apt-get install of the final stage)
-  std::vector<MigrationNote> changes;        // in line order
-  std::vector<MigrationNote> refused;        // what could not be translated, in line order
+  std::string before;                         // the original text
+  std::string after;                          // the new Dockerfile; "" when refused
+  std::string runtime;                        // the final stage's catalog image ("" when none)
+  std::vector<std::string> runtime_packages;  // added to it (apt-get install of the final stage)
+  std::vector<MigrationNote> changes;         // in line order
+  std::vector<MigrationNote> refused;         // what could not be translated, in line order
 };
 
 struct MigrateOptions {

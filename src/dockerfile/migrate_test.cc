@@ -72,7 +72,8 @@ EXPOSE 8080
 CMD node server.js
 )",
                           catalog);
-  EXPECT_THAT(catalog.asked, ElementsAre(ImageRequest{"nodejs-dev", {}}, ImageRequest{"nodejs", {}}));
+  EXPECT_THAT(catalog.asked,
+              ElementsAre(ImageRequest{"nodejs-dev", {}}, ImageRequest{"nodejs", {}}));
   EXPECT_THAT(m.after, HasSubstr("FROM reg.test/nodejs-dev" + kDigest + " AS app-build"));
   EXPECT_THAT(FinalStage(m.after),
               ElementsAre("FROM reg.test/nodejs" + kDigest, "COPY --from=app-build /app /app",
@@ -117,8 +118,8 @@ ENTRYPOINT ["app"]
 )",
                           catalog);
   EXPECT_THAT(m.runtime_packages, ElementsAre("postgresql-15", "postgresql-client-15"));
-  auto refused = Migrate("FROM debian:bookworm\nRUN apt-get install -y $DEPS\n", {},
-                         catalog.Resolver());
+  auto refused =
+      Migrate("FROM debian:bookworm\nRUN apt-get install -y $DEPS\n", {}, catalog.Resolver());
   ASSERT_TRUE(refused.has_value());
   ASSERT_EQ(refused->refused.size(), 1u);
   EXPECT_THAT(refused->refused[0].message, HasSubstr("$DEPS"));
@@ -135,9 +136,8 @@ HEALTHCHECK --interval=30s CMD curl -f http://localhost/ || exit 1
                           catalog);
   EXPECT_THAT(catalog.asked, ElementsAre(ImageRequest{"nginx", {}}));
   auto final_stage = FinalStage(m.after);
-  EXPECT_THAT(final_stage, ElementsAre("FROM reg.test/nginx" + kDigest,
-                                       "COPY site/ /var/www/html/", "EXPOSE 8080",
-                                       "USER www-data"));
+  EXPECT_THAT(final_stage, ElementsAre("FROM reg.test/nginx" + kDigest, "COPY site/ /var/www/html/",
+                                       "EXPOSE 8080", "USER www-data"));
   EXPECT_THAT(m.after, HasSubstr("# HEALTHCHECK CMD curl -f http://localhost/ || exit 1"));
   EXPECT_THAT(m.changes, Contains(AllOf(::testing::Field(&MigrationNote::kind, "healthcheck"),
                                         ::testing::Field(&MigrationNote::line, 5))));
@@ -186,9 +186,10 @@ CMD /app > /tmp/log 2>&1
 
 TEST(MigrateTest, UnknownBaseImagesAreRefusedForTheFinalStageOnly) {
   FakeCatalog catalog;
-  auto m = Migrate("FROM example.com/tools:1 AS tools\nRUN make\nFROM mcr.microsoft.com/dotnet/"
-                   "aspnet:8.0\nCOPY --from=tools /out /app\n",
-                   {}, catalog.Resolver());
+  auto m = Migrate(
+      "FROM example.com/tools:1 AS tools\nRUN make\nFROM mcr.microsoft.com/dotnet/"
+      "aspnet:8.0\nCOPY --from=tools /out /app\n",
+      {}, catalog.Resolver());
   ASSERT_TRUE(m.has_value());
   ASSERT_EQ(m->refused.size(), 1u);
   EXPECT_EQ(m->refused[0].line, 3);
@@ -201,9 +202,10 @@ TEST(MigrateTest, UnknownBaseImagesAreRefusedForTheFinalStageOnly) {
 
   MigrateOptions mapped;
   mapped.overrides.push_back(*ParseBaseImageOverride("mcr.microsoft.com/dotnet/aspnet=cc"));
-  Migration ok = MigrateOk("FROM example.com/tools:1 AS tools\nRUN make\nFROM mcr.microsoft.com/"
-                           "dotnet/aspnet:8.0\nCOPY --from=tools /out /app\n",
-                           catalog, mapped);
+  Migration ok = MigrateOk(
+      "FROM example.com/tools:1 AS tools\nRUN make\nFROM mcr.microsoft.com/"
+      "dotnet/aspnet:8.0\nCOPY --from=tools /out /app\n",
+      catalog, mapped);
   EXPECT_THAT(ok.after, HasSubstr("FROM example.com/tools:1 AS tools"));
   EXPECT_THAT(ok.changes, Contains(AllOf(::testing::Field(&MigrationNote::kind, "warning"),
                                          ::testing::Field(&MigrationNote::line, 1))));
@@ -240,8 +242,8 @@ TEST(MigrateTest, ExecWordsTakesWhatAProgramCanBeStartedWith) {
   EXPECT_THAT(*ExecWords("node server.js"), ElementsAre("node", "server.js"));
   EXPECT_THAT(*ExecWords("exec java -jar 'my app.jar'"), ElementsAre("java", "-jar", "my app.jar"));
   EXPECT_THAT(*ExecWords(R"x(python3 -c "print(1)")x"), ElementsAre("python3", "-c", "print(1)"));
-  for (const char* shell : {"node $APP", "a && b", "a | b", "a > f", "ls *.js", "~/bin/x",
-                            "a; b", "echo `id`", "x # comment", "", "exec", "\"open"}) {
+  for (const char* shell : {"node $APP", "a && b", "a | b", "a > f", "ls *.js", "~/bin/x", "a; b",
+                            "echo `id`", "x # comment", "", "exec", "\"open"}) {
     EXPECT_FALSE(ExecWords(shell).has_value()) << shell;
   }
 }
@@ -304,9 +306,10 @@ TEST(MigrateTest, ReadmeDocumentsEveryRowOfTheBaseImageTable) {
   for (const auto& rule : BaseImageTable()) {
     std::string tags(rule.tags);
     for (size_t p = 0; (p = tags.find('|', p)) != std::string::npos;) tags.replace(p, 1, ", ");
-    std::string row = "| `" + std::string(rule.repository) + "` | " + (tags.empty() ? "any" : tags) +
-                      " | " + (rule.runtime.empty() ? "(none)" : std::string(rule.runtime)) +
-                      " | " + (rule.dev.empty() ? "(none)" : std::string(rule.dev)) + " |";
+    std::string row = "| `" + std::string(rule.repository) + "` | " +
+                      (tags.empty() ? "any" : tags) + " | " +
+                      (rule.runtime.empty() ? "(none)" : std::string(rule.runtime)) + " | " +
+                      (rule.dev.empty() ? "(none)" : std::string(rule.dev)) + " |";
     EXPECT_TRUE(readme->find(row) != std::string::npos) << "README.md has no row " << row;
   }
 }

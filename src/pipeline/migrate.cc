@@ -51,8 +51,8 @@ Result<dockerfile::ResolvedImage> BuildWithPackages(const MigrateOptions& option
   for (auto [line, number] : Lines(spec)) {
     std::string_view l = line;
     size_t src = l.find("src: ");
-    if (src != std::string_view::npos && Trim(l.substr(0, src)).find_first_not_of("- ") ==
-                                             std::string_view::npos) {
+    if (src != std::string_view::npos &&
+        Trim(l.substr(0, src)).find_first_not_of("- ") == std::string_view::npos) {
       std::string_view path = Trim(l.substr(src + 5));
       if (!path.starts_with("/")) {
         rewritten += std::string(l.substr(0, src + 5)) + entry_dir + "/" + std::string(path) + "\n";
@@ -78,8 +78,7 @@ Result<dockerfile::ResolvedImage> BuildWithPackages(const MigrateOptions& option
   LogInfo("built {} ({} layers, {} from the cache)", name, built.layers_built + built.layers_cached,
           built.layers_cached);
   HB_TRY(oci::ImageRef from, oci::ParseImageRef("oci:" + build.output + ":" + options.tag));
-  HB_TRY(oci::ImageRef to,
-         oci::ParseImageRef(options.registry + "/" + name + ":" + options.tag));
+  HB_TRY(oci::ImageRef to, oci::ParseImageRef(options.registry + "/" + name + ":" + options.tag));
   TransferOptions transfer;
   transfer.dest_registry = options.registry_options;
   HB_TRY_VOID(WithContext(CopyImage(from, to, transfer).map([](auto&&) {}), "push " + name));
@@ -124,8 +123,7 @@ Result<MigrateResult> MigrateDockerfile(const MigrateOptions& options, net::Http
   MigrateResult result;
   if (!options.output_dir.empty()) HB_TRY_VOID(MakeDirs(options.output_dir));
   dockerfile::MigrateOptions migrate{options.overrides};
-  auto resolve = [&](const dockerfile::ImageRequest& request)
-      -> Result<dockerfile::ResolvedImage> {
+  auto resolve = [&](const dockerfile::ImageRequest& request) -> Result<dockerfile::ResolvedImage> {
     if (options.registry.empty()) {
       return Fail(ErrorCode::kUsage,
                   "--registry HOST[/PREFIX] is needed: it holds the catalog's images (" +
@@ -141,9 +139,11 @@ Result<MigrateResult> MigrateDockerfile(const MigrateOptions& options, net::Http
   HB_TRY_VOID(WriteFileAtomic(dir + "/Dockerfile", result.migration.after));
   HB_TRY_VOID(WriteFileAtomic(dir + "/MIGRATION.md",
                               dockerfile::MigrationMarkdown(result.migration, options.dockerfile)));
-  HB_TRY_VOID(WriteFileAtomic(
-      dir + "/migration.json",
-      dockerfile::MigrationJson(result.migration, options.dockerfile, result.spec).dump(2) + "\n"));
+  HB_TRY_VOID(
+      WriteFileAtomic(dir + "/migration.json",
+                      dockerfile::MigrationJson(result.migration, options.dockerfile, result.spec)
+                              .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                          "\n"));
   for (const char* f : {"Dockerfile", "MIGRATION.md", "migration.json"}) {
     result.written.push_back(f);
   }

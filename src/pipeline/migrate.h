@@ -21,10 +21,10 @@ struct MigrateOptions {
   // Where the catalog's images are: "HOST[:PORT][/PREFIX]"; image NAME is REGISTRY/NAME:TAG.
   std::string registry;
   std::string tag = "latest";
-  std::string platform;        // whose config (user, entrypoint) counts; "" = the host's
-  std::string catalog_dir;     // the catalog's specs, for a runtime with packages added
-  std::string output_dir;      // Dockerfile, MIGRATION.md, migration.json (and image.yaml)
-  std::string name;            // the added-packages image's name; "" = "<runtime>-app"
+  std::string platform;     // whose config (user, entrypoint) counts; "" = the host's
+  std::string catalog_dir;  // the catalog's specs, for a runtime with packages added
+  std::string output_dir;   // Dockerfile, MIGRATION.md, migration.json (and image.yaml)
+  std::string name;         // the added-packages image's name; "" = "<runtime>-app"
   std::vector<dockerfile::BaseImageOverride> overrides;
   registry::RegistryOptions registry_options;
   BuildOptions build;  // for the added-packages image (spec_path, output, tag are set here)
@@ -32,7 +32,7 @@ struct MigrateOptions {
 
 struct MigrateResult {
   dockerfile::Migration migration;
-  std::string spec;        // the added-packages spec's text, "" when none
+  std::string spec;                  // the added-packages spec's text, "" when none
   std::vector<std::string> written;  // files written, in output_dir
 };
 
