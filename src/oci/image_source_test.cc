@@ -328,6 +328,13 @@ TEST_F(ImageSourceTest, RefusesWhatIsNotAnImage) {
   ASSERT_FALSE(twice.has_value());
   EXPECT_THAT(twice, FailsWith(ErrorCode::kSpec));
   EXPECT_THAT(twice.error().message, HasSubstr("member 'index.json' appears more than once"));
+  // A pax archive cut inside its extended header's block: libarchive fails without saying why.
+  Run({"tar", "--format=posix", "-cf", Path("cut.tar"), "-C", dir_->path(), "index.json"});
+  ASSERT_EQ(::truncate(Path("cut.tar").c_str(), 991), 0);
+  auto cut = open("oci-archive:" + Path("cut.tar"));
+  ASSERT_FALSE(cut.has_value());
+  EXPECT_THAT(cut, FailsWith(ErrorCode::kSpec));
+  EXPECT_THAT(cut.error().message, HasSubstr("cut.tar: not a readable tar archive"));
   // A FIFO where the archive should be fails at once instead of waiting for a writer.
   ASSERT_EQ(::mkfifo(Path("fifo.tar").c_str(), 0644), 0);
   auto fifo = open("oci-archive:" + Path("fifo.tar"));
