@@ -15,9 +15,9 @@ RUNS=${1:-5}
 HB=${HB:-build/src/cli/hardbase}
 [ -x "$HB" ] || { echo "no $HB: run scripts/build.sh first" >&2; exit 1; }
 work=$(mktemp -d)
-registry_pid=
+source bench/registry.sh
 cleanup() {
-  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
+  stop_registry
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -27,27 +27,6 @@ echo "== building the java17 example"
 "$HB" --quiet build examples/java17/image.yaml --lock examples/java17/image.lock.json \
   -o "$work/java17" >/dev/null
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-start_registry() {
-  [ -n "$registry_pid" ] && kill "$registry_pid" && wait "$registry_pid" 2>/dev/null || true
-  rm -rf "$work/registry"
-  mkdir -p "$work/registry"
-  cat >"$work/registry.yml" <<YAML
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $work/registry}}
-http: {addr: 127.0.0.1:$port}
-YAML
-  docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-  registry_pid=$!
-  for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && return 0
-    sleep 0.05
-  done
-  echo "the registry did not start:" >&2
-  cat "$work/registry.log" >&2
-  exit 1
-}
 
 # Wall time in seconds of "$@".
 timed() {

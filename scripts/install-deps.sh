@@ -10,6 +10,7 @@ build_deps=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcurl4-openssl-dev libssl-dev libarchive-dev zlib1g-dev libdeflate-dev libzstd-dev liblzma-dev
   librnp-dev libsodium-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev libexpected-dev
+  libelf-dev
 )
 test_deps=(
   libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format
@@ -23,7 +24,7 @@ test_deps=(
 main_deps=(docker-registry curl python3)
 # The benchmarks build the "typical" images they compare against with mmdebstrap, and push to a
 # local registry next to skopeo.
-bench_deps=(umoci mmdebstrap bc zstd python3 python3-yaml docker-registry skopeo curl debsecan)
+bench_deps=(umoci mmdebstrap bc jq zstd python3 python3-yaml docker-registry skopeo curl debsecan)
 
 want=("${build_deps[@]}")
 case "${1:-}" in

@@ -8,6 +8,7 @@
 
 #include "audit/tools.h"
 #include "base/printable.h"
+#include "base/strings.h"
 
 namespace hardbase::audit {
 namespace {
@@ -15,11 +16,6 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 std::string Mode(uint32_t mode) { return fmt::format("{:04o}", mode & 07777); }
-
-// As `diff` prints sizes.
-std::string Size(uint64_t bytes) {
-  return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / 1048576.0);
-}
 
 std::string P(std::string_view text) { return Printable(text); }
 
@@ -179,7 +175,7 @@ std::string AuditText(const Report& r) {
   out += fmt::format("  distro     {}{}\n", r.distro.empty() ? "unknown" : P(r.distro),
                      r.architecture.empty() ? "" : ", " + P(r.architecture));
   out += fmt::format("  contents   {} packages, {} files, {} layer{}, {}\n", r.packages, r.files,
-                     r.layers, r.layers == 1 ? "" : "s", Size(r.size));
+                     r.layers, r.layers == 1 ? "" : "s", FormatMiB(r.size));
   out += fmt::format("  user       {}\n", UserLine(r.config));
   out += fmt::format("\nscore {}/100 (grade {})\n", r.score, r.grade);
 
@@ -243,7 +239,7 @@ std::string CompareText(const Report& a, const Report& b) {
   both("distro", [](const Report& r) { return r.distro.empty() ? "unknown" : P(r.distro); });
   both("score", [](const Report& r) { return fmt::format("{}/100 ({})", r.score, r.grade); });
   both("packages", [](const Report& r) { return std::to_string(r.packages); });
-  both("size", [](const Report& r) { return Size(r.size); });
+  both("size", [](const Report& r) { return FormatMiB(r.size); });
   both("files", [](const Report& r) { return std::to_string(r.files); });
   both("runs as root",
        [](const Report& r) { return std::string(r.config.runs_as_root ? "yes" : "no"); });

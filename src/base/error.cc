@@ -30,6 +30,8 @@ int ExitCode(ErrorCode code) {
       return 12;
     case ErrorCode::kUntranslatable:
       return 13;
+    case ErrorCode::kNotReproducible:
+      return 14;
   }
   return 1;
 }
@@ -62,6 +64,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "vulnerable";
     case ErrorCode::kUntranslatable:
       return "untranslatable";
+    case ErrorCode::kNotReproducible:
+      return "not-reproducible";
   }
   return "internal";
 }

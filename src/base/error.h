@@ -18,19 +18,20 @@ namespace hardbase {
 // What kind of failure this is. Each has a distinct process exit code (see ExitCode), documented
 // in `hardbase --help`; keep both in step when adding one.
 enum class ErrorCode {
-  kInternal,        // a bug or an unexpected condition
-  kUsage,           // bad command line
-  kSpec,            // a spec, lock or other user document is malformed or inconsistent
-  kIo,              // reading or writing a local file failed
-  kNetwork,         // a server could not be reached or kept failing
-  kNotFound,        // a server or file does not have what was asked for
-  kIntegrity,       // a signature, hash or size did not match: possible tampering
-  kResolve,         // dependencies cannot be satisfied
-  kStale,           // a lock no longer matches its spec or the repositories
-  kVerification,    // no valid signature or attestation covers what was to be verified
-  kAuth,            // a password or credential was refused (wrong key password, registry login)
-  kVulnerable,      // a scan found what its --fail-on / --fail-on-fixable gate forbids
-  kUntranslatable,  // `migrate` met what it cannot carry onto a hardened image (with the line)
+  kInternal,         // a bug or an unexpected condition
+  kUsage,            // bad command line
+  kSpec,             // a spec, lock or other user document is malformed or inconsistent
+  kIo,               // reading or writing a local file failed
+  kNetwork,          // a server could not be reached or kept failing
+  kNotFound,         // a server or file does not have what was asked for
+  kIntegrity,        // a signature, hash or size did not match: possible tampering
+  kResolve,          // dependencies cannot be satisfied
+  kStale,            // a lock no longer matches its spec or the repositories
+  kVerification,     // no valid signature or attestation covers what was to be verified
+  kAuth,             // a password or credential was refused (wrong key password, registry login)
+  kVulnerable,       // a scan found what its --fail-on / --fail-on-fixable gate forbids
+  kUntranslatable,   // `migrate` met what it cannot carry onto a hardened image (with the line)
+  kNotReproducible,  // `reproduce` rebuilt an image from its provenance and got other bytes
 };
 
 // Process exit code for a category: 0 is success, 1 is kept for "internal".

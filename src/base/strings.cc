@@ -1,5 +1,7 @@
 #include "base/strings.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -147,6 +149,29 @@ bool IsValidUtf8(std::string_view s) {
     s.remove_prefix(n);
   }
   return true;
+}
+
+std::string AlignColumns(const std::vector<std::vector<std::string>>& rows, size_t left) {
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    if (width.size() < row.size()) width.resize(row.size(), 0);
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t c = 0; c < row.size(); ++c) {
+      out += c < left ? fmt::format("{:<{}}", row[c], width[c])
+                      : fmt::format("{:>{}}", row[c], width[c]);
+      if (c + 1 < row.size()) out += "  ";
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+std::string FormatMiB(int64_t bytes, bool sign) {
+  double mib = static_cast<double>(bytes) / 1048576.0;
+  return sign ? fmt::format("{:+.1f} MiB", mib) : fmt::format("{:.1f} MiB", mib);
 }
 
 }  // namespace hardbase

@@ -109,6 +109,14 @@ bool IsValidUtf8(std::string_view s);
 // specially, else single-quoted, for commands printed to be copied or run by `sh -c`.
 std::string ShellQuote(std::string_view s);
 
+// A table for people: each row on a line, its cells padded to their column's widest, two spaces
+// apart; the first `left` columns aligned left (names), the others right (numbers).
+std::string AlignColumns(const std::vector<std::vector<std::string>>& rows, size_t left);
+
+// A size for people: "12.3 MiB" (one decimal, binary megabytes), "+1.5 MiB" / "-0.2 MiB" with
+// `sign` (a change in size).
+std::string FormatMiB(int64_t bytes, bool sign = false);
+
 inline void Lines::Iterator::Advance() {
   while (!rest_.empty()) {
     size_t eol = rest_.find('\n');

@@ -118,5 +118,20 @@ TEST(StringsTest, PercentEncodeKeepsOnlyUnreservedCharactersAndKeep) {
   EXPECT_EQ(PercentEncode("1:1.2+dfsg", ":"), "1:1.2%2Bdfsg");
 }
 
+TEST(StringsTest, AlignColumnsPadsNamesLeftAndNumbersRight) {
+  EXPECT_EQ(AlignColumns({{"NAME", "SIZE"}, {"python3", "17"}, {"cc", "8"}}, 1),
+            "NAME     SIZE\n"
+            "python3    17\n"
+            "cc          8\n");
+  EXPECT_EQ(AlignColumns({}, 1), "");
+}
+
+TEST(StringsTest, FormatMiBHasOneDecimalAndASignForChanges) {
+  EXPECT_EQ(FormatMiB(0), "0.0 MiB");
+  EXPECT_EQ(FormatMiB(1572864), "1.5 MiB");
+  EXPECT_EQ(FormatMiB(-209715, true), "-0.2 MiB");
+  EXPECT_EQ(FormatMiB(1048576, true), "+1.0 MiB");
+}
+
 }  // namespace
 }  // namespace hardbase

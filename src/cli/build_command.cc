@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "cli/command.h"
 #include "oci/image.h"
 #include "oci/layer.h"
@@ -43,7 +44,9 @@ void AddImageBuildFlags(CLI::App* cmd, ImageBuildFlags& flags) {
       ->check(CLI::IsMember(Choices(oci::CompressionNames())))
       ->capture_default_str();
   cmd->add_flag("--strict", flags.options.strict,
-                "Fail when a `paths:` glob matches nothing (default: warn)");
+                "Fail when a `paths:` glob matches nothing, or an ELF file is for other "
+                "processors where Debian ships such files (multilib, cross, firmware) "
+                "(default: warn)");
   cmd->add_flag("--allow-outside-files", flags.options.allow_outside_files,
                 "Let the spec's `files:` copy sources from outside its own directory tree "
                 "(default: refused, symbolic links leading out included)");
@@ -54,16 +57,26 @@ void AddImageBuildFlags(CLI::App* cmd, ImageBuildFlags& flags) {
   cmd->add_option("--sign-key", flags.sign_key,
                   "Sign the image with this cosign key and attest its SPDX SBOM and SLSA "
                   "provenance (password from $COSIGN_PASSWORD or the terminal)");
+  cmd->add_option("--cache-repo", flags.cache_repo,
+                  "Share package layers through this registry repository (HOST/REPO): look "
+                  "there for layers missing here, publish the ones it lacks");
+  AddRegistryFlags(cmd, flags.registry);
 }
 
 Result<pipeline::BuildOptions> ImageBuildOptions(const ImageBuildFlags& flags,
-                                                 std::optional<sign::PrivateKey>& key) {
+                                                 ImageBuildResources& resources) {
   pipeline::BuildOptions options = flags.options;
   HB_TRY(options.compression, oci::ParseCompression(flags.compression));
   HB_TRY(options.source_date_epoch, SourceDateEpoch());
   if (!flags.sign_key.empty()) {
-    HB_TRY(key, LoadPrivateKey(flags.sign_key));
-    options.sign_key = &*key;
+    HB_TRY(resources.key, LoadPrivateKey(flags.sign_key));
+    options.sign_key = &*resources.key;
+  }
+  if (!flags.cache_repo.empty()) {
+    HB_TRY(auto registry, RegistryOptionsFrom(flags.registry));
+    HB_TRY(resources.remote_cache,
+           pipeline::RemoteLayerCache::Open(flags.cache_repo, std::move(registry)));
+    options.remote_cache = resources.remote_cache.get();
   }
   return options;
 }
@@ -71,8 +84,8 @@ Result<pipeline::BuildOptions> ImageBuildOptions(const ImageBuildFlags& flags,
 namespace {
 
 Result<int> RunBuild(const BuildFlags& flags, const GlobalOptions& global) {
-  std::optional<sign::PrivateKey> key;
-  HB_TRY(pipeline::BuildOptions options, ImageBuildOptions(flags.image, key));
+  ImageBuildResources resources;
+  HB_TRY(pipeline::BuildOptions options, ImageBuildOptions(flags.image, resources));
   HB_TRY(options.format, oci::ParseOutputFormat(flags.format));
   options.layer_cache = !flags.no_layer_cache;
   HB_TRY(cache::BlobStore store, OpenCache(global));
@@ -87,13 +100,16 @@ Result<int> RunBuild(const BuildFlags& flags, const GlobalOptions& global) {
                        {"manifest", a.manifest_digest},
                        {"packages", a.packages},
                        {"layers", a.layers},
-                       {"compressedBytes", a.compressed_bytes}});
+                       {"compressedBytes", a.compressed_bytes},
+                       {"elfFiles", a.elf_files},
+                       {"elfMachines", a.elf_machines}});
     }
     nlohmann::json j = {{"output", options.output},
                         {"digest", result.digest},
                         {"archs", archs},
                         {"layersBuilt", result.layers_built},
                         {"layersCached", result.layers_cached},
+                        {"layersFetched", result.layers_fetched},
                         {"artifacts", result.artifacts},
                         {"leftOut", result.left_out},
                         {"warnings", result.warnings}};
@@ -101,11 +117,14 @@ Result<int> RunBuild(const BuildFlags& flags, const GlobalOptions& global) {
     return 0;
   }
   for (const auto& a : result.archs) {
-    LogInfo("{}: {} packages, {} layers, {:.1f} MiB compressed, manifest {}", a.arch, a.packages,
-            a.layers, static_cast<double>(a.compressed_bytes) / 1048576.0, a.manifest_digest);
+    LogInfo("{}: {} packages, {} layers, {} compressed, {} ELF files checked, manifest {}", a.arch,
+            a.packages, a.layers, FormatMiB(a.compressed_bytes), a.elf_files, a.manifest_digest);
   }
-  LogInfo("wrote {} ({} layers built, {} from the cache)", options.output, result.layers_built,
-          result.layers_cached);
+  LogInfo("wrote {} ({} layers built, {} from the cache{})", options.output, result.layers_built,
+          result.layers_cached,
+          result.layers_fetched ? fmt::format(", {} of them fetched from {}", result.layers_fetched,
+                                              options.remote_cache->Name())
+                                : "");
   std::printf("%s\n", result.digest.c_str());
   return 0;
 }

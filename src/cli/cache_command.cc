@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "cache/blob_store.h"
 #include "cli/command.h"
 
@@ -37,9 +38,9 @@ void AddCacheCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& 
         std::printf("%s\n",
                     j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       } else {
-        LogInfo("removed {} files ({:.1f} MiB), kept {} ({:.1f} MiB) in {}", stats.blobs_removed,
-                static_cast<double>(stats.bytes_removed) / 1048576.0, stats.blobs_kept,
-                static_cast<double>(stats.bytes_kept) / 1048576.0, root);
+        LogInfo("removed {} files ({}), kept {} ({}) in {}", stats.blobs_removed,
+                FormatMiB(stats.bytes_removed), stats.blobs_kept, FormatMiB(stats.bytes_kept),
+                root);
       }
       return 0;
     };

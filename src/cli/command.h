@@ -16,6 +16,7 @@
 #include "base/error.h"
 #include "cache/blob_store.h"
 #include "pipeline/build_pipeline.h"
+#include "pipeline/remote_layer_cache.h"
 #include "registry/client.h"
 #include "sign/keys.h"
 
@@ -61,14 +62,21 @@ struct ImageBuildFlags {
   pipeline::BuildOptions options;
   std::string compression = "gzip";
   std::string sign_key;
+  std::string cache_repo;
+  RegistryFlags registry;  // of the --cache-repo registry
 };
-// Declares --locked, --tag, --compression, --strict, --allow-outside-files, --offline, --apt-root
-// and --sign-key on `cmd`.
+// Declares --locked, --tag, --compression, --strict, --allow-outside-files, --offline, --apt-root,
+// --sign-key, --cache-repo and the registry flags on `cmd`.
 void AddImageBuildFlags(CLI::App* cmd, ImageBuildFlags& flags);
+// What the build options point at, kept alive by the caller for the build.
+struct ImageBuildResources {
+  std::optional<sign::PrivateKey> key;
+  std::unique_ptr<pipeline::RemoteLayerCache> remote_cache;
+};
 // The build options the flags say, with SOURCE_DATE_EPOCH; with --sign-key, the key is loaded
-// into `key` (its password asked for) and the options point at it.
+// (its password asked for), with --cache-repo the remote layer cache opened, into `resources`.
 Result<pipeline::BuildOptions> ImageBuildOptions(const ImageBuildFlags& flags,
-                                                 std::optional<sign::PrivateKey>& key);
+                                                 ImageBuildResources& resources);
 
 // A library's table of the names its parser accepts (oci::CompressionNames(), ...) as the set a
 // CLI::IsMember check takes, so that --help, the completion scripts and the man page list exactly
@@ -94,6 +102,7 @@ void AddKeygenCommand(CLI::App& app, CommandRunner& runner);
 void AddSignCommand(CLI::App& app, CommandRunner& runner);
 void AddAttestCommand(CLI::App& app, CommandRunner& runner);
 void AddVerifyCommand(CLI::App& app, CommandRunner& runner);
+void AddReproduceCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 void AddCopyCommands(CLI::App& app, CommandRunner& runner);  // push, pull, copy
 void AddPinCommand(CLI::App& app, CommandRunner& runner);
 void AddInspectCommand(CLI::App& app, CommandRunner& runner);
@@ -105,6 +114,7 @@ void AddDiffCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& r
 void AddAuditCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 void AddMigrateCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& runner);
 void AddReportCommand(CLI::App& app, CommandRunner& runner);
+void AddCiCommand(CLI::App& app, CommandRunner& runner);  // ci init
 // completion, and the hidden manpage: scripts and page describing all of `app` when they run.
 void AddCompletionCommands(CLI::App& app, CommandRunner& runner);
 

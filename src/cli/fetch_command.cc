@@ -3,6 +3,7 @@
 
 #include "apt/fetch_debs.h"
 #include "base/log.h"
+#include "base/strings.h"
 #include "cache/blob_store.h"
 #include "cli/command.h"
 #include "spec/image_spec.h"
@@ -44,8 +45,8 @@ void AddFetchCommand(CLI::App& app, const GlobalOptions& global, CommandRunner& 
         std::printf("%s\n",
                     j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       } else {
-        LogInfo("{} packages verified in the cache ({} downloaded, {:.1f} MiB)", stats.packages,
-                stats.downloaded, static_cast<double>(stats.downloaded_bytes) / 1048576.0);
+        LogInfo("{} packages verified in the cache ({} downloaded, {})", stats.packages,
+                stats.downloaded, FormatMiB(stats.downloaded_bytes));
       }
       return 0;
     };

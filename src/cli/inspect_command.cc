@@ -25,10 +25,6 @@ struct InspectFlags {
   std::string platform;
 };
 
-std::string PlatformName(const oci::Platform& p) {
-  return p.os + "/" + p.architecture + (p.variant.empty() ? "" : "/" + p.variant);
-}
-
 // The artifacts attached to `digest`, as --json lists them.
 Result<nlohmann::json> Attached(oci::ImageSource& source, const std::string& digest) {
   HB_TRY(auto attached, pipeline::AttachedArtifacts(source, digest));
@@ -84,7 +80,7 @@ Result<int> RunInspect(const InspectFlags& flags) {
       layer_bytes += l.size;
       layers.push_back({{"digest", l.digest}, {"mediaType", l.media_type}, {"size", l.size}});
     }
-    nlohmann::json entry = {{"platform", PlatformName(c.platform)},
+    nlohmann::json entry = {{"platform", oci::PlatformName(c.platform)},
                             {"digest", p.descriptor.digest},
                             {"created", c.created},
                             {"user", c.user},

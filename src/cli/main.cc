@@ -28,7 +28,8 @@ constexpr const char* kExitCodes =
     " 11  auth: a password or credential was refused\n"
     " 12  vulnerable: a scan found what --fail-on or --fail-on-fixable forbid, or an audit\n"
     "     scored below --fail-under\n"
-    " 13  untranslatable: migrate met what it cannot carry onto a hardened image\n";
+    " 13  untranslatable: migrate met what it cannot carry onto a hardened image\n"
+    " 14  not-reproducible: reproduce rebuilt the image and got other bytes\n";
 
 }  // namespace
 
@@ -79,6 +80,7 @@ int main(int argc, char** argv) {
   cli::AddSignCommand(app, runner);
   cli::AddAttestCommand(app, runner);
   cli::AddVerifyCommand(app, runner);
+  cli::AddReproduceCommand(app, global, runner);
   cli::AddCopyCommands(app, runner);
   cli::AddPinCommand(app, runner);
   cli::AddInspectCommand(app, runner);
@@ -90,6 +92,7 @@ int main(int argc, char** argv) {
   cli::AddAuditCommand(app, global, runner);
   cli::AddMigrateCommand(app, global, runner);
   cli::AddReportCommand(app, runner);
+  cli::AddCiCommand(app, runner);
   cli::AddCompletionCommands(app, runner);
 
   try {

@@ -30,8 +30,8 @@ Result<int> RunMigrate(MigrateFlags flags, const GlobalOptions& global) {
   if (options.registry.starts_with("docker://")) options.registry.erase(0, 9);
   HB_TRY(options.registry_options, RegistryOptionsFrom(flags.registry));
   ImageBuildFlags build_flags;
-  std::optional<sign::PrivateKey> no_key;
-  HB_TRY(options.build, ImageBuildOptions(build_flags, no_key));
+  ImageBuildResources none;
+  HB_TRY(options.build, ImageBuildOptions(build_flags, none));
   HB_TRY(cache::BlobStore store, OpenCache(global));
   auto http = net::MakeCurlClient();
   HB_TRY(pipeline::MigrateResult result,

@@ -1,15 +1,16 @@
 // `hardbase update SPEC [--write]`: the nightly job of a team that keeps its images patched.
 // Re-resolves the spec against today's repositories and prints, per package, the version change
 // and the vulnerabilities it closes or opens; exit 9 says a rebuild is needed.
-#include "base/fs.h"
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
 #include "base/log.h"
 #include "cli/command.h"
 #include "pipeline/compare.h"
-#include "pipeline/inventory.h"
 #include "pipeline/lock_pipeline.h"
 #include "pipeline/scan.h"
-#include "spec/image_spec.h"
-#include "vuln/database.h"
+#include "pipeline/update.h"
+#include "spec/lock.h"
 
 namespace hardbase::cli {
 namespace {
@@ -28,76 +29,38 @@ struct UpdateFlags {
 Result<int> RunUpdate(const UpdateFlags& flags, const GlobalOptions& global) {
   std::string lock_path =
       flags.lock_path.empty() ? spec::DefaultLockPath(flags.spec_path) : flags.lock_path;
-  HB_TRY(spec::ImageSpec image_spec, spec::LoadImageSpec(flags.spec_path));
-  HB_TRY(spec::Lock before,
-         WithContext(spec::LoadLock(lock_path), "update (run `hardbase lock` first)"));
-
   HB_TRY(cache::BlobStore store, OpenCache(global));
   auto http = net::MakeCurlClient();
-  pipeline::LockOptions options;
-  options.load.offline = flags.offline;
-  options.apt_root = flags.apt_root;
-  HB_TRY(spec::Lock after, WithContext(pipeline::LockSpec(image_spec, *http, store, options),
-                                       "update " + flags.spec_path));
+  pipeline::UpdateOptions options;
+  options.lock.load.offline = flags.offline;
+  options.lock.apt_root = flags.apt_root;
+  options.release = flags.release;
+  options.vuln_db = flags.db.empty() ? pipeline::DefaultVulnDbPath(CacheDir(global)) : flags.db;
+  HB_TRY(pipeline::SpecUpdate update,
+         pipeline::UpdateSpec(flags.spec_path, lock_path, options, *http, store));
+  for (const auto& w : update.warnings) LogWarn("{}", w);
 
-  // The Debian release to match for: --release, else the one the lock's repositories name.
-  std::string release =
-      flags.release.empty() ? pipeline::LockRelease(after).value_or("") : flags.release;
-  if (release.empty()) {
-    return Fail(ErrorCode::kUsage,
-                fmt::format("update {}: no repository of the lock names a Debian release by its "
-                            "codename (bookworm, trixie, ...): say which to match with --release",
-                            flags.spec_path));
-  }
-  std::vector<vuln::InstalledPackage> all;
-  for (const spec::Lock* lock : {&before, &after}) {
-    for (const auto& arch : lock->archs) {
-      auto packages = pipeline::PackagesFromLock(arch);
-      all.insert(all.end(), packages.begin(), packages.end());
-    }
-  }
-  std::string db_path = flags.db.empty() ? pipeline::DefaultVulnDbPath(CacheDir(global)) : flags.db;
-  std::optional<vuln::Database> db;
-  if (auto loaded = pipeline::LoadVulnDbFor(db_path, release, all)) {
-    db = std::move(*loaded);
-    for (const auto& w : pipeline::DatabaseWarnings(db->metadata(), std::time(nullptr))) {
-      LogWarn("{}", w);
-    }
-  } else if (loaded.error().code == ErrorCode::kNotFound) {
-    LogWarn("{}: showing version changes only", loaded.error().message);
-  } else {
-    return Fail(loaded.error());
-  }
   std::string text;
   nlohmann::ordered_json json = nlohmann::ordered_json::object();
-  for (const auto& arch : after.archs) {
-    spec::ArchLock empty;
-    const spec::ArchLock* old = &empty;
-    for (const auto& a : before.archs) {
-      if (a.arch == arch.arch) old = &a;
-    }
-    pipeline::Comparison c =
-        pipeline::ComparePackages(pipeline::PackagesFromLock(*old),
-                                  pipeline::PackagesFromLock(arch), db ? &*db : nullptr, release);
-    text += pipeline::ComparisonText(c);
-    json[arch.arch] = pipeline::ComparisonJson(c);
+  for (const auto& [arch, comparison] : update.archs) {
+    text += pipeline::ComparisonText(comparison);
+    json[arch] = pipeline::ComparisonJson(comparison);
   }
-  std::vector<std::string> changes = pipeline::DiffLocks(before, after);
   if (flags.json) {
     std::printf("%s\n", json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
-  if (changes.empty()) {
+  if (update.changes.empty()) {
     LogInfo("{} is up to date: no rebuild needed", lock_path);
     return 0;
   }
   if (flags.write) {
-    HB_TRY_VOID(pipeline::WriteLock(after, lock_path));
+    HB_TRY_VOID(pipeline::WriteLock(update.after, lock_path));
     LogInfo("updated {}: rebuild the image (hardbase build {})", lock_path, flags.spec_path);
   } else {
     LogInfo("{} is behind the repositories ({} change{}): rebuild needed; --write updates it",
-            lock_path, changes.size(), changes.size() == 1 ? "" : "s");
+            lock_path, update.changes.size(), update.changes.size() == 1 ? "" : "s");
   }
   return ExitCode(ErrorCode::kStale);
 }

@@ -512,6 +512,7 @@ Result<PackageFiles> PackageLayerFiles(const deb::DebContents& deb, std::string_
                                     {"configure"}));
   }
   out.facts.setup_files = SetupFiles(out.facts.setup, out.entries);
+  out.facts.elf_files = ElfFilesOf(out.entries);
 
   // The scanner-visible record of what shipped.
   auto control = deb.control_files.find("control");

@@ -30,6 +30,7 @@
 #include "base/error.h"
 #include "deb/deb_archive.h"
 #include "image/alternatives.h"
+#include "image/elf_machine.h"
 #include "image/path_glob.h"
 #include "image/setup_actions.h"
 #include "image/truststore.h"
@@ -101,6 +102,10 @@ struct PackageFacts {
   // mode of (what lies below a directory changed recursively too), by image path, at most 4 MiB in
   // all: image::ApplySetup can only put a file again when it knows its content.
   std::map<std::string, std::string> setup_files;
+  // The package's ELF files the image keeps (executables, libraries, objects), each with its
+  // header's identity: the build checks them against the image's architecture
+  // (image::CheckElfMachines) without reading the package again.
+  std::vector<ElfFile> elf_files;
   // What dpkg's own database records of the package (the dev variant writes it, see
   // image/dpkg_database.h): the package's own paths of every entry that shipped (as in the .deb,
   // before the move to the image's layout), in the .deb's order; the md5sums of what shipped (as

@@ -40,6 +40,10 @@ Json DescriptorJson(const Descriptor& d) {
 
 }  // namespace
 
+std::string PlatformName(const Platform& p) {
+  return p.os + "/" + p.architecture + (p.variant.empty() ? "" : "/" + p.variant);
+}
+
 Result<Platform> PlatformForDebianArch(std::string_view debian_arch) {
   struct Mapping {
     std::string_view debian, architecture, variant;

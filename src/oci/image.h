@@ -35,6 +35,9 @@ struct Platform {
   bool operator==(const Platform&) const = default;
 };
 
+// "os/architecture[/variant]": "linux/amd64", "linux/arm64/v8".
+std::string PlatformName(const Platform& platform);
+
 // Debian architecture name -> OCI platform (amd64 -> amd64, arm64 -> arm64/v8, armhf -> arm/v7,
 // armel -> arm/v5, i386 -> 386, ppc64el -> ppc64le, s390x, riscv64, mips64el -> mips64le).
 Result<Platform> PlatformForDebianArch(std::string_view debian_arch);

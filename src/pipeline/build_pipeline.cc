@@ -25,9 +25,11 @@
 #include "image/local_files.h"
 #include "image/package_files.h"
 #include "oci/output_target.h"
+#include "pipeline/build_record.h"
 #include "pipeline/describe_image.h"
 #include "pipeline/lock_pipeline.h"
 #include "pipeline/package_layers.h"
+#include "pipeline/remote_layer_cache.h"
 #include "pipeline/signatures.h"
 #include "sign/dsse.h"
 #include "spec/image_spec.h"
@@ -114,16 +116,33 @@ struct ArchLayers {
   std::vector<oci::HistoryEntry> history;
   std::string user;
   std::vector<std::string> warnings;  // about the packages (see BuildResult::warnings)
+  image::ElfCheck elf;
 };
 
+// The ELF files of the image's own layer by who put them there: a `files:` entry (named by its
+// place in the spec), else the packages' setup (a copy of a package's file).
+std::map<std::string, std::vector<image::ElfFile>> OwnLayerElfFiles(
+    const std::vector<oci::LayerEntry>& entries, const std::vector<image::LocalFile>& local_files) {
+  std::map<std::string, std::vector<image::ElfFile>> out;
+  for (auto& f : image::ElfFilesOf(entries)) {
+    auto local = std::find_if(local_files.begin(), local_files.end(),
+                              [&](const image::LocalFile& l) { return l.path == f.path; });
+    out[local == local_files.end() ? "the packages' setup" : "the files: entry at " + local->where]
+        .push_back(std::move(f));
+  }
+  return out;
+}
+
 // Stacks the skeleton, the package layers (by package name) and the image's own layer, and checks
-// on the result that the image can start.
+// on the result that the image can start and that its ELF files are for `arch` (with `strict`,
+// those Debian keeps for other processors too).
 Result<ArchLayers> StackLayers(const spec::ImageSpec& spec, const std::string& arch,
                                std::vector<Wanted> wanted,
                                const std::map<std::string, std::optional<PackageLayer>>& layers,
                                const std::vector<image::LocalFile>& local_files, int64_t epoch,
                                oci::Compression compression, cache::BlobStore& store,
-                               const std::vector<image::AptRepository>& apt_repositories) {
+                               const std::vector<image::AptRepository>& apt_repositories,
+                               bool strict) {
   ArchLayers out;
   std::string created = oci::Rfc3339(epoch);
   image::ImageView view;
@@ -184,7 +203,15 @@ Result<ArchLayers> StackLayers(const spec::ImageSpec& spec, const std::string& a
          WithContext(image::TopLayerEntries(top_inputs, view), "build " + arch));
   view.Add(top.entries);
   HB_TRY_VOID(image::CheckStartable(spec, view));
+  std::vector<image::ElfFilesOwner> elf_owners;
+  for (const auto& w : wanted) {
+    elf_owners.push_back({"package " + w.package->name, &layers.at(w.key)->facts.elf_files});
+  }
+  auto own_elf = OwnLayerElfFiles(top.entries, local_files);
+  for (const auto& [owner, files] : own_elf) elf_owners.push_back({owner, &files});
+  HB_TRY(out.elf, WithContext(image::CheckElfMachines(arch, elf_owners, strict), "build " + arch));
   out.warnings = std::move(top.warnings);
+  out.warnings.insert(out.warnings.end(), out.elf.warnings.begin(), out.elf.warnings.end());
   for (auto& w :
        image::MissingInterpreterWarnings(top_inputs.packages, top_inputs.facts, spec, view)) {
     out.warnings.push_back(std::move(w));
@@ -356,7 +383,8 @@ Result<void> FetchLayerDebs(const PreparedBuild& prepared, const std::set<std::s
 }
 
 Result<void> BuildPackageLayers(std::vector<LayerJob> jobs, unsigned workers,
-                                cache::BlobStore& store, const LayerDone& done) {
+                                cache::BlobStore& store, const LayerDone& done,
+                                RemoteLayerCache* publish_to) {
   if (jobs.empty()) return {};
   // Largest first, so the long ones start early and the workers finish together.
   std::stable_sort(jobs.begin(), jobs.end(), [](const LayerJob& a, const LayerJob& b) {
@@ -367,6 +395,12 @@ Result<void> BuildPackageLayers(std::vector<LayerJob> jobs, unsigned workers,
   HB_TRY_VOID(ParallelFor(jobs.size(), workers, [&](size_t i) -> Result<void> {
     const LayerJob& job = jobs[i];
     Result<PackageLayer> built = BuildPackageLayer(store, *job.package, *job.settings, job.key);
+    if (built && publish_to) {
+      if (auto published = publish_to->Publish(job.key, job.settings->compression, store);
+          !published) {
+        built = Fail(published.error());
+      }
+    }
     std::lock_guard lock(mu);
     progress.Advance(1);
     return done(job, std::move(built));
@@ -413,15 +447,36 @@ Result<BuildResult> BuildPreparedImage(const BuildOptions& options, PreparedBuil
   }
   for (const auto& note : result.left_out) LogInfo("hardening: left out {}", note);
 
+  // With a remote cache, it ends up holding every layer of the image: the missing ones are
+  // fetched from it, and those built or found here that it lacks are published to it.
+  RemoteLayerCache* remote = options.layer_cache ? options.remote_cache : nullptr;
+  std::set<std::string> found_here;
+  for (const auto& [key, layer] : layers) {
+    if (layer) found_here.insert(key);
+  }
+  if (remote && !missing.empty()) {
+    HB_TRY(auto fetched, remote->FetchAll(missing, 0, store, result.warnings));
+    for (auto& [key, layer] : fetched) {
+      missing.erase(key);
+      layers[key] = std::move(layer);
+    }
+    std::erase_if(jobs, [&](const LayerJob& job) { return !missing.count(job.key); });
+    result.layers_fetched = fetched.size();
+  }
   if (!missing.empty()) {
     HB_TRY_VOID(FetchLayerDebs(prepared, missing, options.apt_root, http, store));
     unsigned workers = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
-    HB_TRY_VOID(BuildPackageLayers(std::move(jobs), workers, store,
-                                   [&](const LayerJob& job, Result<PackageLayer> built) {
-                                     if (!built) return Result<void>(Fail(built.error()));
-                                     layers[job.key] = std::move(*built);
-                                     return Result<void>();
-                                   }));
+    HB_TRY_VOID(BuildPackageLayers(
+        std::move(jobs), workers, store,
+        [&](const LayerJob& job, Result<PackageLayer> built) {
+          if (!built) return Result<void>(Fail(built.error()));
+          layers[job.key] = std::move(*built);
+          return Result<void>();
+        },
+        remote));
+  }
+  if (remote) {
+    HB_TRY_VOID(remote->PublishAll(found_here, options.compression, 0, store));
   }
   result.layers_built = missing.size();
   result.layers_cached = layers.size() - missing.size();
@@ -452,8 +507,9 @@ Result<BuildResult> BuildPreparedImage(const BuildOptions& options, PreparedBuil
     const std::string& arch = arch_lock.arch;
     const auto& wanted = per_arch[arch];
     HB_TRY(oci::Platform platform, oci::PlatformForDebianArch(arch));
-    HB_TRY(ArchLayers stack, StackLayers(spec, arch, wanted, layers, local_files, epoch,
-                                         options.compression, store, dev_repositories));
+    HB_TRY(ArchLayers stack,
+           StackLayers(spec, arch, wanted, layers, local_files, epoch, options.compression, store,
+                       dev_repositories, options.strict));
     // Warnings about packages, the same for every arch mostly: each once, --strict or not.
     for (auto& w : stack.warnings) {
       if (std::find(result.warnings.begin(), result.warnings.end(), w) == result.warnings.end()) {
@@ -472,6 +528,8 @@ Result<BuildResult> BuildPreparedImage(const BuildOptions& options, PreparedBuil
     config.history = stack.history;
     std::vector<oci::Descriptor> layer_descriptors;
     ArchBuild built{arch, "", wanted.size(), stack.layers.size(), 0};
+    built.elf_files = stack.elf.files;
+    built.elf_machines = stack.elf.machines;
     for (const auto& l : stack.layers) {
       config.diff_ids.push_back("sha256:" + l.diff_id);
       layer_descriptors.push_back(LayerDescriptor(l, options.compression));
@@ -519,6 +577,10 @@ Result<BuildResult> BuildPreparedImage(const BuildOptions& options, PreparedBuil
   for (auto& blob : artifacts.blobs) add_blob(std::move(blob));
   output.artifacts = std::move(artifacts.entries);
   result.artifacts = output.artifacts.size();
+  // What it was built from, for `catalog build --changed-only` (build_record.h): in index.json
+  // only, so that no digest depends on it.
+  HB_TRY(output.root.annotations[std::string(kAnnotationBuildInputs)],
+         BuildInputsDigest(options, prepared));
   HB_TRY_VOID(MakeDirs(DirName(fs::absolute(options.output).string())));
   HB_TRY_VOID(WithContext(oci::WriteImage(output, options.format, options.output),
                           "write " + options.output));

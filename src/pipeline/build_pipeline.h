@@ -32,6 +32,8 @@
 
 namespace hardbase::pipeline {
 
+class RemoteLayerCache;
+
 struct BuildOptions {
   std::string spec_path;
   std::string lock_path;  // empty: next to the spec
@@ -42,7 +44,10 @@ struct BuildOptions {
   std::string tag = "latest";
   oci::Compression compression = oci::Compression::kGzip;
   bool layer_cache = true;  // reuse cached package layers
-  bool strict = false;      // a `paths:` glob that matches nothing is an error, not a warning
+  // A `paths:` glob that matches nothing is an error, not a warning; so is an ELF file for another
+  // processor where Debian legitimately ships one (multilib, cross trees, firmware: see
+  // image::CheckElfMachines).
+  bool strict = false;
   // `files:` sources may lie outside the spec's directory tree (given as absolute or '..' paths,
   // or reached through symlinks); by default a spec can only copy what is beside it.
   bool allow_outside_files = false;
@@ -52,6 +57,9 @@ struct BuildOptions {
   // SLSA provenance; the signatures name `docker_reference` (default: the tag's repository).
   const sign::PrivateKey* sign_key = nullptr;
   std::string docker_reference;
+  // --cache-repo: where package layers missing from the local cache are looked for first, and
+  // where the layers built are published (remote_layer_cache.h). Null: the local cache only.
+  RemoteLayerCache* remote_cache = nullptr;
 };
 
 struct ArchBuild {
@@ -60,13 +68,18 @@ struct ArchBuild {
   size_t packages = 0;
   size_t layers = 0;
   uint64_t compressed_bytes = 0;  // config + layers
+  // The image's ELF files (executables, libraries, objects), all checked against the architecture
+  // (image::CheckElfMachines), and how many of each identity ("AArch64 (64-bit LSB)": 112).
+  size_t elf_files = 0;
+  std::map<std::string, size_t> elf_machines = {};
 };
 
 struct BuildResult {
   std::string digest;  // of what index.json points at: the manifest, or the index for several archs
   std::vector<ArchBuild> archs;
   size_t layers_built = 0;
-  size_t layers_cached = 0;
+  size_t layers_cached = 0;           // found in the local cache or fetched from the remote one
+  size_t layers_fetched = 0;          // of those, fetched from the remote cache
   std::vector<std::string> left_out;  // "dpkg (package manager)", per hardening policy
   size_t artifacts = 0;               // SBOMs, signatures and attestations stored with the image
   // What the build has to say about the packages, one line each, for the caller to show: setup
@@ -128,7 +141,10 @@ using LayerDone = std::function<Result<void>(const LayerJob&, Result<PackageLaye
 
 // Builds every job's layer (BuildPackageLayer) on `workers` threads (0: one per core), the
 // largest packages first so that the long ones start early and the workers finish together.
+// With `publish_to`, each layer is published there as soon as it is built (those waiting for it
+// elsewhere get it while the rest are built); a failed publish is that layer's failure.
 Result<void> BuildPackageLayers(std::vector<LayerJob> jobs, unsigned workers,
-                                cache::BlobStore& store, const LayerDone& done);
+                                cache::BlobStore& store, const LayerDone& done,
+                                RemoteLayerCache* publish_to = nullptr);
 
 }  // namespace hardbase::pipeline

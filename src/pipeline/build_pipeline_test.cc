@@ -7,10 +7,13 @@
 #include <string>
 
 #include "base/fs.h"
+#include "image/elf_machine.h"
 #include "oci/image_ref.h"
 #include "oci/image_source.h"
+#include "pipeline/catalog.h"
 #include "pipeline/fake_repository_test_support.h"
 #include "pipeline/lock_pipeline.h"
+#include "support/elf_header.h"
 #include "support/result_matchers.h"
 
 namespace hardbase::pipeline {
@@ -18,6 +21,7 @@ namespace {
 
 using ::hardbase::testing::FailsWith;
 using ::testing::AllOf;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 // BuildImage from a spec and its lock over the fake repository (two tiny packages made by
@@ -144,6 +148,156 @@ TEST_F(BuildImageTest, ADebThatDoesNotMatchTheLockIsRefused) {
   ServeRepository();
   auto built = Build(Work() + "/image");
   EXPECT_TRUE(built.has_value()) << built.error().message;
+}
+
+// Images of two architectures over the fake repository: the host's (whose real binaries, such as
+// coreutils' /usr/bin/true, are code for its machine) and another, whose code the test makes as an
+// ELF header for that machine. Every ELF file of each architecture's image is checked against it.
+class ElfMachineBuildTest : public FakeRepositoryTest {
+ protected:
+  void SetUp() override {
+    FakeRepositoryTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto bytes = ReadFile("/usr/bin/true");
+    ASSERT_TRUE(bytes.has_value()) << bytes.error().message;
+    host_code_ = *bytes;
+    auto id = image::ReadElfIdentity(host_code_);
+    ASSERT_TRUE(id.has_value() && id->has_value());
+    for (std::string_view arch : {"amd64", "arm64"}) {
+      if (image::ArchElfIdentity(arch) == **id) host_ = arch;
+    }
+    if (host_.empty()) GTEST_SKIP() << "the host is neither amd64 nor arm64";
+    other_ = host_ == "amd64" ? "arm64" : "amd64";
+    host_triplet_ = host_ == "amd64" ? "x86_64-linux-gnu" : "aarch64-linux-gnu";
+    auto other_id = image::ArchElfIdentity(other_);
+    ASSERT_TRUE(other_id.has_value());
+    other_code_ = testing::ElfHeader({.elf_class = other_id->elf_class,
+                                      .data = other_id->data,
+                                      .machine = other_id->machine}) +
+                  "code";
+  }
+
+  // Publishes package `name` for `arch` with these files.
+  void AddFor(const std::string& arch, const std::string& name,
+              std::map<std::string, std::string> files) {
+    auto added = repo_->AddPackage(
+        "stable", arch,
+        {.name = name, .version = "1.0-1", .architecture = arch, .files = std::move(files)});
+    ASSERT_TRUE(added.has_value()) << added.error().message;
+  }
+
+  // Writes the spec for `archs` ("amd64, arm64") with `body` at `path` and its lock beside it.
+  void WriteLocked(const std::string& archs, const std::string& body, const std::string& path) {
+    std::string text = SpecText(body);
+    const std::string amd64_only = "archs: [amd64]";
+    text.replace(text.find(amd64_only), amd64_only.size(), "archs: [" + archs + "]");
+    ASSERT_TRUE(MakeDirs(DirName(path)).has_value());
+    ASSERT_TRUE(WriteFileAtomic(path, text).has_value());
+    auto parsed = spec::ParseImageSpec(text, path);
+    ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+    spec::Lock lock = LockOrFail(*parsed);
+    ASSERT_FALSE(HasFailure());
+    ASSERT_TRUE(WriteLock(lock, spec::DefaultLockPath(path)).has_value());
+  }
+
+  Result<BuildResult> Build(const std::string& archs, const std::string& body,
+                            bool strict = false) {
+    std::string path = Work() + "/image.yaml";
+    WriteLocked(archs, body, path);
+    if (HasFailure()) return Fail(ErrorCode::kInternal, "the spec was not locked");
+    BuildOptions options;
+    options.spec_path = path;
+    options.locked = true;
+    options.output = Work() + "/image";
+    options.tag = "test";
+    options.strict = strict;
+    return BuildImage(options, http_, *store_);
+  }
+
+  std::string ArchsBoth() const { return host_ + ", " + other_; }
+  static std::string Describe(std::string_view arch) {
+    return image::DescribeElfIdentity(*image::ArchElfIdentity(arch));
+  }
+
+  std::string host_, other_, host_triplet_;
+  std::string host_code_, other_code_;
+};
+
+TEST_F(ElfMachineBuildTest, EveryArchitecturesImageIsCheckedAndCounted) {
+  AddFor(host_, "tool", {{"usr/bin/tool", host_code_}});
+  AddFor(other_, "tool", {{"usr/bin/tool", other_code_}});
+  Publish("stable");
+  auto built = Build(ArchsBoth(), "packages: [tool]\n");
+  ASSERT_TRUE(built.has_value()) << built.error().message;
+  ASSERT_EQ(built->archs.size(), 2u);
+  for (const ArchBuild& a : built->archs) {
+    SCOPED_TRACE(a.arch);
+    EXPECT_EQ(a.elf_files, 1u);
+    EXPECT_EQ(a.elf_machines, (std::map<std::string, size_t>{{Describe(a.arch), 1}}));
+  }
+  EXPECT_TRUE(built->warnings.empty()) << built->warnings.front();
+
+  // A catalog builds every architecture of each entry, each checked the same way.
+  std::string catalog = Work() + "/catalog";
+  WriteLocked(ArchsBoth(), "packages: [tool]\n", catalog + "/tool/image.yaml");
+  CatalogOptions options;
+  options.dir = catalog;
+  options.output_dir = Work() + "/out";
+  options.jobs = 1;
+  options.build.locked = true;
+  auto report = BuildCatalog(options, http_, *store_);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  ASSERT_EQ(report->images.size(), 1u);
+  const CatalogImage& image = report->images[0];
+  ASSERT_EQ(image.status, CatalogStatus::kBuilt) << (image.error ? image.error->message : "");
+  std::vector<std::pair<std::string, size_t>> archs;
+  for (const ArchBuild& a : image.archs) archs.emplace_back(a.arch, a.elf_files);
+  EXPECT_THAT(archs, ElementsAre(std::pair{host_, size_t{1}}, std::pair{other_, size_t{1}}));
+}
+
+// The hostile case: the other architecture's package ships the host's binary. Nothing is written.
+TEST_F(ElfMachineBuildTest, CodeForAnotherMachineIsRefusedNamingFilePackageAndMachines) {
+  AddFor(host_, "tool", {{"usr/bin/tool", host_code_}});
+  AddFor(other_, "tool", {{"usr/bin/tool", host_code_}});
+  Publish("stable");
+  EXPECT_THAT(
+      Build(ArchsBoth(), "packages: [tool]\n"),
+      FailsWith(ErrorCode::kIntegrity, HasSubstr("build " + other_ +
+                                                 ": /usr/bin/tool of package tool is ELF code "
+                                                 "for " +
+                                                 Describe(host_) + ", but an " + other_ +
+                                                 " image runs " + Describe(other_))));
+  EXPECT_FALSE(PathExists(Work() + "/image"));
+}
+
+// A host binary copied in by `files:` is checked too, named by its entry in the spec.
+TEST_F(ElfMachineBuildTest, AFilesEntryBuiltForTheHostIsRefusedInAnotherArchitecture) {
+  AddFor(other_, "tool", {{"usr/bin/tool", other_code_}});
+  Publish("stable");
+  ASSERT_TRUE(WriteFileAtomic(Work() + "/server", host_code_).has_value());
+  EXPECT_THAT(
+      Build(other_, "packages: [tool]\nfiles:\n  - src: server\n    dest: /usr/local/bin/server\n"),
+      FailsWith(ErrorCode::kIntegrity,
+                AllOf(HasSubstr("/usr/local/bin/server of the files: entry at " + Work() +
+                                "/image.yaml:"),
+                      HasSubstr("is ELF code for " + Describe(host_)))));
+}
+
+// Code for the host's machine under the host's triplet, in the other architecture's image, is
+// where Debian's cross packages keep it: a warning naming the package, or with --strict an error.
+TEST_F(ElfMachineBuildTest, AnotherTripletsTreeIsAWarningOrAStrictError) {
+  std::string path = "usr/lib/" + host_triplet_ + "/libcross.so.1";
+  AddFor(other_, "cross", {{"usr/bin/tool", other_code_}, {path, host_code_}});
+  Publish("stable");
+  auto built = Build(other_, "packages: [cross]\n");
+  ASSERT_TRUE(built.has_value()) << built.error().message;
+  EXPECT_THAT(built->warnings,
+              ElementsAre("package cross: 1 ELF file for " + Describe(host_) + " in an " + other_ +
+                          " image, kept where Debian keeps code for other processors: /" + path));
+  EXPECT_EQ(built->archs[0].elf_files, 2u);
+  EXPECT_THAT(Build(other_, "packages: [cross]\n", /*strict=*/true),
+              FailsWith(ErrorCode::kIntegrity,
+                        AllOf(HasSubstr("package cross: 1 ELF file"), HasSubstr("--strict"))));
 }
 
 }  // namespace

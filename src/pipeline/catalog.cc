@@ -9,13 +9,17 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <system_error>
+#include <thread>
 
 #include "base/log.h"
 #include "base/parallel.h"
 #include "base/printable.h"
+#include "base/strings.h"
 #include "oci/image_ref.h"
 #include "oci/output_target.h"
+#include "pipeline/build_record.h"
 #include "pipeline/inventory.h"
+#include "pipeline/remote_layer_cache.h"
 #include "pipeline/scan.h"
 #include "spec/image_spec.h"
 #include "spec/names.h"
@@ -41,14 +45,12 @@ const ArchBuild* RowArch(const std::vector<ArchBuild>& archs) {
   return &archs.front();
 }
 
-std::string MiB(uint64_t bytes) {
-  return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
-}
-
 std::string_view StatusName(CatalogStatus s) {
   switch (s) {
     case CatalogStatus::kBuilt:
       return "built";
+    case CatalogStatus::kUnchanged:
+      return "unchanged";
     case CatalogStatus::kFailed:
       return "failed";
     case CatalogStatus::kSkipped:
@@ -141,6 +143,17 @@ LayerShare ShareLayers(const std::vector<std::set<std::string>>& image_layers,
   return out;
 }
 
+Result<std::vector<CatalogEntry>> CatalogEntries(const std::string& dir,
+                                                 const std::vector<std::string>& only) {
+  HB_TRY(std::vector<CatalogEntry> all, DiscoverCatalog(dir));
+  if (all.empty()) {
+    return Fail(
+        ErrorCode::kNotFound,
+        fmt::format("catalog {} has no entry (a directory holding an {})", dir, kCatalogSpecName));
+  }
+  return SelectEntries(all, only);
+}
+
 CatalogTotals Totals(const CatalogReport& report) {
   CatalogTotals t;
   for (const auto& image : report.images) {
@@ -148,6 +161,9 @@ CatalogTotals Totals(const CatalogReport& report) {
     switch (image.status) {
       case CatalogStatus::kBuilt:
         ++t.built;
+        break;
+      case CatalogStatus::kUnchanged:
+        ++t.unchanged;
         break;
       case CatalogStatus::kFailed:
         ++t.failed;
@@ -178,7 +194,7 @@ std::string RenderCatalogTable(const CatalogReport& report) {
     if (image.status == CatalogStatus::kBuilt) {
       row.push_back(ShortDigest(image.digest));
       row.push_back(std::to_string(image.packages));
-      row.push_back(MiB(image.compressed_bytes));
+      row.push_back(FormatMiB(image.compressed_bytes));
       row.push_back(image.cves ? std::to_string(*image.cves) : "-");
       row.push_back(std::to_string(image.layers_built));
       row.push_back(std::to_string(image.layers_reused));
@@ -188,32 +204,21 @@ std::string RenderCatalogTable(const CatalogReport& report) {
     }
     rows.push_back(std::move(row));
   }
-  std::vector<size_t> width(rows.front().size(), 0);
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c) {
-      // Names and digests to the left, numbers to the right.
-      if (c < 2) {
-        line += fmt::format("{:<{}}", row[c], width[c]);
-      } else {
-        line += fmt::format("{:>{}}", row[c], width[c]);
-      }
-      if (c + 1 < row.size()) line += "  ";
-    }
-    out += line + "\n";
-  }
+  std::string out = AlignColumns(rows, 2);  // names and digests to the left, numbers right
   CatalogTotals t = Totals(report);
   std::string status = fmt::format("{} built", t.built);
+  if (t.unchanged) status += fmt::format(", {} unchanged", t.unchanged);
   if (t.failed) status += fmt::format(", {} failed", t.failed);
   if (t.skipped) status += fmt::format(", {} skipped", t.skipped);
   out += fmt::format(
       "{} image{} ({}): {} package layer{} built, {} reused ({:.0f}% reused), {:.1f} s\n", t.images,
       t.images == 1 ? "" : "s", status, t.layers_built, t.layers_built == 1 ? "" : "s",
       t.layers_reused, t.share_reused * 100.0, report.wall_seconds);
+  if (report.shard) out += fmt::format("shard {}\n", report.shard->ToString());
+  if (report.layers_fetched || report.layers_published) {
+    out += fmt::format("remote layer cache: {} fetched, {} published\n", report.layers_fetched,
+                       report.layers_published);
+  }
   return out;
 }
 
@@ -232,7 +237,8 @@ std::string RenderCatalogJson(const CatalogReport& report) {
     json j = {{"name", image.name},
               {"status", StatusName(image.status)},
               {"output", image.output},
-              {"digest", built ? json(image.digest) : json(nullptr)},
+              {"digest", built || image.status == CatalogStatus::kUnchanged ? json(image.digest)
+                                                                            : json(nullptr)},
               {"arch", built ? json(image.arch) : json(nullptr)},
               {"packages", built ? json(image.packages) : json(nullptr)},
               {"compressedBytes", built ? json(image.compressed_bytes) : json(nullptr)},
@@ -252,31 +258,72 @@ std::string RenderCatalogJson(const CatalogReport& report) {
   CatalogTotals t = Totals(report);
   json totals = {{"images", t.images},
                  {"built", t.built},
+                 {"unchanged", t.unchanged},
                  {"failed", t.failed},
                  {"skipped", t.skipped},
                  {"layersBuilt", t.layers_built},
                  {"layersReused", t.layers_reused},
                  {"shareReused", t.share_reused},
+                 {"layersFetched", report.layers_fetched},
+                 {"layersPublished", report.layers_published},
                  {"wallSeconds", report.wall_seconds}};
+  if (report.shard) totals["shard"] = report.shard->ToString();
   json doc = {{"images", images}, {"totals", totals}, {"warnings", report.warnings}};
   // Names and messages are the user's bytes: invalid UTF-8 is replaced, not a throw.
   return doc.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
+namespace {
+
+// The plan of `entries` from their locks as they are (`options.build.locked`).
+Result<CatalogPlan> PlanEntries(const std::vector<CatalogEntry>& entries,
+                                const CatalogOptions& options, size_t shards, net::HttpClient& http,
+                                cache::BlobStore& store) {
+  std::vector<PlanEntry> planned;
+  for (const CatalogEntry& entry : entries) {
+    BuildOptions build = options.build;
+    build.spec_path = entry.spec_path;
+    build.lock_path.clear();
+    HB_TRY(PreparedBuild prepared,
+           WithContext(PrepareBuild(build, http, store), "plan entry " + entry.name));
+    PlanEntry& p = planned.emplace_back();
+    p.name = entry.name;
+    for (const auto& [arch, wanted] : prepared.layers) {
+      for (const WantedLayer& w : wanted) p.layers[w.key] = w.package->size;
+    }
+  }
+  return PlanCatalog(planned, shards);
+}
+
+}  // namespace
+
+Result<CatalogPlan> PlanCatalogBuild(const CatalogOptions& options, size_t shards,
+                                     net::HttpClient& http, cache::BlobStore& store) {
+  HB_TRY(std::vector<CatalogEntry> entries, CatalogEntries(options.dir, options.only));
+  CatalogOptions planned = options;
+  planned.build.locked = true;
+  return PlanEntries(entries, planned, shards, http, store);
+}
+
 Result<CatalogReport> BuildCatalog(const CatalogOptions& options, net::HttpClient& http,
                                    cache::BlobStore& store) {
   const auto start = std::chrono::steady_clock::now();
-  HB_TRY(std::vector<CatalogEntry> all, DiscoverCatalog(options.dir));
-  if (all.empty()) {
-    return Fail(ErrorCode::kNotFound,
-                fmt::format("catalog {} has no entry (a directory holding an {})", options.dir,
-                            kCatalogSpecName));
+  HB_TRY(std::vector<CatalogEntry> entries, CatalogEntries(options.dir, options.only));
+  CatalogReport report;
+  std::optional<CatalogPlan> plan;
+  CatalogOptions planned = options;
+  if (options.shard) {
+    planned.build.locked = true;
+    HB_TRY(plan, PlanEntries(entries, planned, options.shard->count, http, store));
+    const auto& mine = plan->shards[options.shard->index - 1].entries;
+    std::erase_if(entries, [&](const CatalogEntry& e) {
+      return std::find(mine.begin(), mine.end(), e.name) == mine.end();
+    });
+    report.shard = options.shard;
   }
-  HB_TRY(std::vector<CatalogEntry> entries, SelectEntries(all, options.only));
   const size_t n = entries.size();
 
-  CatalogReport report;
-  std::vector<BuildOptions> build(n, options.build);
+  std::vector<BuildOptions> build(n, planned.build);
   for (size_t i = 0; i < n; ++i) {
     CatalogImage& image = report.images.emplace_back();
     image.name = entries[i].name;
@@ -326,10 +373,24 @@ Result<CatalogReport> BuildCatalog(const CatalogOptions& options, net::HttpClien
     }
     prepared[i] = std::move(*p);
   }
+  // With changed_only, an image already built from exactly these inputs is left as it is.
+  for (size_t i = 0; i < n && options.changed_only; ++i) {
+    if (!prepared[i]) continue;
+    auto inputs = BuildInputsDigest(build[i], *prepared[i]);
+    std::optional<std::string> digest;
+    if (inputs) digest = BuiltFromInputs(build[i], *inputs);
+    if (!inputs) (void)fail(i, inputs.error());
+    if (digest) {
+      report.images[i].status = CatalogStatus::kUnchanged;
+      report.images[i].digest = *digest;
+    }
+    if (!inputs || digest) prepared[i].reset();
+  }
 
-  // 3. The union of the layers missing from the cache, each built once.
+  // 3. The union of the layers missing from the cache, each built once: by this run, or with a
+  // shard plan and a remote cache, by the shard that owns it.
   std::vector<std::set<std::string>> image_layers(n);
-  std::set<std::string> known, missing;
+  std::set<std::string> known, missing, local;
   std::map<std::string, LayerJob> jobs;
   for (size_t i = 0; i < n && !stop; ++i) {
     if (!prepared[i]) continue;
@@ -342,19 +403,38 @@ Result<CatalogReport> BuildCatalog(const CatalogOptions& options, net::HttpClien
           (void)fail(i, cached.error());
           break;
         }
-        if (!*cached) {
+        if (*cached) {
+          local.insert(w.key);
+        } else {
           missing.insert(w.key);
           jobs.emplace(w.key, LayerJob{w.key, w.package, &prepared[i]->settings});
         }
       }
     }
   }
-  LayerShare share = ShareLayers(image_layers, missing);
+  RemoteLayerCache* remote = options.build.remote_cache;
+  std::vector<std::string> cache_warnings;
+  // The layers another shard owns: fetched from the remote cache once it has published them.
+  std::set<std::string> awaited;
+  if (remote && !missing.empty() && !stop) {
+    HB_TRY(auto fetched, remote->FetchAll(missing, options.jobs, store, cache_warnings));
+    for (const auto& [key, layer] : fetched) missing.erase(key);
+    if (plan) {
+      for (const auto& key : missing) {
+        if (plan->layer_owner.at(key) != options.shard->index) awaited.insert(key);
+      }
+      for (const auto& key : awaited) missing.erase(key);
+    }
+  }
   std::map<std::string, Error> failed_layers;
   std::vector<size_t> layers_built(n, 0);  // per image: the layers it owns that were built
-  if (!missing.empty() && !stop) {
-    LogInfo("{} package layer{} to build for {} image{}", missing.size(),
-            missing.size() == 1 ? "" : "s", n, n == 1 ? "" : "s");
+  // Builds the layers of `keys` (missing from the cache), each attributed to the first image that
+  // stacks it, and publishes them.
+  auto build_layers = [&](const std::set<std::string>& keys) {
+    if (keys.empty() || stop) return;
+    LogInfo("{} package layer{} to build for {} image{}", keys.size(), keys.size() == 1 ? "" : "s",
+            n, n == 1 ? "" : "s");
+    LayerShare share = ShareLayers(image_layers, keys);
     // Each owner fetches the .debs of the layers it builds, from its own repositories.
     for (size_t i = 0; i < n && !stop; ++i) {
       if (!prepared[i] || share.built[i] == 0) continue;
@@ -369,35 +449,80 @@ Result<CatalogReport> BuildCatalog(const CatalogOptions& options, net::HttpClien
       }
     }
     std::vector<LayerJob> todo;
-    for (const auto& [key, job] : jobs) {
-      if (!failed_layers.count(key)) todo.push_back(job);
+    for (const auto& key : keys) {
+      if (!failed_layers.count(key)) todo.push_back(jobs.at(key));
     }
     if (!stop) {
-      (void)BuildPackageLayers(std::move(todo), options.jobs, store,
-                               [&](const LayerJob& job, Result<PackageLayer> built) {
-                                 if (built) {
-                                   ++layers_built[share.owner.at(job.key)];
-                                   return Result<void>();
-                                 }
-                                 Error error = built.error().Wrap(fmt::format(
-                                     "layer of {} {}", job.package->name, job.package->version));
-                                 failed_layers.emplace(job.key, error);
-                                 if (!options.fail_fast) return Result<void>();
-                                 std::lock_guard lock(mu);
-                                 stop = true;
-                                 return Result<void>(Fail(error));
-                               });
+      (void)BuildPackageLayers(
+          std::move(todo), options.jobs, store,
+          [&](const LayerJob& job, Result<PackageLayer> layer) {
+            if (layer) {
+              ++layers_built[share.owner.at(job.key)];
+              return Result<void>();
+            }
+            Error error = layer.error().Wrap(
+                fmt::format("layer of {} {}", job.package->name, job.package->version));
+            failed_layers.emplace(job.key, error);
+            if (!options.fail_fast) return Result<void>();
+            std::lock_guard lock(mu);
+            stop = true;
+            return Result<void>(Fail(error));
+          },
+          remote);
     }
-    // An image fails with the first of its layers that failed.
-    for (size_t i = 0; i < n; ++i) {
-      if (!prepared[i] || failed(i)) continue;
-      for (const auto& key : image_layers[i]) {
-        if (auto it = failed_layers.find(key); it != failed_layers.end()) {
-          (void)fail(i, it->second);
-          break;
-        }
+  };
+  // The layers this run owns that were cached here already go to the remote cache first (when it
+  // lacks them), as other shards may be waiting for them; then those it builds, as they are built.
+  if (remote && !stop) {
+    std::erase_if(local, [&](const std::string& key) {
+      return plan && plan->layer_owner.at(key) != options.shard->index;
+    });
+    HB_TRY_VOID(remote->PublishAll(local, options.build.compression, options.jobs, store));
+  }
+  build_layers(missing);
+  // What the other shards own arrives as they publish it; what has not arrived in time (a shard
+  // failed or is late), or arrived damaged, is built here after all.
+  if (!awaited.empty() && !stop) {
+    LogInfo("waiting for {} package layer{} other shards build", awaited.size(),
+            awaited.size() == 1 ? "" : "s");
+    const auto deadline = std::chrono::steady_clock::now() + options.remote_wait;
+    std::set<std::string> rebuild;  // arrived damaged
+    // One listing of the repository's tags per round, whatever the number of layers awaited.
+    auto pause = std::chrono::milliseconds(250);
+    for (;;) {
+      HB_TRY(auto present, remote->Present(awaited));
+      HB_TRY(auto arrived, remote->FetchAll(present, options.jobs, store, cache_warnings));
+      for (const auto& [key, layer] : arrived) awaited.erase(key);
+      for (auto it = awaited.begin(); it != awaited.end();) {
+        it = remote->Damaged(*it) ? (rebuild.insert(*it), awaited.erase(it)) : std::next(it);
+      }
+      if (awaited.empty() || std::chrono::steady_clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          pause, deadline - std::chrono::steady_clock::now()));
+      pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+    }
+    if (!awaited.empty()) {
+      cache_warnings.push_back(
+          fmt::format("{} package layer{} other shards own did not reach {} in {} s: built here",
+                      awaited.size(), awaited.size() == 1 ? "" : "s", remote->Name(),
+                      options.remote_wait.count()));
+    }
+    rebuild.insert(awaited.begin(), awaited.end());
+    build_layers(rebuild);
+  }
+  // An image fails with the first of its layers that failed.
+  for (size_t i = 0; i < n; ++i) {
+    if (!prepared[i] || failed(i)) continue;
+    for (const auto& key : image_layers[i]) {
+      if (auto it = failed_layers.find(key); it != failed_layers.end()) {
+        (void)fail(i, it->second);
+        break;
       }
     }
+  }
+  if (remote) {
+    report.layers_fetched = remote->fetched();
+    report.layers_published = remote->published();
   }
 
   // 4. Every image, assembled from the cached layers, written and scanned.
@@ -405,7 +530,7 @@ Result<CatalogReport> BuildCatalog(const CatalogOptions& options, net::HttpClien
   for (size_t i = 0; i < n; ++i) {
     if (prepared[i] && !failed(i)) todo.push_back(i);
   }
-  std::vector<std::string> warnings;
+  std::vector<std::string> warnings = std::move(cache_warnings);
   if (!stop) {
     (void)ParallelFor(todo.size(), options.jobs, [&](size_t k) -> Result<void> {
       size_t i = todo[k];

@@ -11,6 +11,7 @@
 // layer failed fails with it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -21,6 +22,7 @@
 #include "cache/blob_store.h"
 #include "net/http.h"
 #include "pipeline/build_pipeline.h"
+#include "pipeline/catalog_plan.h"
 
 namespace hardbase::pipeline {
 
@@ -43,6 +45,11 @@ Result<std::vector<CatalogEntry>> DiscoverCatalog(const std::string& dir);
 Result<std::vector<CatalogEntry>> SelectEntries(const std::vector<CatalogEntry>& entries,
                                                 const std::vector<std::string>& only);
 
+// The selected entries of the catalog at `dir` (DiscoverCatalog, then SelectEntries); kNotFound
+// when it has no entry at all.
+Result<std::vector<CatalogEntry>> CatalogEntries(const std::string& dir,
+                                                 const std::vector<std::string>& only);
+
 // Who builds the layers missing from the cache: each by the first image (in catalog order) that
 // stacks it. An image "builds" the missing layers it is first to need and "reuses" the rest of
 // its distinct layers, cached before or built for an earlier image; so the images' built counts
@@ -55,7 +62,9 @@ struct LayerShare {
 LayerShare ShareLayers(const std::vector<std::set<std::string>>& image_layers,
                        const std::set<std::string>& missing);
 
-enum class CatalogStatus { kBuilt, kFailed, kSkipped };  // skipped: after a failure, --fail-fast
+// unchanged: with changed_only, OUT/<name> was built from the same inputs (build_record.h);
+// skipped: after a failure, --fail-fast.
+enum class CatalogStatus { kBuilt, kUnchanged, kFailed, kSkipped };
 
 // One entry's outcome. The numbers describe one platform: the only one, else the host's when
 // it was built, else the first.
@@ -77,8 +86,12 @@ struct CatalogImage {
 };
 
 struct CatalogReport {
-  std::vector<CatalogImage> images;  // in catalog order
+  std::vector<CatalogImage> images;  // in catalog order; with a shard, its entries only
+  std::optional<Shard> shard;
   double wall_seconds = 0;
+  // With a remote layer cache: the layers fetched from it and published to it.
+  size_t layers_fetched = 0;
+  size_t layers_published = 0;
   // About the vulnerability data, and the images' warnings about their packages, each once (the
   // images it concerns named when there are several).
   std::vector<std::string> warnings;
@@ -87,6 +100,7 @@ struct CatalogReport {
 struct CatalogTotals {
   size_t images = 0;
   size_t built = 0;
+  size_t unchanged = 0;
   size_t failed = 0;
   size_t skipped = 0;
   size_t layers_built = 0;
@@ -112,13 +126,26 @@ struct CatalogOptions {
   std::vector<std::string> only;  // entry names; empty: every entry
   unsigned jobs = 0;              // workers building layers and images; 0: one per core
   bool fail_fast = false;
+  // Leave alone an entry whose OUT/<name> was built from exactly the inputs it would be built
+  // from now (build_record.h): reported kUnchanged with its digest, not rebuilt nor scanned.
+  bool changed_only = false;
   std::string output_dir = "out/catalog";
   std::string vuln_db;  // scan each image against this database; "": no scan
+  // Build only this shard's entries (catalog_plan.h), from their locks as they are (every runner
+  // must plan from the same locks), and with a remote cache (build.remote_cache) build only the
+  // layers the shard owns: the others it waits for, up to `remote_wait`, then builds itself.
+  std::optional<Shard> shard;
+  std::chrono::seconds remote_wait{1800};
   // What every image is built with (locked, offline, tag, compression, strict, signing, ...);
   // spec_path, lock_path, output and format are set per entry (an OCI layout at OUT/<name>),
   // and signatures name each spec's own `name` unless docker_reference is set.
   BuildOptions build;
 };
+
+// The split of the selected entries (`options.only`) into `shards`, from their locks as they are.
+// Fails as a whole when an entry cannot be planned (no lock, a broken spec), naming it.
+Result<CatalogPlan> PlanCatalogBuild(const CatalogOptions& options, size_t shards,
+                                     net::HttpClient& http, cache::BlobStore& store);
 
 // Builds the catalog. Fails as a whole only when nothing can be tried (the directory cannot be
 // read, `only` names an unknown entry); each entry's failure is in its CatalogImage.

@@ -2,11 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
 
+#include "base/json_limits.h"
+#include "base/purl.h"
+#include "base/sha256.h"
 #include "base/version.h"
 #include "deb/control.h"
 #include "deb/distro.h"
@@ -171,6 +175,12 @@ Result<sbom::Document> DescribeImage(oci::ImageSource& source, const oci::Platfo
   return doc;
 }
 
+namespace {
+
+constexpr std::string_view kBuildType = "https://hardbase.dev/build/v1";
+
+}  // namespace
+
 std::string SlsaProvenancePredicate(const BuildInputs& in) {
   using json = nlohmann::ordered_json;
   json deps = json::array();
@@ -186,7 +196,7 @@ std::string SlsaProvenancePredicate(const BuildInputs& in) {
                   {"version", {{"hardbase", std::string(HardbaseVersion())}}}};
   json predicate = {
       {"buildDefinition",
-       {{"buildType", "https://hardbase.dev/build/v1"},
+       {{"buildType", kBuildType},
         {"externalParameters",
          {{"spec", {{"path", in.spec_path}, {"digest", {{"sha256", in.spec_sha256}}}}},
           {"lock", {{"path", in.lock_path}, {"digest", {{"sha256", in.lock_sha256}}}}},
@@ -196,6 +206,75 @@ std::string SlsaProvenancePredicate(const BuildInputs& in) {
         {"resolvedDependencies", deps}}},
       {"runDetails", {{"builder", builder}}}};
   return predicate.dump();
+}
+
+Result<SlsaProvenance> ParseSlsaProvenance(std::string_view predicate_json) {
+  using json = nlohmann::json;
+  HB_TRY(json j, ParseUntrustedJson(predicate_json, "SLSA provenance"));
+  if (!j.is_object()) return Fail(ErrorCode::kSpec, "SLSA provenance: not a JSON object");
+  // The value at `pointer` of type `type`, or kSpec naming it.
+  auto member = [&](const std::string& pointer, json::value_t type) -> Result<const json*> {
+    const json::json_pointer at_pointer(pointer);
+    if (!j.contains(at_pointer)) return Fail(ErrorCode::kSpec, "SLSA provenance: no " + pointer);
+    const json* at = &j.at(at_pointer);
+    bool number = type == json::value_t::number_integer &&
+                  (at->is_number_integer() || at->is_number_unsigned());
+    if (at->type() != type && !number) {
+      return Fail(ErrorCode::kSpec, "SLSA provenance: " + pointer + " has the wrong type");
+    }
+    return at;
+  };
+  auto text = [&](const std::string& pointer) -> Result<std::string> {
+    HB_TRY(const json* at, member(pointer, json::value_t::string));
+    return at->get<std::string>();
+  };
+  auto sha256 = [&](const std::string& pointer) -> Result<std::string> {
+    HB_TRY(std::string hex, text(pointer));
+    if (!IsSha256Hex(hex)) {
+      return Fail(ErrorCode::kSpec, "SLSA provenance: " + pointer + " is not a SHA-256 digest");
+    }
+    return hex;
+  };
+  HB_TRY(std::string build_type, text("/buildDefinition/buildType"));
+  if (build_type != kBuildType) {
+    return Fail(ErrorCode::kSpec, fmt::format("SLSA provenance: build type '{}' is not hardbase's "
+                                              "({}): hardbase cannot rebuild it",
+                                              build_type, kBuildType));
+  }
+  const std::string params = "/buildDefinition/externalParameters";
+  SlsaProvenance out;
+  HB_TRY(out.spec_path, text(params + "/spec/path"));
+  HB_TRY(out.spec_sha256, sha256(params + "/spec/digest/sha256"));
+  HB_TRY(out.lock_path, text(params + "/lock/path"));
+  HB_TRY(out.lock_sha256, sha256(params + "/lock/digest/sha256"));
+  HB_TRY(out.arch, text(params + "/architecture"));
+  HB_TRY(out.compression, text(params + "/compression"));
+  HB_TRY(const json* epoch, member(params + "/sourceDateEpoch", json::value_t::number_integer));
+  if (epoch->is_number_unsigned()
+          ? epoch->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+          : epoch->get<int64_t>() < 0) {
+    return Fail(ErrorCode::kSpec,
+                "SLSA provenance: " + params + "/sourceDateEpoch is out of range");
+  }
+  out.source_date_epoch = epoch->get<int64_t>();
+  HB_TRY(out.hardbase_version, text("/runDetails/builder/version/hardbase"));
+  HB_TRY(const json* deps, member("/buildDefinition/resolvedDependencies", json::value_t::array));
+  for (size_t i = 0; i < deps->size(); ++i) {
+    const std::string at = fmt::format("/buildDefinition/resolvedDependencies/{}", i);
+    HB_TRY(std::string uri, text(at + "/uri"));
+    HB_TRY(Purl purl, WithContext(Purl::Parse(uri), "SLSA provenance: " + at + "/uri"));
+    auto arch = purl.qualifiers.find("arch");
+    if (purl.type != "deb" || purl.version.empty() || arch == purl.qualifiers.end()) {
+      return Fail(ErrorCode::kSpec, fmt::format("SLSA provenance: {}/uri '{}' is not a Debian "
+                                                "package's purl with a version and an arch",
+                                                at, uri));
+    }
+    SlsaProvenance::Deb deb{purl.name, purl.version, arch->second, "", ""};
+    HB_TRY(deb.filename, text(at + "/name"));
+    HB_TRY(deb.sha256, sha256(at + "/digest/sha256"));
+    out.debs.push_back(std::move(deb));
+  }
+  return out;
 }
 
 }  // namespace hardbase::pipeline

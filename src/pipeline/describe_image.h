@@ -60,4 +60,29 @@ struct BuildInputs {
 // version). Deterministic: no clock, no host name.
 std::string SlsaProvenancePredicate(const BuildInputs& inputs);
 
+// What a predicate SlsaProvenancePredicate wrote says, read back (for `reproduce`).
+struct SlsaProvenance {
+  std::string spec_path;  // as given to the build (relative to its working directory)
+  std::string spec_sha256;
+  std::string lock_path;
+  std::string lock_sha256;
+  std::string arch;
+  std::string compression;
+  int64_t source_date_epoch = 0;
+  // A resolved dependency: the .deb its purl names, its repository-relative filename and sha256.
+  struct Deb {
+    std::string name;
+    std::string version;
+    std::string architecture;
+    std::string filename;
+    std::string sha256;
+  };
+  std::vector<Deb> debs;
+  std::string hardbase_version;  // the builder's
+};
+
+// kSpec naming the member that is missing or malformed; kSpec too for another build type than
+// hardbase's (a provenance of another builder says nothing hardbase can rebuild from).
+Result<SlsaProvenance> ParseSlsaProvenance(std::string_view predicate_json);
+
 }  // namespace hardbase::pipeline

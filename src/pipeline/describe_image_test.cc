@@ -151,5 +151,96 @@ TEST(SlsaProvenanceTest, ListsEveryDebAndTheInputs) {
   EXPECT_EQ(SlsaProvenancePredicate(in), SlsaProvenancePredicate(in));
 }
 
+// What the predicate says is what ParseSlsaProvenance reads back: `reproduce` rebuilds from it.
+TEST(SlsaProvenanceTest, ReadsBackWhatItWrote) {
+  spec::ArchLock lock;
+  lock.packages.push_back({"tzdata",
+                           "2025a-0+deb12u1",
+                           "all",
+                           "tzdata",
+                           "2025a-0+deb12u1",
+                           {},
+                           "pool/main/t/tzdata/tzdata_2025a-0+deb12u1_all.deb",
+                           1,
+                           std::string(64, 'c'),
+                           {}});
+  lock.packages.push_back({"libfoo",
+                           "1:2.0-1",
+                           "amd64",
+                           "foo",
+                           "1:2.0-1",
+                           {},
+                           "pool/main/f/foo/libfoo_2.0-1_amd64.deb",
+                           1,
+                           std::string(64, 'd'),
+                           {}});
+  BuildInputs in{"dir/image.yaml",
+                 std::string(64, '1'),
+                 "dir/image.lock.json",
+                 std::string(64, '2'),
+                 "amd64",
+                 deb::Distro{"debian", "12", "bookworm"},
+                 "zstd",
+                 1700000000,
+                 &lock};
+  auto p = ParseSlsaProvenance(SlsaProvenancePredicate(in));
+  ASSERT_TRUE(p.has_value()) << p.error().message;
+  EXPECT_EQ(p->spec_path, "dir/image.yaml");
+  EXPECT_EQ(p->spec_sha256, std::string(64, '1'));
+  EXPECT_EQ(p->lock_path, "dir/image.lock.json");
+  EXPECT_EQ(p->lock_sha256, std::string(64, '2'));
+  EXPECT_EQ(p->arch, "amd64");
+  EXPECT_EQ(p->compression, "zstd");
+  EXPECT_EQ(p->source_date_epoch, 1700000000);
+  EXPECT_EQ(p->hardbase_version, HardbaseVersion());
+  ASSERT_EQ(p->debs.size(), 2u);
+  EXPECT_EQ(p->debs[0].name, "tzdata");
+  EXPECT_EQ(p->debs[0].version, "2025a-0+deb12u1");
+  EXPECT_EQ(p->debs[0].architecture, "all");
+  EXPECT_EQ(p->debs[0].filename, "pool/main/t/tzdata/tzdata_2025a-0+deb12u1_all.deb");
+  EXPECT_EQ(p->debs[0].sha256, std::string(64, 'c'));
+  EXPECT_EQ(p->debs[1].version, "1:2.0-1");  // the epoch survives the purl
+}
+
+TEST(SlsaProvenanceTest, RefusesWhatHardbaseCannotRebuildFrom) {
+  spec::ArchLock lock;
+  BuildInputs in{"image.yaml",
+                 std::string(64, '1'),
+                 "image.lock.json",
+                 std::string(64, '2'),
+                 "amd64",
+                 deb::Distro{},
+                 "gzip",
+                 1,
+                 &lock};
+  auto j = nlohmann::json::parse(SlsaProvenancePredicate(in));
+  auto with = [&](const std::string& pointer, nlohmann::json value) {
+    auto copy = j;
+    if (value.is_null()) {
+      copy.at(nlohmann::json::json_pointer(pointer).parent_pointer())
+          .erase(nlohmann::json::json_pointer(pointer).back());
+    } else {
+      copy[nlohmann::json::json_pointer(pointer)] = std::move(value);
+    }
+    return ParseSlsaProvenance(copy.dump());
+  };
+  EXPECT_THAT(with("/buildDefinition/buildType", "https://example.org/other"),
+              FailsWith(ErrorCode::kSpec, HasSubstr("is not hardbase's")));
+  EXPECT_THAT(
+      with("/buildDefinition/externalParameters/lock", nullptr),
+      FailsWith(ErrorCode::kSpec, HasSubstr("no /buildDefinition/externalParameters/lock/path")));
+  EXPECT_THAT(with("/buildDefinition/externalParameters/spec/digest/sha256", "abc"),
+              FailsWith(ErrorCode::kSpec, HasSubstr("is not a SHA-256 digest")));
+  EXPECT_THAT(with("/buildDefinition/externalParameters/sourceDateEpoch", "1"),
+              FailsWith(ErrorCode::kSpec, HasSubstr("sourceDateEpoch has the wrong type")));
+  EXPECT_THAT(with("/buildDefinition/resolvedDependencies",
+                   nlohmann::json::array({{{"uri", "pkg:npm/left-pad@1.0.0"},
+                                           {"name", "x"},
+                                           {"digest", {{"sha256", std::string(64, 'a')}}}}})),
+              FailsWith(ErrorCode::kSpec, HasSubstr("is not a Debian package's purl")));
+  EXPECT_THAT(ParseSlsaProvenance("[]"), FailsWith(ErrorCode::kSpec));
+  EXPECT_TRUE(ParseSlsaProvenance(j.dump()).has_value());
+}
+
 }  // namespace
 }  // namespace hardbase::pipeline

@@ -22,7 +22,7 @@ namespace {
 using nlohmann::json;
 
 // Bump when anything changes what a package's layer or record holds.
-constexpr std::string_view kLayerFormat = "hardbase-package-layer-8";
+constexpr std::string_view kLayerFormat = "hardbase-package-layer-9";
 
 char TypeChar(oci::LayerEntryType t) {
   switch (t) {
@@ -200,6 +200,16 @@ json FactsToJson(const image::PackageFacts& f) {
     setup_files.push_back({TextToJson(path), TextToJson(text)});
   }
   j["setupFiles"] = setup_files;
+  json elf = json::array();
+  for (const auto& file : f.elf_files) {
+    if (!file.identity) {
+      elf.push_back(json::array({TextToJson(file.path)}));
+      continue;
+    }
+    elf.push_back({TextToJson(file.path), file.identity->elf_class, file.identity->data,
+                   file.identity->machine});
+  }
+  j["elf"] = elf;
   return j;
 }
 
@@ -230,6 +240,14 @@ image::PackageFacts FactsFromJson(const json& j) {
   }
   for (const auto& s : j.at("setupFiles")) {
     f.setup_files.emplace(TextFromJson(s.at(0)), TextFromJson(s.at(1)));
+  }
+  for (const auto& e : j.at("elf")) {
+    image::ElfFile file{TextFromJson(e.at(0)), std::nullopt};
+    if (e.size() > 1) {
+      file.identity = image::ElfIdentity{e.at(1).get<uint8_t>(), e.at(2).get<uint8_t>(),
+                                         e.at(3).get<uint16_t>()};
+    }
+    f.elf_files.push_back(std::move(file));
   }
   return f;
 }
@@ -317,6 +335,20 @@ Result<LayerInfo> CompressAndStore(cache::BlobStore& store, const std::string& t
   return info;
 }
 
+// The uncompressed tar of a cached layer, checked against its diff_id.
+Result<std::string> ReadLayerTar(cache::BlobStore& store, const LayerInfo& layer) {
+  HB_TRY(auto path, store.Find(layer.digest));
+  if (!path) return Fail(ErrorCode::kIo, "layer " + layer.digest + " vanished from the cache");
+  HB_TRY(std::string compressed, ReadFile(*path));
+  HB_TRY(std::string tar,
+         deb::Decompress(compressed, "cached layer " + layer.digest, uint64_t{64} << 30));
+  if (Sha256Hex(tar) != layer.diff_id) {
+    return Fail(ErrorCode::kIntegrity,
+                "cached layer " + layer.digest + " does not hold the tar its record names");
+  }
+  return tar;
+}
+
 }  // namespace
 
 std::string PackageLayerKey(const spec::LockedPackage& package,
@@ -338,6 +370,24 @@ Result<std::optional<PackageLayer>> FindPackageLayer(cache::BlobStore& store,
   HB_TRY(auto blob, store.Find(record->layer.digest));
   if (!blob) return std::nullopt;
   return record;
+}
+
+Result<std::optional<std::string>> PackageLayerRecord(cache::BlobStore& store,
+                                                      const std::string& key) {
+  return store.ReadMeta("layer-" + key);
+}
+
+Result<PackageLayer> AdoptPackageLayer(cache::BlobStore& store, const std::string& key,
+                                       std::string_view record, std::string_view digest) {
+  auto layer = ParseRecord(record);
+  if (!layer) return Fail(ErrorCode::kIntegrity, "layer record of another format or damaged");
+  if ("sha256:" + layer->layer.digest != digest) {
+    return Fail(ErrorCode::kIntegrity, "layer record names blob sha256:" + layer->layer.digest +
+                                           ", not " + std::string(digest));
+  }
+  HB_TRY_VOID(ReadLayerTar(store, layer->layer).map([](auto) {}));
+  HB_TRY_VOID(store.WriteMeta("layer-" + key, record));
+  return std::move(*layer);
 }
 
 Result<PackageLayer> BuildPackageLayer(cache::BlobStore& store, const spec::LockedPackage& package,
@@ -413,15 +463,7 @@ Result<LayerInfo> MergePackageLayers(cache::BlobStore& store, const std::vector<
   }
   std::vector<std::string> tars;
   for (const LayerInfo& l : layers) {
-    HB_TRY(auto path, store.Find(l.digest));
-    if (!path) return Fail(ErrorCode::kIo, "layer " + l.digest + " vanished from the cache");
-    HB_TRY(std::string compressed, ReadFile(*path));
-    HB_TRY(std::string member,
-           deb::Decompress(compressed, "cached layer " + l.digest, uint64_t{64} << 30));
-    if (Sha256Hex(member) != l.diff_id) {
-      return Fail(ErrorCode::kIntegrity,
-                  "cached layer " + l.digest + " does not hold the tar its record names");
-    }
+    HB_TRY(std::string member, ReadLayerTar(store, l));
     tars.push_back(std::move(member));
   }
   HB_TRY(std::string tar, oci::MergeLayerTars(tars));

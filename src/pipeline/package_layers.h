@@ -59,6 +59,17 @@ Result<PackageLayer> BuildPackageLayer(cache::BlobStore& store, const spec::Lock
                                        const PackageLayerSettings& settings,
                                        const std::string& key);
 
+// The cached record of the layer `key` as stored (what a remote layer cache shares), when there
+// is one.
+Result<std::optional<std::string>> PackageLayerRecord(cache::BlobStore& store,
+                                                      const std::string& key);
+
+// Takes a record from elsewhere (a remote layer cache) as the layer of `key`, once its blob is in
+// `store`: kIntegrity when the record cannot be read, names another blob than `digest`, or the
+// blob does not decompress to the tar its diff_id names. Then cached like a layer built here.
+Result<PackageLayer> AdoptPackageLayer(cache::BlobStore& store, const std::string& key,
+                                       std::string_view record, std::string_view digest);
+
 // Compresses a small generated layer (skeleton, the image's own files), reusing an earlier
 // compression of the same tar (cache meta "compressed-<compression>-<diff_id>").
 Result<LayerInfo> StoreGeneratedLayer(cache::BlobStore& store, const std::string& tar,

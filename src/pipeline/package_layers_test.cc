@@ -29,6 +29,11 @@ TEST(PackageLayersTest, TheCachedRecordKeepsEveryFact) {
       {"etc/demo.conf", "name=d\xe9mo\n"},  // Latin-1
   };
   spec.modes = {{"usr/bin/demo-report", 0755}};
+  // A real executable (coreutils' true, of the host's machine) and a header cut short.
+  auto true_bytes = ReadFile("/usr/bin/true");
+  ASSERT_TRUE(true_bytes.has_value()) << true_bytes.error().message;
+  spec.files["usr/bin/demo"] = *true_bytes;
+  spec.files["usr/lib/demo/broken.so"] = "\177ELF";
   spec.control_files = {
       {"postinst",
        "#!/bin/sh\nset -e\nif [ -d /var/lib/demo ]; then chmod 0640 /etc/demo.conf; fi\n"
@@ -63,6 +68,11 @@ TEST(PackageLayersTest, TheCachedRecordKeepsEveryFact) {
   EXPECT_EQ(facts.interpreters, (std::vector<std::pair<std::string, std::string>>{
                                     {"/usr/bin/demo-report", "/usr/bin/perl"}}));
   EXPECT_EQ(facts.setup_files.count("/etc/demo.conf"), 1u);
+  std::map<std::string, std::optional<image::ElfIdentity>> elf;
+  for (const auto& f : facts.elf_files) elf[f.path] = f.identity;
+  ASSERT_EQ(elf.size(), 2u);
+  EXPECT_TRUE(elf["/usr/bin/demo"].has_value());
+  EXPECT_FALSE(elf["/usr/lib/demo/broken.so"].has_value());
   EXPECT_TRUE(std::any_of(facts.setup.begin(), facts.setup.end(), [](const image::SetupAction& a) {
     return a.content == "port 99\n";
   })) << "the here-document's text";
@@ -82,6 +92,7 @@ TEST(PackageLayersTest, TheCachedRecordKeepsEveryFact) {
   EXPECT_EQ(back.not_applied, facts.not_applied);
   EXPECT_EQ(back.interpreters, facts.interpreters);
   EXPECT_EQ(back.setup_files, facts.setup_files);
+  EXPECT_EQ(back.elf_files, facts.elf_files);
   EXPECT_EQ(back.status, facts.status);
   EXPECT_EQ((*cached)->entries.size(), built->entries.size());
   EXPECT_EQ((*cached)->layer.digest, built->layer.digest);

@@ -98,18 +98,24 @@ Result<sign::Envelope> SignedStatement(const sign::PrivateKey& key, const Attach
   return sign::SignEnvelope(key, std::string(sign::kInTotoPayloadType), std::move(statement));
 }
 
+constexpr std::string_view kNotVerified = "not verified: no key given";
+
 // Checks a DSSE envelope against the key and the subject; the statement's predicate type on
-// success, the failed check otherwise.
-void CheckEnvelope(const sign::Envelope& envelope, const sign::PublicKey& key,
+// success, the failed check otherwise. Without a key the signature is not checked and the
+// finding is never valid (kNotVerified), but carries the predicate of a statement about the
+// subject.
+void CheckEnvelope(const sign::Envelope& envelope, const sign::PublicKey* key,
                    std::string_view digest, Finding& f) {
   if (envelope.payload_type != sign::kInTotoPayloadType) {
     f.problem = fmt::format("payload type is '{}', not {}", envelope.payload_type,
                             sign::kInTotoPayloadType);
     return;
   }
-  if (auto ok = sign::VerifyEnvelope(envelope, key); !ok) {
-    f.problem = ok.error().message;
-    return;
+  if (key) {
+    if (auto ok = sign::VerifyEnvelope(envelope, *key); !ok) {
+      f.problem = ok.error().message;
+      return;
+    }
   }
   auto statement = sign::ParseStatement(envelope.payload);
   if (!statement) {
@@ -122,7 +128,8 @@ void CheckEnvelope(const sign::Envelope& envelope, const sign::PublicKey& key,
     return;
   }
   f.predicate_json = std::move(statement->predicate_json);
-  f.valid = true;
+  f.valid = key != nullptr;
+  if (!key) f.problem = kNotVerified;
 }
 
 }  // namespace
@@ -181,8 +188,11 @@ bool DigestReport::attested_ok() const {
                      [](const Finding& f) { return f.valid; });
 }
 
-Result<DigestReport> CheckAttached(oci::ImageSource& source, const oci::Descriptor& subject,
-                                   const sign::PublicKey& key) {
+namespace {
+
+// CheckAttached, and without a key (nullptr) UnverifiedAttestations' reading.
+Result<DigestReport> ReadAttached(oci::ImageSource& source, const oci::Descriptor& subject,
+                                  const sign::PublicKey* key) {
   DigestReport report;
   report.digest = subject.digest;
   // The manifest itself must be the bytes its digest names: a signature covers a digest, and
@@ -223,7 +233,9 @@ Result<DigestReport> CheckAttached(oci::ImageSource& source, const oci::Descript
           f.problem = fmt::format("no {} annotation", kCosignSignatureAnnotation);
         } else if (auto sig = Base64Decode(annotation->second, "signature"); !sig) {
           f.problem = sig.error().message;
-        } else if (auto ok = key.Verify(*blob, *sig); !ok) {
+        } else if (!key) {
+          f.problem = kNotVerified;
+        } else if (auto ok = key->Verify(*blob, *sig); !ok) {
           f.problem = ok.error().message;
         } else if (auto claims = sign::ParseSimpleSigningPayload(*blob); !claims) {
           f.problem = claims.error().message;
@@ -260,10 +272,10 @@ Result<DigestReport> CheckAttached(oci::ImageSource& source, const oci::Descript
     auto bundle = blob ? sign::ParseBundle(*blob) : Result<sign::Bundle>(Fail(blob.error()));
     if (!bundle) {
       f.problem = bundle.error().message;
-    } else if (!bundle->public_key_hint.empty() && bundle->public_key_hint != key.Hint()) {
+    } else if (key && !bundle->public_key_hint.empty() && bundle->public_key_hint != key->Hint()) {
       // sigstore's verifiers look the key up by this hint: they would not use this key.
       f.problem = fmt::format("the bundle names key {}, not {}",
-                              sign::JsonQuoted(bundle->public_key_hint), key.Hint());
+                              sign::JsonQuoted(bundle->public_key_hint), key->Hint());
     } else {
       CheckEnvelope(bundle->envelope, key, subject.digest, f);
     }
@@ -271,6 +283,19 @@ Result<DigestReport> CheckAttached(oci::ImageSource& source, const oci::Descript
     (signature ? report.signatures : report.attestations).push_back(std::move(f));
   }
   return report;
+}
+
+}  // namespace
+
+Result<DigestReport> CheckAttached(oci::ImageSource& source, const oci::Descriptor& subject,
+                                   const sign::PublicKey& key) {
+  return ReadAttached(source, subject, &key);
+}
+
+Result<std::vector<Finding>> UnverifiedAttestations(oci::ImageSource& source,
+                                                    const oci::Descriptor& subject) {
+  HB_TRY(DigestReport report, ReadAttached(source, subject, nullptr));
+  return std::move(report.attestations);
 }
 
 }  // namespace hardbase::pipeline

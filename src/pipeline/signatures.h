@@ -77,8 +77,9 @@ struct Finding {
   std::string predicate_type;    // for attestations and bundles; empty for simple signing
   std::string docker_reference;  // simple signing's claim
   bool valid = false;
-  std::string problem;         // which check failed, when not valid
-  std::string predicate_json;  // a valid attestation's predicate, compact JSON
+  std::string problem;  // which check failed, when not valid
+  // A valid attestation's predicate, compact JSON (and an unverified one's: UnverifiedAttestations)
+  std::string predicate_json;
 };
 
 struct DigestReport {
@@ -96,5 +97,12 @@ struct DigestReport {
 // Errors only when `source` cannot be read; failed checks are findings.
 Result<DigestReport> CheckAttached(oci::ImageSource& source, const oci::Descriptor& subject,
                                    const sign::PublicKey& key);
+
+// The attestations attached to `subject` as CheckAttached finds them, read without a key: nothing
+// is verified, so none is valid (`problem` says it was not verified), but each statement that
+// names the subject has its predicate type and predicate. For showing what an image claims about
+// itself when no key is given (saying so), never for trusting it.
+Result<std::vector<Finding>> UnverifiedAttestations(oci::ImageSource& source,
+                                                    const oci::Descriptor& subject);
 
 }  // namespace hardbase::pipeline

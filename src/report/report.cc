@@ -44,14 +44,6 @@ std::string EscapeCodeBlock(std::string_view text) {
   return out;
 }
 
-std::string Mib(int64_t bytes) {
-  return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / 1048576.0);
-}
-
-std::string SignedMib(int64_t bytes) {
-  return fmt::format("{:+.1f} MiB", static_cast<double>(bytes) / 1048576.0);
-}
-
 // "sha256:0123456789ab" of a digest, for cards where the whole one does not fit.
 std::string ShortDigest(std::string_view digest) {
   return std::string(digest.substr(0, std::min<size_t>(digest.size(), 19)));
@@ -238,7 +230,8 @@ std::string Charts(const std::vector<Side>& sides) {
     const Audit& a = *sides[i].audit;
     ChartGroup s{sides[i].label, {}, "not reported"};
     if (a.size_bytes) {
-      s.bars.push_back({sides[i].label, *a.size_bytes, SideColour(sides, i), Mib(*a.size_bytes)});
+      s.bars.push_back(
+          {sides[i].label, *a.size_bytes, SideColour(sides, i), FormatMiB(*a.size_bytes)});
     }
     size.push_back(std::move(s));
     ChartGroup p{sides[i].label, {}, "not reported"};
@@ -302,7 +295,7 @@ std::string Cards(const std::vector<Side>& sides) {
                       : a.architecture.empty() ? a.distro
                                                : fmt::format("{}, {}", a.distro, a.architecture)));
     }
-    if (a.size_bytes) row("Size", E(Mib(*a.size_bytes)));
+    if (a.size_bytes) row("Size", E(FormatMiB(*a.size_bytes)));
     if (a.packages) row("Packages", fmt::format("{}", *a.packages));
     if (a.files) row("Files", fmt::format("{}", *a.files));
     if (a.layers) row("Layers", fmt::format("{}", *a.layers));
@@ -634,8 +627,8 @@ std::string PackageChanges(const PackageDiff& d) {
   std::string out = "<section id=\"packages\">\n<h2>Package changes</h2>\n";
   out += fmt::format(
       "<p><code>{}</code>: {} packages, {}<br><code>{}</code>: {} packages, {} ({})</p>\n",
-      E(d.before.reference), d.before.packages, E(Mib(d.before.bytes)), E(d.after.reference),
-      d.after.packages, E(Mib(d.after.bytes)), E(SignedMib(d.size_change)));
+      E(d.before.reference), d.before.packages, E(FormatMiB(d.before.bytes)), E(d.after.reference),
+      d.after.packages, E(FormatMiB(d.after.bytes)), E(FormatMiB(d.size_change, /*sign=*/true)));
   out += fmt::format(
       "<p id=\"package-counts\"><strong>{}</strong> added, <strong>{}</strong> removed, "
       "<strong>{}</strong> changed, {} unchanged.",

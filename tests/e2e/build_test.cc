@@ -345,8 +345,23 @@ TEST_F(BuildE2ETest, PackagesGiveTheSameLayersInEveryImage) {
 TEST_F(BuildE2ETest, MultiArchGivesOneIndexWithAManifestPerArch) {
   std::string spec = SpecFrom("cc", "archs: [amd64, arm64]\n");
   std::string lock = Work() + "/multi.lock.json";
-  auto r = Hardbase({"build", spec, "--lock", lock, "-o", Work() + "/multi", "--tag", "test"});
+  auto r =
+      Hardbase({"build", spec, "--lock", lock, "-o", Work() + "/multi", "--tag", "test", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Every ELF file of each platform's image was checked against its machine, and every one of
+  // them (glibc, libgcc, libstdc++, OpenSSL: hundreds) is code for it.
+  auto result = json::parse(r.out);
+  std::map<std::string, json> machines;
+  for (const auto& a : result["archs"]) {
+    EXPECT_GT(a["elfFiles"].get<size_t>(), 20u) << a.dump();
+    machines[a["arch"]] = a["elfMachines"];
+  }
+  ASSERT_EQ(machines.size(), 2u);
+  EXPECT_EQ(machines["amd64"].size(), 1u) << machines["amd64"].dump();
+  EXPECT_TRUE(machines["amd64"].contains("x86-64 (64-bit LSB)")) << machines["amd64"].dump();
+  EXPECT_EQ(machines["arm64"].size(), 1u) << machines["arm64"].dump();
+  EXPECT_TRUE(machines["arm64"].contains("AArch64 (64-bit LSB)")) << machines["arm64"].dump();
+  EXPECT_THAT(result["warnings"].dump(), Not(HasSubstr("ELF")));
   auto inspect = RunProcess({"skopeo", "inspect", "--raw", "oci:" + Work() + "/multi:test"});
   ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
   auto index = json::parse(inspect.out);
@@ -385,6 +400,20 @@ TEST_F(BuildE2ETest, MultiArchGivesOneIndexWithAManifestPerArch) {
   ASSERT_EQ(reports.size(), 3u);
   EXPECT_EQ(reports[0]["digest"], IndexEntry(Work() + "/multi")["digest"]);
   for (const auto& report : reports) EXPECT_TRUE(report["signed"]) << report.dump();
+
+  // The host's own binary copied in by `files:` is code for one of the two machines only: the
+  // other platform's image is refused, naming the file, where it comes from and both machines.
+  auto host_binary = ReadFile("/usr/bin/true");
+  ASSERT_TRUE(host_binary.has_value());
+  ASSERT_TRUE(WriteFileAtomic(Work() + "/tool", *host_binary).has_value());
+  std::string hostile = SpecFrom(
+      "cc", "archs: [amd64, arm64]\nfiles:\n  - src: tool\n    dest: /usr/local/bin/tool\n",
+      "hostile.yaml");
+  auto refused = Hardbase({"build", hostile, "--lock", lock, "-o", Work() + "/hostile"});
+  EXPECT_EQ(refused.exit_code, 7) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("/usr/local/bin/tool of the files: entry at " + hostile));
+  EXPECT_THAT(refused.err, HasSubstr("is ELF code for"));
+  EXPECT_FALSE(PathExists(Work() + "/hostile"));
 }
 
 TEST_F(BuildE2ETest, ArchivesAreReadableBySkopeo) {

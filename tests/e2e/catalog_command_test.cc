@@ -12,11 +12,13 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "base/fs.h"
 #include "support/examples.h"
 #include "support/process.h"
+#include "support/registry_fixture.h"
 
 namespace hardbase::testing {
 namespace {
@@ -83,8 +85,9 @@ class CatalogE2ETest : public ::testing::Test {
 
   // A cache of its own holding the examples' .debs (copied from the suite's cache, fetched there
   // first) and no layer, so that every layer a run needs is built by that run.
-  std::string FreshCache(const std::vector<std::string>& examples) {
-    std::string cache = Work() + "/cache";
+  std::string FreshCache(const std::vector<std::string>& examples,
+                         const std::string& name = "cache") {
+    std::string cache = Work() + "/" + name;
     std::string blobs = cache + "/blobs/sha256/";
     EXPECT_TRUE(MakeDirs(blobs).has_value());
     for (const auto& example : examples) {
@@ -321,6 +324,126 @@ TEST_F(CatalogE2ETest, BrokenEntriesFailByNameWhileTheOthersBuild) {
   EXPECT_THAT(fast.err, Not(HasSubstr("error: nolock")));
   EXPECT_THAT(fast.out, ::testing::ContainsRegex("\ncc +skipped"));
   EXPECT_FALSE(fs::exists(Out() + "/cc"));
+}
+
+// Two CI runners, each with a cache of its own, build a shard each of one catalog at the same time
+// against one registry cache: between them they build each distinct layer once, and their images
+// are the ones a single runner makes. A third runner with an empty cache then builds the whole
+// catalog from the registry without building a layer, as does `build` of one spec.
+TEST_F(CatalogE2ETest, ShardsOnSeparateRunnersShareOneRegistryLayerCache) {
+  SmallCatalog();
+  Entry("cc-tz", "cc", "env:\n  TZ: Europe/Paris\n");
+  auto server = RegistryServer::Start();
+  ASSERT_TRUE(server.has_value()) << server.error().message;
+  const std::string repo = (*server)->host() + "/ci/layers";
+
+  std::string single_cache = FreshCache({"static", "cc"}, "single");
+  json single = CatalogJson({"--jobs", "2"}, single_cache);
+  ASSERT_EQ(single["images"].size(), 4u) << single.dump(2);
+  const size_t distinct = single["totals"]["layersBuilt"];
+  ASSERT_GE(distinct, 10u);
+
+  auto plan_run = HardbaseWithCache({"catalog", "plan", Catalog(), "--shards", "2", "--json"},
+                                    kEpoch, single_cache);
+  ASSERT_EQ(plan_run.exit_code, 0) << plan_run.err;
+  json plan = json::parse(plan_run.out);
+  EXPECT_EQ(plan["matrix"]["shard"], json::array({"1/2", "2/2"}));
+  ASSERT_FALSE(plan["shards"][0]["entries"].empty()) << plan.dump(2);
+  ASSERT_FALSE(plan["shards"][1]["entries"].empty()) << plan.dump(2);
+  EXPECT_EQ(plan["shards"][0]["layers"].get<size_t>() + plan["shards"][1]["layers"].get<size_t>(),
+            distinct);
+
+  // The two runners, at the same time, in processes of their own.
+  std::string caches[2] = {FreshCache({"static", "cc"}, "runner1"),
+                           FreshCache({"static", "cc"}, "runner2")};
+  ProcessResult runs[2];
+  std::vector<std::thread> runners;
+  for (int r = 0; r < 2; ++r) {
+    runners.emplace_back([&, r] {
+      runs[r] = HardbaseWithCache(
+          {"catalog", "build", Catalog(), "--output-dir", Work() + "/out" + std::to_string(r + 1),
+           "--shard", fmt::format("{}/2", r + 1), "--cache-repo", repo, "--plain-http", "--json",
+           "--jobs", "2"},
+          kEpoch, caches[r]);
+    });
+  }
+  for (auto& t : runners) t.join();
+  std::map<std::string, std::string> digests;
+  size_t built = 0, published = 0;
+  for (int r = 0; r < 2; ++r) {
+    ASSERT_EQ(runs[r].exit_code, 0) << runs[r].err;
+    json report = json::parse(runs[r].out);
+    EXPECT_EQ(report["totals"]["shard"], fmt::format("{}/2", r + 1));
+    EXPECT_EQ(report["images"].size(), plan["shards"][r]["entries"].size());
+    built += report["totals"]["layersBuilt"].get<size_t>();
+    published += report["totals"]["layersPublished"].get<size_t>();
+    EXPECT_EQ(report["totals"]["layersBuilt"], plan["shards"][r]["layers"]) << report.dump(2);
+    for (const auto& image : report["images"]) {
+      EXPECT_TRUE(digests.emplace(image["name"], image["digest"]).second) << "built twice";
+    }
+  }
+  EXPECT_EQ(built, distinct) << "each distinct layer built once between the runners";
+  EXPECT_EQ(published, distinct);
+  for (const auto& [name, image] : ByName(single)) {
+    EXPECT_EQ(digests[name], image["digest"].get<std::string>()) << name;
+  }
+  auto tags = (*server)->ListTags("ci/layers");
+  ASSERT_TRUE(tags.has_value()) << tags.error().message;
+  EXPECT_EQ(tags->size(), distinct);
+
+  // Warm from the registry: a runner with nothing cached builds no layer, fetches them all.
+  std::string empty = Work() + "/empty-cache";
+  auto warm = HardbaseWithCache({"catalog", "build", Catalog(), "--output-dir", Work() + "/out3",
+                                 "--cache-repo", repo, "--plain-http", "--json", "--locked"},
+                                kEpoch, empty);
+  ASSERT_EQ(warm.exit_code, 0) << warm.err;
+  json report = json::parse(warm.out);
+  EXPECT_EQ(report["totals"]["layersBuilt"], 0);
+  EXPECT_EQ(report["totals"]["layersFetched"], distinct);
+  EXPECT_EQ(report["totals"]["layersPublished"], 0);
+  for (const auto& [name, image] : ByName(report)) {
+    EXPECT_EQ(image["digest"], ByName(single)[name]["digest"]) << name;
+  }
+  auto one =
+      HardbaseWithCache({"build", Catalog() + "/cc/image.yaml", "--locked", "-o",
+                         Work() + "/cc-single", "--cache-repo", repo, "--plain-http", "--json"},
+                        kEpoch, Work() + "/empty-cache-2");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  json single_build = json::parse(one.out);
+  EXPECT_EQ(single_build["layersBuilt"], 0);
+  EXPECT_EQ(single_build["digest"], ByName(single)["cc"]["digest"]);
+
+  // A shard whose partner never comes builds the partner's layers itself once the wait is over.
+  std::string alone = FreshCache({"static", "cc"}, "alone");
+  auto lonely =
+      HardbaseWithCache({"catalog", "build", Catalog(), "--output-dir", Work() + "/out4", "--shard",
+                         "1/2", "--cache-repo", (*server)->host() + "/ci/other-layers",
+                         "--plain-http", "--json", "--cache-wait", "1"},
+                        kEpoch, alone);
+  ASSERT_EQ(lonely.exit_code, 0) << lonely.err;
+  json lonely_report = json::parse(lonely.out);
+  EXPECT_THAT(lonely_report["warnings"].dump(), HasSubstr("other shards own did not reach"));
+  for (const auto& image : lonely_report["images"]) {
+    EXPECT_EQ(image["digest"], ByName(single)[image["name"]]["digest"]);
+  }
+}
+
+// Bad --shard and --cache-repo values are usage errors naming the value.
+TEST_F(CatalogE2ETest, BadShardsAndCacheRepositoriesAreRefused) {
+  SmallCatalog();
+  for (const std::string shard : {"0/2", "3/2", "two"}) {
+    auto r = RunCatalog({"--shard", shard});
+    EXPECT_EQ(r.exit_code, kExitUsage) << shard << r.err;
+    EXPECT_THAT(r.err, HasSubstr("--shard '" + shard + "'"));
+  }
+  auto tagged = RunCatalog({"--cache-repo", "127.0.0.1:1/layers:latest"});
+  EXPECT_EQ(tagged.exit_code, kExitUsage) << tagged.err;
+  EXPECT_THAT(tagged.err, HasSubstr("--cache-repo 127.0.0.1:1/layers:latest"));
+  // A shard plans from the locks as they are: an entry without one is named.
+  Entry("nolock", "static", "", /*with_lock=*/false);
+  auto plan = HardbaseWithCache({"catalog", "plan", Catalog(), "--shards", "2"}, kEpoch);
+  EXPECT_NE(plan.exit_code, 0);
+  EXPECT_THAT(plan.err, HasSubstr("nolock"));
 }
 
 }  // namespace

@@ -168,7 +168,7 @@ TEST_F(InstallTest, ManPageIsCleanRoffAndDocumentsEveryCommandAndExitCode) {
   }
   EXPECT_THAT(page, Not(HasSubstr("manpage\"")));
   // Every ErrorCode's exit status, with the name JSON output gives it.
-  for (int i = 0; i <= static_cast<int>(ErrorCode::kVulnerable); ++i) {
+  for (int i = 0; i <= static_cast<int>(ErrorCode::kNotReproducible); ++i) {
     auto code = static_cast<ErrorCode>(i);
     std::string name(ErrorCodeName(code));
     std::string roff_name;

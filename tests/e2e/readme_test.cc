@@ -22,15 +22,14 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/fs.h"
 #include "base/strings.h"
+#include "support/command_lines.h"
 #include "support/examples.h"
 #include "support/podman.h"
 #include "support/process.h"
@@ -186,160 +185,19 @@ TEST(ReadmeE2ETest, ShellBlocksParseAndTheRunnableOnesAreMarked) {
 // ---------------------------------------------------------------------------------------------
 // Every hardbase command line in the README's shell blocks names a real subcommand and flags.
 
-// Each `hardbase ...` command of a shell block: its words after "hardbase", up to the end of the
-// command (`|`, `&&`, `;`, a redirection or the `)` closing a command substitution). The block's
-// lines are read with `\` continuations joined and comments dropped (a `#` starting a word,
-// outside quotes), heredoc bodies skipped; quotes stay in the words, which are only looked at.
-std::vector<std::vector<std::string>> HardbaseInvocations(const Block& block) {
-  std::vector<std::vector<std::string>> found;
-  std::string joined = ReplaceAll(block.text, "\\\n", " ");
-  std::string heredoc_end;
-  size_t start = 0;
-  while (start < joined.size()) {
-    size_t end = joined.find('\n', start);
-    if (end == std::string::npos) end = joined.size();
-    std::string line = joined.substr(start, end - start);
-    start = end + 1;
-    if (!heredoc_end.empty()) {
-      if (Trim(line) == heredoc_end) heredoc_end.clear();
-      continue;
-    }
-    std::vector<std::string> words;
-    std::string word;
-    char quote = 0;
-    for (size_t i = 0; i < line.size(); ++i) {
-      char c = line[i];
-      if (quote) {
-        if (c == quote) quote = 0;
-        word += c;
-      } else if (c == '\'' || c == '"') {
-        quote = c;
-        word += c;
-      } else if (c == ' ' || c == '\t') {
-        if (!word.empty()) words.push_back(word);
-        word.clear();
-      } else if (c == '#' && word.empty()) {
-        break;
-      } else {
-        word += c;
-      }
-    }
-    if (!word.empty()) words.push_back(word);
-    for (const auto& w : words) {
-      if (w.starts_with("<<")) {
-        std::string tag = w.substr(2);
-        std::erase_if(tag, [](char c) { return c == '\'' || c == '"' || c == '-'; });
-        heredoc_end = tag;
-      }
-    }
-    for (size_t i = 0; i < words.size(); ++i) {
-      std::string_view w = words[i];
-      while (!w.empty() && (w.front() == '"' || w.front() == '$' || w.front() == '(')) {
-        w.remove_prefix(1);
-      }
-      if (w != "hardbase") continue;
-      std::vector<std::string> args;
-      for (size_t j = i + 1; j < words.size(); ++j) {
-        std::string a = words[j];
-        if (a == "|" || a == "||" || a == "&&" || a == ";" || a.starts_with(">") ||
-            a.starts_with("<")) {
-          break;
-        }
-        bool last = a.ends_with(")") || a.ends_with(")\"");
-        while (!a.empty() && (a.back() == ')' || a.back() == '"' || a.back() == ';')) a.pop_back();
-        if (!a.empty()) args.push_back(a);
-        if (last) break;
-      }
-      found.push_back(std::move(args));
-    }
-  }
-  return found;
-}
-
-// Whether a help text lists `flag` ("--tag"), as CLI11 prints options ("-o,--output TEXT").
-bool HelpLists(const std::string& help, const std::string& flag) {
-  for (size_t at = help.find(flag); at != std::string::npos; at = help.find(flag, at + 1)) {
-    char before = at == 0 ? ' ' : help[at - 1];
-    char after = at + flag.size() < help.size() ? help[at + flag.size()] : ' ';
-    bool word_char =
-        (after >= 'a' && after <= 'z') || (after >= '0' && after <= '9') || after == '-';
-    if ((before == ' ' || before == ',') && !word_char) return true;
-  }
-  return false;
-}
-
-// The subcommands a CLI11 help text lists: the first word of each line under "Subcommands:".
-std::set<std::string> Subcommands(const std::string& help) {
-  std::set<std::string> names;
-  size_t at = help.find("\nSubcommands:\n");
-  if (at == std::string::npos) return names;
-  size_t start = at + 14;
-  while (start < help.size()) {
-    size_t end = help.find('\n', start);
-    if (end == std::string::npos) end = help.size();
-    std::string_view line(help.data() + start, end - start);
-    start = end + 1;
-    if (Trim(line).empty()) break;
-    std::string_view name = TrimLeft(line);
-    if (name.size() == line.size()) break;  // not indented: the next section
-    names.emplace(name.substr(0, name.find(' ')));
-  }
-  return names;
-}
-
-std::string Command(const std::vector<std::string>& path) {
-  std::string out = "hardbase";
-  for (const auto& p : path) out += " " + p;
-  return out;
-}
-
 TEST(ReadmeE2ETest, EveryHardbaseCommandAndFlagExists) {
   Readme readme = LoadReadme();
-  std::map<std::string, ProcessResult> helps;  // by Command(path)
-  auto help = [&](const std::vector<std::string>& path) -> const ProcessResult& {
-    const std::string key = Command(path);
-    auto it = helps.find(key);
-    if (it == helps.end()) {
-      std::vector<std::string> argv = {HardbaseBinary()};
-      argv.insert(argv.end(), path.begin(), path.end());
-      argv.push_back("--help");
-      it = helps.emplace(key, RunProcess(argv)).first;
-    }
-    return it->second;
-  };
-  const std::string top = help({}).out;
-  ASSERT_THAT(Subcommands(top), ::testing::Contains("build"));
-  int commands = 0, flags = 0;
+  CommandLineChecker checker;
   for (const auto& block : readme.blocks) {
     if (!IsShell(block)) continue;
-    for (const auto& words : HardbaseInvocations(block)) {
-      if (words.empty() || words[0].starts_with("-")) continue;  // `hardbase --help`
-      // The command path: words as long as the command so far has subcommands (`vuln update`).
-      std::vector<std::string> path;
-      const ProcessResult* h = &help(path);
-      for (const auto& w : words) {
-        std::set<std::string> subs = Subcommands(h->out);
-        if (subs.empty()) break;
-        ASSERT_TRUE(subs.contains(w))
-            << Where(block) << ": `" << Command(path) << "` has no subcommand " << w;
-        path.push_back(w);
-        h = &help(path);
-        ASSERT_EQ(h->exit_code, 0) << Where(block) << ": `" << Command(path) << " --help`:\n"
-                                   << h->err;
-      }
-      ++commands;
-      for (const auto& w : words) {
-        if (!w.starts_with("--")) continue;
-        std::string flag = w.substr(0, w.find('='));
-        EXPECT_TRUE(HelpLists(h->out, flag) || HelpLists(top, flag))
-            << Where(block) << ": `" << Command(path) << "` has no " << flag;
-        ++flags;
-      }
+    for (const auto& words : HardbaseInvocations(block.text)) {
+      for (const auto& problem : checker.Check(words))
+        ADD_FAILURE() << Where(block) << ": " << problem;
     }
   }
   // Guards the parser: the README holds dozens of each.
-  EXPECT_GE(commands, 25);
-  EXPECT_GE(flags, 20);
+  EXPECT_GE(checker.commands(), 25);
+  EXPECT_GE(checker.flags(), 20);
 }
 
 // ---------------------------------------------------------------------------------------------
