@@ -38,10 +38,6 @@ std::string_view ParentName(std::string_view path) {
 
 std::string Mode(uint32_t mode) { return fmt::format("{:04o}", mode & 07777); }
 
-std::string Plural(int n, std::string_view one, std::string_view many) {
-  return fmt::format("{} {}", n, n == 1 ? one : many);
-}
-
 const std::string* FileText(const oci::ImageTree& tree, std::string_view path) {
   auto it = tree.files.find(std::string(path));
   return it == tree.files.end() ? nullptr : &it->second;

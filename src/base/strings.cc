@@ -169,6 +169,10 @@ std::string AlignColumns(const std::vector<std::vector<std::string>>& rows, size
   return out;
 }
 
+std::string Plural(int64_t n, std::string_view one, std::string_view many) {
+  return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
 std::string FormatMiB(int64_t bytes, bool sign) {
   double mib = static_cast<double>(bytes) / 1048576.0;
   return sign ? fmt::format("{:+.1f} MiB", mib) : fmt::format("{:.1f} MiB", mib);

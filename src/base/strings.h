@@ -113,6 +113,9 @@ std::string ShellQuote(std::string_view s);
 // apart; the first `left` columns aligned left (names), the others right (numbers).
 std::string AlignColumns(const std::vector<std::vector<std::string>>& rows, size_t left);
 
+// "1 CVE", "3 CVEs": the count and the word that goes with it.
+std::string Plural(int64_t n, std::string_view one, std::string_view many);
+
 // A size for people: "12.3 MiB" (one decimal, binary megabytes), "+1.5 MiB" / "-0.2 MiB" with
 // `sign` (a change in size).
 std::string FormatMiB(int64_t bytes, bool sign = false);

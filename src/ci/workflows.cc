@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "base/strings.h"
@@ -114,13 +115,27 @@ Result<void> CheckSecretName(std::string_view flag, std::string_view name) {
 
 // ---- Text ------------------------------------------------------------------------------------
 
-// `text` with each "@@KEY@@" replaced by its value.
-std::string Fill(std::string text,
+// `text` with each "@@KEY@@" replaced by its value, in one pass: what a value brings in is never
+// read for placeholders (a value holding "@@PUBLISH@@" stays that text).
+std::string Fill(std::string_view text,
                  const std::vector<std::pair<std::string_view, std::string>>& values) {
-  for (const auto& [key, value] : values) {
-    text = ReplaceAll(std::move(text), fmt::format("@@{}@@", key), value);
+  std::string out;
+  for (size_t at = 0;;) {
+    size_t open = text.find("@@", at);
+    size_t close = open == std::string_view::npos ? open : text.find("@@", open + 2);
+    if (close == std::string_view::npos) return out.append(text.substr(at));
+    std::string_view key = text.substr(open + 2, close - open - 2);
+    auto value =
+        std::find_if(values.begin(), values.end(), [&](const auto& v) { return v.first == key; });
+    out.append(text.substr(at, open - at));
+    if (value == values.end()) {  // not a placeholder: keep the first "@@", look on from there
+      out.append("@@");
+      at = open + 2;
+      continue;
+    }
+    out.append(value->second);
+    at = close + 2;
   }
-  return text;
 }
 
 // `script` as the body of a YAML literal block (`run: |`, `- |`), each line indented by `indent`

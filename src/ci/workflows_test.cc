@@ -80,20 +80,6 @@ std::vector<std::string> Strings(const YAML::Node& list) {
   return out;
 }
 
-// Every scalar of `node`, depth first.
-void ForEachScalar(const YAML::Node& node, const std::function<void(const std::string&)>& f) {
-  if (node.IsScalar()) {
-    f(node.Scalar());
-  } else if (node.IsSequence()) {
-    for (const auto& item : node) ForEachScalar(item, f);
-  } else if (node.IsMap()) {
-    for (const auto& kv : node) {
-      ForEachScalar(kv.first, f);
-      ForEachScalar(kv.second, f);
-    }
-  }
-}
-
 // The text of every `${{ ... }}` in `text`.
 std::vector<std::string> Expressions(const std::string& text) {
   std::vector<std::string> out;
@@ -460,6 +446,15 @@ TEST(GitLabPipelineTest, EveryJobHasAStageAScriptAndRules) {
   EXPECT_EQ(p["variables"]["TAG"].as<std::string>(), o.tag);
   EXPECT_EQ(p["variables"]["HARDBASE_SOURCE"].as<std::string>(), o.source_url);
   EXPECT_EQ(p["variables"]["HARDBASE_REF"].as<std::string>(), o.source_ref);
+}
+
+// A value that looks like a placeholder of the templates is text, not another template's body.
+TEST(GitLabPipelineTest, AValueNamingAPlaceholderStaysItsText) {
+  CiOptions o = Options();
+  o.source_url = "https://git.example/acme/hardbase@@PUBLISH@@.git";
+  ASSERT_TRUE(CheckCiOptions(o, false, true).has_value()) << "'@' is in a URL's alphabet";
+  YAML::Node p = Parse(GitLabText(o));
+  EXPECT_EQ(p["variables"]["HARDBASE_SOURCE"].as<std::string>(), o.source_url);
 }
 
 TEST(GitLabPipelineTest, ThePipelinesRunWhenTheyShould) {

@@ -253,7 +253,7 @@ void AddCatalogCommand(CLI::App& app, const GlobalOptions& global, CommandRunner
       ->required();
   plan_cmd->add_option("--shards", plan->shards, "How many shards")
       ->required()
-      ->check(CLI::Range(1, 256));
+      ->check(CLI::Range(size_t{1}, pipeline::kMaxShards));
   plan_cmd->add_option("--only", plan->catalog.only, "Plan only these entries (NAME,NAME...)")
       ->delimiter(',');
   plan_cmd->add_option("--apt-root", plan->catalog.build.apt_root,

@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "oci/image_ref.h"
 #include "pipeline/catalog.h"
+#include "pipeline/catalog_plan.h"
 #include "vuln/severity.h"
 
 namespace hardbase::cli {
@@ -127,7 +128,7 @@ void AddCiCommand(CLI::App& app, CommandRunner& runner) {
                    "The registry repository the shards share package layers through "
                    "(catalog build --cache-repo)");
   init->add_option("--shards", o.shards, "Matrix jobs the catalog is built by")
-      ->check(CLI::Range(1, 256))
+      ->check(CLI::Range(1, static_cast<int>(pipeline::kMaxShards)))
       ->capture_default_str();
   init->add_option("--tag", o.tag, "The tag images are published under")->capture_default_str();
   init->add_option("--branch", o.branch, "The default branch: publishing runs on it")

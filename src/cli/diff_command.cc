@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "base/printable.h"
+#include "base/strings.h"
 #include "cli/command.h"
 #include "pipeline/compare.h"
 #include "pipeline/scan.h"
@@ -70,11 +71,11 @@ Result<int> RunDiff(const DiffFlags& flags, const GlobalOptions& global) {
     std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
   }
-  auto mib = [](uint64_t bytes) { return static_cast<double>(bytes) / 1048576.0; };
-  std::printf("%s: %zu packages, %.1f MiB\n%s: %zu packages, %.1f MiB (%+.1f MiB)\n",
-              Printable(a.reference).c_str(), a.packages.size(), mib(a.size),
-              Printable(b.reference).c_str(), b.packages.size(), mib(b.size),
-              mib(b.size) - mib(a.size));
+  std::string sizes = fmt::format(
+      "{}: {} packages, {}\n{}: {} packages, {} ({})\n", Printable(a.reference), a.packages.size(),
+      FormatMiB(a.size), Printable(b.reference), b.packages.size(), FormatMiB(b.size),
+      FormatMiB(static_cast<int64_t>(b.size) - static_cast<int64_t>(a.size), /*sign=*/true));
+  std::fputs(sizes.c_str(), stdout);
   std::string text = pipeline::ComparisonText(c);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return 0;

@@ -3,6 +3,7 @@
 
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/strings.h"
 #include "cache/blob_store.h"
 #include "cli/command.h"
 #include "pipeline/lock_pipeline.h"
@@ -40,8 +41,8 @@ std::string HumanSummary(const spec::Lock& lock) {
     uint64_t bytes = 0;
     for (const auto& p : a.packages) bytes += p.size;
     if (!out.empty()) out += ", ";
-    out += fmt::format("{} packages for {} ({:.1f} MiB of .debs)", a.packages.size(), a.arch,
-                       static_cast<double>(bytes) / (1024.0 * 1024.0));
+    out += fmt::format("{} packages for {} ({} of .debs)", a.packages.size(), a.arch,
+                       FormatMiB(bytes));
   }
   return out;
 }

@@ -307,6 +307,12 @@ Result<CatalogPlan> PlanCatalogBuild(const CatalogOptions& options, size_t shard
 
 Result<CatalogReport> BuildCatalog(const CatalogOptions& options, net::HttpClient& http,
                                    cache::BlobStore& store) {
+  if (options.changed_only && options.shard && options.build.remote_cache) {
+    return Fail(ErrorCode::kUsage,
+                "--changed-only with --shard and --cache-repo: a shard that leaves an entry as it "
+                "is would not publish the layers the other shards wait for (build the changed "
+                "entries with --only instead)");
+  }
   const auto start = std::chrono::steady_clock::now();
   HB_TRY(std::vector<CatalogEntry> entries, CatalogEntries(options.dir, options.only));
   CatalogReport report;
@@ -525,7 +531,9 @@ Result<CatalogReport> BuildCatalog(const CatalogOptions& options, net::HttpClien
     report.layers_published = remote->published();
   }
 
-  // 4. Every image, assembled from the cached layers, written and scanned.
+  // 4. Every image, assembled from the cached layers, written and scanned. Each layer is cached
+  // here now and the remote cache was told of those this run owns: the images need it no more.
+  for (BuildOptions& b : build) b.remote_cache = nullptr;
   std::vector<size_t> todo;
   for (size_t i = 0; i < n; ++i) {
     if (prepared[i] && !failed(i)) todo.push_back(i);

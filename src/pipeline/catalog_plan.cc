@@ -15,8 +15,6 @@
 namespace hardbase::pipeline {
 namespace {
 
-constexpr size_t kMaxShards = 256;
-
 // The least loaded of `candidates` (shard indexes, 0-based); the lowest index on a tie.
 size_t LeastLoaded(const std::vector<size_t>& candidates, const std::vector<uint64_t>& load) {
   return *std::min_element(candidates.begin(), candidates.end(), [&](size_t a, size_t b) {

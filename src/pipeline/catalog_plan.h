@@ -20,6 +20,9 @@
 
 namespace hardbase::pipeline {
 
+// The most shards a catalog is split into.
+inline constexpr size_t kMaxShards = 256;
+
 // "i/n": shard i (1-based) of n.
 struct Shard {
   size_t index = 1;

@@ -90,10 +90,6 @@ UpdateTotals Totals(const CatalogUpdateReport& report) {
   return t;
 }
 
-std::string Plural(size_t n, std::string_view one, std::string_view many) {
-  return fmt::format("{} {}", n, n == 1 ? one : many);
-}
-
 // "3 CVEs closed (1 critical, 2 high)": the counts by severity, worst first.
 std::string ClosedSummary(const ClosedIds& closed) {
   std::string out = Plural(closed.size(), "CVE", "CVEs") + " closed";

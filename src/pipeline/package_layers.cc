@@ -335,18 +335,43 @@ Result<LayerInfo> CompressAndStore(cache::BlobStore& store, const std::string& t
   return info;
 }
 
+// The most a package layer's tar may hold: the biggest Debian packages unpack to a few GiB.
+constexpr uint64_t kMaxLayerTar = uint64_t{64} << 30;
+
 // The uncompressed tar of a cached layer, checked against its diff_id.
 Result<std::string> ReadLayerTar(cache::BlobStore& store, const LayerInfo& layer) {
   HB_TRY(auto path, store.Find(layer.digest));
   if (!path) return Fail(ErrorCode::kIo, "layer " + layer.digest + " vanished from the cache");
   HB_TRY(std::string compressed, ReadFile(*path));
   HB_TRY(std::string tar,
-         deb::Decompress(compressed, "cached layer " + layer.digest, uint64_t{64} << 30));
+         deb::Decompress(compressed, "cached layer " + layer.digest, kMaxLayerTar));
   if (Sha256Hex(tar) != layer.diff_id) {
     return Fail(ErrorCode::kIntegrity,
                 "cached layer " + layer.digest + " does not hold the tar its record names");
   }
   return tar;
+}
+
+// Whether a cached layer decompresses to the tar its diff_id names, hashed as it is decompressed
+// so that a layer of any size (or a decompression bomb from elsewhere) costs no memory.
+Result<void> CheckDiffId(cache::BlobStore& store, const LayerInfo& layer) {
+  HB_TRY(auto path, store.Find(layer.digest));
+  if (!path) return Fail(ErrorCode::kIo, "layer " + layer.digest + " vanished from the cache");
+  HB_TRY(std::string compressed, ReadFile(*path));
+  const std::string what = "cached layer " + layer.digest;
+  HB_TRY(auto decoder,
+         WithContext(deb::OpenDecoder(deb::DetectCompression(compressed), compressed, kMaxLayerTar),
+                     what));
+  Sha256 tar;
+  for (;;) {
+    HB_TRY(std::string_view piece, WithContext(decoder->Next(), what));
+    if (piece.empty()) break;
+    tar.Update(piece);
+  }
+  if (tar.HexDigest() != layer.diff_id) {
+    return Fail(ErrorCode::kIntegrity, what + " does not hold the tar its record names");
+  }
+  return {};
 }
 
 }  // namespace
@@ -378,14 +403,16 @@ Result<std::optional<std::string>> PackageLayerRecord(cache::BlobStore& store,
 }
 
 Result<PackageLayer> AdoptPackageLayer(cache::BlobStore& store, const std::string& key,
-                                       std::string_view record, std::string_view digest) {
+                                       std::string_view record, const oci::Descriptor& blob) {
   auto layer = ParseRecord(record);
   if (!layer) return Fail(ErrorCode::kIntegrity, "layer record of another format or damaged");
-  if ("sha256:" + layer->layer.digest != digest) {
-    return Fail(ErrorCode::kIntegrity, "layer record names blob sha256:" + layer->layer.digest +
-                                           ", not " + std::string(digest));
+  if ("sha256:" + layer->layer.digest != blob.digest ||
+      layer->layer.size != static_cast<uint64_t>(blob.size)) {
+    return Fail(ErrorCode::kIntegrity,
+                fmt::format("layer record names blob sha256:{} of {} bytes, not {} of {}",
+                            layer->layer.digest, layer->layer.size, blob.digest, blob.size));
   }
-  HB_TRY_VOID(ReadLayerTar(store, layer->layer).map([](auto) {}));
+  HB_TRY_VOID(CheckDiffId(store, layer->layer));
   HB_TRY_VOID(store.WriteMeta("layer-" + key, record));
   return std::move(*layer);
 }

@@ -17,6 +17,7 @@
 #include "cache/blob_store.h"
 #include "image/image_files.h"
 #include "image/package_files.h"
+#include "oci/image.h"
 #include "oci/layer.h"
 #include "spec/lock.h"
 
@@ -64,11 +65,12 @@ Result<PackageLayer> BuildPackageLayer(cache::BlobStore& store, const spec::Lock
 Result<std::optional<std::string>> PackageLayerRecord(cache::BlobStore& store,
                                                       const std::string& key);
 
-// Takes a record from elsewhere (a remote layer cache) as the layer of `key`, once its blob is in
-// `store`: kIntegrity when the record cannot be read, names another blob than `digest`, or the
-// blob does not decompress to the tar its diff_id names. Then cached like a layer built here.
+// Takes a record from elsewhere (a remote layer cache) as the layer of `key`, once the blob `blob`
+// is in `store`: kIntegrity when the record cannot be read, names another blob (digest or size),
+// or the blob does not decompress to the tar its diff_id names. Then cached like a layer built
+// here.
 Result<PackageLayer> AdoptPackageLayer(cache::BlobStore& store, const std::string& key,
-                                       std::string_view record, std::string_view digest);
+                                       std::string_view record, const oci::Descriptor& blob);
 
 // Compresses a small generated layer (skeleton, the image's own files), reusing an earlier
 // compression of the same tar (cache meta "compressed-<compression>-<diff_id>").

@@ -67,13 +67,16 @@ RemoteLayerCache::RemoteLayerCache(std::unique_ptr<registry::Registry> registry,
     : registry_(std::move(registry)), repository_(std::move(repository)) {}
 
 Result<std::set<std::string>> RemoteLayerCache::Present(const std::set<std::string>& keys) {
-  auto tags = registry_->Tags(repository_);
-  if (!tags && tags.error().code == ErrorCode::kNotFound) return std::set<std::string>();
-  HB_TRY(std::vector<std::string> listed, WithContext(std::move(tags), "layer cache " + Name()));
+  std::vector<std::string> todo(keys.begin(), keys.end());
   std::set<std::string> present;
-  for (const auto& tag : listed) {
-    if (keys.count(tag)) present.insert(tag);
-  }
+  std::mutex mu;
+  HB_TRY_VOID(ParallelFor(todo.size(), Transfers(0), [&](size_t i) -> Result<void> {
+    HB_TRY(auto found,
+           WithContext(registry_->HeadManifest(repository_, todo[i]), "layer cache " + Name()));
+    std::lock_guard lock(mu);
+    if (found) present.insert(todo[i]);
+    return {};
+  }));
   return present;
 }
 
@@ -105,6 +108,9 @@ Result<std::optional<PackageLayer>> RemoteLayerCache::Fetch(const std::string& k
   if (manifest->config.size > kMaxRecordSize || layer.size > kMaxLayerSize) {
     return fail("its record or layer is larger than any package's");
   }
+  if (!oci::IsLayerMediaType(layer.media_type)) {
+    return fail("its blob is not a layer (mediaType '" + layer.media_type + "')");
+  }
   HB_TRY(std::string record,
          WithContext(GetCheckedBlob(*registry_, repository_, manifest->config), what));
   HB_TRY(auto have, store.Find(oci::DigestHex(layer.digest)));
@@ -112,8 +118,7 @@ Result<std::optional<PackageLayer>> RemoteLayerCache::Fetch(const std::string& k
     HB_TRY(std::string blob, WithContext(GetCheckedBlob(*registry_, repository_, layer), what));
     HB_TRY_VOID(store.Put(blob).map([](auto) {}));
   }
-  HB_TRY(PackageLayer adopted,
-         WithContext(AdoptPackageLayer(store, key, record, layer.digest), what));
+  HB_TRY(PackageLayer adopted, WithContext(AdoptPackageLayer(store, key, record, layer), what));
   ++fetched_;
   return adopted;
 }
@@ -159,6 +164,8 @@ Result<void> RemoteLayerCache::Publish(const std::string& key, oci::Compression 
           .map([](auto) {}),
       what));
   ++published_;
+  std::lock_guard lock(mu_);
+  damaged_.erase(key);
   return {};
 }
 
