@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
+#include "net/fake_http.h"
+#include "pipeline/remote_layer_cache.h"
 #include "support/result_matchers.h"
 
 namespace hardbase::pipeline {
@@ -242,6 +244,26 @@ TEST(CatalogJsonTest, InvalidUtf8InANameIsReplacedNotThrown) {
 TEST(ShortDigestTest, TwelveHexDigits) {
   EXPECT_EQ(ShortDigest("sha256:0123456789abcdef0123"), "sha256:0123456789ab");
   EXPECT_EQ(ShortDigest("sha256:01"), "sha256:01");
+}
+
+// A shard skipping an unchanged entry would leave the layers it owns unpublished while the other
+// shards wait for them: the combination is refused before anything is read.
+TEST(BuildCatalogTest, ChangedOnlyWithShardsAndARemoteCacheIsRefused) {
+  auto dir = TempDir::Create("hardbase-catalog-");
+  ASSERT_TRUE(dir.has_value());
+  auto store = cache::BlobStore::Open(dir->path() + "/cache");
+  ASSERT_TRUE(store.has_value());
+  auto remote = RemoteLayerCache::Open("127.0.0.1:1/layers", {});
+  ASSERT_TRUE(remote.has_value()) << remote.error().message;
+  CatalogOptions options;
+  options.dir = dir->path() + "/catalog";
+  options.changed_only = true;
+  options.shard = Shard{1, 2};
+  options.build.remote_cache = remote->get();
+  net::FakeHttp http;
+  auto refused = BuildCatalog(options, http, *store);
+  EXPECT_THAT(refused, FailsWith(ErrorCode::kUsage));
+  EXPECT_THAT(refused.error().message, HasSubstr("--changed-only with --shard and --cache-repo"));
 }
 
 }  // namespace
