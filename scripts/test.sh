@@ -53,7 +53,8 @@ echo "== test with ASan + UBSan"
 # are for. The other end-to-end tests drive the same code with well-formed inputs and ran above.
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 ctest --test-dir build-asan --output-on-failure -j2 --timeout 900
-HARDBASE_BIN="$PWD/build-asan/src/cli/hardbase" build/tests/e2e_test --gtest_filter='Hostile*'
+HARDBASE_BIN="$PWD/build-asan/src/cli/hardbase" HARDBASE_BIN_SANITIZED=1 \
+  build/tests/e2e_test --gtest_filter='Hostile*'
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 echo "== fuzz targets, 3 s each"

@@ -22,7 +22,8 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
 // Path of the hardbase binary under test ($HARDBASE_BIN, set by ctest).
 std::string HardbaseBinary();
 
-// Whether the tests were built with AddressSanitizer (and so is the binary they run).
+// Whether the tests were built with AddressSanitizer (and so is the binary they run), or the
+// binary they run is, as HARDBASE_BIN_SANITIZED=1 says.
 bool UnderAddressSanitizer();
 
 // `argv` bounded as a run on hostile input must be: killed after `seconds`, and under prlimit(1)
