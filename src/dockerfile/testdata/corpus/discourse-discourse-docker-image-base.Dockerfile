@@ -8,7 +8,7 @@ ARG FROM_DOCKER_IMAGE_TAG=${RUBY_VERSION}-${DEBIAN_RELEASE}-slim
 FROM discourse/ruby:${FROM_DOCKER_IMAGE_TAG} AS builder
 ARG DEBIAN_RELEASE
 ENV DEBIAN_RELEASE=${DEBIAN_RELEASE}
-RUN echo "deb http://deb.debian.org/debian ${DEBIAN_RELEASE}-backports main" > "/etc/apt/sources.list.d/${DEBIAN_RELEASE}-backports.list"
+RUN echo "deb http://mirror.invalid/debian ${DEBIAN_RELEASE}-backports main" > "/etc/apt/sources.list.d/${DEBIAN_RELEASE}-backports.list"
 RUN apt update && \
 DEBIAN_FRONTEND=noninteractive apt-get -y install wget \
     autoconf build-essential \
@@ -80,7 +80,7 @@ RUN groupadd --gid 104 postgres &&\
     useradd --uid 1000 --gid 1000 -m --shell /bin/bash discourse
 
 RUN echo 2.0.`date +%Y%m%d` > /VERSION
-RUN echo "deb http://deb.debian.org/debian ${DEBIAN_RELEASE}-backports main" > "/etc/apt/sources.list.d/${DEBIAN_RELEASE}-backports.list"
+RUN echo "deb http://mirror.invalid/debian ${DEBIAN_RELEASE}-backports main" > "/etc/apt/sources.list.d/${DEBIAN_RELEASE}-backports.list"
 
 COPY --from=libheif-builder /tmp/libheif-packages/libheif1.deb /tmp/libheif1.deb
 COPY --from=libheif-builder /tmp/libheif-packages/discourse-libheif-guard.deb /tmp/discourse-libheif-guard.deb
