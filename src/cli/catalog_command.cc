@@ -1,6 +1,8 @@
 // `hardbase catalog build DIR [--only NAMES] [--jobs N] [--output-dir OUT] [--db FILE] [--json]
 //  [--fail-fast] [--shard I/N] [--cache-wait S]` and the options `build` takes for every image
 // (--locked, --sign-key, --cache-repo, ...); `hardbase catalog plan DIR --shards N [--json]`.
+#include <fmt/ranges.h>
+
 #include <cstdio>
 
 #include "base/fs.h"
@@ -13,6 +15,14 @@
 
 namespace hardbase::cli {
 namespace {
+
+// The one error a catalog command ends with when entries failed (each was said on a line of its
+// own), with the first failure's code.
+Error EntriesFailed(ErrorCode code, const std::string& dir, const std::vector<std::string>& names,
+                    size_t entries) {
+  return Error{code, fmt::format("catalog {}: {} of {} entr{} failed: {}", dir, names.size(),
+                                 entries, entries == 1 ? "y" : "ies", fmt::join(names, ", "))};
+}
 
 struct CatalogBuildFlags {
   pipeline::CatalogOptions catalog;
@@ -66,11 +76,7 @@ Result<int> RunCatalogBuild(const CatalogBuildFlags& flags, const GlobalOptions&
     names.push_back(image.name);
   }
   if (!first) return 0;
-  std::string list;
-  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  return Fail(first->code,
-              fmt::format("catalog {}: {} of {} entr{} failed: {}", options.dir, names.size(),
-                          report.images.size(), report.images.size() == 1 ? "y" : "ies", list));
+  return Fail(EntriesFailed(first->code, options.dir, names, report.images.size()));
 }
 
 struct CatalogPlanFlags {
@@ -151,11 +157,7 @@ Result<int> RunCatalogUpdate(const CatalogUpdateFlags& flags, const GlobalOption
             changed == 1 ? " is" : "s are");
   }
   if (first) {
-    std::string list;
-    for (const auto& name : failed) list += (list.empty() ? "" : ", ") + name;
-    return Fail(first->code,
-                fmt::format("catalog {}: {} of {} entr{} failed: {}", options.dir, failed.size(),
-                            report.entries.size(), report.entries.size() == 1 ? "y" : "ies", list));
+    return Fail(EntriesFailed(first->code, options.dir, failed, report.entries.size()));
   }
   return changed > 0 ? ExitCode(ErrorCode::kStale) : 0;
 }
