@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --main
-scripts/build.sh -DHARDBASE_TESTS=OFF
+scripts/build.sh -DHARDBASE_TESTS=OFF -DCMAKE_UNITY_BUILD=ON
 hb=build/src/cli/hardbase
 export COSIGN_PASSWORD="${COSIGN_PASSWORD-}"
 mkdir -p out

@@ -36,8 +36,6 @@ std::string_view ParentName(std::string_view path) {
   return BaseName(path.substr(0, slash));
 }
 
-std::string Mode(uint32_t mode) { return fmt::format("{:04o}", mode & 07777); }
-
 const std::string* FileText(const oci::ImageTree& tree, std::string_view path) {
   auto it = tree.files.find(std::string(path));
   return it == tree.files.end() ? nullptr : &it->second;
@@ -419,7 +417,7 @@ Report Audit(const ImageFacts& facts) {
   if (!r.setuid.empty()) {
     std::vector<std::string> evidence;
     for (const auto& f : r.setuid) {
-      evidence.push_back(WithPackage(fmt::format("{} {}", Mode(f.mode), f.path), f.package));
+      evidence.push_back(WithPackage(fmt::format("{} {}", FormatMode(f.mode), f.path), f.package));
     }
     int n = static_cast<int>(r.setuid.size());
     score.Add("setuid", Severity::kHigh, Plural(n, "setuid/setgid file", "setuid/setgid files"),
@@ -428,7 +426,7 @@ Report Audit(const ImageFacts& facts) {
   if (!r.world_writable.empty()) {
     std::vector<std::string> evidence;
     for (const auto& f : r.world_writable) {
-      evidence.push_back(fmt::format("{} {}", Mode(f.mode), f.path));
+      evidence.push_back(fmt::format("{} {}", FormatMode(f.mode), f.path));
     }
     int n = static_cast<int>(r.world_writable.size());
     score.Add("world-writable", Severity::kMedium,
@@ -654,7 +652,8 @@ Report Audit(const ImageFacts& facts) {
   }
   {
     std::vector<std::string> modes;
-    for (const auto& f : r.setuid) modes.push_back(fmt::format("{} {}", Mode(f.mode), f.path));
+    for (const auto& f : r.setuid)
+      modes.push_back(fmt::format("{} {}", FormatMode(f.mode), f.path));
     check("4.8", "Ensure setuid and setgid permissions are removed", pass_if(modes.empty()),
           modes.empty() ? "no setuid or setgid file" : join(modes, 5));
   }

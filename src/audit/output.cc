@@ -15,8 +15,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string Mode(uint32_t mode) { return fmt::format("{:04o}", mode & 07777); }
-
 std::string P(std::string_view text) { return Printable(text); }
 
 Json Count(const SeverityCount& c) { return {{"fixable", c.fixable}, {"unfixed", c.unfixed}}; }
@@ -24,7 +22,7 @@ Json Count(const SeverityCount& c) { return {{"fixable", c.fixable}, {"unfixed",
 Json Files(const std::vector<ModeFile>& files) {
   Json out = Json::array();
   for (const auto& f : files) {
-    out.push_back({{"path", f.path}, {"mode", Mode(f.mode)}, {"package", f.package}});
+    out.push_back({{"path", f.path}, {"mode", FormatMode(f.mode)}, {"package", f.package}});
   }
   return out;
 }
@@ -200,12 +198,12 @@ std::string AuditText(const Report& r) {
   }
   out += fmt::format("  {:<17} {:>3}  {}\n", "setuid/setgid", r.setuid.size(), [&] {
     std::vector<std::string> items;
-    for (const auto& f : r.setuid) items.push_back(Mode(f.mode) + " " + f.path);
+    for (const auto& f : r.setuid) items.push_back(FormatMode(f.mode) + " " + f.path);
     return Join(items);
   }());
   out += fmt::format("  {:<17} {:>3}  {}\n", "world-writable", r.world_writable.size(), [&] {
     std::vector<std::string> items;
-    for (const auto& f : r.world_writable) items.push_back(Mode(f.mode) + " " + f.path);
+    for (const auto& f : r.world_writable) items.push_back(FormatMode(f.mode) + " " + f.path);
     return Join(items);
   }());
   out += fmt::format("  {:<17} {:>3}\n", "secrets", r.secrets.size());

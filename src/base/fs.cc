@@ -55,21 +55,22 @@ namespace {
 Result<void> WriteInPlace(const std::string& path, std::string_view data) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) return Fail(ErrnoError("open", path, errno));
-  for (size_t off = 0; off < data.size();) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return Fail(ErrnoError("write", path, err));
-    }
-    off += static_cast<size_t>(n);
-  }
+  Result<void> written = WriteAll(fd, path, data);
   ::close(fd);
-  return {};
+  return written;
 }
 
 }  // namespace
+
+Result<void> WriteAll(int fd, const std::string& path, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Fail(ErrnoError("write", path, n < 0 ? errno : EIO));
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
 
 Result<void> WriteFileAtomic(const std::string& path, std::string_view data, int mode) {
   struct stat st {};
@@ -86,12 +87,10 @@ Result<void> WriteFileAtomic(const std::string& path, std::string_view data, int
     ::unlink(tmp.c_str());
     return Fail(ErrnoError(what, path, err));
   };
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail("write");
-    off += static_cast<size_t>(n);
+  if (auto written = WriteAll(fd, path, data); !written) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return written;
   }
   if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) return fail("chmod");
   if (::fsync(fd) != 0) return fail("fsync");

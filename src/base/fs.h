@@ -19,6 +19,9 @@ Result<std::string> ReadFile(const std::string& path);
 Result<void> ReadChunks(int fd, const std::string& path,
                         const std::function<void(std::string_view)>& chunk);
 bool PathExists(const std::string& path);
+// Writes all of `data` to an open descriptor (retrying short writes and EINTR); `path` names it
+// in errors.
+Result<void> WriteAll(int fd, const std::string& path, std::string_view data);
 
 // Writes `data` to a temporary file beside `path`, fsyncs it and renames it over `path`.
 Result<void> WriteFileAtomic(const std::string& path, std::string_view data, int mode = 0644);

@@ -47,6 +47,10 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
          });
 }
 
+bool IsDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 // Three rows of the dynamic programme suffice (the transposition looks two rows back); a row
 // whose minimum exceeds `max` ends it, since later rows can only grow.
 size_t EditDistance(std::string_view a, std::string_view b, size_t max) {
@@ -177,5 +181,7 @@ std::string FormatMiB(int64_t bytes, bool sign) {
   double mib = static_cast<double>(bytes) / 1048576.0;
   return sign ? fmt::format("{:+.1f} MiB", mib) : fmt::format("{:.1f} MiB", mib);
 }
+
+std::string FormatMode(uint32_t mode) { return fmt::format("{:04o}", mode & 07777); }
 
 }  // namespace hardbase

@@ -25,6 +25,9 @@ std::string AsciiLower(std::string_view s);
 // Whether `a` and `b` are equal ignoring ASCII case.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
+// Whether `s` is one or more ASCII digits.
+bool IsDigits(std::string_view s);
+
 // The optimal-string-alignment distance between `a` and `b` (Levenshtein plus adjacent
 // transpositions), for "did you mean" suggestions; `max + 1` once it is known to exceed `max`.
 size_t EditDistance(std::string_view a, std::string_view b, size_t max = SIZE_MAX);
@@ -119,6 +122,9 @@ std::string Plural(int64_t n, std::string_view one, std::string_view many);
 // A size for people: "12.3 MiB" (one decimal, binary megabytes), "+1.5 MiB" / "-0.2 MiB" with
 // `sign` (a change in size).
 std::string FormatMiB(int64_t bytes, bool sign = false);
+
+// A file's permission bits as chmod takes them: "0755", "4755".
+std::string FormatMode(uint32_t mode);
 
 inline void Lines::Iterator::Advance() {
   while (!rest_.empty()) {

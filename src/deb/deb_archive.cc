@@ -12,6 +12,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "base/archive.h"
 #include "base/printable.h"
 #include "deb/decompress.h"
 
@@ -32,16 +33,6 @@ constexpr std::string_view kWhiteoutPrefix = ".wh.";
 
 // The most memory reserved for a file's contents before its bytes arrive.
 constexpr uint64_t kInitialReserve = uint64_t{16} << 20;
-
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
-
-std::string ArchiveError(archive* a) {
-  const char* msg = archive_error_string(a);
-  return msg ? msg : "corrupt archive";
-}
 
 // The components of a slash-separated path, without empty and "." ones.
 std::vector<std::string_view> Components(std::string_view path) {
@@ -105,7 +96,7 @@ Result<void> ReadContent(archive* tar, archive_entry* entry, Budget& budget, std
     la_int64_t offset = 0;
     int r = archive_read_data_block(tar, &block, &n, &offset);
     if (r == ARCHIVE_EOF) break;
-    if (r != ARCHIVE_OK) return Fail(ErrorCode::kIntegrity, ArchiveError(tar));
+    if (r != ARCHIVE_OK) return Fail(ErrorCode::kIntegrity, ArchiveWhy(tar, "corrupt archive"));
     if (offset != static_cast<la_int64_t>(out.size()) || n > static_cast<uint64_t>(size - offset)) {
       return Fail(ErrorCode::kIntegrity, "contents do not match the entry's size");
     }
@@ -164,11 +155,11 @@ Result<void> ForEachTarEntry(
          WithContext(OpenDecoder(compression, bytes, max_size, std::thread::hardware_concurrency()),
                      member));
   TarSource source{decoder.get(), std::nullopt};
-  ArchivePtr tar(archive_read_new());
+  ArchiveReader tar(archive_read_new());
   archive_read_support_format_tar(tar.get());
   auto broken = [&] {
     if (source.error) return Fail(source.error->Wrap(member));
-    return Fail(ErrorCode::kIntegrity, member + ": " + ArchiveError(tar.get()));
+    return Fail(ErrorCode::kIntegrity, member + ": " + ArchiveWhy(tar.get(), "corrupt archive"));
   };
   if (archive_read_open(tar.get(), &source, nullptr, ReadPiece, nullptr) != ARCHIVE_OK) {
     return broken();
@@ -327,7 +318,7 @@ Result<std::string_view> ReadMember(archive* ar, archive_entry* entry, std::stri
     la_int64_t offset = 0;
     int r = archive_read_data_block(ar, &block, &n, &offset);
     if (r == ARCHIVE_EOF) break;
-    if (r != ARCHIVE_OK) return Fail(ErrorCode::kIntegrity, ArchiveError(ar));
+    if (r != ARCHIVE_OK) return Fail(ErrorCode::kIntegrity, ArchiveWhy(ar, "corrupt archive"));
     if (copy.empty() && static_cast<la_int64_t>(n) == size) {
       return std::string_view(static_cast<const char*>(block), n);
     }
@@ -342,10 +333,10 @@ Result<std::string_view> ReadMember(archive* ar, archive_entry* entry, std::stri
 Result<DebContents> ReadDebMembers(std::string_view deb_bytes, uint64_t max_unpacked) {
   auto fail = [](std::string msg) { return Fail(ErrorCode::kIntegrity, std::move(msg)); };
   if (deb_bytes.empty()) return fail("empty file");
-  ArchivePtr ar(archive_read_new());
+  ArchiveReader ar(archive_read_new());
   archive_read_support_format_ar(ar.get());
   if (archive_read_open_memory(ar.get(), deb_bytes.data(), deb_bytes.size()) != ARCHIVE_OK) {
-    return fail("ar archive: " + ArchiveError(ar.get()));
+    return fail("ar archive: " + ArchiveWhy(ar.get(), "corrupt archive"));
   }
   // dpkg's order: debian-binary, control.tar*, data.tar*; members named "_*" are ignored.
   const char* const kMembers[] = {"debian-binary", "control.tar", "data.tar"};
@@ -357,7 +348,7 @@ Result<DebContents> ReadDebMembers(std::string_view deb_bytes, uint64_t max_unpa
     archive_entry* entry = nullptr;
     int r = archive_read_next_header(ar.get(), &entry);
     if (r == ARCHIVE_EOF) return fail(std::string("no ") + kMembers[next] + " member");
-    if (r != ARCHIVE_OK) return fail("ar archive: " + ArchiveError(ar.get()));
+    if (r != ARCHIVE_OK) return fail("ar archive: " + ArchiveWhy(ar.get(), "corrupt archive"));
     const char* raw_name = archive_entry_pathname(entry);
     std::string name = Printable(raw_name ? raw_name : "");
     if (name.starts_with('_')) continue;

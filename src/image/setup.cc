@@ -58,12 +58,8 @@ std::string BaseName(std::string_view path) {
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
-bool IsDigits(std::string_view s) {
-  return !s.empty() && s.size() <= 9 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::string OctalMode(uint32_t mode) { return fmt::format("{:04o}", mode); }
+// A numeric user or group id small enough for stoul to take.
+bool IsNumericId(std::string_view s) { return IsDigits(s) && s.size() <= 9; }
 
 std::string OwnerText(const std::string& user, const std::string& group) {
   return group.empty() ? user : user + ":" + group;
@@ -256,7 +252,7 @@ class Applier {
     uint32_t gid = kNogroup;
     if (a.group.empty()) {
       if (std::optional<GroupEntry> g = db_.FindGroup("nogroup")) gid = g->gid;
-    } else if (IsDigits(a.group) && GidUsed(static_cast<uint32_t>(std::stoul(a.group)))) {
+    } else if (IsNumericId(a.group) && GidUsed(static_cast<uint32_t>(std::stoul(a.group)))) {
       gid = static_cast<uint32_t>(std::stoul(a.group));
     } else if (std::optional<GroupEntry> g = db_.FindGroup(a.group)) {
       gid = g->gid;
@@ -433,14 +429,14 @@ class Applier {
 
   std::optional<uint32_t> Uid(const SetupAction& a, const std::string& user) {
     if (user.empty()) return std::nullopt;
-    if (IsDigits(user)) return static_cast<uint32_t>(std::stoul(user));
+    if (IsNumericId(user)) return static_cast<uint32_t>(std::stoul(user));
     if (std::optional<PasswdEntry> u = db_.FindUser(user)) return u->uid;
     Warn(a, fmt::format("unknown user '{}', root used", user));
     return 0;
   }
   std::optional<uint32_t> Gid(const SetupAction& a, const std::string& group) {
     if (group.empty()) return std::nullopt;
-    if (IsDigits(group)) return static_cast<uint32_t>(std::stoul(group));
+    if (IsNumericId(group)) return static_cast<uint32_t>(std::stoul(group));
     if (std::optional<GroupEntry> g = db_.FindGroup(group)) return g->gid;
     Warn(a, fmt::format("unknown group '{}', root used", group));
     return 0;
@@ -799,7 +795,7 @@ std::string DescribeSetupAction(const SetupAction& a) {
       break;
     case Kind::kDir:
       out = "dir " + a.path;
-      if (a.mode) out += " " + OctalMode(*a.mode);
+      if (a.mode) out += " " + FormatMode(*a.mode);
       if (!a.user.empty() || !a.owner_group.empty()) {
         out += " " + OwnerText(a.user, a.owner_group);
       }
@@ -810,14 +806,14 @@ std::string DescribeSetupAction(const SetupAction& a) {
             a.path;
       break;
     case Kind::kChmod:
-      out = "chmod " + recursive + (a.mode ? OctalMode(*a.mode) : a.symbolic_mode) + " " + a.path;
+      out = "chmod " + recursive + (a.mode ? FormatMode(*a.mode) : a.symbolic_mode) + " " + a.path;
       break;
     case Kind::kSymlink:
       out = "symlink " + a.path + " -> " + a.target;
       break;
     case Kind::kCopy:
       out = "copy " + recursive + a.target + " to " + a.path;
-      if (a.mode) out += " " + OctalMode(*a.mode);
+      if (a.mode) out += " " + FormatMode(*a.mode);
       if (!a.user.empty() || !a.owner_group.empty()) {
         out += " " + OwnerText(a.user, a.owner_group);
       }
@@ -825,7 +821,7 @@ std::string DescribeSetupAction(const SetupAction& a) {
     case Kind::kFile:
       out = "file " + a.path;
       if (!a.content.empty()) out += fmt::format(" ({} bytes)", a.content.size());
-      if (a.mode) out += " " + OctalMode(*a.mode);
+      if (a.mode) out += " " + FormatMode(*a.mode);
       if (!a.user.empty() || !a.owner_group.empty()) {
         out += " " + OwnerText(a.user, a.owner_group);
       }

@@ -42,7 +42,7 @@ bool SafeField(std::string_view s) {
 }
 
 // The actions of one line (without origins), or nullopt when it is not applied.
-std::optional<std::vector<SetupAction>> ParseLine(std::string_view line) {
+std::optional<std::vector<SetupAction>> ParseSysusersLine(std::string_view line) {
   std::optional<ConfigLine> split = SplitConfigLine(line, 6);
   if (!split || !split->rest.empty() || split->fields.empty()) return std::nullopt;
   std::vector<std::string> f;
@@ -118,7 +118,7 @@ std::optional<std::vector<SetupAction>> ParseLine(std::string_view line) {
 }  // namespace
 
 ParsedSetup ParseSysusers(std::string_view text, std::string_view origin_prefix) {
-  ParsedSetup out = ParseConfigLines(text, origin_prefix, ParseLine);
+  ParsedSetup out = ParseConfigLines(text, origin_prefix, ParseSysusersLine);
   // systemd-sysusers makes every group first, then the users, then the memberships.
   auto rank = [](const SetupAction& a) {
     return a.kind == SetupAction::Kind::kGroup ? 0 : a.kind == SetupAction::Kind::kUser ? 1 : 2;

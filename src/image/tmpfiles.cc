@@ -17,7 +17,7 @@ bool IsOwner(std::string_view s) {
 }
 
 // The actions of one line (without origins), or nullopt when it is not applied.
-std::optional<std::vector<SetupAction>> ParseLine(std::string_view line) {
+std::optional<std::vector<SetupAction>> ParseTmpfilesLine(std::string_view line) {
   std::optional<ConfigLine> split = SplitConfigLine(line, 6);
   if (!split || split->fields.size() < 2) return std::nullopt;
   std::vector<std::string> f = split->fields;
@@ -137,7 +137,7 @@ std::optional<std::vector<SetupAction>> ParseLine(std::string_view line) {
 }  // namespace
 
 ParsedSetup ParseTmpfiles(std::string_view text, std::string_view origin_prefix) {
-  return ParseConfigLines(text, origin_prefix, ParseLine);
+  return ParseConfigLines(text, origin_prefix, ParseTmpfilesLine);
 }
 
 }  // namespace hardbase::image

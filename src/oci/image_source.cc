@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/archive.h"
 #include "base/fs.h"
 #include "base/fs_safe.h"
 #include "base/json_limits.h"
@@ -219,10 +220,6 @@ Result<Descriptor> ImageSource::Root() {
 
 namespace {
 
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-
 // A member or manifest.json path that stays inside the archive: relative, no "..", normalised.
 std::optional<std::string> SafeRelativePath(std::string_view name) {
   while (name.starts_with("./")) name.remove_prefix(2);
@@ -273,13 +270,6 @@ void SupportArchiveFilters(archive* in) {
   archive_read_support_filter_bzip2(in);
   archive_read_support_filter_xz(in);
   archive_read_support_filter_zstd(in);
-}
-
-// libarchive's account of why a call failed; some failures (a header that is all zeros but for a
-// PAX name) leave it unset.
-std::string ArchiveWhy(archive* in) {
-  const char* why = archive_error_string(in);
-  return why ? why : "not a readable tar archive";
 }
 
 // The most an archive's compressed form may grow to when decompressed: a decompression bomb (a few
@@ -349,18 +339,20 @@ class ArchiveIndex {
 
   // Whether libarchive finds a compression filter (gzip, zstd, xz, ...) over the tar.
   Result<bool> IsCompressed(const std::string& file) {
-    std::unique_ptr<archive, ArchiveFree> in(archive_read_new());
+    ArchiveReader in(archive_read_new());
     if (!in) return Fail(ErrorCode::kInternal, "libarchive: out of memory");
     SupportArchiveFilters(in.get());
     archive_read_support_format_raw(in.get());
     archive_read_support_format_empty(in.get());
     if (archive_read_open_fd(in.get(), fd_.get(), 1 << 16) != ARCHIVE_OK) {
-      return Fail(ErrorCode::kSpec, file + ": " + ArchiveWhy(in.get()));
+      return Fail(ErrorCode::kSpec,
+                  file + ": " + ArchiveWhy(in.get(), "not a readable tar archive"));
     }
     archive_entry* entry = nullptr;
     int r = archive_read_next_header(in.get(), &entry);
     if (r != ARCHIVE_OK && r != ARCHIVE_EOF) {
-      return Fail(ErrorCode::kSpec, file + ": " + ArchiveWhy(in.get()));
+      return Fail(ErrorCode::kSpec,
+                  file + ": " + ArchiveWhy(in.get(), "not a readable tar archive"));
     }
     return archive_filter_code(in.get(), 0) != ARCHIVE_FILTER_NONE;
   }
@@ -371,7 +363,7 @@ class ArchiveIndex {
     UniqueFd out(::open(out_path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (out.get() < 0)
       return Fail(ErrorCode::kIo, "create " + out_path + ": " + std::strerror(errno));
-    std::unique_ptr<archive, ArchiveFree> in(archive_read_new());
+    ArchiveReader in(archive_read_new());
     if (!in) return Fail(ErrorCode::kInternal, "libarchive: out of memory");
     SupportArchiveFilters(in.get());
     archive_read_support_format_raw(in.get());
@@ -381,13 +373,16 @@ class ArchiveIndex {
     }
     archive_entry* entry = nullptr;
     if (archive_read_next_header(in.get(), &entry) != ARCHIVE_OK) {
-      return Fail(ErrorCode::kSpec, file + ": " + ArchiveWhy(in.get()));
+      return Fail(ErrorCode::kSpec,
+                  file + ": " + ArchiveWhy(in.get(), "not a readable tar archive"));
     }
     uint64_t limit = MaxDecompressed(compressed), written = 0;
     std::vector<char> buf(1 << 16);
     for (;;) {
       la_ssize_t n = archive_read_data(in.get(), buf.data(), buf.size());
-      if (n < 0) return Fail(ErrorCode::kSpec, file + ": " + ArchiveWhy(in.get()));
+      if (n < 0)
+        return Fail(ErrorCode::kSpec,
+                    file + ": " + ArchiveWhy(in.get(), "not a readable tar archive"));
       if (n == 0) break;
       written += static_cast<uint64_t>(n);
       if (written > limit) {
@@ -410,11 +405,12 @@ class ArchiveIndex {
     if (::fstat(fd_.get(), &st) != 0 || ::lseek(fd_.get(), 0, SEEK_SET) != 0) {
       return Fail(ErrorCode::kIo, "read " + file + ": " + std::strerror(errno));
     }
-    std::unique_ptr<archive, ArchiveFree> in(archive_read_new());
+    ArchiveReader in(archive_read_new());
     if (!in) return Fail(ErrorCode::kInternal, "libarchive: out of memory");
     archive_read_support_format_tar(in.get());
     if (archive_read_open_fd(in.get(), fd_.get(), 1 << 16) != ARCHIVE_OK) {
-      return Fail(ErrorCode::kSpec, file + ": " + ArchiveWhy(in.get()));
+      return Fail(ErrorCode::kSpec,
+                  file + ": " + ArchiveWhy(in.get(), "not a readable tar archive"));
     }
     std::set<std::string> seen;
     for (;;) {
@@ -422,7 +418,8 @@ class ArchiveIndex {
       int r = archive_read_next_header(in.get(), &entry);
       if (r == ARCHIVE_EOF) return {};
       if (r != ARCHIVE_OK) {
-        return Fail(ErrorCode::kSpec, file + ": " + ArchiveWhy(in.get()));
+        return Fail(ErrorCode::kSpec,
+                    file + ": " + ArchiveWhy(in.get(), "not a readable tar archive"));
       }
       const char* raw = archive_entry_pathname(entry);
       std::string name = raw ? raw : "";

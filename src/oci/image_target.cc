@@ -110,16 +110,6 @@ Descriptor Tagged(const Descriptor& d, std::string_view tag) {
 // Blobs up to this size are kept in memory until Commit; larger ones in a temporary file.
 constexpr int64_t kInMemoryBlob = int64_t{4} << 20;
 
-Result<void> WriteAll(int fd, const std::string& path, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Fail(ErrorCode::kIo, "write " + path + ": " + std::strerror(errno));
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return {};
-}
-
 // A layout directory or an archive. Blobs and documents are gathered (files where they are,
 // streamed blobs in a private temporary directory) and written at Commit: by WriteImage for a
 // new layout or an archive, by AddToLayout for a layout that exists.

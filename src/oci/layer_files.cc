@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <set>
 
+#include "base/archive.h"
 #include "oci/image_source.h"
 
 namespace hardbase::oci {
@@ -81,10 +82,6 @@ std::string Parent(std::string_view path) {
   return slash == std::string_view::npos ? "" : std::string(path.substr(0, slash));
 }
 
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-
 // One layer as a tar stream (tar, tar+gzip or tar+zstd: the filter is detected), read through a
 // BlobReader so that what is read is checked against the layer's descriptor.
 class LayerTar {
@@ -97,7 +94,7 @@ class LayerTar {
   // against its descriptor covers every byte.
   Result<void> ForEach(
       const std::function<Result<void>(archive_entry*, const std::string&)>& member) {
-    std::unique_ptr<archive, ArchiveFree> tar(archive_read_new());
+    ArchiveReader tar(archive_read_new());
     if (!tar) return Fail(ErrorCode::kInternal, "libarchive: out of memory");
     archive_read_support_format_tar(tar.get());
     archive_read_support_filter_gzip(tar.get());
@@ -187,8 +184,7 @@ class LayerTar {
   // The error of a failed libarchive call: the reader's own (e.g. kIntegrity) when it caused it.
   Error Failure(std::string_view what) {
     if (error_) return *error_;
-    const char* why = archive_error_string(tar_);
-    return Error{ErrorCode::kSpec, std::string(what) + ": " + (why ? why : "not a tar")};
+    return Error{ErrorCode::kSpec, std::string(what) + ": " + ArchiveWhy(tar_, "not a tar")};
   }
 
   BlobReader& reader_;

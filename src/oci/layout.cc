@@ -59,16 +59,6 @@ class Fd {
   int fd_;
 };
 
-Result<void> WriteAll(int fd, const std::string& path, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Fail(ErrnoError("write", path));
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return {};
-}
-
 Result<void> SyncPath(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Fail(ErrnoError("open", path));

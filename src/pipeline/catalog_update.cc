@@ -18,7 +18,7 @@
 namespace hardbase::pipeline {
 namespace {
 
-using json = nlohmann::ordered_json;
+using Json = nlohmann::ordered_json;
 
 std::string_view StatusName(EntryUpdateStatus s) {
   switch (s) {
@@ -186,15 +186,15 @@ std::string RenderCatalogUpdateTable(const CatalogUpdateReport& report) {
 }
 
 std::string RenderCatalogUpdateJson(const CatalogUpdateReport& report) {
-  json images = json::array();
+  Json images = Json::array();
   for (const auto& e : report.entries) {
-    json j = {{"name", e.name},
+    Json j = {{"name", e.name},
               {"spec", e.spec_path},
               {"lock", e.lock_path},
               {"status", StatusName(e.status)},
               {"written", e.written}};
     if (e.update) {
-      json archs = json::object();
+      Json archs = Json::object();
       for (const auto& [arch, comparison] : e.update->archs) {
         archs[arch] = ComparisonJson(comparison);
       }
@@ -218,12 +218,12 @@ std::string RenderCatalogUpdateJson(const CatalogUpdateReport& report) {
     images.push_back(std::move(j));
   }
   UpdateTotals t = Totals(report);
-  json totals = {{"images", report.entries.size()}, {"changed", t.changed},
+  Json totals = {{"images", report.entries.size()}, {"changed", t.changed},
                  {"unchanged", t.unchanged},        {"failed", t.failed},
                  {"packagesChanged", t.packages},   {"cvesClosed", t.closed.size()}};
-  json doc = {{"images", images}, {"totals", totals}, {"warnings", report.warnings}};
+  Json doc = {{"images", images}, {"totals", totals}, {"warnings", report.warnings}};
   // Names, versions and messages are others' bytes: invalid UTF-8 is replaced, not a throw.
-  return doc.dump(2, ' ', false, json::error_handler_t::replace);
+  return doc.dump(2, ' ', false, Json::error_handler_t::replace);
 }
 
 std::string RenderCatalogUpdateMarkdown(const CatalogUpdateReport& report) {

@@ -23,8 +23,6 @@
 namespace hardbase::pipeline {
 namespace {
 
-using json = nlohmann::json;
-
 // Files up to this size are hashed when two layers are compared; larger ones (rare in a layer,
 // and held in memory to be hashed) by their metadata only. Below the layer reader's own bound.
 constexpr uint64_t kMaxHashedFile = uint64_t{256} << 20;
@@ -115,8 +113,8 @@ Result<void> CheckOneBuild(const std::vector<Attested>& attested) {
 }
 
 // A JSON value for a difference line, cut short.
-std::string Quote(const json& value) {
-  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+std::string Quote(const nlohmann::json& value) {
+  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (text.size() > kMaxQuotedValue) text = text.substr(0, kMaxQuotedValue) + "...";
   return text;
 }
@@ -131,7 +129,7 @@ std::vector<std::string> JsonDifferences(std::string_view original, std::string_
   if (!a || !b) return {(!a ? a.error() : b.error()).message};
   std::vector<std::string> out;
   size_t more = 0;
-  for (const auto& op : json::diff(*a, *b)) {
+  for (const auto& op : nlohmann::json::diff(*a, *b)) {
     std::string path = op.value("path", "");
     bool skipped = std::any_of(skip.begin(), skip.end(), [&](const std::string& prefix) {
       return path == prefix || path.starts_with(prefix + "/");
@@ -142,7 +140,7 @@ std::vector<std::string> JsonDifferences(std::string_view original, std::string_
       continue;
     }
     std::string kind = op.value("op", "");
-    json::json_pointer pointer(path);
+    nlohmann::json::json_pointer pointer(path);
     if (kind == "add") {
       out.push_back(fmt::format("{}: only in the rebuild ({})", path, Quote(op["value"])));
     } else if (kind == "remove") {

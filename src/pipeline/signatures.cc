@@ -16,7 +16,7 @@
 namespace hardbase::pipeline {
 namespace {
 
-using json = nlohmann::ordered_json;
+using Json = nlohmann::ordered_json;
 
 constexpr std::string_view kBundleContentAnnotation = "dev.sigstore.bundle.content";
 
@@ -29,16 +29,16 @@ oci::Descriptor EmptyConfig() {
 Artifacts TagManifest(const std::string& tag,
                       const std::vector<std::pair<oci::Descriptor, std::string>>& layers) {
   Artifacts out;
-  json diff_ids = json::array();
+  Json diff_ids = Json::array();
   std::vector<oci::Descriptor> descriptors;
   for (const auto& [d, bytes] : layers) {
     diff_ids.push_back(d.digest);
     descriptors.push_back(d);
     out.blobs.push_back({d, bytes, ""});
   }
-  json config = {{"architecture", ""},
+  Json config = {{"architecture", ""},
                  {"os", ""},
-                 {"config", json::object()},
+                 {"config", Json::object()},
                  {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}}};
   oci::Blob config_blob = oci::MakeBlob(std::string(oci::kMediaTypeConfig), config.dump());
   oci::Blob manifest = oci::MakeBlob(std::string(oci::kMediaTypeManifest),

@@ -94,23 +94,13 @@ class RegistrySource final : public oci::ImageSource {
     int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return Fail(ErrorCode::kIo, "create " + part + ": " + std::strerror(errno));
     auto got = registry_->GetBlob(ref().repository, blob,
-                                  [&](std::string_view data) { return WriteAll(fd, data, part); });
+                                  [&](std::string_view data) { return WriteAll(fd, part, data); });
     ::close(fd);
     if (!got) return Fail(got.error());
     if (::rename(part.c_str(), path.c_str()) != 0) {
       return Fail(ErrorCode::kIo, "rename " + part + ": " + std::strerror(errno));
     }
     return path;
-  }
-
-  static Result<void> WriteAll(int fd, std::string_view data, const std::string& path) {
-    while (!data.empty()) {
-      ssize_t n = ::write(fd, data.data(), data.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return Fail(ErrorCode::kIo, "write " + path + ": " + std::strerror(errno));
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return {};
   }
 
   std::shared_ptr<Registry> registry_;

@@ -51,8 +51,10 @@ struct Metadata {
   std::string imported_at;  // RFC 3339 UTC, when the import ran
   int64_t records = 0;      // input records read (OSV files; tracker (source, CVE) pairs)
   int64_t skipped = 0;      // affected entries skipped for an unparseable version
-  std::vector<std::string> skipped_examples;  // up to 10 "ID source: bad version 'x'"
+  std::vector<std::string>
+      skipped_examples;  // up to kMaxSkippedExamples "ID source: bad version 'x'"
 };
+inline constexpr size_t kMaxSkippedExamples = 10;
 
 inline constexpr int kDatabaseFormatVersion = 1;
 // What the data says for an urgency not yet assigned; stored as "".

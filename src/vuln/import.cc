@@ -17,6 +17,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/archive.h"
 #include "base/fs.h"
 #include "base/fs_safe.h"
 #include "base/time.h"
@@ -122,10 +123,6 @@ class ParallelParser {
   std::vector<std::thread> workers_;
 };
 
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-
 // Counts decompressed bytes against ImportLimits; the errors name the entry that crossed a bound.
 class SizeBudget {
  public:
@@ -156,14 +153,13 @@ class SizeBudget {
 
 // Every *.json member of the zip at `path`, in archive order.
 Result<void> ReadZip(const std::string& path, ParallelParser& parser, SizeBudget& budget) {
-  std::unique_ptr<archive, ArchiveFree> zip(archive_read_new());
+  ArchiveReader zip(archive_read_new());
   // The seekable reader starts from the central directory at the end, so a truncated file fails
   // at once instead of yielding the members before the cut.
   archive_read_support_format_zip_seekable(zip.get());
   auto corrupt = [&] {
-    const char* message = archive_error_string(zip.get());
-    return Fail(ErrorCode::kSpec,
-                path + ": corrupt or truncated zip: " + (message ? message : "unreadable archive"));
+    return Fail(ErrorCode::kSpec, path + ": corrupt or truncated zip: " +
+                                      ArchiveWhy(zip.get(), "unreadable archive"));
   };
   if (archive_read_open_filename(zip.get(), path.c_str(), size_t{1} << 20) != ARCHIVE_OK) {
     return corrupt();

@@ -16,7 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxSkippedExamples = 10;
 constexpr size_t kMaxSummary = 200;
 
 // Thrown by the readers below for a record that is not OSV's shape; caught in ParseOsvRecord.

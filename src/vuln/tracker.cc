@@ -13,9 +13,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxSkippedExamples = 10;
-
-std::string StringAt(const json& object, std::string_view key) {
+std::string StringOrEmpty(const json& object, std::string_view key) {
   auto it = object.find(key);
   return it != object.end() && it->is_string() ? it->get<std::string>() : "";
 }
@@ -30,11 +28,11 @@ void Skip(TrackerData& data, std::string example) {
 // The entry for one release of one (source, id), if the package is affected there.
 void AddRelease(const std::string& source, const std::string& id, const std::string& release,
                 const json& status, TrackerData& data) {
-  Entry entry{release, source, id, "0", "", StringAt(status, "urgency"), {}};
+  Entry entry{release, source, id, "0", "", StringOrEmpty(status, "urgency"), {}};
   if (entry.urgency == kUnassigned) entry.urgency.clear();
-  std::string state = StringAt(status, "status");
+  std::string state = StringOrEmpty(status, "status");
   if (state == "resolved") {
-    entry.fixed = StringAt(status, "fixed_version");
+    entry.fixed = StringOrEmpty(status, "fixed_version");
     if (entry.fixed == "0") return;  // never affected
     if (!deb::ParseVersion(entry.fixed)) {
       return Skip(data, id + " " + source + ": bad version '" + entry.fixed + "'");
@@ -66,7 +64,7 @@ Result<TrackerData> ParseTrackerJson(std::string_view text, std::string_view nam
       if (described.insert(id).second) {
         Vulnerability vulnerability;
         vulnerability.id = id;
-        vulnerability.summary = SummaryLine(StringAt(issue, "description"));
+        vulnerability.summary = SummaryLine(StringOrEmpty(issue, "description"));
         data.vulnerabilities.push_back(std::move(vulnerability));
       }
       auto releases = issue.find("releases");

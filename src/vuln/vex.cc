@@ -16,7 +16,7 @@
 namespace hardbase::vuln {
 namespace {
 
-using Json = nlohmann::json;
+using nlohmann::json;
 
 const std::set<std::string, std::less<>> kStatuses = {"not_affected", "affected", "fixed",
                                                       "under_investigation"};
@@ -25,7 +25,7 @@ const std::set<std::string, std::less<>> kJustifications = {
     "vulnerable_code_cannot_be_controlled_by_adversary", "inline_mitigations_already_exist"};
 
 // A string member of `object`: "" when absent or null, an error when of another type.
-Result<std::string> StringField(const Json& object, const char* key, std::string_view where) {
+Result<std::string> StringField(const json& object, const char* key, std::string_view where) {
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return std::string();
   if (!it->is_string())
@@ -34,9 +34,9 @@ Result<std::string> StringField(const Json& object, const char* key, std::string
 }
 
 // An array member of `object`: empty when absent or null, an error when of another type.
-Result<Json> ArrayField(const Json& object, const char* key, std::string_view where) {
+Result<json> ArrayField(const json& object, const char* key, std::string_view where) {
   auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return Json::array();
+  if (it == object.end() || it->is_null()) return json::array();
   if (!it->is_array())
     return Fail(ErrorCode::kSpec, std::string(where) + ": " + key + " is not an array");
   return *it;
@@ -44,7 +44,7 @@ Result<Json> ArrayField(const Json& object, const char* key, std::string_view wh
 
 // The identifiers of a product or subcomponent: a plain string, or an object's @id and
 // identifiers.purl (either may be missing, not both).
-Result<std::vector<std::string>> ComponentIds(const Json& component, std::string_view where) {
+Result<std::vector<std::string>> ComponentIds(const json& component, std::string_view where) {
   if (component.is_string()) return std::vector<std::string>{component.get<std::string>()};
   if (!component.is_object())
     return Fail(ErrorCode::kSpec, std::string(where) + " is not an object");
@@ -61,7 +61,7 @@ Result<std::vector<std::string>> ComponentIds(const Json& component, std::string
   return ids;
 }
 
-Result<void> AddComponents(const Json& list, std::string_view where,
+Result<void> AddComponents(const json& list, std::string_view where,
                            std::vector<std::string>& out) {
   for (size_t i = 0; i < list.size(); ++i) {
     HB_TRY(std::vector<std::string> ids,
@@ -71,7 +71,7 @@ Result<void> AddComponents(const Json& list, std::string_view where,
   return {};
 }
 
-Result<VexStatement> ParseStatement(const Json& s, const std::string& where,
+Result<VexStatement> ParseStatement(const json& s, const std::string& where,
                                     const std::string& document_timestamp) {
   if (!s.is_object()) return Fail(ErrorCode::kSpec, where + " is not an object");
   VexStatement statement;
@@ -87,25 +87,25 @@ Result<VexStatement> ParseStatement(const Json& s, const std::string& where,
     } else if (!id.empty()) {
       statement.aliases.push_back(id);
     }
-    HB_TRY(Json aliases, ArrayField(*vulnerability, "aliases", w));
-    for (const Json& alias : aliases) {
+    HB_TRY(json aliases, ArrayField(*vulnerability, "aliases", w));
+    for (const json& alias : aliases) {
       if (!alias.is_string()) return Fail(ErrorCode::kSpec, w + ": an alias is not a string");
       statement.aliases.push_back(alias.get<std::string>());
     }
   }
   if (statement.vulnerability.empty()) return Fail(ErrorCode::kSpec, where + ": no vulnerability");
 
-  HB_TRY(Json products, ArrayField(s, "products", where));
+  HB_TRY(json products, ArrayField(s, "products", where));
   for (size_t i = 0; i < products.size(); ++i) {
     std::string w = where + ": products[" + std::to_string(i) + "]";
     HB_TRY(std::vector<std::string> ids, ComponentIds(products[i], w));
     statement.products.insert(statement.products.end(), ids.begin(), ids.end());
     if (products[i].is_object()) {
-      HB_TRY(Json subcomponents, ArrayField(products[i], "subcomponents", w));
+      HB_TRY(json subcomponents, ArrayField(products[i], "subcomponents", w));
       HB_TRY_VOID(AddComponents(subcomponents, w + ": subcomponents", statement.subcomponents));
     }
   }
-  HB_TRY(Json subcomponents, ArrayField(s, "subcomponents", where));  // v0.0.x
+  HB_TRY(json subcomponents, ArrayField(s, "subcomponents", where));  // v0.0.x
   HB_TRY_VOID(AddComponents(subcomponents, where + ": subcomponents", statement.subcomponents));
 
   HB_TRY(statement.status, StringField(s, "status", where));
@@ -135,7 +135,7 @@ Result<VexStatement> ParseStatement(const Json& s, const std::string& where,
   return statement;
 }
 
-Result<VexDocument> ParseDocument(const Json& doc, const std::string& name) {
+Result<VexDocument> ParseDocument(const json& doc, const std::string& name) {
   if (!doc.is_object())
     return Fail(ErrorCode::kSpec, name + ": not an OpenVEX document (not a JSON object)");
   HB_TRY(std::string context, StringField(doc, "@context", name));
@@ -236,14 +236,14 @@ bool Covers(const VexStatement& statement, const std::vector<std::string>& image
 
 }  // namespace
 
-Result<VexDocument> ParseOpenVex(std::string_view json, std::string_view name) {
-  Json doc = ParseUntrustedJsonOrDiscarded(json);
+Result<VexDocument> ParseOpenVex(std::string_view text, std::string_view name) {
+  json doc = ParseUntrustedJsonOrDiscarded(text);
   if (doc.is_discarded()) {
     return Fail(ErrorCode::kSpec, std::string(name) + ": not an OpenVEX document (not JSON)");
   }
   try {
     return ParseDocument(doc, std::string(name));
-  } catch (const Json::exception& e) {  // not expected: every access is type-checked
+  } catch (const json::exception& e) {  // not expected: every access is type-checked
     return Fail(ErrorCode::kSpec, std::string(name) + ": " + e.what());
   }
 }
