@@ -22,8 +22,8 @@ scripts/check-format.sh --all
 phase "install and checks"
 
 echo "== build the Release configuration (what a packager builds: -O2)"
-# Both builds here are unity builds (several sources of a module compiled as one), which take a
-# third of the time on two cores; the tests are compiled file by file (CMakeLists.txt).
+# Both builds here are unity builds (several sources of a target compiled as one), which take a
+# third of the time on two cores (CMakeLists.txt).
 BUILD_DIR=build scripts/build.sh -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
   -DCMAKE_UNITY_BUILD=ON -DHARDBASE_TESTS=ON
 phase "Release build"

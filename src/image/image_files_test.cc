@@ -441,7 +441,7 @@ TEST(TopLayerTest, TheDebugVariantLinksBusyboxAppletsWhereNothingElseIs) {
   for (const auto& e : standard->entries) EXPECT_NE(e.link_target, "busybox") << e.path;
 }
 
-SetupAction Action(SetupAction::Kind kind, std::string origin) {
+SetupAction OriginAction(SetupAction::Kind kind, std::string origin) {
   SetupAction a;
   a.kind = kind;
   a.origin = std::move(origin);
@@ -457,30 +457,30 @@ TopLayerInputs ServiceInputs(const spec::ImageSpec& spec) {
   in.epoch = 77;
   in.packages = {"svc", "aaa-tools"};  // applied in name order: aaa-tools first
   PackageFacts svc, tools;
-  SetupAction group = Action(SetupAction::Kind::kGroup, "aaa-tools: postinst:3");
+  SetupAction group = OriginAction(SetupAction::Kind::kGroup, "aaa-tools: postinst:3");
   group.name = "svc";
-  SetupAction user = Action(SetupAction::Kind::kUser, "aaa-tools: postinst:3");
+  SetupAction user = OriginAction(SetupAction::Kind::kUser, "aaa-tools: postinst:3");
   user.name = "svc";
   user.group = "svc";
   user.home = "/var/lib/svc";
-  SetupAction lib = Action(SetupAction::Kind::kDir, "aaa-tools: postinst:5");
+  SetupAction lib = OriginAction(SetupAction::Kind::kDir, "aaa-tools: postinst:5");
   lib.path = "/var/lib/svc";
   lib.mode = 02750;
   lib.user = "svc";
   lib.owner_group = "svc";
-  SetupAction run = Action(SetupAction::Kind::kDir, "svc: /usr/lib/tmpfiles.d/svc.conf:1");
+  SetupAction run = OriginAction(SetupAction::Kind::kDir, "svc: /usr/lib/tmpfiles.d/svc.conf:1");
   run.path = "/var/run/svc";  // through the skeleton's link
   run.user = "svc";
-  SetupAction conf = Action(SetupAction::Kind::kChmod, "svc: postinst:9");
+  SetupAction conf = OriginAction(SetupAction::Kind::kChmod, "svc: postinst:9");
   conf.path = "/etc/svc.conf";
   conf.mode = 0640;
-  SetupAction link = Action(SetupAction::Kind::kSymlink, "svc: postinst:10");
+  SetupAction link = OriginAction(SetupAction::Kind::kSymlink, "svc: postinst:10");
   link.path = "/etc/svc/enabled";
   link.target = "/etc/svc/available";
-  SetupAction owner = Action(SetupAction::Kind::kChown, "svc: postinst:11");
+  SetupAction owner = OriginAction(SetupAction::Kind::kChown, "svc: postinst:11");
   owner.path = "/var/lib/svc";
   owner.owner_group = "no-such-group";
-  SetupAction passwd = Action(SetupAction::Kind::kSymlink, "svc: postinst:12");
+  SetupAction passwd = OriginAction(SetupAction::Kind::kSymlink, "svc: postinst:12");
   passwd.path = "/etc/passwd";
   passwd.target = "/tmp/passwd";
   tools.setup = {group, user, lib};

@@ -55,7 +55,7 @@ deb::DebContents Package(std::vector<deb::DataEntry> data) {
   return deb;
 }
 
-std::map<std::string, oci::LayerEntry> ByPath(const PackageFiles& files) {
+std::map<std::string, oci::LayerEntry> FilesByPath(const PackageFiles& files) {
   std::map<std::string, oci::LayerEntry> out;
   for (const auto& e : files.entries) out[e.path] = e;
   return out;
@@ -107,7 +107,7 @@ TEST(PackageLayerFilesTest, MergesUsrAndRecordsThePackagesOwnPaths) {
                Dir("/usr/lib"), Link("/usr/lib/libdemo.so", "/lib/x86_64-linux-gnu/libdemo.so.1")}),
       "demo", Policy(), 5000);
   ASSERT_TRUE(files.has_value()) << files.error().message;
-  auto by_path = ByPath(*files);
+  auto by_path = FilesByPath(*files);
   EXPECT_TRUE(by_path.count("/usr/lib/x86_64-linux-gnu/libdemo.so.1"));
   EXPECT_FALSE(by_path.count("/lib/x86_64-linux-gnu/libdemo.so.1"));
   EXPECT_EQ(by_path["/usr/lib"].type, oci::LayerEntryType::kDirectory);
@@ -162,7 +162,7 @@ TEST(PackageLayerFilesTest, StripsDocumentationButKeepsEveryCopyright) {
                File("/usr/share/demo.dat", "data")}),
       "demo", Policy(), 5000);
   ASSERT_TRUE(files.has_value()) << files.error().message;
-  auto by_path = ByPath(*files);
+  auto by_path = FilesByPath(*files);
   for (const char* kept : {"/usr/share/doc", "/usr/share/doc/demo", "/usr/share/doc/demo/copyright",
                            "/usr/share/doc/demo-data", "/usr/share/demo.dat"}) {
     EXPECT_TRUE(by_path.count(kept)) << kept;
@@ -187,7 +187,7 @@ TEST(PackageLayerFilesTest, SpecGlobsIncludeAndExcludeAndCountTheirMatches) {
                Dir("/lib"), File("/lib/demo.so", "d")}),
       "demo", Policy(paths), 5000);
   ASSERT_TRUE(files.has_value()) << files.error().message;
-  auto by_path = ByPath(*files);
+  auto by_path = FilesByPath(*files);
   EXPECT_TRUE(by_path.count("/usr/share/locale/de.mo"));
   EXPECT_FALSE(by_path.count("/usr/share/locale/fr.mo"));
   EXPECT_FALSE(by_path.count("/usr/lib/demo/plugins/a.so"));
@@ -205,7 +205,7 @@ TEST(PackageLayerFilesTest, HardensModesAndDropsShells) {
                File("/bin/bash", "sh", 0755), Link("/bin/sh", "bash")}),
       "demo", Policy(), 5000);
   ASSERT_TRUE(files.has_value()) << files.error().message;
-  auto by_path = ByPath(*files);
+  auto by_path = FilesByPath(*files);
   EXPECT_EQ(by_path["/usr/bin/su"].mode, 0755u);
   EXPECT_EQ(by_path["/usr/bin/wall"].mode, 0755u);
   EXPECT_EQ(by_path["/var/tmp"].mode, 01777u) << "sticky and world-writable, as in Debian";
@@ -219,7 +219,7 @@ TEST(PackageLayerFilesTest, HardensModesAndDropsShells) {
                                          Dir("/run/lock", 01777), File("/var/tmp", "x", 0666)}),
                                 "demo", Policy(), 5000);
   ASSERT_TRUE(more.has_value()) << more.error().message;
-  by_path = ByPath(*more);
+  by_path = FilesByPath(*more);
   EXPECT_EQ(by_path["/var/spool"].mode, 0775u);
   EXPECT_EQ(by_path["/run/lock"].mode, 01777u);
   EXPECT_EQ(by_path["/var/tmp"].mode, 0664u);
@@ -243,7 +243,7 @@ TEST(PackageLayerFilesTest, WhatIsShippedUnderVarRunAndVarLockGoesToRun) {
                Link("/var/lock/prev", "/var/run/demo/x", deb::EntryType::kHardlink)}),
       "demo", Policy(), 5000);
   ASSERT_TRUE(files.has_value()) << files.error().message;
-  auto by_path = ByPath(*files);
+  auto by_path = FilesByPath(*files);
   EXPECT_FALSE(by_path.count("/var/run"));
   EXPECT_FALSE(by_path.count("/var/lock"));
   EXPECT_EQ(by_path["/run/lock"].mode, 01777u);
@@ -257,7 +257,7 @@ TEST(PackageLayerFilesTest, WhatIsShippedUnderVarRunAndVarLockGoesToRun) {
   auto link =
       PackageLayerFiles(Package({Dir("/var"), Link("/var/run", "/run")}), "demo", Policy(), 5000);
   ASSERT_TRUE(link.has_value()) << link.error().message;
-  EXPECT_FALSE(ByPath(*link).count("/run"));
+  EXPECT_FALSE(FilesByPath(*link).count("/run"));
   // One path shipped twice.
   auto twice = PackageLayerFiles(Package({Dir("/run"), File("/run/x", "a"), Dir("/var"),
                                           Dir("/var/run"), File("/var/run/x", "b")}),
@@ -294,11 +294,11 @@ TEST(PackageLayerFilesTest, OfLibcBinOnlyTheCUtf8LocaleAndTheCopyrightStay) {
   // The same files of another package all stay; the spec can add libc-bin's back.
   auto other = PackageLayerFiles(deb, "demo", Policy(), 5000);
   ASSERT_TRUE(other.has_value());
-  EXPECT_TRUE(ByPath(*other).count("/usr/sbin/ldconfig"));
+  EXPECT_TRUE(FilesByPath(*other).count("/usr/sbin/ldconfig"));
   auto included = PackageLayerFiles(deb, "libc-bin", Policy({{"/usr/bin/locale"}, {}}), 5000);
   ASSERT_TRUE(included.has_value());
-  EXPECT_TRUE(ByPath(*included).count("/usr/bin/locale"));
-  EXPECT_FALSE(ByPath(*included).count("/usr/sbin/ldconfig"));
+  EXPECT_TRUE(FilesByPath(*included).count("/usr/bin/locale"));
+  EXPECT_FALSE(FilesByPath(*included).count("/usr/sbin/ldconfig"));
   // The kept-in-part packages are part of the policy's digest (and so of layer keys).
   EXPECT_NE(Policy().Digest(), Policy({{"/usr/bin/locale"}, {}}).Digest());
 }
@@ -334,7 +334,7 @@ TEST(PackageLayerFilesTest, AHardLinkWhoseTargetIsStrippedBecomesAFile) {
                Link("/usr/bin/b", "/usr/bin/a", deb::EntryType::kHardlink)}),
       "demo", Policy(), 5000);
   ASSERT_TRUE(files.has_value()) << files.error().message;
-  auto by_path = ByPath(*files);
+  auto by_path = FilesByPath(*files);
   EXPECT_EQ(by_path["/usr/bin/news"].type, oci::LayerEntryType::kFile);
   EXPECT_EQ(*by_path["/usr/bin/news"].content, "news");
   EXPECT_EQ(by_path["/usr/bin/b"].type, oci::LayerEntryType::kHardlink);
@@ -346,7 +346,7 @@ TEST(PackageLayerFilesTest, ClampsTimestampsToTheBuildTime) {
       Package({Dir("/etc"), File("/etc/old", "o", 0644, 100), File("/etc/new", "n", 0644, 9000)}),
       "demo", Policy(), 5000);
   ASSERT_TRUE(files.has_value()) << files.error().message;
-  auto by_path = ByPath(*files);
+  auto by_path = FilesByPath(*files);
   EXPECT_EQ(by_path["/etc/old"].mtime, 100);
   EXPECT_EQ(by_path["/etc/new"].mtime, 5000);
   EXPECT_EQ(by_path["/var/lib/dpkg/status.d/demo"].mtime, 5000);

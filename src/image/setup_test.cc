@@ -40,9 +40,11 @@ AccountDatabase Db() {
   return db ? *db : AccountDatabase{};
 }
 
-ViewEntry Dir(uint32_t mode = 0755) { return {LayerEntryType::kDirectory, mode, ""}; }
-ViewEntry File(uint32_t mode = 0644) { return {LayerEntryType::kFile, mode, "", "ab12"}; }
-ViewEntry Link(std::string target) { return {LayerEntryType::kSymlink, 0777, std::move(target)}; }
+ViewEntry ViewDir(uint32_t mode = 0755) { return {LayerEntryType::kDirectory, mode, ""}; }
+ViewEntry ViewFile(uint32_t mode = 0644) { return {LayerEntryType::kFile, mode, "", "ab12"}; }
+ViewEntry ViewLink(std::string target) {
+  return {LayerEntryType::kSymlink, 0777, std::move(target)};
+}
 
 ImageView View(std::vector<std::pair<std::string, ViewEntry>> entries) {
   ImageView view;
@@ -171,12 +173,12 @@ fi
       "redis-server: postinst");
   std::vector<SetupAction> actions = server.actions;
   actions.insert(actions.begin(), tools.actions.begin(), tools.actions.end());
-  ImageView view = View({{"/etc", Dir()},
-                         {"/etc/redis", Dir()},
-                         {"/etc/redis/redis.conf", File(0644)},
-                         {"/var", Dir()},
-                         {"/var/lib", Dir()},
-                         {"/var/log", Dir()}});
+  ImageView view = View({{"/etc", ViewDir()},
+                         {"/etc/redis", ViewDir()},
+                         {"/etc/redis/redis.conf", ViewFile(0644)},
+                         {"/var", ViewDir()},
+                         {"/var/lib", ViewDir()},
+                         {"/var/log", ViewDir()}});
   auto content = [](std::string_view path) -> std::shared_ptr<const std::string> {
     if (path != "/etc/redis/redis.conf") return nullptr;
     return std::make_shared<const std::string>("bind 127.0.0.1\n");
@@ -228,14 +230,14 @@ if [ ! -e /var/www/html/index.nginx-debian.html ]; then
 fi
 )sh",
                                         "nginx-common: postinst");
-  ImageView view = View({{"/etc/nginx", Dir()},
-                         {"/etc/nginx/sites-available", Dir()},
-                         {"/etc/nginx/sites-available/default", File()},
-                         {"/etc/nginx/sites-enabled", Dir()},
-                         {"/usr/share/nginx/html/index.html", File()},
-                         {"/var", Dir()},
-                         {"/var/log", Dir()},
-                         {"/var/log/nginx", Dir()}});
+  ImageView view = View({{"/etc/nginx", ViewDir()},
+                         {"/etc/nginx/sites-available", ViewDir()},
+                         {"/etc/nginx/sites-available/default", ViewFile()},
+                         {"/etc/nginx/sites-enabled", ViewDir()},
+                         {"/usr/share/nginx/html/index.html", ViewFile()},
+                         {"/var", ViewDir()},
+                         {"/var/log", ViewDir()},
+                         {"/var/log/nginx", ViewDir()}});
   auto content = [](std::string_view path) -> std::shared_ptr<const std::string> {
     if (path != "/usr/share/nginx/html/index.html") return nullptr;
     return std::make_shared<const std::string>("<html>");
@@ -250,9 +252,9 @@ fi
                   "/var/www/html/index.nginx-debian.html file 0644 0:0 '<html>'"));
   EXPECT_THAT(r.warnings, IsEmpty());
   // Where the package (or another) already has these, nothing is done.
-  view.Add("/etc/nginx/sites-enabled/default", File());
-  view.Add("/var/log/nginx/access.log", File());
-  view.Add("/var/www/html/index.nginx-debian.html", File());
+  view.Add("/etc/nginx/sites-enabled/default", ViewFile());
+  view.Add("/var/log/nginx/access.log", ViewFile());
+  view.Add("/var/www/html/index.nginx-debian.html", ViewFile());
   AccountDatabase db2 = Db();
   EXPECT_THAT(Describe(Apply(p.actions, db2, view, content).entries),
               ElementsAre("/var/log/nginx dir 0755 0:4"));
@@ -283,7 +285,7 @@ TEST(ApplySetupTest, ServiceDirectoriesFromTmpfiles) {
     actions.insert(actions.end(), p->actions.begin(), p->actions.end());
   }
   AccountDatabase db = Db();
-  SetupResult r = Apply(actions, db, View({{"/var", Dir()}, {"/var/log", Dir()}}));
+  SetupResult r = Apply(actions, db, View({{"/var", ViewDir()}, {"/var/log", ViewDir()}}));
   EXPECT_THAT(Describe(r.entries), ElementsAre("/run dir 0755 0:0", "/run/haproxy dir 2775 100:100",
                                                "/run/postgresql dir 2775 101:101",
                                                "/var/log/postgresql dir 1775 0:101"));
@@ -291,17 +293,17 @@ TEST(ApplySetupTest, ServiceDirectoriesFromTmpfiles) {
 }
 
 TEST(ApplySetupTest, WherePathsLead) {
-  ImageView view = View({{"/usr", Dir()},
-                         {"/usr/lib", Dir()},
-                         {"/lib", Link("usr/lib")},
-                         {"/srv", Dir()},
-                         {"/srv/real", Dir()},
-                         {"/opt", Dir()},
-                         {"/opt/link", Link("../srv/real")},
-                         {"/opt/loop", Link("/opt/loop")},
-                         {"/etc", Dir()},
-                         {"/etc/file", File()},
-                         {"/etc/dir", Dir()}});
+  ImageView view = View({{"/usr", ViewDir()},
+                         {"/usr/lib", ViewDir()},
+                         {"/lib", ViewLink("usr/lib")},
+                         {"/srv", ViewDir()},
+                         {"/srv/real", ViewDir()},
+                         {"/opt", ViewDir()},
+                         {"/opt/link", ViewLink("../srv/real")},
+                         {"/opt/loop", ViewLink("/opt/loop")},
+                         {"/etc", ViewDir()},
+                         {"/etc/file", ViewFile()},
+                         {"/etc/dir", ViewDir()}});
   auto dir = [](std::string path) { return Action(SetupAction::Kind::kDir, std::move(path)); };
   auto link = [](std::string path, std::string target) {
     SetupAction a = Action(SetupAction::Kind::kSymlink, std::move(path));
@@ -343,18 +345,18 @@ TEST(ApplySetupTest, WherePathsLead) {
 }
 
 TEST(ApplySetupTest, RecursiveChangesAndSymbolicModes) {
-  ImageView view = View({{"/srv", Dir()},
-                         {"/srv/d", Dir(0755)},
-                         {"/srv/d/sub/proc", Dir(0755)},  // only /proc itself is out of bounds
-                         {"/var", Dir()},
-                         {"/var/lib", Dir()},
-                         {"/var/lib/dpkg", Dir()},
-                         {"/var/lib/dpkg/status.d", Dir()},
-                         {"/srv/d/sub", Dir(0775)},
-                         {"/srv/d/sub/f", File(0664)},
-                         {"/srv/d/l", Link("/etc")},
-                         {"/srv/d/x", File(0755)},
-                         {"/srv/other", Dir()}});
+  ImageView view = View({{"/srv", ViewDir()},
+                         {"/srv/d", ViewDir(0755)},
+                         {"/srv/d/sub/proc", ViewDir(0755)},  // only /proc itself is out of bounds
+                         {"/var", ViewDir()},
+                         {"/var/lib", ViewDir()},
+                         {"/var/lib/dpkg", ViewDir()},
+                         {"/var/lib/dpkg/status.d", ViewDir()},
+                         {"/srv/d/sub", ViewDir(0775)},
+                         {"/srv/d/sub/f", ViewFile(0664)},
+                         {"/srv/d/l", ViewLink("/etc")},
+                         {"/srv/d/x", ViewFile(0755)},
+                         {"/srv/other", ViewDir()}});
   auto content = [](std::string_view path) -> std::shared_ptr<const std::string> {
     return path == "/srv/d/sub/f" ? std::make_shared<const std::string>("f") : nullptr;
   };
@@ -381,16 +383,16 @@ TEST(ApplySetupTest, RecursiveChangesAndSymbolicModes) {
 }
 
 TEST(ApplySetupTest, CopiesAndFiles) {
-  ImageView view = View({{"/usr/share/t", Dir()},
-                         {"/usr/share/t/root", Dir(0755)},
-                         {"/usr/share/t/root/index.html", File(0644)},
-                         {"/usr/share/t/root/META-INF", Dir(0700)},
-                         {"/usr/share/t/root/META-INF/context.xml", File(0600)},
-                         {"/usr/share/t/root/link", Link("index.html")},
-                         {"/usr/share/t/unknown", File()},
-                         {"/var/lib/t/webapps", Dir()},
-                         {"/etc/t", Dir()},
-                         {"/etc/t/shipped", File()}});
+  ImageView view = View({{"/usr/share/t", ViewDir()},
+                         {"/usr/share/t/root", ViewDir(0755)},
+                         {"/usr/share/t/root/index.html", ViewFile(0644)},
+                         {"/usr/share/t/root/META-INF", ViewDir(0700)},
+                         {"/usr/share/t/root/META-INF/context.xml", ViewFile(0600)},
+                         {"/usr/share/t/root/link", ViewLink("index.html")},
+                         {"/usr/share/t/unknown", ViewFile()},
+                         {"/var/lib/t/webapps", ViewDir()},
+                         {"/etc/t", ViewDir()},
+                         {"/etc/t/shipped", ViewFile()}});
   auto content = [](std::string_view path) -> std::shared_ptr<const std::string> {
     if (path == "/usr/share/t/unknown") return nullptr;
     return std::make_shared<const std::string>(std::string(path.substr(path.rfind('/') + 1)));
@@ -443,10 +445,10 @@ TEST(ApplySetupTest, CopiesAndFiles) {
 }
 
 TEST(ApplySetupTest, ConditionsAreCheckedWhenTheirTestRuns) {
-  ImageView view = View({{"/etc", Dir()},
-                         {"/etc/present", File()},
-                         {"/usr/lib/x/a.so", File()},
-                         {"/usr/share/t.conf", File()}});
+  ImageView view = View({{"/etc", ViewDir()},
+                         {"/etc/present", ViewFile()},
+                         {"/usr/lib/x/a.so", ViewFile()},
+                         {"/usr/share/t.conf", ViewFile()}});
   auto content = [](std::string_view) { return std::make_shared<const std::string>("t"); };
   using K = SetupCondition::Kind;
   auto at = [](SetupAction a, std::string origin, std::vector<SetupCondition> when) {

@@ -46,7 +46,7 @@ std::vector<CaCertificateFile> CertificateFiles(const std::string& dir) {
   return files;
 }
 
-std::vector<CaCertificate> Parse(const std::vector<CaCertificateFile>& files) {
+std::vector<CaCertificate> ParsedOrEmpty(const std::vector<CaCertificateFile>& files) {
   auto certs = ParseCertificates(files);
   EXPECT_TRUE(certs) << certs.error().message;
   return certs ? *certs : std::vector<CaCertificate>{};
@@ -89,7 +89,7 @@ class SystemCaTest : public ::testing::Test {
     ASSERT_GT(files_.size(), 100u) << "package ca-certificates is not installed";
     auto conf = ReadFile("/etc/ca-certificates.conf");
     ASSERT_TRUE(conf) << conf.error().message;
-    enabled_ = Parse(EnabledCertificates(files_, *conf));
+    enabled_ = ParsedOrEmpty(EnabledCertificates(files_, *conf));
     ASSERT_GT(enabled_.size(), 100u);
   }
 
@@ -98,7 +98,7 @@ class SystemCaTest : public ::testing::Test {
 };
 
 TEST_F(SystemCaTest, SubjectHashesMatchOpensslX509Hash) {
-  std::vector<CaCertificate> all = Parse(files_);
+  std::vector<CaCertificate> all = ParsedOrEmpty(files_);
   ASSERT_EQ(all.size(), files_.size());
   for (const CaCertificate& cert : all) {
     auto r = RunProcess(
@@ -142,7 +142,7 @@ TEST_F(SystemCaTest, CapathLinksMatchOpensslRehash) {
 TEST(CapathLinksTest, NumbersSameHashAndSkipsRepeatedCertificate) {
   auto pem = ReadFile(std::string(kCertsDir) + "/mozilla/ISRG_Root_X1.crt");
   ASSERT_TRUE(pem) << pem.error().message;
-  std::vector<CaCertificate> certs = Parse({{"a/one.crt", *pem}, {"b/two.crt", *pem}});
+  std::vector<CaCertificate> certs = ParsedOrEmpty({{"a/one.crt", *pem}, {"b/two.crt", *pem}});
   ASSERT_EQ(certs.size(), 2u);
   certs[1].der += "x";  // a different certificate with the same subject
   certs.push_back(certs[0]);
@@ -258,7 +258,7 @@ TEST_F(KeystoreTest, AliasesAreMangledAndLowercasedLikeJava) {
   auto pem = ReadFile(std::string(kCertsDir) + "/mozilla/ISRG_Root_X1.crt");
   ASSERT_TRUE(pem) << pem.error().message;
   std::vector<CaCertificate> certs =
-      Parse({{"local/My CA (Test),X.crt", *pem}, {"x/\xc3\x96rt_\xc3\x89G.crt", *pem}});
+      ParsedOrEmpty({{"local/My CA (Test),X.crt", *pem}, {"x/\xc3\x96rt_\xc3\x89G.crt", *pem}});
   std::string path = Write("odd", JavaKeystore(certs, kCreated));
   std::map<std::string, KeytoolEntry> listed = KeytoolList(path, "changeit");
   std::set<std::string> aliases;
@@ -279,7 +279,7 @@ TEST_F(KeystoreTest, OutputIsDeterministic) {
   std::reverse(shuffled.begin(), shuffled.end());
   auto conf = ReadFile("/etc/ca-certificates.conf");
   ASSERT_TRUE(conf);
-  std::vector<CaCertificate> again = Parse(EnabledCertificates(shuffled, *conf));
+  std::vector<CaCertificate> again = ParsedOrEmpty(EnabledCertificates(shuffled, *conf));
   EXPECT_EQ(CaBundle(again), CaBundle(enabled_));
   EXPECT_EQ(JavaKeystore(again, kCreated), first);
 }

@@ -10,7 +10,7 @@ namespace {
 using ::hardbase::testing::FailsWith;
 
 using T = ImageRef::Transport;
-const std::string kDigest = "sha256:" + std::string(64, 'a');
+const std::string kRefDigest = "sha256:" + std::string(64, 'a');
 
 TEST(ImageRefTest, ParsesEveryTransport) {
   struct Case {
@@ -20,14 +20,14 @@ TEST(ImageRefTest, ParsesEveryTransport) {
       {"oci:out/java17", {T::kOciLayout, "out/java17", "", "", "", ""}},
       {"oci:out:1.0", {T::kOciLayout, "out", "1.0", "", "", ""}},
       {"oci:out:app:1.0", {T::kOciLayout, "out", "app:1.0", "", "", ""}},
-      {"oci:/abs/out@" + kDigest, {T::kOciLayout, "/abs/out", "", kDigest, "", ""}},
-      {"oci:out:t@" + kDigest, {T::kOciLayout, "out", "t", kDigest, "", ""}},
+      {"oci:/abs/out@" + kRefDigest, {T::kOciLayout, "/abs/out", "", kRefDigest, "", ""}},
+      {"oci:out:t@" + kRefDigest, {T::kOciLayout, "out", "t", kRefDigest, "", ""}},
       {"oci-archive:img.tar:t", {T::kOciArchive, "img.tar", "t", "", "", ""}},
       {"docker-archive:img.tar", {T::kDockerArchive, "img.tar", "", "", "", ""}},
       {"docker://127.0.0.1:5000/library/app:1.0",
        {T::kRegistry, "", "1.0", "", "127.0.0.1:5000", "library/app"}},
       {"127.0.0.1:5000/app", {T::kRegistry, "", "", "", "127.0.0.1:5000", "app"}},
-      {"localhost/a/b@" + kDigest, {T::kRegistry, "", "", kDigest, "localhost", "a/b"}},
+      {"localhost/a/b@" + kRefDigest, {T::kRegistry, "", "", kRefDigest, "localhost", "a/b"}},
       {"registry.example:443/x/y:v1-2.3",
        {T::kRegistry, "", "v1-2.3", "", "registry.example:443", "x/y"}},
   };

@@ -27,10 +27,6 @@ using ::testing::HasSubstr;
 using ::testing::Pair;
 using namespace ::hardbase::oci::testing;
 
-const Platform kAmd64{"amd64", "linux", ""};
-const Platform kArm64{"arm64", "linux", "v8"};
-const PathFilter kAll = [](std::string_view) { return true; };
-
 class ImageSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -167,17 +163,6 @@ TEST_F(ImageSourceTest, ReadsUmociAndSkopeoImages) {
   auto platforms = ResolvePlatforms(*docker, *tagged);
   ASSERT_TRUE(platforms.has_value()) << platforms.error().message;
   EXPECT_EQ(platforms->at(0).config.platform.architecture, "amd64");
-}
-
-// A layer tar with members no WriteLayerTar input gives: hard links to files of lower layers.
-std::string RawTar(const std::vector<LayerEntry>& entries) {
-  std::string tar;
-  for (const auto& e : entries) {
-    uint64_t size = e.content ? e.content->size() : 0;
-    AppendTarHeader(e, size, &tar);
-    if (e.content) tar += *e.content + std::string(TarPadding(size), '\0');
-  }
-  return tar + std::string(kTarTrailerSize, '\0');
 }
 
 TEST_F(ImageSourceTest, AppliesWhiteoutsOpaqueDirectoriesAndHardLinks) {

@@ -27,8 +27,6 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using namespace ::hardbase::oci::testing;
 
-const PathFilter kAll = [](std::string_view) { return true; };
-
 bool IsDocument(const Descriptor& d) {
   return IsManifestMediaType(d.media_type) || IsIndexMediaType(d.media_type);
 }

@@ -20,26 +20,14 @@ using Type = TreeNode::Type;
 
 const PathFilter kNone = [](std::string_view) { return false; };
 
-// A layer tar with members WriteLayerTar does not write: hard links to lower layers' files,
-// devices.
-std::string RawTar(const std::vector<LayerEntry>& entries) {
-  std::string tar;
-  for (const auto& e : entries) {
-    uint64_t size = e.content ? e.content->size() : 0;
-    AppendTarHeader(e, size, &tar);
-    if (e.content) tar += *e.content + std::string(TarPadding(size), '\0');
-  }
-  return tar + std::string(kTarTrailerSize, '\0');
-}
-
 LayerEntry Owned(LayerEntry e, uint32_t uid, uint32_t gid) {
   e.uid = uid;
   e.gid = gid;
   return e;
 }
 
-Result<ImageTree> Tree(const std::vector<std::string>& layers, const PathFilter& want,
-                       const MemberVisitor* members = nullptr) {
+Result<ImageTree> TreeOf(const std::vector<std::string>& layers, const PathFilter& want,
+                         const MemberVisitor* members = nullptr) {
   return ReadLayerTree(
       layers.size(),
       [&](size_t i) -> Result<std::unique_ptr<BlobReader>> {
@@ -63,7 +51,7 @@ TEST(ImageTreeTest, KeepsEveryPathsMetadataThroughWhiteoutsOpaqueDirsAndHardLink
   tmp.mode = 01777;
   layers.push_back(Tar({tmp}));
 
-  auto tree = Tree(layers, [](std::string_view p) { return p == "link" || p == "c/2"; });
+  auto tree = TreeOf(layers, [](std::string_view p) { return p == "link" || p == "c/2"; });
   ASSERT_TRUE(tree.has_value()) << tree.error().message;
   std::vector<std::string> paths;
   for (const auto& [path, node] : tree->nodes) paths.push_back(path);
@@ -118,7 +106,7 @@ TEST(ImageTreeTest, ShowsEveryLayersSmallFilesEvenWhenALaterLayerDeletesThem) {
                         }};
   // Shown whether or not the filter wants the file; hard links are not shown twice; /big is over
   // the visitor's size.
-  auto tree = Tree(
+  auto tree = TreeOf(
       layers, [](std::string_view p) { return p == "keep"; }, &visitor);
   ASSERT_TRUE(tree.has_value()) << tree.error().message;
   EXPECT_THAT(seen, ElementsAre(std::make_tuple(0u, "keep", "k"),

@@ -11,6 +11,7 @@
 #include "base/sha256.h"
 #include "oci/image.h"
 #include "oci/layer.h"
+#include "oci/test_images.h"
 #include "support/process.h"
 #include "support/result_matchers.h"
 
@@ -87,9 +88,6 @@ ImageOutput MultiPlatform(const PlatformImage& a, const PlatformImage& b, std::s
   if (index_blob) *index_blob = index;
   return out;
 }
-
-const Platform kAmd64{"amd64", "linux", ""};
-const Platform kArm64{"arm64", "linux", "v8"};
 
 class LayoutTest : public ::testing::Test {
  protected:

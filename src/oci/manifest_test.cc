@@ -10,17 +10,17 @@ namespace {
 
 using ::hardbase::testing::FailsWith;
 
-const std::string kHex = std::string(64, 'b');
+const std::string kFilledHex = std::string(64, 'b');
 
-Descriptor Desc(std::string media_type, char fill, int64_t size) {
+Descriptor FilledDesc(std::string media_type, char fill, int64_t size) {
   return {std::move(media_type), "sha256:" + std::string(64, fill), size, std::nullopt, "", {}};
 }
 
 TEST(ManifestTest, ReadsWhatManifestJsonWrites) {
-  Descriptor config = Desc(std::string(kMediaTypeConfig), 'c', 10);
-  Descriptor layer = Desc("application/vnd.oci.image.layer.v1.tar+zstd", 'd', 20);
+  Descriptor config = FilledDesc(std::string(kMediaTypeConfig), 'c', 10);
+  Descriptor layer = FilledDesc("application/vnd.oci.image.layer.v1.tar+zstd", 'd', 20);
   layer.annotations["k"] = "v";
-  Descriptor subject = Desc(std::string(kMediaTypeManifest), 'e', 30);
+  Descriptor subject = FilledDesc(std::string(kMediaTypeManifest), 'e', 30);
   subject.platform = Platform{"arm64", "linux", "v8"};
   auto m = ParseManifest(ManifestJson(config, {layer}, {{"a", "b"}}, subject, "text/spdx"));
   ASSERT_TRUE(m.has_value()) << m.error().message;
@@ -37,10 +37,10 @@ TEST(ManifestTest, ReadsDockerManifestAndList) {
     "mediaType":"application/vnd.docker.distribution.manifest.v2+json",
     "config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":7,
               "digest":"sha256:)" +
-                       kHex + R"("},
+                       kFilledHex + R"("},
     "layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":9,
                "digest":"sha256:)" +
-                       kHex + R"("}]})";
+                       kFilledHex + R"("}]})";
   auto m = ParseManifest(docker);
   ASSERT_TRUE(m.has_value()) << m.error().message;
   EXPECT_EQ(m->media_type, kMediaTypeDockerManifest);
@@ -50,7 +50,8 @@ TEST(ManifestTest, ReadsDockerManifestAndList) {
     "mediaType":"application/vnd.docker.distribution.manifest.list.v2+json",
     "manifests":[{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","size":5,
       "digest":"sha256:)" +
-                     kHex + R"(","platform":{"architecture":"arm","os":"linux","variant":"v7"}}]})";
+                     kFilledHex +
+                     R"(","platform":{"architecture":"arm","os":"linux","variant":"v7"}}]})";
   auto index = ParseIndex(list);
   ASSERT_TRUE(index.has_value()) << index.error().message;
   EXPECT_EQ(index->manifests.at(0).platform, (Platform{"arm", "linux", "v7"}));
@@ -63,8 +64,8 @@ TEST(ManifestTest, ReadsDockerManifestAndList) {
 
 TEST(ManifestTest, RejectsBadDescriptorsAndDocuments) {
   auto manifest = [](const std::string& layer) {
-    return R"({"schemaVersion":2,"config":{"mediaType":"a/b","size":1,"digest":"sha256:)" + kHex +
-           R"("},"layers":[)" + layer + "]}";
+    return R"({"schemaVersion":2,"config":{"mediaType":"a/b","size":1,"digest":"sha256:)" +
+           kFilledHex + R"("},"layers":[)" + layer + "]}";
   };
   ASSERT_TRUE(ParseManifest(manifest("")).has_value());
   struct Case {
@@ -74,10 +75,11 @@ TEST(ManifestTest, RejectsBadDescriptorsAndDocuments) {
                 R"("})"),
        "unsupported digest algorithm"},
       {manifest(R"({"mediaType":"a/b","size":1,"digest":"sha256:ABC"})"), "is not a digest"},
-      {manifest(R"({"mediaType":"a/b","size":-1,"digest":"sha256:)" + kHex + R"("})"),
+      {manifest(R"({"mediaType":"a/b","size":-1,"digest":"sha256:)" + kFilledHex + R"("})"),
        "\"size\" is not a non-negative integer"},
-      {manifest(R"({"mediaType":"a/b","size":1.5,"digest":"sha256:)" + kHex + R"("})"), "\"size\""},
-      {manifest(R"({"size":1,"digest":"sha256:)" + kHex + R"("})"), "missing \"mediaType\""},
+      {manifest(R"({"mediaType":"a/b","size":1.5,"digest":"sha256:)" + kFilledHex + R"("})"),
+       "\"size\""},
+      {manifest(R"({"size":1,"digest":"sha256:)" + kFilledHex + R"("})"), "missing \"mediaType\""},
       {manifest(R"(7)"), "layers[0]: not an object"},
       {R"({"schemaVersion":1})", "schemaVersion"},
       {R"([])", "not a JSON object"},
@@ -105,7 +107,7 @@ TEST(ManifestTest, ConfigRoundTripsAndReadsDockerNulls) {
   c.labels = {{"l", "v"}};
   c.exposed_ports = {"53/udp", "8080/tcp"};
   c.healthcheck = {"CMD", "/bin/check", "--quick"};
-  c.diff_ids = {"sha256:" + kHex};
+  c.diff_ids = {"sha256:" + kFilledHex};
   c.history = {{"2025-02-08T10:44:01Z", "hardbase: x", "c", true}};
   auto parsed = ParseConfig(ConfigJson(c));
   ASSERT_TRUE(parsed.has_value()) << parsed.error().message;

@@ -7,7 +7,9 @@
 
 #include "base/sha256.h"
 #include "oci/image.h"
+#include "oci/image_source.h"
 #include "oci/layer.h"
+#include "oci/tar_writer.h"
 
 namespace hardbase::oci::testing {
 
@@ -39,6 +41,23 @@ inline LayerEntry LinkEntry(std::string path, std::string target, LayerEntryType
 inline std::string Tar(std::vector<LayerEntry> entries) {
   return *WriteLayerTar(std::move(entries));
 }
+
+// A layer tar with members WriteLayerTar does not write: hard links to lower layers' files,
+// devices.
+inline std::string RawTar(const std::vector<LayerEntry>& entries) {
+  std::string tar;
+  for (const auto& e : entries) {
+    uint64_t size = e.content ? e.content->size() : 0;
+    AppendTarHeader(e, size, &tar);
+    if (e.content) tar += *e.content + std::string(TarPadding(size), '\0');
+  }
+  return tar + std::string(kTarTrailerSize, '\0');
+}
+
+inline const Platform kAmd64{"amd64", "linux", ""};
+inline const Platform kArm64{"arm64", "linux", "v8"};
+// A path filter that takes every path.
+inline const PathFilter kAll = [](std::string_view) { return true; };
 
 // One platform's image over the layer tars `layers` (bottom first): its blobs and its manifest's
 // descriptor.

@@ -47,7 +47,7 @@ net::RetryOptions QuickRetry() {
           .jitter = 0};
 }
 
-RegistryOptions Plain() {
+RegistryOptions PlainFastRetries() {
   RegistryOptions o;
   o.plain_http = true;
   o.max_attempts = 3;
@@ -115,7 +115,7 @@ struct Client {
   std::shared_ptr<FakeHttp> http = std::make_shared<FakeHttp>(QuickRetry());
   std::unique_ptr<Registry> registry;
 
-  void Open(std::optional<Credentials> credentials, RegistryOptions options = Plain()) {
+  void Open(std::optional<Credentials> credentials, RegistryOptions options = PlainFastRetries()) {
     auto auth = MakeChallengeAuthenticator(kHost, FixedCredentials(credentials),
                                            TokenTransport{http, QuickRetry()});
     auto opened = Registry::Open(kHost, options, http, std::move(auth));

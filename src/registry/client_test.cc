@@ -26,11 +26,6 @@ using ::testing::HasSubstr;
 using testing::RegistryServer;
 using testing::TokenIssuer;
 
-#define SKIP_WITHOUT_REGISTRY()                                                          \
-  if (testing::FindInPath("docker-registry").empty()) {                                  \
-    GTEST_SKIP() << "docker-registry is not installed (scripts/install-deps.sh --test)"; \
-  }
-
 std::string RandomBytes(size_t n, unsigned seed) {
   std::mt19937 rng(seed);
   std::string out(n, '\0');

@@ -18,12 +18,7 @@ namespace {
 
 using namespace ::hardbase::oci::testing;
 
-#define SKIP_WITHOUT_REGISTRY()                                                          \
-  if (::hardbase::testing::FindInPath("docker-registry").empty()) {                      \
-    GTEST_SKIP() << "docker-registry is not installed (scripts/install-deps.sh --test)"; \
-  }
-
-RegistryOptions Plain() {
+RegistryOptions PlainHttp() {
   RegistryOptions o;
   o.plain_http = true;
   o.initial_backoff = std::chrono::milliseconds(10);
@@ -37,7 +32,7 @@ class RegistryTargetTest : public ::testing::Test {
     auto server = ::hardbase::testing::RegistryServer::Start();
     ASSERT_TRUE(server.has_value()) << server.error().message;
     server_ = std::move(*server);
-    auto registry = Registry::Open(server_->host(), Plain());
+    auto registry = Registry::Open(server_->host(), PlainHttp());
     ASSERT_TRUE(registry.has_value());
     registry_ = std::move(*registry);
   }

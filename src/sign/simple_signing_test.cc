@@ -12,27 +12,27 @@ using ::hardbase::testing::FailsWith;
 
 using ::testing::HasSubstr;
 
-constexpr char kDigest[] =
+constexpr char kSignedDigest[] =
     "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 TEST(SimpleSigningTest, PayloadIsExactlyCosigns) {
   EXPECT_EQ(
-      SimpleSigningPayload("registry.example/team/app", kDigest),
+      SimpleSigningPayload("registry.example/team/app", kSignedDigest),
       std::string(R"({"critical":{"identity":{"docker-reference":"registry.example/team/app"},)"
                   R"("image":{"docker-manifest-digest":")") +
-          kDigest + R"("},"type":"cosign container image signature"},"optional":null})");
+          kSignedDigest + R"("},"type":"cosign container image signature"},"optional":null})");
   // A reference is JSON-escaped, never spliced in raw.
-  EXPECT_THAT(SimpleSigningPayload("a\"b\\c", kDigest),
+  EXPECT_THAT(SimpleSigningPayload("a\"b\\c", kSignedDigest),
               HasSubstr(R"({"docker-reference":"a\"b\\c"})"));
 }
 
 TEST(SimpleSigningTest, ParsesWhatItWritesAndCosignAnnotations) {
-  auto claims = ParseSimpleSigningPayload(SimpleSigningPayload("r.example/a", kDigest));
+  auto claims = ParseSimpleSigningPayload(SimpleSigningPayload("r.example/a", kSignedDigest));
   ASSERT_TRUE(claims) << claims.error().message;
   EXPECT_EQ(claims->docker_reference, "r.example/a");
-  EXPECT_EQ(claims->manifest_digest, kDigest);
+  EXPECT_EQ(claims->manifest_digest, kSignedDigest);
   EXPECT_EQ(claims->type, "cosign container image signature");
-  EXPECT_TRUE(CheckManifestDigest(*claims, kDigest));
+  EXPECT_TRUE(CheckManifestDigest(*claims, kSignedDigest));
 
   auto annotated = ParseSimpleSigningPayload(
       R"({"critical":{"identity":{"docker-reference":"r"},)"
@@ -43,14 +43,14 @@ TEST(SimpleSigningTest, ParsesWhatItWritesAndCosignAnnotations) {
 }
 
 TEST(SimpleSigningTest, OtherDigestFailsVerification) {
-  auto claims = ParseSimpleSigningPayload(SimpleSigningPayload("r", kDigest));
+  auto claims = ParseSimpleSigningPayload(SimpleSigningPayload("r", kSignedDigest));
   ASSERT_TRUE(claims);
-  std::string other = kDigest;
+  std::string other = kSignedDigest;
   other.back() = '0';
   auto result = CheckManifestDigest(*claims, other);
   ASSERT_THAT(result, FailsWith(ErrorCode::kVerification));
   EXPECT_EQ(result.error().message,
-            std::string("signed payload is for image ") + kDigest + ", not " + other);
+            std::string("signed payload is for image ") + kSignedDigest + ", not " + other);
 }
 
 TEST(SimpleSigningTest, RejectsOtherDocuments) {

@@ -23,7 +23,7 @@ std::string SourcePath(const std::string& relative) {
   return std::string(HARDBASE_SOURCE_DIR) + "/" + relative;
 }
 
-ImageSpec MustParse(const std::string& yaml) {
+ImageSpec MustParseStarter(const std::string& yaml) {
   auto spec = ParseImageSpec(yaml, "new/image.yaml");
   EXPECT_TRUE(spec.has_value()) << (spec ? "" : spec.error().message) << "\n" << yaml;
   return spec ? *spec : ImageSpec{};
@@ -94,7 +94,7 @@ TEST(StarterTest, EachStarterAsksForWhatItsExampleAsksFor) {
     std::string path = SourcePath("examples/" + std::string(name) + "/image.yaml");
     auto example = LoadImageSpec(path);
     ASSERT_TRUE(example.has_value()) << example.error().message;
-    ImageSpec starter = MustParse(StarterSpec(*ParseRuntime(name), "demo"));
+    ImageSpec starter = MustParseStarter(StarterSpec(*ParseRuntime(name), "demo"));
 
     EXPECT_EQ(starter.name, "demo");
     EXPECT_EQ(Requests(starter), Requests(*example));
@@ -117,7 +117,7 @@ TEST(StarterTest, EachStarterAsksForWhatItsExampleAsksFor) {
 TEST(StarterTest, RuntimesDiffer) {
   std::set<std::string> digests;
   for (std::string_view name : RuntimeNames()) {
-    digests.insert(ResolutionDigest(MustParse(StarterSpec(*ParseRuntime(name), "demo"))));
+    digests.insert(ResolutionDigest(MustParseStarter(StarterSpec(*ParseRuntime(name), "demo"))));
   }
   EXPECT_EQ(digests.size(), RuntimeNames().size());
 }
@@ -150,7 +150,7 @@ TEST(StarterTest, StartersShowEveryDocumentedKeyWithValidExamples) {
 
     std::set<std::string> keys = documented;
     keys.insert({"include", "exclude"});  // `paths:` has commented-out keys of its own
-    ImageSpec full = MustParse(Uncommented(text, keys));
+    ImageSpec full = MustParseStarter(Uncommented(text, keys));
     EXPECT_EQ(full.repositories.size(), 2u);
     EXPECT_EQ(full.archs, (std::vector<std::string>{"amd64", "arm64"}));
     EXPECT_FALSE(full.paths.include.empty());
@@ -164,7 +164,7 @@ TEST(StarterTest, StartersShowEveryDocumentedKeyWithValidExamples) {
     EXPECT_FALSE(full.annotations.empty());
     EXPECT_EQ(full.variant, Variant::kDebug);
     // The uncommented spec keeps the starter's packages.
-    EXPECT_EQ(Requests(full), Requests(MustParse(text)));
+    EXPECT_EQ(Requests(full), Requests(MustParseStarter(text)));
   }
 }
 
@@ -174,7 +174,7 @@ TEST(StarterTest, NamesReadBackAsWritten) {
   for (std::string name : {"app", "team/payments-api", "a__b.c", "null", "true", "no", "y", "123",
                            "1.0", "0x1f", "1e5", "7-up"}) {
     ASSERT_TRUE(IsValidImageName(name)) << name;
-    EXPECT_EQ(MustParse(StarterSpec(Runtime::kStatic, name)).name, name);
+    EXPECT_EQ(MustParseStarter(StarterSpec(Runtime::kStatic, name)).name, name);
   }
 }
 

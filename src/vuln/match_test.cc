@@ -13,8 +13,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-Entry MakeEntry(std::string source, std::string id, std::string fixed, std::string introduced = "0",
-                std::string urgency = "", std::string release = "12") {
+Entry EntryFor(std::string source, std::string id, std::string fixed, std::string introduced = "0",
+               std::string urgency = "", std::string release = "12") {
   return Entry{std::move(release),
                std::move(source),
                std::move(id),
@@ -41,7 +41,7 @@ std::vector<std::string> Keys(const MatchResult& result) {
 }
 
 TEST(MatchTest, JoinsBinariesOnTheirSourcePackageAndVersion) {
-  Entry glibc = MakeEntry("glibc", "CVE-2024-2961", "2.36-9+deb12u7", "0", "high");
+  Entry glibc = EntryFor("glibc", "CVE-2024-2961", "2.36-9+deb12u7", "0", "high");
   glibc.advisories = {"DSA-5673-1"};
   Database db =
       Database::Make({}, {glibc},
@@ -84,8 +84,8 @@ TEST(MatchTest, JoinsBinariesOnTheirSourcePackageAndVersion) {
 TEST(MatchTest, ComparesWithDpkgOrdering) {
   Database db =
       Database::Make({},
-                     {MakeEntry("epoch", "CVE-1", "1:2.0"), MakeEntry("tilde", "CVE-2", "1.0"),
-                      MakeEntry("revision", "CVE-3", "1.2-10")},
+                     {EntryFor("epoch", "CVE-1", "1:2.0"), EntryFor("tilde", "CVE-2", "1.0"),
+                      EntryFor("revision", "CVE-3", "1.2-10")},
                      {});
   auto affected = [&](std::string source, std::string version) {
     return !Match(db, "12", {Package(source, version)}).findings.empty();
@@ -103,7 +103,7 @@ TEST(MatchTest, ComparesWithDpkgOrdering) {
 }
 
 TEST(MatchTest, IntroducedBoundsTheAffectedRange) {
-  Database db = Database::Make({}, {MakeEntry("pkg", "CVE-1", "3.0", "2.0")}, {});
+  Database db = Database::Make({}, {EntryFor("pkg", "CVE-1", "3.0", "2.0")}, {});
   auto affected = [&](std::string version) {
     return !Match(db, "12", {Package("pkg", version)}).findings.empty();
   };
@@ -114,20 +114,20 @@ TEST(MatchTest, IntroducedBoundsTheAffectedRange) {
   EXPECT_FALSE(affected("3.0"));
   // Two ranges of one id: a version between them is not affected, one in both reported once.
   Database ranges = Database::Make(
-      {}, {MakeEntry("pkg", "CVE-1", "1.0", "0"), MakeEntry("pkg", "CVE-1", "3.0", "2.0")}, {});
+      {}, {EntryFor("pkg", "CVE-1", "1.0", "0"), EntryFor("pkg", "CVE-1", "3.0", "2.0")}, {});
   EXPECT_TRUE(Match(ranges, "12", {Package("pkg", "2.1")}).findings.size() == 1u);
   EXPECT_TRUE(Match(ranges, "12", {Package("pkg", "1.5")}).findings.empty());
   Database overlapping = Database::Make(
-      {}, {MakeEntry("pkg", "CVE-1", "", "0"), MakeEntry("pkg", "CVE-1", "3.0", "2.0")}, {});
+      {}, {EntryFor("pkg", "CVE-1", "", "0"), EntryFor("pkg", "CVE-1", "3.0", "2.0")}, {});
   EXPECT_EQ(Match(overlapping, "12", {Package("pkg", "2.1")}).findings.size(), 1u);
   // "0" means every version, however small.
-  Database all = Database::Make({}, {MakeEntry("pkg", "CVE-1", "3.0", "0")}, {});
+  Database all = Database::Make({}, {EntryFor("pkg", "CVE-1", "3.0", "0")}, {});
   EXPECT_EQ(Match(all, "12", {Package("pkg", "0~~")}).findings.size(), 1u);
 }
 
 TEST(MatchTest, UnfixedEntriesAffectEveryVersionFromIntroducedOn) {
   Database db = Database::Make(
-      {}, {MakeEntry("pkg", "CVE-1", "", "0", "unimportant"), MakeEntry("pkg", "CVE-2", "", "5.0")},
+      {}, {EntryFor("pkg", "CVE-1", "", "0", "unimportant"), EntryFor("pkg", "CVE-2", "", "5.0")},
       {});
   MatchResult result = Match(db, "12", {Package("pkg", "99:9.9")});
   ASSERT_THAT(Keys(result), ElementsAre("pkg CVE-1", "pkg CVE-2"));
@@ -142,9 +142,9 @@ TEST(MatchTest, UnfixedEntriesAffectEveryVersionFromIntroducedOn) {
 TEST(MatchTest, SeverityFromUrgencyThenCvssThenUnknown) {
   Database db = Database::Make(
       {},
-      {MakeEntry("pkg", "CVE-1", "", "0", "low**"),
-       MakeEntry("pkg", "CVE-2", "", "0", "not yet assigned"),
-       MakeEntry("pkg", "CVE-3", "", "0", ""), MakeEntry("pkg", "CVE-4", "", "0", "unimportant")},
+      {EntryFor("pkg", "CVE-1", "", "0", "low**"),
+       EntryFor("pkg", "CVE-2", "", "0", "not yet assigned"), EntryFor("pkg", "CVE-3", "", "0", ""),
+       EntryFor("pkg", "CVE-4", "", "0", "unimportant")},
       {Vulnerability{"CVE-1", "", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8, "", ""},
        Vulnerability{"CVE-2", "", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8, "", ""},
        Vulnerability{"CVE-3", "no score", "", -1, "", ""},
@@ -163,8 +163,7 @@ TEST(MatchTest, SeverityFromUrgencyThenCvssThenUnknown) {
 }
 
 TEST(MatchTest, UnparseableVersionsAreReportedNotMatched) {
-  Database db =
-      Database::Make({}, {MakeEntry("pkg", "CVE-1", ""), MakeEntry("ok", "CVE-2", "")}, {});
+  Database db = Database::Make({}, {EntryFor("pkg", "CVE-1", ""), EntryFor("ok", "CVE-2", "")}, {});
   MatchResult result =
       Match(db, "12",
             {Package("pkg", "x:1.0"), Package("bin", "1.0", "pkg", "a.0"), Package("ok", "1.0")});
@@ -175,7 +174,7 @@ TEST(MatchTest, UnparseableVersionsAreReportedNotMatched) {
 }
 
 TEST(MatchTest, KernelHeadersAreFlagged) {
-  Database db = Database::Make({}, {MakeEntry("linux", "CVE-2024-1086", "6.1.76-1")}, {});
+  Database db = Database::Make({}, {EntryFor("linux", "CVE-2024-1086", "6.1.76-1")}, {});
   MatchResult result =
       Match(db, "12",
             {Package("linux-libc-dev", "6.1.69-1", "linux", "6.1.69-1"),
@@ -194,9 +193,9 @@ TEST(MatchTest, KernelHeadersAreFlagged) {
 
 TEST(MatchTest, EveryBinaryOfASourceGetsItsFindingsSortedByPackageAndId) {
   Database db = Database::Make({},
-                               {MakeEntry("glibc", "CVE-2024-33599", "2.36-9+deb12u7"),
-                                MakeEntry("glibc", "CVE-2024-2961", "2.36-9+deb12u7"),
-                                MakeEntry("zlib", "CVE-2023-45853", "")},
+                               {EntryFor("glibc", "CVE-2024-33599", "2.36-9+deb12u7"),
+                                EntryFor("glibc", "CVE-2024-2961", "2.36-9+deb12u7"),
+                                EntryFor("zlib", "CVE-2023-45853", "")},
                                {});
   MatchResult result = Match(db, "12",
                              {Package("zlib1g", "1:1.2.13.dfsg-1", "zlib", "1:1.2.13.dfsg-1"),

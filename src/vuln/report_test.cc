@@ -28,8 +28,8 @@ const std::string kNpm = std::string(HARDBASE_SOURCE_DIR) + "/tests/npm/";
 const std::string kDigest =
     "sha256:5b0bcabd1ed22e9fb1310cf6c2dec7cdef19f0ad69efa1f392e94a4333501270";
 
-Entry MakeEntry(std::string source, std::string id, std::string fixed, std::string urgency,
-                std::vector<std::string> advisories = {}) {
+Entry ReportedEntry(std::string source, std::string id, std::string fixed, std::string urgency,
+                    std::vector<std::string> advisories = {}) {
   return Entry{"12",
                std::move(source),
                std::move(id),
@@ -51,13 +51,13 @@ Report SampleReport() {
   metadata.records = 7;
   metadata.skipped = 1;
   std::vector<Entry> entries = {
-      MakeEntry("glibc", "CVE-2024-2961", "2.36-9+deb12u7", "high", {"DSA-5671-1"}),
-      MakeEntry("glibc", "CVE-2010-4756", "", "unimportant"),
-      MakeEntry("zlib", "CVE-2023-45853", "", "not yet assigned"),
-      MakeEntry("linux", "CVE-2024-1086", "6.1.76-1", "high"),
-      MakeEntry("openssl", "CVE-2024-0727", "3.0.13-1~deb12u1", "low"),
-      MakeEntry("openssl", "CVE-2023-5363", "3.0.11-1~deb12u2", "medium"),  // fixed already
-      MakeEntry("libxcrypt", "CVE-2099-0001", "", ""),
+      ReportedEntry("glibc", "CVE-2024-2961", "2.36-9+deb12u7", "high", {"DSA-5671-1"}),
+      ReportedEntry("glibc", "CVE-2010-4756", "", "unimportant"),
+      ReportedEntry("zlib", "CVE-2023-45853", "", "not yet assigned"),
+      ReportedEntry("linux", "CVE-2024-1086", "6.1.76-1", "high"),
+      ReportedEntry("openssl", "CVE-2024-0727", "3.0.13-1~deb12u1", "low"),
+      ReportedEntry("openssl", "CVE-2023-5363", "3.0.11-1~deb12u2", "medium"),  // fixed already
+      ReportedEntry("libxcrypt", "CVE-2099-0001", "", ""),
   };
   std::vector<Vulnerability> vulnerabilities = {
       {"CVE-2024-2961", "iconv ISO-2022-CN-EXT out-of-bounds write", "", -1, "", ""},

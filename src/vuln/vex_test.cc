@@ -15,7 +15,7 @@ using ::testing::HasSubstr;
 
 const deb::Distro kBookworm{"debian", "12", "bookworm"};
 
-const std::string kDigest =
+const std::string kVexDigest =
     "sha256:5b0bcabd1ed22e9fb1310cf6c2dec7cdef19f0ad69efa1f392e94a4333501270";
 
 // A v0.2.0 document as vexctl writes it: the image as a product with a package subcomponent.
@@ -90,7 +90,7 @@ TEST(ParseOpenVexTest, ReadsV020Document) {
   EXPECT_EQ(s.impact_statement, "iconv with ISO-2022-CN-EXT is never called");
   EXPECT_EQ(s.timestamp, "2024-05-01T10:00:00Z");  // the document's
   EXPECT_EQ(doc->statements[1].timestamp, "2024-05-02T00:00:00+02:00");
-  EXPECT_THAT(doc->statements[1].products, ElementsAre(kDigest));
+  EXPECT_THAT(doc->statements[1].products, ElementsAre(kVexDigest));
 }
 
 TEST(ParseOpenVexTest, ReadsV00xStringForms) {
@@ -157,7 +157,7 @@ TEST(ApplyVexTest, ParsedDocumentSuppressesOnlyWhatItNames) {
       MakeFinding("CVE-2024-2961", "libc-dev-bin", "2.36-9+deb12u4"),  // not a subcomponent
       MakeFinding("CVE-2023-4911", "libc6", "2.36-9+deb12u4"),
   };
-  ApplyVex({*doc}, {"registry.test/java17:1", kDigest}, kBookworm, findings);
+  ApplyVex({*doc}, {"registry.test/java17:1", kVexDigest}, kBookworm, findings);
   EXPECT_TRUE(findings[0].suppressed);
   EXPECT_EQ(findings[0].vex_status, "not_affected");
   EXPECT_EQ(findings[0].vex_justification, "vulnerable_code_not_in_execute_path");

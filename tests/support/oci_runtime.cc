@@ -14,13 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-// A tool's stderr as one line for an error message.
-std::string OneLine(std::string text) {
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  while (!text.empty() && text.back() == ' ') text.pop_back();
-  return text;
-}
-
 // Runs a tool that must succeed; `what` names it in the error.
 Result<std::string> Run(const std::string& what, const std::vector<std::string>& argv) {
   ProcessResult r = RunProcess(argv);

@@ -27,13 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A tool's output as one line for an error message.
-std::string OneLine(std::string text) {
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  while (!text.empty() && text.back() == ' ') text.pop_back();
-  return text;
-}
-
 std::string Describe(const ProcessResult& r) {
   return "exit " + std::to_string(r.exit_code) + ": " + OneLine(r.err.empty() ? r.out : r.err);
 }

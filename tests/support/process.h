@@ -14,6 +14,9 @@ struct ProcessResult {
   std::string err;
 };
 
+// A tool's output on one line, for a message: newlines become spaces, trailing ones dropped.
+std::string OneLine(std::string text);
+
 // Runs argv[0] (looked up in PATH) with the given extra environment variables and optional stdin.
 ProcessResult RunProcess(const std::vector<std::string>& argv,
                          const std::map<std::string, std::string>& env = {},

@@ -31,6 +31,11 @@ namespace hardbase::testing {
 
 // Absolute path of `name` found in $PATH, or empty when it is not installed.
 std::string FindInPath(const std::string& name);
+// Skips the test where Debian's docker-registry, which RegistryServer starts, is not installed.
+#define SKIP_WITHOUT_REGISTRY()                                                          \
+  if (::hardbase::testing::FindInPath("docker-registry").empty()) {                      \
+    GTEST_SKIP() << "docker-registry is not installed (scripts/install-deps.sh --test)"; \
+  }
 
 // A port that was free a moment ago on 127.0.0.1 (bound to port 0, read back, closed), for a
 // server a test starts (a registry, a container's published port).
