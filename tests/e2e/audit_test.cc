@@ -15,6 +15,7 @@
 
 #include "base/fs.h"
 #include "support/examples.h"
+#include "support/exit_codes.h"
 #include "support/process.h"
 #include "support/registry_fixture.h"  // FindInPath
 
@@ -27,8 +28,6 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr int kExitIntegrity = 7;
-constexpr int kExitVulnerable = 12;
 const std::map<std::string, std::string> kPassword = {{"COSIGN_PASSWORD", "audit"}};
 
 // Runs a tool that builds the test's input; a failure fails the test.

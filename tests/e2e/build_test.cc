@@ -18,6 +18,7 @@
 
 #include "base/fs.h"
 #include "support/examples.h"
+#include "support/exit_codes.h"
 #include "support/oci_runtime.h"
 #include "support/process.h"
 
@@ -28,10 +29,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-constexpr int kExitSpec = 3;
-constexpr int kExitIo = 4;
-constexpr int kExitStale = 9;
 
 // One cache and one lock per example shared by every test (ctest runs each in its own process):
 // all tests build from the same verified packages, downloaded once.

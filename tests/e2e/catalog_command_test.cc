@@ -17,6 +17,7 @@
 
 #include "base/fs.h"
 #include "support/examples.h"
+#include "support/exit_codes.h"
 #include "support/process.h"
 #include "support/registry_fixture.h"
 
@@ -28,9 +29,6 @@ using nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-constexpr int kExitUsage = 2;
-constexpr int kExitSpec = 3;
 
 // Every layer key holds the image timestamp; the locks of the examples may have been made at
 // different times, so the runs fix it to compare layers across images.

@@ -8,6 +8,7 @@
 
 #include "base/fs.h"
 #include "support/examples.h"
+#include "support/exit_codes.h"
 #include "support/http_server.h"
 #include "support/process.h"
 #include "support/repo_fixture.h"
@@ -17,9 +18,6 @@ namespace {
 
 using nlohmann::json;
 using ::testing::HasSubstr;
-
-constexpr int kExitNotFound = 6;
-constexpr int kExitStale = 9;
 
 class CatalogUpdateE2ETest : public ::testing::Test {
  protected:

@@ -24,6 +24,7 @@
 #include "base/strings.h"
 #include "support/command_lines.h"
 #include "support/examples.h"
+#include "support/exit_codes.h"
 #include "support/process.h"
 #include "support/registry_fixture.h"
 
@@ -34,7 +35,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-constexpr int kExitUsage = 2;
 const std::string kAction = "acme/hardbase@" + std::string(40, 'c');
 const std::vector<std::string> kWorkflows = {".github/workflows/hardbase-update.yml",
                                              ".github/workflows/hardbase-publish.yml",

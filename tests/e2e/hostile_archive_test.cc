@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/fs.h"
+#include "support/exit_codes.h"
 #include "support/http_server.h"
 #include "support/process.h"
 #include "support/repo_fixture.h"
@@ -39,11 +40,6 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::StartsWith;
-
-constexpr int kExitUsage = 2;
-constexpr int kExitSpec = 3;
-constexpr int kExitIo = 4;
-constexpr int kExitNotFound = 6;
 
 // Builds the test inputs: OCI layouts, tar archives of them with extra members, a sparse archive
 // with a huge bogus member, a gzip bomb.

@@ -19,6 +19,7 @@
 
 #include "base/fs.h"
 #include "base/sha256.h"
+#include "support/exit_codes.h"
 #include "support/http_server.h"
 #include "support/oci_runtime.h"
 #include "support/process.h"
@@ -31,8 +32,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
-
-constexpr int kExitIntegrity = 7;
 
 // Writes a .deb (ar of debian-binary, control.tar.gz, data.tar.gz) whose data.tar holds exactly
 // the members given, in order, with no directory added: argv is OUT NAME VERSION then members

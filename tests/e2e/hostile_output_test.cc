@@ -15,6 +15,7 @@
 
 #include "base/fs.h"
 #include "base/sha256.h"
+#include "support/exit_codes.h"
 #include "support/http_server.h"
 #include "support/process.h"
 #include "support/repo_fixture.h"
@@ -28,9 +29,6 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-constexpr int kExitSpec = 3;
-constexpr int kExitNetwork = 5;
-constexpr int kExitVerification = 10;
 constexpr char kManifestType[] = "application/vnd.oci.image.manifest.v1+json";
 constexpr char kConfigType[] = "application/vnd.oci.image.config.v1+json";
 constexpr char kRefName[] = "org.opencontainers.image.ref.name";

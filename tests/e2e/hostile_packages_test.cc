@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/fs.h"
+#include "support/exit_codes.h"
 #include "support/http_server.h"
 #include "support/process.h"
 #include "support/repo_fixture.h"
@@ -30,8 +31,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
-
-constexpr int kExitIntegrity = 7;
 
 // Writes a .deb: python3 craft.py OUT KIND NAME VERSION ARCH.
 constexpr std::string_view kCraft = R"PY(

@@ -28,6 +28,7 @@
 #include "base/base64.h"
 #include "base/fs.h"
 #include "base/sha256.h"
+#include "support/exit_codes.h"
 #include "support/http_server.h"
 #include "support/process.h"
 #include "support/tree_snapshot.h"
@@ -40,9 +41,6 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-constexpr int kExitSpec = 3;
-constexpr int kExitNetwork = 5;
-constexpr int kExitVerification = 10;
 constexpr char kManifestType[] = "application/vnd.oci.image.manifest.v1+json";
 constexpr char kIndexType[] = "application/vnd.oci.image.index.v1+json";
 constexpr char kConfigType[] = "application/vnd.oci.image.config.v1+json";

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/fs.h"
+#include "support/exit_codes.h"
 #include "support/process.h"
 #include "support/repo_fixture.h"
 #include "support/tree_snapshot.h"
@@ -31,8 +32,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-constexpr int kExitSpec = 3;
-constexpr int kExitIo = 4;
 constexpr std::string_view kSecret = "TOP-SECRET-6f1c2a";
 // Address-space cap for the resource tests (prlimit takes bytes): 1 GiB.
 const std::string kMemoryCap = "1073741824";

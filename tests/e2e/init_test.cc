@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/fs.h"
+#include "support/exit_codes.h"
 #include "support/process.h"
 #include "support/repo_fixture.h"
 
@@ -22,8 +23,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-constexpr int kExitUsage = 2;
 
 // The runtimes `init --runtime` takes, with a package only that runtime's starter asks for.
 const std::map<std::string, std::string> kRuntimes = {{"static", "netbase"},

@@ -17,6 +17,7 @@
 #include "base/fs.h"
 #include "base/sha256.h"
 #include "support/examples.h"
+#include "support/exit_codes.h"
 #include "support/http_server.h"
 #include "support/process.h"
 #include "support/repo_fixture.h"
@@ -26,12 +27,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-constexpr int kExitSpec = 3;
-constexpr int kExitNetwork = 5;
-constexpr int kExitIntegrity = 7;
-constexpr int kExitResolve = 8;
-constexpr int kExitStale = 9;
 
 class LockE2ETest : public ::testing::Test {
  protected:

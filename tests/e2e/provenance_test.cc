@@ -16,6 +16,7 @@
 #include "base/fs.h"
 #include "base/sha256.h"
 #include "support/examples.h"
+#include "support/exit_codes.h"
 #include "support/process.h"
 
 namespace hardbase::testing {
@@ -25,9 +26,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-constexpr int kExitSpec = 3;
-constexpr int kExitVerification = 10;
-constexpr int kExitAuth = 11;
 constexpr std::string_view kBundleType = "application/vnd.dev.sigstore.bundle.v0.3+json";
 const std::map<std::string, std::string> kPassword = {{"COSIGN_PASSWORD", "correct horse"}};
 

@@ -14,6 +14,7 @@
 #include "base/fs.h"
 #include "base/sha256.h"
 #include "support/examples.h"
+#include "support/exit_codes.h"
 #include "support/process.h"
 #include "support/registry_fixture.h"
 
@@ -24,11 +25,6 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr int kExitUsage = 2;
-constexpr int kExitNetwork = 5;
-constexpr int kExitNotFound = 6;
-constexpr int kExitVerification = 10;
-constexpr int kExitAuth = 11;
 constexpr std::string_view kSpdx = "application/spdx+json";
 constexpr std::string_view kBundle = "application/vnd.dev.sigstore.bundle.v0.3+json";
 const std::map<std::string, std::string> kPassword = {{"COSIGN_PASSWORD", "pw"}};

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/fs.h"
+#include "support/exit_codes.h"
 #include "support/process.h"
 
 namespace hardbase::testing {
@@ -25,9 +26,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using json = nlohmann::json;
-
-constexpr int kExitSpec = 3;
-constexpr int kExitNotFound = 6;
 
 // --- the documents -----------------------------------------------------------------------------
 

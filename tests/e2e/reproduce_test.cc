@@ -13,6 +13,7 @@
 #include "base/base64.h"
 #include "base/fs.h"
 #include "support/examples.h"
+#include "support/exit_codes.h"
 #include "support/process.h"
 #include "support/registry_fixture.h"
 
@@ -23,8 +24,6 @@ using nlohmann::json;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-constexpr int kExitIntegrity = 7;
-constexpr int kExitNotReproducible = 14;
 const std::map<std::string, std::string> kPassword = {{"COSIGN_PASSWORD", "pw"}};
 
 class ReproduceE2ETest : public ::testing::Test {

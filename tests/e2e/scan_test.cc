@@ -12,6 +12,7 @@
 
 #include "base/fs.h"
 #include "support/examples.h"
+#include "support/exit_codes.h"
 #include "support/http_server.h"
 #include "support/process.h"
 #include "support/registry_fixture.h"
@@ -24,12 +25,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-constexpr int kExitSpec = 3;
-constexpr int kExitNetwork = 5;
-constexpr int kExitNotFound = 6;
-constexpr int kExitStale = 9;
-constexpr int kExitVulnerable = 12;
 
 std::string Snapshot() { return OsvSnapshot(); }
 
