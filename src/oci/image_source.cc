@@ -272,6 +272,10 @@ void SupportArchiveFilters(archive* in) {
   archive_read_support_filter_zstd(in);
 }
 
+// What an archive failure says where libarchive says nothing (a header of zeros but for a PAX
+// name).
+constexpr std::string_view kNotATar = "not a readable tar archive";
+
 // The most an archive's compressed form may grow to when decompressed: a decompression bomb (a few
 // MB of compressed zeros) must not fill TMPDIR.
 uint64_t MaxDecompressed(uint64_t compressed) {
@@ -345,14 +349,12 @@ class ArchiveIndex {
     archive_read_support_format_raw(in.get());
     archive_read_support_format_empty(in.get());
     if (archive_read_open_fd(in.get(), fd_.get(), 1 << 16) != ARCHIVE_OK) {
-      return Fail(ErrorCode::kSpec,
-                  file + ": " + ArchiveWhy(in.get(), "not a readable tar archive"));
+      return Fail(ErrorCode::kSpec, file + ": " + ArchiveWhy(in.get(), kNotATar));
     }
     archive_entry* entry = nullptr;
     int r = archive_read_next_header(in.get(), &entry);
     if (r != ARCHIVE_OK && r != ARCHIVE_EOF) {
-      return Fail(ErrorCode::kSpec,
-                  file + ": " + ArchiveWhy(in.get(), "not a readable tar archive"));
+      return Fail(ErrorCode::kSpec, file + ": " + ArchiveWhy(in.get(), kNotATar));
     }
     return archive_filter_code(in.get(), 0) != ARCHIVE_FILTER_NONE;
   }
@@ -373,16 +375,13 @@ class ArchiveIndex {
     }
     archive_entry* entry = nullptr;
     if (archive_read_next_header(in.get(), &entry) != ARCHIVE_OK) {
-      return Fail(ErrorCode::kSpec,
-                  file + ": " + ArchiveWhy(in.get(), "not a readable tar archive"));
+      return Fail(ErrorCode::kSpec, file + ": " + ArchiveWhy(in.get(), kNotATar));
     }
     uint64_t limit = MaxDecompressed(compressed), written = 0;
     std::vector<char> buf(1 << 16);
     for (;;) {
       la_ssize_t n = archive_read_data(in.get(), buf.data(), buf.size());
-      if (n < 0)
-        return Fail(ErrorCode::kSpec,
-                    file + ": " + ArchiveWhy(in.get(), "not a readable tar archive"));
+      if (n < 0) return Fail(ErrorCode::kSpec, file + ": " + ArchiveWhy(in.get(), kNotATar));
       if (n == 0) break;
       written += static_cast<uint64_t>(n);
       if (written > limit) {
@@ -409,8 +408,7 @@ class ArchiveIndex {
     if (!in) return Fail(ErrorCode::kInternal, "libarchive: out of memory");
     archive_read_support_format_tar(in.get());
     if (archive_read_open_fd(in.get(), fd_.get(), 1 << 16) != ARCHIVE_OK) {
-      return Fail(ErrorCode::kSpec,
-                  file + ": " + ArchiveWhy(in.get(), "not a readable tar archive"));
+      return Fail(ErrorCode::kSpec, file + ": " + ArchiveWhy(in.get(), kNotATar));
     }
     std::set<std::string> seen;
     for (;;) {
@@ -418,8 +416,7 @@ class ArchiveIndex {
       int r = archive_read_next_header(in.get(), &entry);
       if (r == ARCHIVE_EOF) return {};
       if (r != ARCHIVE_OK) {
-        return Fail(ErrorCode::kSpec,
-                    file + ": " + ArchiveWhy(in.get(), "not a readable tar archive"));
+        return Fail(ErrorCode::kSpec, file + ": " + ArchiveWhy(in.get(), kNotATar));
       }
       const char* raw = archive_entry_pathname(entry);
       std::string name = raw ? raw : "";
